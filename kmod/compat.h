@@ -1,11 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * compat.h - the only place where incrfs deals with the differences
- * between the kernels it supports (Debian's 6.1 and 6.12).
+ * between the kernels it supports: Debian bookworm's 6.1 and 6.12 from
+ * bookworm-backports.  Everything else in the module is written against
+ * the helpers defined here.
  */
 #ifndef _INCRFS_COMPAT_H
 #define _INCRFS_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/fs.h>
+#include <linux/splice.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+/* 6.6 split the timestamps behind accessors. */
+static inline void incrfs_set_inode_times(struct inode *inode,
+					  struct timespec64 mtime,
+					  struct timespec64 ctime)
+{
+	inode_set_mtime_to_ts(inode, mtime);
+	inode_set_atime_to_ts(inode, mtime);
+	inode_set_ctime_to_ts(inode, ctime);
+}
+#else
+static inline void incrfs_set_inode_times(struct inode *inode,
+					  struct timespec64 mtime,
+					  struct timespec64 ctime)
+{
+	inode->i_mtime = mtime;
+	inode->i_atime = mtime;
+	inode_set_ctime_to_ts(inode, ctime);
+}
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define incrfs_splice_read	filemap_splice_read
+#else
+#define incrfs_splice_read	generic_file_splice_read
+#endif
+
+/* 6.7 made the xattr handler table const all the way down. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define INCRFS_XATTR_HANDLERS(h)	(h)
+#else
+#define INCRFS_XATTR_HANDLERS(h)	((const struct xattr_handler **)(h))
+#endif
 
 #endif /* _INCRFS_COMPAT_H */

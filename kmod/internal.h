@@ -1,15 +1,138 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * internal.h - in-memory types shared by the incrfs module's files.
+ * internal.h - in-memory types and prototypes shared by the files of the
+ * incrfs module.  The on-disk format is in uapi/incrfs.h; everything here
+ * is the kernel's view of it after validation.
  */
 #ifndef _INCRFS_INTERNAL_H
 #define _INCRFS_INTERNAL_H
 
+#undef pr_fmt
+#define pr_fmt(fmt) "incrfs: " fmt
+
 #include <linux/fs.h>
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/rbtree.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
 #include "incrfs.h"
 #include "compat.h"
 
-#undef pr_fmt
-#define pr_fmt(fmt) "incrfs: " fmt
+#define INCRFS_DEFAULT_TIMEOUT_MS	10000
+#define INCRFS_WAIT_TABLE_BITS		6
+
+/* Per-mount counters; see struct incrfs_stats in the uapi header. */
+struct incrfs_counters {
+	atomic64_t misses;
+	atomic64_t waits;
+	atomic64_t timeouts;
+	atomic64_t wait_ns;
+	atomic64_t fills;
+	atomic64_t hash_failures;
+};
+
+/* One mounted image. */
+struct incrfs_sb_info {
+	struct file *image;		/* the backing image, opened O_RDWR */
+	struct super_block *sb;
+
+	/* validated copy of the on-disk super block, CPU endian */
+	u64 inode_count;
+	u64 inode_off;
+	u64 meta_off;
+	u64 meta_size;
+	u64 hash_off;
+	u64 bitmap_off;
+	u64 bitmap_size;
+	u64 data_off;
+	u64 nr_blocks;
+	u8 root_hash[INCRFS_HASH_SIZE];
+
+	/* mount options */
+	unsigned int timeout_ms;	/* 0: wait forever */
+
+	/* block bitmap: in memory it is the truth, on disk it is persisted */
+	unsigned long *bitmap;
+	atomic64_t nr_present;
+	struct mutex bitmap_lock;	/* serialises bitmap write-back */
+
+	/* missing-block waits (wait.c) */
+	wait_queue_head_t block_wq[1 << INCRFS_WAIT_TABLE_BITS];
+	spinlock_t pending_lock;
+	struct rb_root pending;		/* struct incrfs_pending by data block */
+	struct list_head unread;	/* pending records no feeder has read */
+	u64 next_seq;
+	wait_queue_head_t control_wq;	/* poll() of the control fd */
+	struct xarray uid_timeouts;	/* uid -> timeout_ms + 1 */
+
+	struct incrfs_counters stats;
+};
+
+static inline struct incrfs_sb_info *INCRFS_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+/* A run of file blocks stored in consecutive data blocks. */
+struct incrfs_ext {
+	u64 lblk;
+	u64 pblk;
+	u32 len;
+};
+
+struct incrfs_inode_info {
+	u64 meta_off;		/* relative to the metadata area */
+	u32 meta_len;
+	u32 meta_count;
+	u64 xattr_off;
+	u32 xattr_len;
+	u64 first_block;
+	u64 nr_blocks;
+	u64 parent;		/* directories: parent inode */
+	struct incrfs_ext *extents;	/* regular files: meta_count entries */
+	struct inode vfs_inode;
+};
+
+static inline struct incrfs_inode_info *INCRFS_I(struct inode *inode)
+{
+	return container_of(inode, struct incrfs_inode_info, vfs_inode);
+}
+
+/* super.c */
+int incrfs_read_image(struct incrfs_sb_info *sbi, void *buf, size_t len,
+		      loff_t pos);
+int incrfs_read_meta(struct incrfs_sb_info *sbi, void *buf, size_t len,
+		     u64 off);
+
+/* inode.c */
+struct inode *incrfs_iget(struct super_block *sb, u64 ino);
+struct inode *incrfs_alloc_inode(struct super_block *sb);
+void incrfs_free_inode(struct inode *inode);
+void incrfs_map_block(struct inode *inode, u64 lblk, u64 *pblk, u32 *run);
+
+/* dir.c */
+extern const struct file_operations incrfs_dir_fops;
+extern const struct inode_operations incrfs_dir_iops;
+
+/* xattr.c */
+extern const struct xattr_handler * const incrfs_xattr_handlers[];
+ssize_t incrfs_listxattr(struct dentry *dentry, char *buf, size_t size);
+
+/* data.c */
+extern const struct address_space_operations incrfs_aops;
+extern const struct file_operations incrfs_file_fops;
+
+/* bitmap.c */
+int incrfs_bitmap_load(struct incrfs_sb_info *sbi);
+void incrfs_bitmap_free(struct incrfs_sb_info *sbi);
+bool incrfs_block_present(struct incrfs_sb_info *sbi, u64 pblk);
+
+/* wait.c */
+void incrfs_wait_init(struct incrfs_sb_info *sbi);
+void incrfs_wait_destroy(struct incrfs_sb_info *sbi);
+int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk);
+void incrfs_wake_block(struct incrfs_sb_info *sbi, u64 pblk);
 
 #endif /* _INCRFS_INTERNAL_H */

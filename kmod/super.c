@@ -1,31 +1,391 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * super.c - module entry points and file system type registration.
+ * super.c - mount and unmount of an incrfs image, its super block checks,
+ * mount options, statfs, and module init/exit.
+ *
+ * The image is a regular file given as the mount source; the kernel opens
+ * it read-write (the fill path writes blocks and bitmap bits into it) and
+ * serves the mount read-only.  Nothing in the super block is trusted until
+ * validate_super() has checked it.
  */
 #include <linux/module.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/seq_file.h>
+#include <linux/statfs.h>
+#include <linux/crc32c.h>
+#include <linux/slab.h>
 #include "internal.h"
 
+static struct kmem_cache *incrfs_inode_cachep;
+
+struct incrfs_fs_context {
+	unsigned int timeout_ms;
+};
+
+/* Read exactly @len bytes of the image at @pos. */
+int incrfs_read_image(struct incrfs_sb_info *sbi, void *buf, size_t len,
+		      loff_t pos)
+{
+	ssize_t ret;
+
+	while (len) {
+		ret = kernel_read(sbi->image, buf, len, &pos);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			return -EIO;	/* size was checked at mount */
+		buf += ret;
+		len -= ret;
+	}
+	return 0;
+}
+
+/* Read @len bytes at @off of the metadata area, bounds-checked. */
+int incrfs_read_meta(struct incrfs_sb_info *sbi, void *buf, size_t len,
+		     u64 off)
+{
+	if (off > sbi->meta_size || len > sbi->meta_size - off)
+		return -EUCLEAN;
+	return incrfs_read_image(sbi, buf, len, sbi->meta_off + off);
+}
+
+static bool region_ok(u64 off, u64 len, u64 limit, u64 *end)
+{
+	if (check_add_overflow(off, len, end))
+		return false;
+	return *end <= limit;
+}
+
+static int validate_super(struct super_block *sb,
+			  const struct incrfs_super_block *dsb, u64 file_size)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
+	struct incrfs_super_block tmp;
+	u64 image_size, inode_bytes, hash_bytes, data_bytes, end;
+	u32 crc;
+
+	if (le32_to_cpu(dsb->s_magic) != INCRFS_SUPER_MAGIC) {
+		pr_err("%s: bad magic\n", sb->s_id);
+		return -EINVAL;
+	}
+	tmp = *dsb;
+	tmp.s_checksum = 0;
+	crc = ~crc32c(~0U, &tmp, sizeof(tmp));
+	if (crc != le32_to_cpu(dsb->s_checksum)) {
+		pr_err("%s: super block checksum mismatch\n", sb->s_id);
+		return -EUCLEAN;
+	}
+	if (le16_to_cpu(dsb->s_major) != INCRFS_MAJOR) {
+		pr_err("%s: unsupported format version %u.%u\n", sb->s_id,
+		       le16_to_cpu(dsb->s_major), le16_to_cpu(dsb->s_minor));
+		return -EINVAL;
+	}
+	if (le32_to_cpu(dsb->s_feature_incompat) &
+	    ~INCRFS_FEATURE_INCOMPAT_SUPP) {
+		pr_err("%s: unsupported incompatible features 0x%x\n",
+		       sb->s_id, le32_to_cpu(dsb->s_feature_incompat));
+		return -EINVAL;
+	}
+	if (dsb->s_blkszbits != INCRFS_BLOCK_BITS ||
+	    le32_to_cpu(dsb->s_inode_size) != sizeof(struct incrfs_inode)) {
+		pr_err("%s: unsupported block or inode size\n", sb->s_id);
+		return -EINVAL;
+	}
+
+	image_size = le64_to_cpu(dsb->s_image_size);
+	sbi->inode_count = le64_to_cpu(dsb->s_inode_count);
+	sbi->inode_off = le64_to_cpu(dsb->s_inode_off);
+	sbi->meta_off = le64_to_cpu(dsb->s_meta_off);
+	sbi->meta_size = le64_to_cpu(dsb->s_meta_size);
+	sbi->hash_off = le64_to_cpu(dsb->s_hash_off);
+	sbi->bitmap_off = le64_to_cpu(dsb->s_bitmap_off);
+	sbi->bitmap_size = le64_to_cpu(dsb->s_bitmap_size);
+	sbi->data_off = le64_to_cpu(dsb->s_data_off);
+	sbi->nr_blocks = le64_to_cpu(dsb->s_nr_blocks);
+	memcpy(sbi->root_hash, dsb->s_root_hash, INCRFS_HASH_SIZE);
+
+	if (sbi->inode_count == 0 || sbi->inode_count > U32_MAX ||
+	    le64_to_cpu(dsb->s_root_ino) != INCRFS_ROOT_INO) {
+		pr_err("%s: bad inode count or root inode\n", sb->s_id);
+		return -EUCLEAN;
+	}
+	if (image_size > file_size) {
+		pr_err("%s: image is truncated (%llu of %llu bytes)\n",
+		       sb->s_id, file_size, image_size);
+		return -EUCLEAN;
+	}
+	/* The regions follow each other in this order, without overlap. */
+	inode_bytes = sbi->inode_count * sizeof(struct incrfs_inode);
+	if (check_mul_overflow(sbi->nr_blocks, (u64)INCRFS_HASH_SIZE,
+			       &hash_bytes) ||
+	    check_mul_overflow(sbi->nr_blocks, (u64)INCRFS_BLOCK_SIZE,
+			       &data_bytes) ||
+	    sbi->bitmap_size != DIV_ROUND_UP(sbi->nr_blocks, 8) ||
+	    !IS_ALIGNED(sbi->inode_off, INCRFS_BLOCK_SIZE) ||
+	    !IS_ALIGNED(sbi->bitmap_off, INCRFS_BLOCK_SIZE) ||
+	    !IS_ALIGNED(sbi->data_off, INCRFS_BLOCK_SIZE) ||
+	    sbi->inode_off < INCRFS_BLOCK_SIZE ||
+	    !region_ok(sbi->inode_off, inode_bytes, sbi->meta_off, &end) ||
+	    !region_ok(sbi->meta_off, sbi->meta_size, sbi->hash_off, &end) ||
+	    !region_ok(sbi->hash_off, hash_bytes, sbi->bitmap_off, &end) ||
+	    !region_ok(sbi->bitmap_off, sbi->bitmap_size, sbi->data_off, &end) ||
+	    !region_ok(sbi->data_off, data_bytes, image_size, &end)) {
+		pr_err("%s: table offsets or sizes out of range\n", sb->s_id);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+static int incrfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
+
+	buf->f_type = INCRFS_SUPER_MAGIC;
+	buf->f_bsize = INCRFS_BLOCK_SIZE;
+	buf->f_frsize = INCRFS_BLOCK_SIZE;
+	buf->f_blocks = sbi->nr_blocks;
+	buf->f_bfree = 0;
+	buf->f_bavail = 0;
+	buf->f_files = sbi->inode_count;
+	buf->f_ffree = 0;
+	buf->f_namelen = INCRFS_NAME_MAX;
+	buf->f_fsid = u64_to_fsid(huge_encode_dev(sb->s_dev));
+	return 0;
+}
+
+static int incrfs_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(root->d_sb);
+
+	seq_printf(m, ",timeout=%u", sbi->timeout_ms);
+	return 0;
+}
+
+static const struct super_operations incrfs_sops = {
+	.alloc_inode	= incrfs_alloc_inode,
+	.free_inode	= incrfs_free_inode,
+	.statfs		= incrfs_statfs,
+	.show_options	= incrfs_show_options,
+};
+
+static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct incrfs_fs_context *ctx = fc->fs_private;
+	struct incrfs_sb_info *sbi;
+	struct incrfs_super_block *dsb;
+	struct inode *root;
+	struct file *image;
+	int err;
+
+	if (!fc->source || !*fc->source)
+		return invalf(fc, "incrfs: no image file given");
+	image = filp_open(fc->source, O_RDWR | O_LARGEFILE, 0);
+	if (IS_ERR(image)) {
+		errorf(fc, "incrfs: cannot open image %s: %ld", fc->source,
+		       PTR_ERR(image));
+		return PTR_ERR(image);
+	}
+	if (!S_ISREG(file_inode(image)->i_mode) ||
+	    !image->f_op->read_iter || !image->f_op->write_iter) {
+		fput(image);
+		return invalf(fc, "incrfs: %s is not a regular file", fc->source);
+	}
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi) {
+		fput(image);
+		return -ENOMEM;
+	}
+	sbi->image = image;
+	sbi->sb = sb;
+	sbi->timeout_ms = ctx->timeout_ms;
+	mutex_init(&sbi->bitmap_lock);
+	incrfs_wait_init(sbi);
+	sb->s_fs_info = sbi;
+
+	sb->s_flags |= SB_RDONLY | SB_NOATIME;
+	sb->s_magic = INCRFS_SUPER_MAGIC;
+	sb->s_blocksize = INCRFS_BLOCK_SIZE;
+	sb->s_blocksize_bits = INCRFS_BLOCK_BITS;
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_time_gran = 1;
+	sb->s_op = &incrfs_sops;
+	sb->s_xattr = INCRFS_XATTR_HANDLERS(incrfs_xattr_handlers);
+
+	dsb = kmalloc(sizeof(*dsb), GFP_KERNEL);
+	if (!dsb)
+		return -ENOMEM;
+	err = incrfs_read_image(sbi, dsb, sizeof(*dsb), 0);
+	if (err) {
+		pr_err("%s: cannot read super block: %d\n", sb->s_id, err);
+		kfree(dsb);
+		return err == -EIO ? -EINVAL : err;
+	}
+	err = validate_super(sb, dsb, i_size_read(file_inode(image)));
+	kfree(dsb);
+	if (err)
+		return err;
+
+	err = incrfs_bitmap_load(sbi);
+	if (err)
+		return err;
+
+	root = incrfs_iget(sb, INCRFS_ROOT_INO);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	if (!S_ISDIR(root->i_mode)) {
+		pr_err("%s: root inode is not a directory\n", sb->s_id);
+		iput(root);
+		return -EUCLEAN;
+	}
+	sb->s_root = d_make_root(root);
+	if (!sb->s_root)
+		return -ENOMEM;
+	return 0;
+}
+
+enum { Opt_timeout };
+
+static const struct fs_parameter_spec incrfs_param_specs[] = {
+	fsparam_u32("timeout", Opt_timeout),
+	{}
+};
+
+static int incrfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct incrfs_fs_context *ctx = fc->fs_private;
+	struct fs_parse_result result;
+	int opt;
+
+	opt = fs_parse(fc, incrfs_param_specs, param, &result);
+	if (opt < 0)
+		return opt;
+	switch (opt) {
+	case Opt_timeout:
+		ctx->timeout_ms = result.uint_32;
+		break;
+	}
+	return 0;
+}
+
+static int incrfs_get_tree(struct fs_context *fc)
+{
+	return get_tree_nodev(fc, incrfs_fill_super);
+}
+
+static int incrfs_reconfigure(struct fs_context *fc)
+{
+	struct incrfs_fs_context *ctx = fc->fs_private;
+	struct super_block *sb = fc->root->d_sb;
+
+	WRITE_ONCE(INCRFS_SB(sb)->timeout_ms, ctx->timeout_ms);
+	fc->sb_flags |= SB_RDONLY;
+	return 0;
+}
+
+static void incrfs_free_fc(struct fs_context *fc)
+{
+	kfree(fc->fs_private);
+}
+
+static const struct fs_context_operations incrfs_context_ops = {
+	.parse_param	= incrfs_parse_param,
+	.get_tree	= incrfs_get_tree,
+	.reconfigure	= incrfs_reconfigure,
+	.free		= incrfs_free_fc,
+};
+
+static int incrfs_init_fs_context(struct fs_context *fc)
+{
+	struct incrfs_fs_context *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->timeout_ms = INCRFS_DEFAULT_TIMEOUT_MS;
+	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE)
+		ctx->timeout_ms = INCRFS_SB(fc->root->d_sb)->timeout_ms;
+	fc->fs_private = ctx;
+	fc->ops = &incrfs_context_ops;
+	return 0;
+}
+
+static void incrfs_kill_sb(struct super_block *sb)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
+
+	kill_anon_super(sb);
+	if (!sbi)
+		return;
+	incrfs_wait_destroy(sbi);
+	incrfs_bitmap_free(sbi);
+	fput(sbi->image);
+	kfree(sbi);
+}
+
 static struct file_system_type incrfs_fs_type = {
-	.owner		= THIS_MODULE,
-	.name		= "incrfs",
-	.kill_sb	= kill_anon_super,
+	.owner			= THIS_MODULE,
+	.name			= "incrfs",
+	.init_fs_context	= incrfs_init_fs_context,
+	.parameters		= incrfs_param_specs,
+	.kill_sb		= incrfs_kill_sb,
 };
 MODULE_ALIAS_FS("incrfs");
+
+static void incrfs_inode_init_once(void *p)
+{
+	struct incrfs_inode_info *ii = p;
+
+	inode_init_once(&ii->vfs_inode);
+}
+
+struct inode *incrfs_alloc_inode(struct super_block *sb)
+{
+	struct incrfs_inode_info *ii;
+
+	ii = alloc_inode_sb(sb, incrfs_inode_cachep, GFP_KERNEL);
+	if (!ii)
+		return NULL;
+	ii->extents = NULL;
+	return &ii->vfs_inode;
+}
+
+void incrfs_free_inode(struct inode *inode)
+{
+	struct incrfs_inode_info *ii = INCRFS_I(inode);
+
+	if (S_ISLNK(inode->i_mode))
+		kfree(inode->i_link);
+	kvfree(ii->extents);
+	kmem_cache_free(incrfs_inode_cachep, ii);
+}
 
 static int __init incrfs_init(void)
 {
 	int err;
 
+	incrfs_inode_cachep = kmem_cache_create("incrfs_inode",
+						sizeof(struct incrfs_inode_info),
+						0, SLAB_RECLAIM_ACCOUNT |
+						SLAB_ACCOUNT,
+						incrfs_inode_init_once);
+	if (!incrfs_inode_cachep)
+		return -ENOMEM;
 	err = register_filesystem(&incrfs_fs_type);
-	if (err)
+	if (err) {
+		kmem_cache_destroy(incrfs_inode_cachep);
 		return err;
-	pr_info("registered\n");
+	}
 	return 0;
 }
 
 static void __exit incrfs_exit(void)
 {
 	unregister_filesystem(&incrfs_fs_type);
+	rcu_barrier();	/* inodes are freed by RCU */
+	kmem_cache_destroy(incrfs_inode_cachep);
 }
 
 module_init(incrfs_init);

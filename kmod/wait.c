@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * wait.c - a reader that needs a missing block parks here until the block
+ * is filled, it is killed, or its timeout expires.
+ *
+ * Each missing data block somebody waits for has one struct incrfs_pending
+ * (found by data block in an rb-tree), so a block is reported to the
+ * feeder once per waiting episode however many tasks wait for it.
+ * Waiters sleep on one of a small table of wait queues hashed by data
+ * block and re-test the bitmap bit, so waking needs no per-block state.
+ */
+#include <linux/hash.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/cred.h>
+#include "internal.h"
+
+struct incrfs_pending {
+	struct rb_node node;		/* in sbi->pending */
+	struct list_head unread;	/* in sbi->unread until read */
+	unsigned int waiters;
+	struct incrfs_pending_read rec;
+};
+
+void incrfs_wait_init(struct incrfs_sb_info *sbi)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(sbi->block_wq); i++)
+		init_waitqueue_head(&sbi->block_wq[i]);
+	spin_lock_init(&sbi->pending_lock);
+	sbi->pending = RB_ROOT;
+	INIT_LIST_HEAD(&sbi->unread);
+	init_waitqueue_head(&sbi->control_wq);
+	xa_init(&sbi->uid_timeouts);
+}
+
+void incrfs_wait_destroy(struct incrfs_sb_info *sbi)
+{
+	/* No inode is left, so no reader waits and the tree is empty. */
+	WARN_ON(!RB_EMPTY_ROOT(&sbi->pending));
+	xa_destroy(&sbi->uid_timeouts);
+}
+
+static wait_queue_head_t *block_wq(struct incrfs_sb_info *sbi, u64 pblk)
+{
+	return &sbi->block_wq[hash_64(pblk, INCRFS_WAIT_TABLE_BITS)];
+}
+
+void incrfs_wake_block(struct incrfs_sb_info *sbi, u64 pblk)
+{
+	wake_up_all(block_wq(sbi, pblk));
+}
+
+static struct incrfs_pending *pending_find(struct incrfs_sb_info *sbi,
+					   u64 pblk, struct rb_node ***link,
+					   struct rb_node **parent)
+{
+	struct rb_node **p = &sbi->pending.rb_node;
+
+	*parent = NULL;
+	while (*p) {
+		struct incrfs_pending *pr;
+
+		*parent = *p;
+		pr = rb_entry(*p, struct incrfs_pending, node);
+		if (pblk < pr->rec.data_block)
+			p = &(*p)->rb_left;
+		else if (pblk > pr->rec.data_block)
+			p = &(*p)->rb_right;
+		else
+			return pr;
+	}
+	*link = p;
+	return NULL;
+}
+
+/* Register a waiter for @pblk; the first one queues a record. */
+static struct incrfs_pending *pending_get(struct incrfs_sb_info *sbi,
+					  struct inode *inode, u64 lblk,
+					  u64 pblk)
+{
+	struct incrfs_pending *pr, *new;
+	struct rb_node **link, *parent;
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return NULL;
+	spin_lock(&sbi->pending_lock);
+	pr = pending_find(sbi, pblk, &link, &parent);
+	if (pr) {
+		pr->waiters++;
+		spin_unlock(&sbi->pending_lock);
+		kfree(new);
+		return pr;
+	}
+	new->waiters = 1;
+	new->rec.ino = inode->i_ino;
+	new->rec.block = lblk;
+	new->rec.data_block = pblk;
+	new->rec.count = 1;
+	new->rec.seq = ++sbi->next_seq;
+	new->rec.pid = task_tgid_nr(current);
+	new->rec.uid = from_kuid(&init_user_ns, current_fsuid());
+	new->rec.time_ns = ktime_get_boottime_ns();
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &sbi->pending);
+	list_add_tail(&new->unread, &sbi->unread);
+	spin_unlock(&sbi->pending_lock);
+
+	atomic64_inc(&sbi->stats.misses);
+	wake_up_interruptible(&sbi->control_wq);
+	return new;
+}
+
+static void pending_put(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
+{
+	spin_lock(&sbi->pending_lock);
+	if (--pr->waiters) {
+		spin_unlock(&sbi->pending_lock);
+		return;
+	}
+	rb_erase(&pr->node, &sbi->pending);
+	list_del(&pr->unread);
+	spin_unlock(&sbi->pending_lock);
+	kfree(pr);
+}
+
+/* The caller's timeout: its uid's own if one is set, else the mount's. */
+static long timeout_jiffies(struct incrfs_sb_info *sbi)
+{
+	unsigned int ms = READ_ONCE(sbi->timeout_ms);
+	void *v;
+
+	v = xa_load(&sbi->uid_timeouts,
+		    from_kuid(&init_user_ns, current_fsuid()));
+	if (v)
+		ms = xa_to_value(v);
+	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;
+}
+
+/*
+ * incrfs_wait_block - wait until data block @pblk (file block @lblk of
+ * @inode) is present.
+ *
+ * Return: 0 once present, -ETIMEDOUT when the timeout expired first,
+ * -EINTR when the task was killed, -ENOMEM.
+ */
+int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
+	struct incrfs_pending *pr;
+	u64 start;
+	long left;
+
+	if (incrfs_block_present(sbi, pblk))
+		return 0;
+	pr = pending_get(sbi, inode, lblk, pblk);
+	if (!pr)
+		return -ENOMEM;
+	atomic64_inc(&sbi->stats.waits);
+	start = ktime_get_ns();
+	left = wait_event_killable_timeout(*block_wq(sbi, pblk),
+					   incrfs_block_present(sbi, pblk),
+					   timeout_jiffies(sbi));
+	pending_put(sbi, pr);
+	atomic64_add(ktime_get_ns() - start, &sbi->stats.wait_ns);
+	if (left > 0)
+		return 0;
+	if (left == 0) {
+		atomic64_inc(&sbi->stats.timeouts);
+		pr_warn_ratelimited("%s: timed out waiting for block %llu of inode %lu\n",
+				    inode->i_sb->s_id, lblk, inode->i_ino);
+		return -ETIMEDOUT;
+	}
+	return -EINTR;
+}
