@@ -54,3 +54,100 @@ bool incrfs_block_present(struct incrfs_sb_info *sbi, u64 pblk)
 	smp_rmb();
 	return true;
 }
+
+/* How long a filled block may stay committed only in memory. */
+#define INCRFS_COMMIT_INTERVAL	(5 * HZ)
+
+/* Set @pblk present after its data was written.  True if newly set. */
+bool incrfs_bitmap_set(struct incrfs_sb_info *sbi, u64 pblk)
+{
+	u64 byte = pblk / 8;
+
+	/* the data write is ordered before the bit */
+	smp_mb__before_atomic();
+	if (test_and_set_bit_le(pblk, sbi->bitmap))
+		return false;
+	atomic64_inc(&sbi->nr_present);
+	spin_lock(&sbi->dirty_lock);
+	sbi->dirty_lo = min(sbi->dirty_lo, byte);
+	sbi->dirty_hi = max(sbi->dirty_hi, byte + 1);
+	spin_unlock(&sbi->dirty_lock);
+	schedule_delayed_work(&sbi->commit_work, INCRFS_COMMIT_INTERVAL);
+	return true;
+}
+
+/*
+ * incrfs_bitmap_commit - make every bit set so far durable in the image
+ *
+ * Copies the dirty bitmap bytes first, then syncs the image so the data of
+ * every copied bit is on disk, then writes the copy and syncs again.
+ */
+int incrfs_bitmap_commit(struct incrfs_sb_info *sbi)
+{
+	u64 lo, hi;
+	loff_t pos;
+	u8 *copy;
+	int err;
+
+	mutex_lock(&sbi->commit_mutex);
+	spin_lock(&sbi->dirty_lock);
+	lo = sbi->dirty_lo;
+	hi = sbi->dirty_hi;
+	sbi->dirty_lo = U64_MAX;
+	sbi->dirty_hi = 0;
+	spin_unlock(&sbi->dirty_lock);
+	err = 0;
+	if (lo >= hi)
+		goto out;
+
+	copy = kvmalloc(hi - lo, GFP_KERNEL);
+	err = -ENOMEM;
+	if (!copy)
+		goto redirty;
+	memcpy(copy, (u8 *)sbi->bitmap + lo, hi - lo);
+	err = vfs_fsync(sbi->image, 1);
+	if (!err) {
+		pos = sbi->bitmap_off + lo;
+		err = kernel_write(sbi->image, copy, hi - lo, &pos);
+		err = err == hi - lo ? vfs_fsync(sbi->image, 1) :
+		      (err < 0 ? err : -EIO);
+	}
+	kvfree(copy);
+	if (!err)
+		goto out;
+redirty:
+	pr_warn_ratelimited("%s: cannot write the block bitmap: %d\n",
+			    sbi->sb->s_id, err);
+	spin_lock(&sbi->dirty_lock);
+	sbi->dirty_lo = min(sbi->dirty_lo, lo);
+	sbi->dirty_hi = max(sbi->dirty_hi, hi);
+	spin_unlock(&sbi->dirty_lock);
+out:
+	mutex_unlock(&sbi->commit_mutex);
+	return err;
+}
+
+static void incrfs_commit_worker(struct work_struct *work)
+{
+	struct incrfs_sb_info *sbi = container_of(to_delayed_work(work),
+						  struct incrfs_sb_info,
+						  commit_work);
+
+	incrfs_bitmap_commit(sbi);
+}
+
+void incrfs_bitmap_init(struct incrfs_sb_info *sbi)
+{
+	mutex_init(&sbi->commit_mutex);
+	spin_lock_init(&sbi->dirty_lock);
+	sbi->dirty_lo = U64_MAX;
+	sbi->dirty_hi = 0;
+	INIT_DELAYED_WORK(&sbi->commit_work, incrfs_commit_worker);
+}
+
+/* Last commit before the bitmap goes away. */
+void incrfs_bitmap_shutdown(struct incrfs_sb_info *sbi)
+{
+	cancel_delayed_work_sync(&sbi->commit_work);
+	incrfs_bitmap_commit(sbi);
+}

@@ -144,7 +144,8 @@ static void incrfs_readahead(struct readahead_control *rac)
 			continue;
 		}
 		if (!incrfs_block_present(sbi, pblk)) {
-			/* read_folio will wait for it */
+			/* read_folio will wait for it; the feeder may start now */
+			incrfs_hint_missing(inode, lblk, pblk, 1);
 			folio_unlock(folio);
 			continue;
 		}
@@ -169,4 +170,6 @@ const struct file_operations incrfs_file_fops = {
 	.read_iter	= generic_file_read_iter,
 	.mmap		= generic_file_readonly_mmap,
 	.splice_read	= incrfs_splice_read,
+	.unlocked_ioctl	= incrfs_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };

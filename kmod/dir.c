@@ -151,6 +151,8 @@ const struct file_operations incrfs_dir_fops = {
 	.llseek		= generic_file_llseek,
 	.read		= generic_read_dir,
 	.iterate_shared	= incrfs_readdir,
+	.unlocked_ioctl	= incrfs_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 const struct inode_operations incrfs_dir_iops = {

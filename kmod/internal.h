@@ -17,6 +17,11 @@
 #include <linux/rbtree.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
+#include <linux/kobject.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/workqueue.h>
+#include <linux/completion.h>
 #include "incrfs.h"
 #include "compat.h"
 
@@ -33,10 +38,16 @@ struct incrfs_counters {
 	atomic64_t hash_failures;
 };
 
-/* One mounted image. */
+/*
+ * One mounted image.  Freed when both the super block and the control fd
+ * (if any) have let go of it; @dead tells the control fd the mount is gone.
+ */
 struct incrfs_sb_info {
 	struct file *image;		/* the backing image, opened O_RDWR */
-	struct super_block *sb;
+	struct super_block *sb;		/* valid while !dead */
+	refcount_t ref;
+	bool dead;			/* written under fill_rwsem */
+	struct rw_semaphore fill_rwsem;	/* FILL vs. umount */
 
 	/* validated copy of the on-disk super block, CPU endian */
 	u64 inode_count;
@@ -56,7 +67,10 @@ struct incrfs_sb_info {
 	/* block bitmap: in memory it is the truth, on disk it is persisted */
 	unsigned long *bitmap;
 	atomic64_t nr_present;
-	struct mutex bitmap_lock;	/* serialises bitmap write-back */
+	spinlock_t dirty_lock;
+	u64 dirty_lo, dirty_hi;		/* bitmap bytes not yet committed */
+	struct mutex commit_mutex;	/* one bitmap commit at a time */
+	struct delayed_work commit_work;
 
 	/* missing-block waits (wait.c) */
 	wait_queue_head_t block_wq[1 << INCRFS_WAIT_TABLE_BITS];
@@ -65,9 +79,24 @@ struct incrfs_sb_info {
 	struct list_head unread;	/* pending records no feeder has read */
 	u64 next_seq;
 	wait_queue_head_t control_wq;	/* poll() of the control fd */
+	bool control_open;		/* under pending_lock */
+	unsigned int nr_hints;		/* readahead hints on @unread */
 	struct xarray uid_timeouts;	/* uid -> timeout_ms + 1 */
 
 	struct incrfs_counters stats;
+
+	struct kobject kobj;		/* /sys/fs/incrfs/<dev> */
+	struct completion kobj_released;
+	bool kobj_added;
+};
+
+/* A range some task waits for (in the rb-tree) or a readahead hint. */
+struct incrfs_pending {
+	struct rb_node node;		/* in sbi->pending, unless a hint */
+	struct list_head unread;	/* in sbi->unread until read */
+	unsigned int waiters;
+	bool hint;
+	struct incrfs_pending_read rec;
 };
 
 static inline struct incrfs_sb_info *INCRFS_SB(struct super_block *sb)
@@ -101,6 +130,7 @@ static inline struct incrfs_inode_info *INCRFS_I(struct inode *inode)
 }
 
 /* super.c */
+void incrfs_sbi_free(struct incrfs_sb_info *sbi);
 int incrfs_read_image(struct incrfs_sb_info *sbi, void *buf, size_t len,
 		      loff_t pos);
 int incrfs_read_meta(struct incrfs_sb_info *sbi, void *buf, size_t len,
@@ -128,11 +158,36 @@ extern const struct file_operations incrfs_file_fops;
 int incrfs_bitmap_load(struct incrfs_sb_info *sbi);
 void incrfs_bitmap_free(struct incrfs_sb_info *sbi);
 bool incrfs_block_present(struct incrfs_sb_info *sbi, u64 pblk);
+void incrfs_bitmap_init(struct incrfs_sb_info *sbi);
+bool incrfs_bitmap_set(struct incrfs_sb_info *sbi, u64 pblk);
+int incrfs_bitmap_commit(struct incrfs_sb_info *sbi);
+void incrfs_bitmap_shutdown(struct incrfs_sb_info *sbi);
 
 /* wait.c */
 void incrfs_wait_init(struct incrfs_sb_info *sbi);
 void incrfs_wait_destroy(struct incrfs_sb_info *sbi);
 int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk);
 void incrfs_wake_block(struct incrfs_sb_info *sbi, u64 pblk);
+
+/* control.c */
+int incrfs_open_control(struct super_block *sb);
+void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count);
+void incrfs_sbi_put(struct incrfs_sb_info *sbi);
+
+/* fill.c */
+long incrfs_ioc_fill(struct incrfs_sb_info *sbi,
+		     struct incrfs_fill __user *uarg);
+
+/* ioctl.c */
+long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long incrfs_ioc_get_stats(struct incrfs_sb_info *sbi,
+			  struct incrfs_stats __user *uarg);
+void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st);
+
+/* sysfs.c */
+int incrfs_sysfs_register(struct incrfs_sb_info *sbi);
+void incrfs_sysfs_unregister(struct incrfs_sb_info *sbi);
+int __init incrfs_sysfs_init(void);
+void incrfs_sysfs_exit(void);
 
 #endif /* _INCRFS_INTERNAL_H */

@@ -200,8 +200,10 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	}
 	sbi->image = image;
 	sbi->sb = sb;
+	refcount_set(&sbi->ref, 1);
+	init_rwsem(&sbi->fill_rwsem);
 	sbi->timeout_ms = ctx->timeout_ms;
-	mutex_init(&sbi->bitmap_lock);
+	incrfs_bitmap_init(sbi);
 	incrfs_wait_init(sbi);
 	sb->s_fs_info = sbi;
 
@@ -243,7 +245,7 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_root = d_make_root(root);
 	if (!sb->s_root)
 		return -ENOMEM;
-	return 0;
+	return incrfs_sysfs_register(sbi);
 }
 
 enum { Opt_timeout };
@@ -312,17 +314,32 @@ static int incrfs_init_fs_context(struct fs_context *fc)
 	return 0;
 }
 
-static void incrfs_kill_sb(struct super_block *sb)
+void incrfs_sbi_free(struct incrfs_sb_info *sbi)
 {
-	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
-
-	kill_anon_super(sb);
-	if (!sbi)
-		return;
 	incrfs_wait_destroy(sbi);
 	incrfs_bitmap_free(sbi);
 	fput(sbi->image);
 	kfree(sbi);
+}
+
+static void incrfs_kill_sb(struct super_block *sb)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
+
+	if (sbi) {
+		/* no FILL runs after this; the control fd sees EOF/POLLHUP */
+		down_write(&sbi->fill_rwsem);
+		sbi->dead = true;
+		up_write(&sbi->fill_rwsem);
+		wake_up_interruptible_all(&sbi->control_wq);
+		incrfs_sysfs_unregister(sbi);
+	}
+	kill_anon_super(sb);
+	if (!sbi)
+		return;
+	if (sbi->bitmap)
+		incrfs_bitmap_shutdown(sbi);
+	incrfs_sbi_put(sbi);
 }
 
 static struct file_system_type incrfs_fs_type = {
@@ -373,17 +390,24 @@ static int __init incrfs_init(void)
 						incrfs_inode_init_once);
 	if (!incrfs_inode_cachep)
 		return -ENOMEM;
+	err = incrfs_sysfs_init();
+	if (err)
+		goto out_cache;
 	err = register_filesystem(&incrfs_fs_type);
-	if (err) {
-		kmem_cache_destroy(incrfs_inode_cachep);
-		return err;
-	}
+	if (err)
+		goto out_sysfs;
 	return 0;
+out_sysfs:
+	incrfs_sysfs_exit();
+out_cache:
+	kmem_cache_destroy(incrfs_inode_cachep);
+	return err;
 }
 
 static void __exit incrfs_exit(void)
 {
 	unregister_filesystem(&incrfs_fs_type);
+	incrfs_sysfs_exit();
 	rcu_barrier();	/* inodes are freed by RCU */
 	kmem_cache_destroy(incrfs_inode_cachep);
 }

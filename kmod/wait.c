@@ -15,13 +15,6 @@
 #include <linux/cred.h>
 #include "internal.h"
 
-struct incrfs_pending {
-	struct rb_node node;		/* in sbi->pending */
-	struct list_head unread;	/* in sbi->unread until read */
-	unsigned int waiters;
-	struct incrfs_pending_read rec;
-};
-
 void incrfs_wait_init(struct incrfs_sb_info *sbi)
 {
 	int i;
@@ -37,8 +30,12 @@ void incrfs_wait_init(struct incrfs_sb_info *sbi)
 
 void incrfs_wait_destroy(struct incrfs_sb_info *sbi)
 {
+	struct incrfs_pending *pr, *tmp;
+
 	/* No inode is left, so no reader waits and the tree is empty. */
 	WARN_ON(!RB_EMPTY_ROOT(&sbi->pending));
+	list_for_each_entry_safe(pr, tmp, &sbi->unread, unread)
+		kfree(pr);	/* hints nobody read */
 	xa_destroy(&sbi->uid_timeouts);
 }
 
@@ -94,12 +91,13 @@ static struct incrfs_pending *pending_get(struct incrfs_sb_info *sbi,
 		kfree(new);
 		return pr;
 	}
+	INIT_LIST_HEAD(&new->unread);
 	new->waiters = 1;
 	new->rec.ino = inode->i_ino;
 	new->rec.block = lblk;
 	new->rec.data_block = pblk;
 	new->rec.count = 1;
-	new->rec.seq = ++sbi->next_seq;
+	new->rec.seq = ++sbi->next_seq;	/* under pending_lock */
 	new->rec.pid = task_tgid_nr(current);
 	new->rec.uid = from_kuid(&init_user_ns, current_fsuid());
 	new->rec.time_ns = ktime_get_boottime_ns();
@@ -121,7 +119,7 @@ static void pending_put(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
 		return;
 	}
 	rb_erase(&pr->node, &sbi->pending);
-	list_del(&pr->unread);
+	list_del_init(&pr->unread);
 	spin_unlock(&sbi->pending_lock);
 	kfree(pr);
 }

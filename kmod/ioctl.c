@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ioctl.c - ioctls on the files and directories of a mount: get the
+ * control fd, the filled ranges of a file, the mount's counters, and the
+ * per-uid read timeouts.
+ */
+#include <linux/uaccess.h>
+#include <linux/slab.h>
+#include "internal.h"
+
+long incrfs_ioc_get_stats(struct incrfs_sb_info *sbi,
+			  struct incrfs_stats __user *uarg)
+{
+	struct incrfs_stats st = {};
+
+	incrfs_get_stats(sbi, &st);
+	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st)
+{
+	st->blocks_total = sbi->nr_blocks;
+	st->blocks_present = atomic64_read(&sbi->nr_present);
+	st->misses = atomic64_read(&sbi->stats.misses);
+	st->waits = atomic64_read(&sbi->stats.waits);
+	st->timeouts = atomic64_read(&sbi->stats.timeouts);
+	st->wait_ns = atomic64_read(&sbi->stats.wait_ns);
+	st->fills = atomic64_read(&sbi->stats.fills);
+	st->hash_failures = atomic64_read(&sbi->stats.hash_failures);
+	st->complete = st->blocks_present == st->blocks_total;
+}
+
+/* Present ranges of file blocks, holes excluded, from arg.start on. */
+static long ioc_get_filled(struct inode *inode,
+			   struct incrfs_filled_ranges __user *uarg)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
+	u64 nblocks = DIV_ROUND_UP_ULL(i_size_read(inode), INCRFS_BLOCK_SIZE);
+	struct incrfs_block_range __user *out;
+	struct incrfs_filled_ranges arg;
+	struct incrfs_block_range r;
+	u64 lblk;
+
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	out = u64_to_user_ptr(arg.ranges);
+	arg.count = 0;
+	lblk = arg.start;
+	while (lblk < nblocks && arg.count < arg.capacity) {
+		u64 pblk, bit, end;
+		u32 run;
+
+		incrfs_map_block(inode, lblk, &pblk, &run);
+		if (pblk == U64_MAX) {
+			lblk += run;
+			continue;
+		}
+		/* within this run, find the next present block and its end */
+		bit = find_next_bit_le(sbi->bitmap, pblk + run, pblk);
+		if (bit >= pblk + run) {
+			lblk += run;
+			continue;
+		}
+		end = find_next_zero_bit_le(sbi->bitmap, pblk + run, bit);
+		r.begin = lblk + (bit - pblk);
+		r.end = lblk + (end - pblk);
+		if (copy_to_user(&out[arg.count], &r, sizeof(r)))
+			return -EFAULT;
+		arg.count++;
+		lblk = r.end;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	arg.next = min(lblk, nblocks);
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+static long ioc_uid_timeout(struct incrfs_sb_info *sbi, unsigned int cmd,
+			    struct incrfs_uid_timeout __user *uarg)
+{
+	struct incrfs_uid_timeout t;
+	void *v;
+	int err;
+
+	if (copy_from_user(&t, uarg, sizeof(t)))
+		return -EFAULT;
+	if (cmd == INCRFS_IOC_GET_UID_TIMEOUT) {
+		v = xa_load(&sbi->uid_timeouts, t.uid);
+		if (!v)
+			return -ENOENT;
+		t.timeout_ms = xa_to_value(v);
+		return copy_to_user(uarg, &t, sizeof(t)) ? -EFAULT : 0;
+	}
+	if (!ns_capable(sbi->sb->s_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
+	if (t.timeout_ms == U32_MAX) {
+		xa_erase(&sbi->uid_timeouts, t.uid);
+		return 0;
+	}
+	err = xa_err(xa_store(&sbi->uid_timeouts, t.uid,
+			      xa_mk_value(t.timeout_ms), GFP_KERNEL));
+	return err;
+}
+
+long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct inode *inode = file_inode(file);
+	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case INCRFS_IOC_OPEN_CONTROL:
+		return incrfs_open_control(inode->i_sb);
+	case INCRFS_IOC_GET_FILLED:
+		return ioc_get_filled(inode, uarg);
+	case INCRFS_IOC_GET_STATS:
+		return incrfs_ioc_get_stats(sbi, uarg);
+	case INCRFS_IOC_SET_UID_TIMEOUT:
+	case INCRFS_IOC_GET_UID_TIMEOUT:
+		return ioc_uid_timeout(sbi, cmd, uarg);
+	}
+	return -ENOTTY;
+}
