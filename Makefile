@@ -6,6 +6,7 @@
 #   make test         host unit tests, then the guest suite on every
 #                     installed supported kernel; ends "N passed, N failed"
 #   make demo         the main job: lazily load a real program tree
+#   make check        checkpatch --strict and sparse on the module
 #   make clean
 #
 # KVER defaults to the newest installed kernel that has headers.  The
@@ -19,7 +20,7 @@ BUILD := $(CURDIR)/build
 KMOD_OUT := $(BUILD)/$(KVER)/kmod
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild uapi/incrfs.h
 
-.PHONY: all module tools deps test test-host test-guest demo clean check-kver
+.PHONY: all module tools deps test test-host test-guest demo clean check-kver check
 
 all: module tools
 
@@ -40,6 +41,18 @@ $(KMOD_OUT)/incrfs.ko: $(KMOD_SRCS) | check-kver
 
 tools:
 	$(MAKE) -C tools
+
+# checkpatch --strict, then sparse (C=2: check every file) on each kernel.
+check:
+	./scripts/checkpatch.sh
+	@for v in $(SUPPORTED_KVERS); do \
+		$(MAKE) --no-print-directory module KVER=$$v >/dev/null || exit 1; \
+		out=$$($(MAKE) -C /lib/modules/$$v/build M=$(BUILD)/$$v/kmod \
+			CONFIG_INCRFS_FS=m C=2 modules 2>&1 | \
+			grep -E '(warning|error):'); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+		echo "sparse clean: $$v"; \
+	done
 
 deps:
 	./scripts/install-deps.sh

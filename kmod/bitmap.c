@@ -51,6 +51,7 @@ bool incrfs_block_present(struct incrfs_sb_info *sbi, u64 pblk)
 {
 	if (pblk >= sbi->nr_blocks || !test_bit_le(pblk, sbi->bitmap))
 		return false;
+	/* pairs with smp_mb__before_atomic() in incrfs_bitmap_set() */
 	smp_rmb();
 	return true;
 }

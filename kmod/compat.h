@@ -12,7 +12,7 @@
 #include <linux/fs.h>
 #include <linux/splice.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#if KERNEL_VERSION(6, 6, 0) <= LINUX_VERSION_CODE
 /* 6.6 split the timestamps behind accessors. */
 static inline void incrfs_set_inode_times(struct inode *inode,
 					  struct timespec64 mtime,
@@ -33,14 +33,14 @@ static inline void incrfs_set_inode_times(struct inode *inode,
 }
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
 #define incrfs_splice_read	filemap_splice_read
 #else
 #define incrfs_splice_read	generic_file_splice_read
 #endif
 
 /* 6.7 made the xattr handler table const all the way down. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
 #define INCRFS_XATTR_HANDLERS(h)	(h)
 #else
 #define INCRFS_XATTR_HANDLERS(h)	((const struct xattr_handler **)(h))

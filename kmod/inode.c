@@ -12,7 +12,7 @@
 #include "internal.h"
 
 /* More extents than this in one file is not an image we made. */
-#define INCRFS_MAX_EXTENTS	(1U << 24)
+#define INCRFS_MAX_EXTENTS	BIT(24)
 
 static const struct inode_operations incrfs_file_iops = {
 	.listxattr	= incrfs_listxattr,

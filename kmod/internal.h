@@ -67,14 +67,14 @@ struct incrfs_sb_info {
 	/* block bitmap: in memory it is the truth, on disk it is persisted */
 	unsigned long *bitmap;
 	atomic64_t nr_present;
-	spinlock_t dirty_lock;
+	spinlock_t dirty_lock;		/* protects dirty_lo, dirty_hi */
 	u64 dirty_lo, dirty_hi;		/* bitmap bytes not yet committed */
 	struct mutex commit_mutex;	/* one bitmap commit at a time */
 	struct delayed_work commit_work;
 
 	/* missing-block waits (wait.c) */
 	wait_queue_head_t block_wq[1 << INCRFS_WAIT_TABLE_BITS];
-	spinlock_t pending_lock;
+	spinlock_t pending_lock;	/* pending, unread, next_seq, control */
 	struct rb_root pending;		/* struct incrfs_pending by data block */
 	struct list_head unread;	/* pending records no feeder has read */
 	u64 next_seq;
