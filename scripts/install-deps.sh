@@ -48,7 +48,7 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static cpio
 	libzstd-dev liburing-dev zstd pkg-config
-	sparse python3 e2fsprogs attr
+	sparse linux-source-6.1 python3 e2fsprogs attr
 )
 
 export DEBIAN_FRONTEND=noninteractive
