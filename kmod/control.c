@@ -163,6 +163,10 @@ static long control_ioctl(struct file *file, unsigned int cmd,
 		return incrfs_ioc_fill(sbi, (void __user *)arg);
 	case INCRFS_IOC_GET_STATS:
 		return incrfs_ioc_get_stats(sbi, (void __user *)arg);
+	case INCRFS_IOC_GET_INFO:
+		return incrfs_ioc_get_info(sbi, (void __user *)arg);
+	case INCRFS_IOC_GET_FILLED:
+		return incrfs_ioc_get_filled_data(sbi, (void __user *)arg);
 	}
 	return -ENOTTY;
 }

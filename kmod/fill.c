@@ -45,19 +45,26 @@ static int fill_one(struct incrfs_sb_info *sbi,
 
 	if (fb->len != INCRFS_BLOCK_SIZE)
 		return -EINVAL;
-	if (fb->ino == 0 || fb->ino > sbi->inode_count)
-		return -ENOENT;
-	inode = incrfs_iget(sbi->sb, fb->ino);
-	if (IS_ERR(inode))
-		return PTR_ERR(inode);
-	if (!S_ISREG(inode->i_mode)) {
+	if (fb->ino == 0) {
+		/* addressed by data block */
+		if (fb->block >= sbi->nr_blocks)
+			return -EINVAL;
+		pblk = fb->block;
+	} else {
+		if (fb->ino > sbi->inode_count)
+			return -ENOENT;
+		inode = incrfs_iget(sbi->sb, fb->ino);
+		if (IS_ERR(inode))
+			return PTR_ERR(inode);
+		if (!S_ISREG(inode->i_mode)) {
+			iput(inode);
+			return -EINVAL;
+		}
+		incrfs_map_block(inode, fb->block, &pblk, &run);
 		iput(inode);
-		return -EINVAL;
+		if (pblk == U64_MAX)
+			return -EINVAL;	/* a hole or past the end */
 	}
-	incrfs_map_block(inode, fb->block, &pblk, &run);
-	iput(inode);
-	if (pblk == U64_MAX)
-		return -EINVAL;	/* a hole, or past the end: nothing to fill */
 	if (incrfs_block_present(sbi, pblk))
 		return 0;
 

@@ -60,6 +60,7 @@ struct incrfs_sb_info {
 	u64 data_off;
 	u64 nr_blocks;
 	u8 root_hash[INCRFS_HASH_SIZE];
+	u8 uuid[16];
 
 	/* mount options */
 	unsigned int timeout_ms;	/* 0: wait forever */
@@ -183,6 +184,10 @@ long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long incrfs_ioc_get_stats(struct incrfs_sb_info *sbi,
 			  struct incrfs_stats __user *uarg);
 void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st);
+long incrfs_ioc_get_info(struct incrfs_sb_info *sbi,
+			 struct incrfs_info __user *uarg);
+long incrfs_ioc_get_filled_data(struct incrfs_sb_info *sbi,
+				struct incrfs_filled_ranges __user *uarg);
 
 /* sysfs.c */
 int incrfs_sysfs_register(struct incrfs_sb_info *sbi);

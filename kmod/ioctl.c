@@ -30,6 +30,48 @@ void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st)
 	st->complete = st->blocks_present == st->blocks_total;
 }
 
+long incrfs_ioc_get_info(struct incrfs_sb_info *sbi,
+			 struct incrfs_info __user *uarg)
+{
+	struct incrfs_info info = {};
+
+	memcpy(info.root_hash, sbi->root_hash, sizeof(info.root_hash));
+	memcpy(info.uuid, sbi->uuid, sizeof(info.uuid));
+	info.nr_blocks = sbi->nr_blocks;
+	info.inode_count = sbi->inode_count;
+	info.timeout_ms = READ_ONCE(sbi->timeout_ms);
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/* Present ranges of data blocks, from arg.start on (the control fd's). */
+long incrfs_ioc_get_filled_data(struct incrfs_sb_info *sbi,
+				struct incrfs_filled_ranges __user *uarg)
+{
+	struct incrfs_block_range __user *out;
+	struct incrfs_filled_ranges arg;
+	struct incrfs_block_range r;
+	u64 bit;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	out = u64_to_user_ptr(arg.ranges);
+	arg.count = 0;
+	bit = min(arg.start, sbi->nr_blocks);
+	while (arg.count < arg.capacity) {
+		bit = find_next_bit_le(sbi->bitmap, sbi->nr_blocks, bit);
+		if (bit >= sbi->nr_blocks)
+			break;
+		r.begin = bit;
+		r.end = find_next_zero_bit_le(sbi->bitmap, sbi->nr_blocks, bit);
+		if (copy_to_user(&out[arg.count], &r, sizeof(r)))
+			return -EFAULT;
+		arg.count++;
+		bit = r.end;
+	}
+	arg.next = bit;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
 /* Present ranges of file blocks, holes excluded, from arg.start on. */
 static long ioc_get_filled(struct inode *inode,
 			   struct incrfs_filled_ranges __user *uarg)
@@ -117,6 +159,8 @@ long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioc_get_filled(inode, uarg);
 	case INCRFS_IOC_GET_STATS:
 		return incrfs_ioc_get_stats(sbi, uarg);
+	case INCRFS_IOC_GET_INFO:
+		return incrfs_ioc_get_info(sbi, uarg);
 	case INCRFS_IOC_SET_UID_TIMEOUT:
 	case INCRFS_IOC_GET_UID_TIMEOUT:
 		return ioc_uid_timeout(sbi, cmd, uarg);

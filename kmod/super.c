@@ -104,6 +104,7 @@ static int validate_super(struct super_block *sb,
 	sbi->data_off = le64_to_cpu(dsb->s_data_off);
 	sbi->nr_blocks = le64_to_cpu(dsb->s_nr_blocks);
 	memcpy(sbi->root_hash, dsb->s_root_hash, INCRFS_HASH_SIZE);
+	memcpy(sbi->uuid, dsb->s_uuid, sizeof(sbi->uuid));
 
 	if (sbi->inode_count == 0 || sbi->inode_count > U32_MAX ||
 	    le64_to_cpu(dsb->s_root_ino) != INCRFS_ROOT_INO) {

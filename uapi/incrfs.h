@@ -264,8 +264,9 @@ struct incrfs_pending_read {
 
 /*
  * struct incrfs_fill_block - one block of an INCRFS_IOC_FILL batch
- * @ino: inode number
- * @block: file block
+ * @ino: inode number, or 0 to address the block by data block
+ * @block: file block of @ino, or (with @ino 0) data block: a feeder that
+ *	serves whole blob chunks fills by data block and needs no inode map
  * @data: user pointer to the block's content
  * @len: bytes at @data, INCRFS_BLOCK_SIZE
  * @result: out: 0, or a negative errno for this entry (-EBADMSG: the
@@ -298,7 +299,10 @@ struct incrfs_fill {
 
 #define INCRFS_FILL_MAX		1024
 
-/* INCRFS_IOC_GET_FILLED: present ranges of a file, from @start */
+/*
+ * INCRFS_IOC_GET_FILLED: present ranges of a file's blocks (holes are not
+ * listed), from @start.  On the control fd: present ranges of data blocks.
+ */
 struct incrfs_block_range {
 	__u64 begin;	/* first file block */
 	__u64 end;	/* one past the last */
@@ -326,6 +330,16 @@ struct incrfs_stats {
 	__u32 reserved;
 };
 
+/* INCRFS_IOC_GET_INFO: what identifies the mounted image */
+struct incrfs_info {
+	__u8  root_hash[INCRFS_HASH_SIZE];	/* s_root_hash */
+	__u8  uuid[16];				/* s_uuid */
+	__u64 nr_blocks;			/* data blocks */
+	__u64 inode_count;
+	__u32 timeout_ms;			/* mount option */
+	__u32 reserved;
+};
+
 /* INCRFS_IOC_SET/GET_UID_TIMEOUT: a per-uid read timeout */
 struct incrfs_uid_timeout {
 	__u32 uid;
@@ -338,6 +352,7 @@ struct incrfs_uid_timeout {
 #define INCRFS_IOC_GET_STATS	_IOR(INCRFS_IOC_MAGIC, 4, struct incrfs_stats)
 #define INCRFS_IOC_SET_UID_TIMEOUT _IOW(INCRFS_IOC_MAGIC, 5, struct incrfs_uid_timeout)
 #define INCRFS_IOC_GET_UID_TIMEOUT _IOWR(INCRFS_IOC_MAGIC, 6, struct incrfs_uid_timeout)
+#define INCRFS_IOC_GET_INFO	_IOR(INCRFS_IOC_MAGIC, 7, struct incrfs_info)
 
 /* Sizes are ABI: pin them. */
 #define INCRFS_ASSERT_SIZE(type, size) \
@@ -356,5 +371,6 @@ INCRFS_ASSERT_SIZE(struct incrfs_block_range, 16);
 INCRFS_ASSERT_SIZE(struct incrfs_filled_ranges, 32);
 INCRFS_ASSERT_SIZE(struct incrfs_stats, 72);
 INCRFS_ASSERT_SIZE(struct incrfs_uid_timeout, 8);
+INCRFS_ASSERT_SIZE(struct incrfs_info, 72);
 
 #endif /* _UAPI_LINUX_INCRFS_H */
