@@ -134,8 +134,9 @@ int incrfs_image_symlink(struct incrfs_image *img,
 
 /*
  * Iterates the xattrs of @inode: start with *pos = 0; each call returns 1
- * and fills @out, 0 at the end, or a negative errno.  Entries are checked
- * for bounds, known index, non-empty name and sort order.
+ * and fills @out, 0 at the end, or a negative errno.  Each entry is checked
+ * for bounds, a known index and a non-empty name without NUL (their sort
+ * order is checked by incrfs_image_check()).
  */
 int incrfs_image_xattr_next(struct incrfs_image *img,
 			    const struct incrfs_inode_info *inode,
