@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * readpath_test.c - the read path of a mounted image, in the real kernel:
+ * a packed tree reads back exactly (metadata, data, xattrs, links), exec
+ * and mmap work, overlayfs stacks on it, missing blocks wait with a
+ * timeout and can be killed, and corrupted images are refused cleanly.
+ *
+ * The source tree and its images are built once, in /tmp/readpath, by the
+ * first test that needs them; every test runs in its own child process.
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/statfs.h>
+#include <dirent.h>
+#include "tests/kselftest/harness.h"
+#include "tests/kselftest/incrfs_util.h"
+#include "crc32c.h"
+
+#define TOP	"/tmp/readpath"
+#define SRC	TOP "/src"
+#define FULL	TOP "/full.img"
+#define LAZY	TOP "/lazy.img"
+#define BLOB	TOP "/lazy.blob"
+#define NFILES	10000
+
+static int have_user_xattrs;
+
+static int make_holes(const char *path)
+{
+	unsigned char buf[4096];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -1;
+	iu_fill_pattern(buf, sizeof(buf), 7);
+	if (pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf) ||
+	    pwrite(fd, buf, sizeof(buf), 65536) != sizeof(buf) ||
+	    ftruncate(fd, (1 << 20) + 50)) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static int build_tree(void)
+{
+	struct timespec ts[2] = { { 1234567890, 123456789 },
+				  { 1234567890, 123456789 } };
+	char path[PATH_MAX], longtarget[3001];
+	int i, fd;
+
+	if (iu_sh("rm -rf " TOP " && mkdir -p " SRC "/sub/a/b/c "
+		  SRC "/dir10k " SRC "/opaque " SRC "/emptydir"))
+		return -1;
+	if (iu_write_file(SRC "/empty", "", 0, 0644) ||
+	    iu_pattern_file(SRC "/exact", 3 * 4096, 1) ||
+	    iu_pattern_file(SRC "/plus1", 3 * 4096 + 1, 2) ||
+	    iu_pattern_file(SRC "/small", 100, 3) ||
+	    iu_pattern_file(SRC "/big", (1 << 20) + 123, 4) ||
+	    iu_pattern_file(SRC "/sub/a/b/c/deep", 5000, 5) ||
+	    iu_pattern_file(SRC "/opaque/inner", 10, 6) ||
+	    iu_pattern_file(SRC "/hard1", 9000, 8) ||
+	    make_holes(SRC "/holes"))
+		return -1;
+	if (link(SRC "/hard1", SRC "/hard2") ||
+	    symlink("exact", SRC "/link") ||
+	    symlink("nowhere/at/all", SRC "/dangling"))
+		return -1;
+	memset(longtarget, 'a', 3000);
+	longtarget[3000] = '\0';
+	if (symlink(longtarget, SRC "/longlink") ||
+	    mkfifo(SRC "/fifo", 0600) ||
+	    mknod(SRC "/null", S_IFCHR | 0666, makedev(1, 3)) ||
+	    mknod(SRC "/whiteout", S_IFCHR, makedev(0, 0)) ||
+	    mknod(SRC "/blockdev", S_IFBLK | 0600, makedev(7, 200)))
+		return -1;
+	if (iu_pattern_file(SRC "/owned", 4097, 9) ||
+	    chown(SRC "/owned", 1234, 5678) || chmod(SRC "/owned", 0640) ||
+	    utimensat(AT_FDCWD, SRC "/owned", ts, AT_SYMLINK_NOFOLLOW))
+		return -1;
+	if (setxattr(SRC "/opaque", "trusted.overlay.opaque", "y", 1, 0) ||
+	    setxattr(SRC "/small", "trusted.t1", "value-one", 9, 0) ||
+	    setxattr(SRC "/small", "trusted.empty", "", 0, 0) ||
+	    setxattr(SRC "/small", "security.s1", "sec", 3, 0))
+		return -1;
+	/* tmpfs has user.* xattrs only from 6.6 on */
+	have_user_xattrs = !setxattr(SRC "/small", "user.color", "blue", 4, 0);
+	if (have_user_xattrs &&
+	    setxattr(SRC "/exact", "user.big", longtarget, 2000, 0))
+		return -1;
+	for (i = 0; i < NFILES; i++) {
+		snprintf(path, sizeof(path), SRC "/dir10k/f%05d", i);
+		fd = open(path, O_WRONLY | O_CREAT, 0644);
+		if (fd < 0 || close(fd))
+			return -1;
+	}
+	if (iu_sh("cp /bin/busybox " SRC "/busybox"))
+		return -1;
+	return 0;
+}
+
+/* Build the tree and both images once for all tests of this program. */
+static int setup_images(void)
+{
+	if (access(TOP "/ready", F_OK) == 0) {
+		have_user_xattrs = access(TOP "/user-xattrs", F_OK) == 0;
+		return 0;
+	}
+	if (build_tree())
+		return -1;
+	if (iu_sh("incrfs-pack --full " SRC " " FULL " >/dev/null") ||
+	    iu_sh("incrfs-pack " SRC " " LAZY " --blob " BLOB " >/dev/null"))
+		return -1;
+	if (have_user_xattrs && iu_write_file(TOP "/user-xattrs", "", 0, 0644))
+		return -1;
+	return iu_write_file(TOP "/ready", "", 0, 0644);
+}
+
+FIXTURE(full) {
+	char mnt[64];
+};
+
+FIXTURE_SETUP(full)
+{
+	ASSERT_EQ(setup_images(), 0);
+	snprintf(self->mnt, sizeof(self->mnt), TOP "/m%d", getpid());
+	ASSERT_EQ(iu_mount(FULL, self->mnt, "timeout=2000"), 0);
+}
+
+FIXTURE_TEARDOWN(full)
+{
+	umount2(self->mnt, MNT_DETACH);
+	rmdir(self->mnt);
+}
+
+TEST_F(full, tree_matches_source)
+{
+	int ret = iu_cmp_tree(SRC, self->mnt);
+
+	if (ret)
+		TH_LOG("%s", iu_diff);
+	ASSERT_EQ(ret, 0);
+	if (!have_user_xattrs)
+		TH_LOG("source tmpfs has no user.* xattrs on this kernel");
+}
+
+TEST_F(full, no_extra_entries)
+{
+	char a[256], b[256];
+	int na, nb;
+
+	snprintf(a, sizeof(a), "find %s | wc -l > " TOP "/na%d", SRC, getpid());
+	snprintf(b, sizeof(b), "find %s | wc -l > " TOP "/nb%d", self->mnt,
+		 getpid());
+	ASSERT_EQ(iu_sh("%s", a), 0);
+	ASSERT_EQ(iu_sh("%s", b), 0);
+	snprintf(a, sizeof(a), TOP "/na%d", getpid());
+	snprintf(b, sizeof(b), TOP "/nb%d", getpid());
+	{
+		FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
+
+		ASSERT_NOT_NULL(fa);
+		ASSERT_NOT_NULL(fb);
+		ASSERT_EQ(fscanf(fa, "%d", &na), 1);
+		ASSERT_EQ(fscanf(fb, "%d", &nb), 1);
+		fclose(fa);
+		fclose(fb);
+	}
+	ASSERT_EQ(na, nb);
+}
+
+TEST_F(full, hard_links_share_an_inode)
+{
+	char p1[128], p2[128];
+	struct stat s1, s2;
+
+	snprintf(p1, sizeof(p1), "%s/hard1", self->mnt);
+	snprintf(p2, sizeof(p2), "%s/hard2", self->mnt);
+	ASSERT_EQ(lstat(p1, &s1), 0);
+	ASSERT_EQ(lstat(p2, &s2), 0);
+	ASSERT_EQ(s1.st_ino, s2.st_ino);
+	ASSERT_EQ(s1.st_nlink, 2);
+}
+
+TEST_F(full, large_directory)
+{
+	char p[128];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/dir10k", self->mnt);
+	ASSERT_EQ(iu_count_entries(p), NFILES);
+	snprintf(p, sizeof(p), "%s/dir10k/f05000", self->mnt);
+	ASSERT_EQ(lstat(p, &st), 0);
+	snprintf(p, sizeof(p), "%s/dir10k/f09999", self->mnt);
+	ASSERT_EQ(lstat(p, &st), 0);
+	snprintf(p, sizeof(p), "%s/dir10k/f10000", self->mnt);
+	ASSERT_EQ(lstat(p, &st), -1);
+	ASSERT_EQ(errno, ENOENT);
+	snprintf(p, sizeof(p), "%s/dir10k/f0500", self->mnt);
+	ASSERT_EQ(lstat(p, &st), -1);
+	ASSERT_EQ(errno, ENOENT);
+}
+
+TEST_F(full, exec_from_mount)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/busybox", self->mnt);
+	const char *argv[] = { p, "true", NULL };
+	ASSERT_EQ(iu_run(argv), 0);
+	ASSERT_EQ(iu_sh("%s/busybox sh -c 'exit 7'", self->mnt), 7);
+}
+
+TEST_F(full, exec_dynamic_binary)
+{
+	/* a dynamically linked program and its libraries, from the mount */
+	char p[128];
+
+	if (access("/usr/bin/python3", X_OK))
+		SKIP(return, "no dynamically linked program in this guest");
+	ASSERT_EQ(iu_sh("mkdir -p " TOP "/dyn && cp /usr/bin/python3 " TOP
+			"/dyn/ && incrfs-pack --full " TOP "/dyn " TOP
+			"/dyn.img >/dev/null"), 0);
+	snprintf(p, sizeof(p), TOP "/dm%d", getpid());
+	ASSERT_EQ(iu_mount(TOP "/dyn.img", p, ""), 0);
+	EXPECT_EQ(iu_sh("%s/python3 -S -c 'print(6*7)' | grep -qx 42", p), 0);
+	umount(p);
+}
+
+TEST_F(full, mmap_matches_read)
+{
+	char p[128];
+	size_t len;
+	unsigned char *want = iu_slurp(SRC "/big", &len);
+	unsigned char *map;
+	int fd;
+
+	ASSERT_NOT_NULL(want);
+	snprintf(p, sizeof(p), "%s/big", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(map, MAP_FAILED);
+	ASSERT_EQ(memcmp(map, want, len), 0);
+	munmap(map, len);
+	/* a writable shared mapping of a read-only file system is refused */
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_EQ(map, MAP_FAILED);
+	close(fd);
+	free(want);
+}
+
+TEST_F(full, sendfile_and_splice)
+{
+	char p[128];
+	size_t len, got_len;
+	unsigned char *want = iu_slurp(SRC "/plus1", &len), *got;
+	int in, out;
+	off_t off = 0;
+
+	ASSERT_NOT_NULL(want);
+	snprintf(p, sizeof(p), "%s/plus1", self->mnt);
+	in = open(p, O_RDONLY);
+	ASSERT_GE(in, 0);
+	out = open(TOP "/sendfile.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_GE(out, 0);
+	ASSERT_EQ(sendfile(out, in, &off, len + 100), (ssize_t)len);
+	close(in);
+	close(out);
+	got = iu_slurp(TOP "/sendfile.out", &got_len);
+	ASSERT_EQ(got_len, len);
+	ASSERT_EQ(memcmp(got, want, len), 0);
+	free(got);
+	free(want);
+}
+
+TEST_F(full, holes_read_as_zeroes)
+{
+	char p[128];
+	unsigned char buf[4096], zero[4096] = { 0 }, pat[4096];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/holes", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	iu_fill_pattern(pat, sizeof(pat), 7);
+	ASSERT_EQ(pread(fd, buf, 4096, 8192), 4096);
+	ASSERT_EQ(memcmp(buf, zero, 4096), 0);
+	ASSERT_EQ(pread(fd, buf, 4096, 65536), 4096);
+	ASSERT_EQ(memcmp(buf, pat, 4096), 0);
+	ASSERT_EQ(pread(fd, buf, 4096, 1 << 20), 50);
+	close(fd);
+}
+
+TEST_F(full, proc_mounts_and_statfs)
+{
+	char line[512];
+	struct statfs sf;
+	FILE *f = fopen("/proc/mounts", "r");
+	int found = 0;
+
+	ASSERT_NOT_NULL(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, self->mnt) && strstr(line, " incrfs ro,") &&
+		    strstr(line, "timeout=2000") && strstr(line, FULL))
+			found = 1;
+	fclose(f);
+	ASSERT_TRUE(found);
+	ASSERT_EQ(statfs(self->mnt, &sf), 0);
+	ASSERT_EQ((unsigned long)sf.f_type, INCRFS_SUPER_MAGIC);
+	ASSERT_EQ(sf.f_bsize, 4096);
+	ASSERT_GT(sf.f_blocks, 256);
+	ASSERT_GT(sf.f_files, NFILES);
+	ASSERT_EQ(sf.f_namelen, 255);
+}
+
+TEST_F(full, read_only)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/newfile", self->mnt);
+	ASSERT_EQ(open(p, O_WRONLY | O_CREAT, 0644), -1);
+	ASSERT_EQ(errno, EROFS);
+	snprintf(p, sizeof(p), "%s/small", self->mnt);
+	ASSERT_EQ(setxattr(p, "trusted.x", "1", 1, 0), -1);
+	ASSERT_EQ(errno, EROFS);
+}
+
+TEST_F(full, overlay_copy_up_and_whiteout)
+{
+	char opts[512], p[256];
+	size_t len;
+	unsigned char *data;
+	struct stat st;
+
+	ASSERT_EQ(iu_sh("rm -rf " TOP "/ov && mkdir -p " TOP "/ov/u " TOP
+			"/ov/w " TOP "/ov/m"), 0);
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=" TOP
+		 "/ov/u,workdir=" TOP "/ov/w", self->mnt);
+	ASSERT_EQ(mount("overlay", TOP "/ov/m", "overlay", 0, opts), 0);
+	/* read through the overlay */
+	ASSERT_EQ(iu_sh("cmp " SRC "/big " TOP "/ov/m/big"), 0);
+	/* copy-up on write; the image is unchanged */
+	ASSERT_EQ(iu_sh("echo appended >> " TOP "/ov/m/small"), 0);
+	data = iu_slurp(TOP "/ov/m/small", &len);
+	ASSERT_NOT_NULL(data);
+	ASSERT_EQ(len, 109);
+	free(data);
+	snprintf(p, sizeof(p), "%s/small", self->mnt);
+	ASSERT_EQ(lstat(p, &st), 0);
+	ASSERT_EQ(st.st_size, 100);
+	ASSERT_EQ(lstat(TOP "/ov/u/small", &st), 0);
+	/* delete: a whiteout in the upper layer hides the image's file */
+	ASSERT_EQ(unlink(TOP "/ov/m/exact"), 0);
+	ASSERT_EQ(lstat(TOP "/ov/m/exact", &st), -1);
+	ASSERT_EQ(lstat(TOP "/ov/u/exact", &st), 0);
+	ASSERT_TRUE(S_ISCHR(st.st_mode) && st.st_rdev == 0);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	ASSERT_EQ(lstat(p, &st), 0);
+	/* the image's own whiteout hides nothing it has, and is not shown */
+	ASSERT_EQ(lstat(TOP "/ov/m/whiteout", &st), -1);
+	ASSERT_EQ(umount(TOP "/ov/m"), 0);
+}
+
+TEST_F(full, overlay_lower_whiteout_and_opaque_dir)
+{
+	char opts[512];
+	struct stat st;
+
+	/* a layer below the image, with what the image deletes or hides */
+	ASSERT_EQ(iu_sh("rm -rf " TOP "/ov2 && mkdir -p " TOP "/ov2/base/opaque "
+			TOP "/ov2/m && echo old > " TOP "/ov2/base/whiteout && "
+			"echo hidden > " TOP "/ov2/base/opaque/other && "
+			"echo kept > " TOP "/ov2/base/basefile"), 0);
+	snprintf(opts, sizeof(opts), "lowerdir=%s:" TOP "/ov2/base", self->mnt);
+	ASSERT_EQ(mount("overlay", TOP "/ov2/m", "overlay", MS_RDONLY, opts), 0);
+	EXPECT_EQ(lstat(TOP "/ov2/m/whiteout", &st), -1);
+	EXPECT_EQ(lstat(TOP "/ov2/m/opaque/other", &st), -1);
+	EXPECT_EQ(lstat(TOP "/ov2/m/opaque/inner", &st), 0);
+	EXPECT_EQ(lstat(TOP "/ov2/m/basefile", &st), 0);
+	EXPECT_EQ(lstat(TOP "/ov2/m/big", &st), 0);
+	ASSERT_EQ(umount(TOP "/ov2/m"), 0);
+}
+
+/* ---- images whose blocks are missing, with no feeder ---- */
+
+FIXTURE(lazy) {
+	char mnt[64];
+};
+
+FIXTURE_SETUP(lazy)
+{
+	ASSERT_EQ(setup_images(), 0);
+	snprintf(self->mnt, sizeof(self->mnt), TOP "/l%d", getpid());
+	/* a private copy: fills must not leak into other tests */
+	ASSERT_EQ(iu_sh("cp " LAZY " %s.img", self->mnt), 0);
+}
+
+FIXTURE_TEARDOWN(lazy)
+{
+	char p[80];
+
+	umount2(self->mnt, MNT_DETACH);
+	rmdir(self->mnt);
+	snprintf(p, sizeof(p), "%s.img", self->mnt);
+	unlink(p);
+}
+
+static int mount_lazy(const char *mnt, const char *opts)
+{
+	char img[80];
+
+	snprintf(img, sizeof(img), "%s.img", mnt);
+	return iu_mount(img, mnt, opts);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST_F(lazy, missing_block_times_out)
+{
+	char p[128], buf[4096];
+	double t0, dt;
+	int fd;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=300"), 0);
+	snprintf(p, sizeof(p), "%s/big", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	t0 = now_s();
+	ASSERT_EQ(pread(fd, buf, sizeof(buf), 0), -1);
+	ASSERT_EQ(errno, ETIMEDOUT);
+	dt = now_s() - t0;
+	EXPECT_GE(dt, 0.25);
+	close(fd);
+}
+
+TEST_F(lazy, metadata_and_holes_need_no_feeder)
+{
+	char p[128], buf[4096], zero[4096] = { 0 };
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=200"), 0);
+	/* content needs a feeder; metadata does not */
+	snprintf(p, sizeof(p), "%s/owned", self->mnt);
+	ASSERT_EQ(lstat(p, &st), 0);
+	ASSERT_EQ(st.st_uid, 1234);
+	ASSERT_EQ(st.st_size, 4097);
+	snprintf(p, sizeof(p), "%s/dir10k", self->mnt);
+	ASSERT_EQ(iu_count_entries(p), NFILES);
+	snprintf(p, sizeof(p), "%s/empty", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/holes", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pread(fd, buf, 4096, 8192), 4096);
+	ASSERT_EQ(memcmp(buf, zero, 4096), 0);
+	ASSERT_EQ(pread(fd, buf, 4096, 0), -1);
+	ASSERT_EQ(errno, ETIMEDOUT);
+	close(fd);
+}
+
+/* Fill blocks @blocks of @name from the source through the control fd. */
+static int fill_from_source(const char *mnt, const char *name,
+			    const unsigned long *blocks, int n, int sync)
+{
+	struct incrfs_fill_block fb[8];
+	struct incrfs_fill arg = { 0 };
+	unsigned char data[8][4096];
+	char p[256];
+	struct stat st;
+	int root, ctl, src, i, ret;
+
+	snprintf(p, sizeof(p), "%s/%s", mnt, name);
+	if (stat(p, &st))
+		return -1;
+	snprintf(p, sizeof(p), SRC "/%s", name);
+	src = open(p, O_RDONLY);
+	root = open(mnt, O_RDONLY | O_DIRECTORY);
+	if (src < 0 || root < 0)
+		return -1;
+	ctl = ioctl(root, INCRFS_IOC_OPEN_CONTROL);
+	close(root);
+	if (ctl < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memset(data[i], 0, 4096);
+		if (pread(src, data[i], 4096, blocks[i] * 4096) < 0)
+			return -1;
+		fb[i] = (struct incrfs_fill_block){
+			.ino = st.st_ino, .block = blocks[i],
+			.data = (uintptr_t)data[i], .len = 4096,
+		};
+	}
+	arg.blocks = (uintptr_t)fb;
+	arg.count = n;
+	arg.flags = sync ? INCRFS_FILL_SYNC : 0;
+	ret = ioctl(ctl, INCRFS_IOC_FILL, &arg);
+	for (i = 0; !ret && i < n; i++)
+		if (fb[i].result)
+			ret = -1;
+	close(ctl);
+	close(src);
+	return ret ? -1 : (int)arg.filled;
+}
+
+TEST_F(lazy, present_blocks_read_around_missing_ones)
+{
+	unsigned long blocks[] = { 0, 2 };
+	unsigned char buf[4096], want[3 * 4096];
+	char p[128];
+	int fd;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=300"), 0);
+	ASSERT_EQ(fill_from_source(self->mnt, "exact", blocks, 2, 0), 2);
+	iu_fill_pattern(want, sizeof(want), 1);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pread(fd, buf, 4096, 0), 4096);
+	ASSERT_EQ(memcmp(buf, want, 4096), 0);
+	ASSERT_EQ(pread(fd, buf, 4096, 8192), 4096);
+	ASSERT_EQ(memcmp(buf, want + 8192, 4096), 0);
+	ASSERT_EQ(pread(fd, buf, 4096, 4096), -1);
+	ASSERT_EQ(errno, ETIMEDOUT);
+	close(fd);
+}
+
+TEST_F(lazy, killed_reader_returns_promptly)
+{
+	char p[128];
+	pid_t pid;
+	int st, i;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=0"), 0);
+	snprintf(p, sizeof(p), "%s/big", self->mnt);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char buf[4096];
+		int fd = open(p, O_RDONLY);
+
+		pread(fd, buf, sizeof(buf), 4096 * 10);
+		_exit(3);	/* must not get here */
+	}
+	usleep(500 * 1000);
+	ASSERT_EQ(waitpid(pid, &st, WNOHANG), 0);	/* still waiting */
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	for (i = 0; i < 50; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(100 * 1000);
+	}
+	ASSERT_LT(i, 50);
+	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+TEST_F(lazy, page_fault_timeout_is_sigbus)
+{
+	char p[128];
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=300"), 0);
+	snprintf(p, sizeof(p), "%s/big", self->mnt);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int fd = open(p, O_RDONLY);
+		volatile unsigned char *m;
+
+		m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED)
+			_exit(2);
+		(void)m[4096];
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT_TRUE(WIFSIGNALED(st));
+	ASSERT_EQ(WTERMSIG(st), SIGBUS);
+}
+
+TEST_F(lazy, waiter_wakes_when_block_is_filled)
+{
+	unsigned long blocks[] = { 1 };
+	unsigned char want[3 * 4096];
+	char p[128];
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=0"), 0);
+	iu_fill_pattern(want, sizeof(want), 1);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		unsigned char buf[4096];
+		int fd = open(p, O_RDONLY);
+
+		if (pread(fd, buf, 4096, 4096) != 4096)
+			_exit(1);
+		_exit(memcmp(buf, want + 4096, 4096) ? 2 : 0);
+	}
+	usleep(300 * 1000);
+	ASSERT_EQ(waitpid(pid, &st, WNOHANG), 0);
+	ASSERT_EQ(fill_from_source(self->mnt, "exact", blocks, 1, 0), 1);
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
+/* ---- corrupted images are refused ---- */
+
+static int patch_image(const char *out, long off, const void *bytes,
+		       size_t len, int fix_crc, long truncate_to)
+{
+	struct incrfs_super_block sb;
+	int fd;
+
+	if (iu_sh("cp " FULL " %s", out))
+		return -1;
+	fd = open(out, O_RDWR);
+	if (fd < 0)
+		return -1;
+	if (bytes && pwrite(fd, bytes, len, off) != (ssize_t)len)
+		return -1;
+	if (fix_crc) {
+		if (pread(fd, &sb, sizeof(sb), 0) != sizeof(sb))
+			return -1;
+		sb.s_checksum = 0;
+		sb.s_checksum = htole32(incrfs_crc32c(0, &sb, sizeof(sb)));
+		if (pwrite(fd, &sb, sizeof(sb), 0) != sizeof(sb))
+			return -1;
+	}
+	if (truncate_to >= 0 && ftruncate(fd, truncate_to))
+		return -1;
+	return close(fd);
+}
+
+static int mount_errno(const char *img, const char *mnt)
+{
+	int ret = iu_mount(img, mnt, "");
+
+	if (ret == 0) {
+		umount(mnt);
+		return 0;
+	}
+	return errno;
+}
+
+#define SB_OFF(field) ((long)offsetof(struct incrfs_super_block, field))
+
+TEST(corrupted_images_are_refused)
+{
+	const char *img = TOP "/bad.img", *mnt = TOP "/badmnt";
+	uint32_t bad32 = 0xdeadbeef;
+	uint64_t huge = 1ULL << 60;
+	uint16_t ver = 9;
+	int e;
+
+	ASSERT_EQ(setup_images(), 0);
+	/* the unmodified copy mounts */
+	ASSERT_EQ(patch_image(img, 0, NULL, 0, 0, -1), 0);
+	ASSERT_EQ(mount_errno(img, mnt), 0);
+
+	ASSERT_EQ(patch_image(img, SB_OFF(s_magic), &bad32, 4, 1, -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EINVAL);
+	/* any changed byte without a new checksum */
+	ASSERT_EQ(patch_image(img, SB_OFF(s_reserved), &bad32, 4, 0, -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EUCLEAN);
+	ASSERT_EQ(patch_image(img, SB_OFF(s_major), &ver, 2, 1, -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EINVAL);
+	ASSERT_EQ(patch_image(img, SB_OFF(s_feature_incompat), &bad32, 4, 1,
+			      -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EINVAL);
+	ASSERT_EQ(patch_image(img, SB_OFF(s_inode_off), &huge, 8, 1, -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EUCLEAN);
+	ASSERT_EQ(patch_image(img, SB_OFF(s_meta_size), &huge, 8, 1, -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EUCLEAN);
+	ASSERT_EQ(patch_image(img, SB_OFF(s_nr_blocks), &huge, 8, 1, -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EUCLEAN);
+	ASSERT_EQ(patch_image(img, SB_OFF(s_inode_count), &huge, 8, 1, -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EUCLEAN);
+	ASSERT_EQ(patch_image(img, SB_OFF(s_root_ino), &huge, 8, 1, -1), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EUCLEAN);
+	/* truncated: inside the super block, and inside the data region */
+	ASSERT_EQ(patch_image(img, 0, NULL, 0, 0, 100), 0);
+	e = mount_errno(img, mnt);
+	EXPECT_TRUE(e == EINVAL || e == EUCLEAN);
+	ASSERT_EQ(patch_image(img, 0, NULL, 0, 0, 3 * 4096), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EUCLEAN);
+	/* not an image at all */
+	ASSERT_EQ(iu_sh("head -c 65536 /dev/zero > %s", img), 0);
+	EXPECT_EQ(mount_errno(img, mnt), EINVAL);
+	/* a directory is not an image */
+	EXPECT_EQ(mount_errno(TOP, mnt), EINVAL);
+	EXPECT_EQ(mount_errno(TOP "/does-not-exist", mnt), ENOENT);
+}
+
+/* A root directory entry whose inode number is past the inode table. */
+TEST(corrupted_dirent_is_refused_at_lookup)
+{
+	const char *img = TOP "/baddir.img", *mnt = TOP "/baddirmnt";
+	struct incrfs_super_block sb;
+	struct incrfs_inode root;
+	struct incrfs_dirent de;
+	uint64_t bad_ino;
+	char p[128];
+	struct stat st;
+	DIR *d;
+	int fd, errors = 0;
+
+	ASSERT_EQ(setup_images(), 0);
+	ASSERT_EQ(iu_sh("cp " FULL " %s", img), 0);
+	fd = open(img, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pread(fd, &sb, sizeof(sb), 0), (ssize_t)sizeof(sb));
+	ASSERT_EQ(pread(fd, &root, sizeof(root), le64toh(sb.s_inode_off)),
+		  (ssize_t)sizeof(root));
+	ASSERT_GT(le32toh(root.i_meta_count), 0);
+	/* first entry of the root directory */
+	ASSERT_EQ(pread(fd, &de, sizeof(de), le64toh(sb.s_meta_off) +
+			le64toh(root.i_meta_off)), (ssize_t)sizeof(de));
+	bad_ino = htole64(le64toh(sb.s_inode_count) + 5);
+	de.d_ino = bad_ino;
+	ASSERT_EQ(pwrite(fd, &de, sizeof(de), le64toh(sb.s_meta_off) +
+			 le64toh(root.i_meta_off)), (ssize_t)sizeof(de));
+	close(fd);
+
+	ASSERT_EQ(iu_mount(img, mnt, ""), 0);
+	d = opendir(mnt);
+	ASSERT_NOT_NULL(d);
+	errno = 0;
+	while (readdir(d))
+		;
+	if (errno == EUCLEAN)
+		errors++;
+	closedir(d);
+	EXPECT_EQ(errors, 1);
+	/* other entries still resolve */
+	snprintf(p, sizeof(p), "%s/small", mnt);
+	EXPECT_EQ(lstat(p, &st), 0);
+	umount(mnt);
+}
+
+TEST_HARNESS_MAIN
