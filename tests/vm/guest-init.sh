@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# guest-init.sh - /init of the QEMU test guest: set up, run every test,
+# dump dmesg, power off.
+#
+# Why this exists: the guest suite must boot once per kernel and run all
+# tests in that one boot, printing everything the host needs to judge the
+# run on the serial console (busybox sh; no bash in the guest).  The host
+# (run-guest.sh) reads these markers, each alone on a line:
+#   @@GUEST-START <uname -r>@@            init is running
+#   @@TEST-BEGIN <name>@@ ... @@TEST-END <name> rc=<status>@@
+#                                         one test program and its TAP
+#   @@DMESG-BEGIN@@ ... @@DMESG-END@@     the kernel log after the suite
+#   @@GUEST-DONE@@                        all of it went through
+# Init must never exit (that panics the kernel): it powers off instead.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TMPDIR=/tmp
+export INCRFS_KO=/lib/incrfs/incrfs.ko	# the module under test
+export INCRFS_TESTS=/tests		# test programs and their data files
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# The kernel gives init a console only if the initramfs has /dev/console.
+exec </dev/console >/dev/console 2>&1
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+ip link set lo up
+hostname incrfs-guest
+
+echo "@@GUEST-START $(uname -r)@@"
+
+# Modules incrfs and the tests need, in dependency order (host-made list).
+# One that does not fit this machine (e.g. a CPU-specific crc32c) may fail:
+# that is only noted; a test that needs it will fail on its own.
+while read -r mod; do
+	[ -n "$mod" ] || continue
+	insmod "$mod" 2>/dev/null ||
+		echo "# guest: note: insmod $mod failed, continuing"
+done </lib/incrfs/deps.load
+
+incrfs_loaded() {
+	grep -qw incrfs /proc/filesystems
+}
+
+# Tests: executables named *_test or *_test.sh in /tests, in name order.
+# Those named module_* manage the module themselves; every other test
+# starts with incrfs loaded.
+for t in $(ls /tests | grep -E '_test(\.sh)?$' | sort); do
+	path=/tests/$t
+	[ -x "$path" ] || continue
+	case "$t" in
+	module_*) ;;
+	*)
+		incrfs_loaded || insmod "$INCRFS_KO" ||
+			echo "# guest: insmod $INCRFS_KO failed before $t"
+		;;
+	esac
+	echo "@@TEST-BEGIN $t@@"
+	(cd /tmp && "$path" </dev/null 2>&1)
+	rc=$?
+	echo "@@TEST-END $t rc=$rc@@"
+done
+
+echo "@@DMESG-BEGIN@@"
+dmesg
+echo "@@DMESG-END@@"
+echo "@@GUEST-DONE@@"
+sync
+poweroff -f
+# Not reached unless poweroff failed; sysrq "o" powers off as well.
+sleep 5
+echo o >/proc/sysrq-trigger
+while :; do sleep 60; done

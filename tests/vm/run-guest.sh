@@ -1,0 +1,240 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run-guest.sh - run the guest test suite in QEMU on one kernel.
+#
+# Why this exists: incrfs can only be tested inside a kernel that loads it,
+# and the host kernel cannot (nor is there KVM).  This boots a Debian
+# kernel under qemu-system-x86_64 (TCG) with an initramfs holding the
+# module and every test, streams the guest's TAP from the serial console,
+# and judges the run.  It never hangs: a guest that is silent for too long,
+# or runs past the wall-clock limit, is killed and the run fails with the
+# last console lines shown.
+set -euo pipefail
+
+prog=run-guest.sh
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+usage() {
+	cat <<EOF
+usage: $prog [options] KVER
+
+Boot /boot/vmlinuz-KVER in QEMU once, run every guest test in it, and
+print the results.  Exit status 0 if nothing failed, 1 if something did,
+2 on a usage error.
+
+Tests: every SRC/*_test.c (compiled static with tests/kselftest/harness.h)
+and every executable SRC/*_test.sh (printing TAP 13 itself), run in name
+order, one program at a time; see tests/vm/guest-init.sh for the guest.
+A program fails if it fails a test, crashes, exits non-zero or prints fewer
+results than its plan.  Two more results are added: "guest completed" (the
+guest ran every test and powered off) and "dmesg clean" (no BUG, WARNING,
+Oops, KASAN, UBSAN, lockdep, hung-task, panic or stack trace in the kernel
+log).  Skipped tests are counted as skipped, never as passed.
+
+Options:
+  --tests DIR      directory of tests (default: tests/kselftest)
+  --filter REGEX   only test programs whose name matches REGEX (grep -E)
+  --ko FILE        module to test (default: build/KVER/kmod/incrfs.ko)
+  --kernel FILE    kernel image (default: /boot/vmlinuz-KVER)
+  --timeout SECS   wall-clock limit of the whole guest run (default: 1800)
+  --idle SECS      kill the guest after SECS without console output
+                   (default: 150; the harness prints a line at least every
+                   30 s while a test runs)
+  --mem MB         guest memory (default: 2048)
+  --smp N          guest CPUs (default: 2)
+  --append ARGS    extra kernel command line arguments
+  --summary FILE   write "PASSED FAILED SKIPPED" to FILE
+  --log FILE       keep the raw console log there
+                   (default: build/KVER/guest-console.log)
+  --keep           keep the work directory (initramfs, staged tests)
+  --kvm            use KVM instead of TCG (only where KVM really works)
+  -h, --help       this help
+EOF
+}
+
+die() {
+	echo "$prog: $*" >&2
+	exit 2
+}
+
+tests=$repo/tests/kselftest
+filter= ko= kernel= summary= log= keep=0 append= kvm=0
+timeout=1800 idle=150 mem=2048 smp=2
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--tests) tests=$2; shift 2 ;;
+	--filter) filter=$2; shift 2 ;;
+	--ko) ko=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--idle) idle=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--summary) summary=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	--kvm) kvm=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	-*) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || { usage >&2; exit 2; }
+kver=$1
+ko=${ko:-$repo/build/$kver/kmod/incrfs.ko}
+kernel=${kernel:-/boot/vmlinuz-$kver}
+log=${log:-$repo/build/$kver/guest-console.log}
+tests=$(cd "$tests" && pwd) || die "--tests: no such directory"
+for n in "$timeout" "$idle" "$mem" "$smp"; do
+	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
+done
+
+# Until the suite has run, any exit is one failure in the summary.
+[ -z "$summary" ] || echo "0 1 0" >"$summary"
+
+[ -r "$kernel" ] || die "$kernel: no kernel image"
+[ -r "$ko" ] || die "$ko: no module; build it with 'make module KVER=$kver'"
+command -v qemu-system-x86_64 >/dev/null ||
+	die "qemu-system-x86_64 not found; run 'make deps'"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/incrfs-vm.XXXXXX")
+qpid=
+cleanup() {
+	[ -z "$qpid" ] || kill -KILL "$qpid" 2>/dev/null || true
+	if [ "$keep" = 1 ]; then
+		echo "$prog: work directory kept: $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+# Build the test programs (cached in build/ for the default directory),
+# keep those the filter selects, and pack the initramfs.
+# A test that does not compile fails, but does not stop the others.
+cache=$work/cache
+[ "$tests" = "$repo/tests/kselftest" ] && cache=$repo/build/guest-tests
+: >"$work/build-failed"
+"$here/build-tests.sh" --cache "$cache" --failed "$work/build-failed" \
+	"$tests" "$work/tests" || true
+if [ -n "$filter" ]; then
+	for t in "$work/tests"/*_test "$work/tests"/*_test.sh; do
+		[ -e "$t" ] || continue
+		basename "$t" | grep -qE -- "$filter" || rm -f "$t"
+	done
+	grep -E -- "$filter" "$work/build-failed" >"$work/bf" || true
+	mv "$work/bf" "$work/build-failed"
+fi
+"$here/build-initramfs.sh" --kver "$kver" --ko "$ko" --tests "$work/tests" \
+	--out "$work/initramfs.cpio" || die "building the initramfs failed"
+
+# Boot.  panic=-1 + -no-reboot: a panic ends QEMU instead of hanging.
+accel=(-accel tcg)
+[ "$kvm" = 1 ] && accel=(-accel kvm -cpu host)
+console=$work/console.log
+: >"$console"
+mkdir -p "$(dirname "$log")"
+echo "# $prog: booting $kver ($(basename "$kernel"), ${mem} MB, $smp CPUs)"
+qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
+	-nodefaults -no-reboot -display none -monitor none \
+	-serial "file:$console" \
+	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
+	-append "console=ttyS0 quiet panic=-1 rdinit=/init mitigations=off $append" \
+	</dev/null >"$work/qemu.out" 2>&1 &
+qpid=$!
+
+# Show the console as it comes, without the final dmesg dump.
+tail -n +1 -F --pid="$qpid" "$console" 2>/dev/null |
+	awk '{ sub(/\r+$/, "") }
+	     /^@@DMESG-BEGIN@@/ { hide = 1 }
+	     !hide { print; fflush() }
+	     /^@@DMESG-END@@/ { hide = 0 }' &
+tailpid=$!
+
+# Watchdog: QEMU must keep talking and finish in time.
+start=$SECONDS last=$SECONDS size=0 killed=
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 1
+	now=$(stat -c %s "$console")
+	if [ "$now" != "$size" ]; then
+		size=$now
+		last=$SECONDS
+	fi
+	if [ $((SECONDS - last)) -ge "$idle" ]; then
+		killed="no console output for $idle s"
+	elif [ $((SECONDS - start)) -ge "$timeout" ]; then
+		killed="still running after the $timeout s limit"
+	fi
+	if [ -n "$killed" ]; then
+		kill -TERM "$qpid" 2>/dev/null || true
+		sleep 2
+		kill -KILL "$qpid" 2>/dev/null || true
+		break
+	fi
+done
+qrc=0
+wait "$qpid" || qrc=$?
+qpid=
+wait "$tailpid" 2>/dev/null || true
+elapsed=$((SECONDS - start))
+cp "$console" "$log"
+
+# Judge: the test programs' TAP, then the two guest-wide results.
+tr -d '\r' <"$console" >"$work/console.txt"
+echo "# ---- $kver results ----"
+awk -v prefix="$kver: " -v out="$work/counts" \
+	-f "$repo/tests/lib/tap-summary.awk" "$work/console.txt"
+read -r pass fail skip <"$work/counts"
+
+while read -r t; do
+	echo "not ok - $kver: $t: does not compile"
+	fail=$((fail + 1))
+done <"$work/build-failed"
+
+if ! grep -q '^@@TEST-BEGIN ' "$work/console.txt" &&
+   grep -q '^@@GUEST-DONE@@' "$work/console.txt"; then
+	echo "not ok - $kver: no guest test ran (none found in $tests?)"
+	fail=$((fail + 1))
+fi
+
+if grep -q '^@@GUEST-DONE@@' "$work/console.txt" && [ -z "$killed" ]; then
+	echo "ok - $kver: guest completed in ${elapsed} s"
+	pass=$((pass + 1))
+else
+	why=${killed:-QEMU exited (status $qrc) before the guest finished}
+	echo "not ok - $kver: guest completed: $why"
+	echo "# last console lines:"
+	[ -s "$work/console.txt" ] || echo "#   (the guest printed nothing)"
+	tail -n 40 "$work/console.txt" | sed 's/^/#   /'
+	if [ -s "$work/qemu.out" ]; then
+		echo "# qemu said:"
+		sed 's/^/#   /' "$work/qemu.out"
+	fi
+	fail=$((fail + 1))
+fi
+
+# The kernel log: the guest's dmesg dump, or (if it never came) the
+# console, which shows the kernel's errors too.
+if grep -q '^@@DMESG-END@@' "$work/console.txt"; then
+	sed -n '/^@@DMESG-BEGIN@@/,/^@@DMESG-END@@/p' "$work/console.txt" \
+		>"$work/dmesg.txt"
+else
+	cp "$work/console.txt" "$work/dmesg.txt"
+fi
+bad='\bBUG\b|\bWARNING\b|Oops|KASAN|UBSAN|possible circular locking'
+bad+='|hung_task|blocked for more than|Kernel panic|Call Trace'
+if grep -nE "$bad" "$work/dmesg.txt" >"$work/dmesg.bad"; then
+	echo "not ok - $kver: dmesg clean"
+	sed 's/^/#   /' "$work/dmesg.bad" | head -n 60
+	fail=$((fail + 1))
+else
+	echo "ok - $kver: dmesg clean"
+	pass=$((pass + 1))
+fi
+
+echo "# $kver: $pass passed, $fail failed, $skip skipped"
+[ -z "$summary" ] || echo "$pass $fail $skip" >"$summary"
+[ "$fail" -eq 0 ]
