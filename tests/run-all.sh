@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run-all.sh - build everything, run the host tests, then the guest suite
+# on each kernel, and end with one line "N passed, N failed[, N skipped]".
+#
+# Why this exists: "make test" (and CI) must answer one question -- does
+# incrfs work on every supported kernel -- with one line and an exit status.
+set -uo pipefail
+
+prog=run-all.sh
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+usage() {
+	cat <<EOF
+usage: $prog [--host-only] [KVER...]
+
+Build the tools (plain, static for the guest, ASan for host tests) and the
+module for each KVER; run the host tests (tests/run-host.sh); then boot
+each KVER once in QEMU and run the guest suite (tests/vm/run-guest.sh).
+The last line is "N passed, N failed", plus ", N skipped" when a test was
+skipped; skipped tests never count as passed.  Exit status 0 only if
+nothing failed.  A build that fails counts as a failure.
+
+  --host-only  build the tools and run only the host tests; tests that
+               boot a guest skip themselves (INCRFS_HOST_ONLY=1)
+  KVER...      kernels for the guest suite (make test passes every
+               installed supported one: scripts/supported-kvers.sh).
+               Without --host-only, no KVER at all is a failure.
+EOF
+}
+
+host_only=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--host-only) host_only=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	-*) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+kvers=("$@")
+
+cd "$repo" || exit 2
+logs=$repo/build/logs
+mkdir -p "$logs"
+work=$(mktemp -d "${TMPDIR:-/tmp}/incrfs-run-all.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export INCRFS_HOST_ONLY=$host_only
+pass=0 fail=0 skip=0
+: >"$work/failures"
+
+failure() {	# failure WHAT: one failure outside any test program
+	echo "not ok - $*" | tee -a "$work/failures"
+	fail=$((fail + 1))
+}
+
+# build NAME COMMAND...: run a build step, its output in build/logs/NAME.log.
+build() {
+	local name=$1
+	shift
+	echo "# $prog: build $name: $*"
+	if ! "$@" >"$logs/$name.log" 2>&1; then
+		tail -n 30 "$logs/$name.log" | sed 's/^/#   /'
+		failure "build $name ($*), see build/logs/$name.log"
+		return 1
+	fi
+}
+
+# suite NAME COMMAND...: run a runner that writes a summary; add its counts.
+suite() {
+	local name=$1 p f s
+	shift
+	"$@" --summary "$work/$name.sum" 2>&1 | tee "$work/$name.out"
+	if read -r p f s <"$work/$name.sum" 2>/dev/null; then
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	else
+		failure "$name: the runner wrote no summary"
+	fi
+	grep -E '^not ok - ' "$work/$name.out" >>"$work/failures"
+}
+
+has_lib() { compgen -G 'tools/lib/*.c' >/dev/null; }
+
+build tools make tools
+static=(make -C tools O=out-static STATIC=1 all)
+asan=(make -C tools O=out-asan SANITIZE=1 all)
+if has_lib; then
+	static+=(out-static/libincrfs.a)
+	asan+=(out-asan/libincrfs.a)
+fi
+build tools-static "${static[@]}"
+build tools-asan "${asan[@]}"
+
+suite host ./tests/run-host.sh
+
+if [ "$host_only" = 0 ]; then
+	[ ${#kvers[@]} -gt 0 ] ||
+		failure "no supported kernel installed (6.1 or 6.12 with headers and /boot image); run 'make deps'"
+	for k in "${kvers[@]}"; do
+		if build "module-$k" make module KVER="$k"; then
+			suite "guest-$k" ./tests/vm/run-guest.sh "$k"
+		fi
+	done
+fi
+
+if [ -s "$work/failures" ]; then
+	echo "# ---- all failures ----"
+	cat "$work/failures"
+fi
+line="$pass passed, $fail failed"
+[ "$skip" -eq 0 ] || line+=", $skip skipped"
+echo "$line"
+[ "$fail" -eq 0 ]
