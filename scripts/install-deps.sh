@@ -47,7 +47,7 @@ PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static cpio
-	libzstd-dev liburing-dev zstd pkg-config
+	libzstd-dev liburing-dev zstd xz-utils pkg-config
 	sparse linux-source-6.1 python3 e2fsprogs attr
 )
 
