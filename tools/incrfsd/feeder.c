@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * feeder.c - incrfsd's event loop.
+ *
+ * Why this exists: readers wait while this loop is asleep, so it does
+ * little per turn: read every queued pending-read record, turn them into
+ * queued chunks (plan.c), start as many chunk reads as the depth allows,
+ * decode and fill the ones that arrived.  One epoll set watches the
+ * control fd, a signalfd (SIGTERM, SIGINT, SIGHUP), the blob source's
+ * completion eventfd and the prefetch thread's eventfd.
+ */
+#include "feeder.h"
+#include "feeder_priv.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
+
+/* What a turn of the loop decided. */
+enum { GO_ON, STOP_OK, STOP_ERROR };
+
+static const char *const prio_name[] = {
+	[PRIO_MISS] = "wait", [PRIO_WINDOW] = "read-ahead",
+	[PRIO_HINT] = "hint",
+};
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int watch(struct feeder *f, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	if (epoll_ctl(f->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_err("epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int start_loop(struct feeder *f)
+{
+	sigset_t sigs;
+	int ret;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	f->signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	f->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	f->pf_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (f->signal_fd < 0 || f->epoll_fd < 0 || f->pf_event_fd < 0) {
+		log_err("cannot set up the event loop: %s", strerror(errno));
+		return -1;
+	}
+	ret = fetcher_init(&f->fetch, &f->src, &f->meta, f->opt->depth,
+			   f->control_fd, f->opt->sync ? INCRFS_FILL_SYNC : 0,
+			   0);
+	if (ret) {
+		log_err("%s: %s", f->opt->source, f->fetch.err);
+		return -1;
+	}
+	f->fetch_ok = true;
+	if (watch(f, f->signal_fd, EV_SIGNAL) ||
+	    watch(f, f->control_fd, EV_CONTROL) ||
+	    watch(f, f->fetch.src.event_fd, EV_SOURCE) ||
+	    watch(f, f->pf_event_fd, EV_PREFETCH))
+		return -1;
+	return 0;
+}
+
+static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
+{
+	bool hint = r->flags & INCRFS_PENDING_READAHEAD;
+	int ret = plan_record(&f->plan, r->data_block, r->count, hint);
+
+	if (ret == -ERANGE) {
+		log_warn("record for data blocks %llu+%u is beyond the image (%llu blocks): ignored",
+			 (unsigned long long)r->data_block, r->count,
+			 (unsigned long long)f->plan.nr_blocks);
+		return;
+	}
+	if (ret < 0)
+		log_err("cannot queue data block %llu: %s",
+			(unsigned long long)r->data_block, strerror(-ret));
+	if (hint) {
+		f->hints++;
+		log_debug("hint: inode %llu block %llu (data block %llu, chunk %llu)",
+			  (unsigned long long)r->ino,
+			  (unsigned long long)r->block,
+			  (unsigned long long)r->data_block,
+			  (unsigned long long)plan_chunk_of(&f->plan,
+							     r->data_block));
+		return;
+	}
+	f->waits++;
+	log_verbose("wait: inode %llu block %llu+%u (data block %llu, chunk %llu), pid %u uid %u, waiting %.1f ms",
+		    (unsigned long long)r->ino, (unsigned long long)r->block,
+		    r->count, (unsigned long long)r->data_block,
+		    (unsigned long long)plan_chunk_of(&f->plan, r->data_block),
+		    r->pid, r->uid, (boottime_ns() - r->time_ns) / 1e6);
+}
+
+/* Read every queued record.  STOP_OK once the mount is gone. */
+static int read_records(struct feeder *f)
+{
+	struct incrfs_pending_read recs[64];
+	ssize_t n, i;
+
+	for (;;) {
+		n = read(f->control_fd, recs, sizeof(recs));
+		if (n == 0) {
+			log_info("%s was unmounted; exiting", f->opt->mountpoint);
+			return STOP_OK;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return GO_ON;
+			if (errno == EINTR)
+				continue;
+			log_err("reading the control fd: %s", strerror(errno));
+			return STOP_ERROR;
+		}
+		for (i = 0; i < n / (ssize_t)sizeof(recs[0]); i++)
+			handle_record(f, &recs[i]);
+	}
+}
+
+/* Start chunk reads, most urgent first, while the depth allows. */
+static void start_fetches(struct feeder *f)
+{
+	enum plan_prio prio;
+	uint64_t c;
+	int ret;
+
+	while (fetcher_has_room(&f->fetch) && plan_next(&f->plan, &c, &prio)) {
+		ret = fetcher_start(&f->fetch, c, prio);
+		if (ret) {
+			log_err("chunk %llu: cannot start reading the blob: %s",
+				(unsigned long long)c, strerror(-ret));
+			plan_finish(&f->plan, c, false);
+			f->failed_chunks++;
+		}
+	}
+}
+
+static int chunk_done(struct feeder *f, const struct fetch_done *d)
+{
+	const char *why = prio_name[d->tag < PRIO_NR ? d->tag : PRIO_HINT];
+
+	if (!d->err) {
+		plan_finish(&f->plan, d->chunk, true);
+		f->chunks++;
+		f->blocks += d->fill.filled;
+		log_verbose("chunk %llu (%s): %u blocks, %u new, %.1f ms",
+			    (unsigned long long)d->chunk, why, d->fill.present,
+			    d->fill.filled, d->elapsed_ns / 1e6);
+		return GO_ON;
+	}
+	if (d->err == -ENODEV) {
+		log_info("%s was unmounted; exiting", f->opt->mountpoint);
+		return STOP_OK;
+	}
+	plan_finish(&f->plan, d->chunk, false);
+	f->failed_chunks++;
+	f->hash_failures += d->fill.bad_hash;
+	if (d->err == -EBADMSG)
+		log_err("chunk %llu (%s): the kernel refused %u of its %u blocks (SHA-256 mismatch): the blob is corrupt",
+			(unsigned long long)d->chunk, why, d->fill.bad_hash,
+			plan_chunk_nr_blocks(&f->plan, d->chunk));
+	else
+		log_err("chunk %llu (%s): %s", (unsigned long long)d->chunk,
+			why, d->why[0] ? d->why : strerror(-d->err));
+	return GO_ON;
+}
+
+static int reap_fetches(struct feeder *f)
+{
+	struct fetch_done done[16];
+	int n, i, ret;
+
+	do {
+		n = fetcher_reap(&f->fetch, false, done, 16);
+		if (n < 0) {
+			log_err("%s: %s", f->opt->source, strerror(-n));
+			return STOP_ERROR;
+		}
+		for (i = 0; i < n; i++) {
+			ret = chunk_done(f, &done[i]);
+			if (ret != GO_ON)
+				return ret;
+		}
+	} while (n == 16);
+	return GO_ON;
+}
+
+static int handle_signal(struct feeder *f)
+{
+	struct signalfd_siginfo si;
+
+	if (read(f->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return GO_ON;
+	log_info("stopping on %s", strsignal((int)si.ssi_signo));
+	return STOP_OK;
+}
+
+static int prefetch_event(struct feeder *f)
+{
+	uint64_t v;
+
+	if (read(f->pf_event_fd, &v, sizeof(v)) < 0 ||
+	    !atomic_load(&f->pf.finished) || f->prefetch_reported)
+		return GO_ON;
+	f->prefetch_reported = true;
+	prefetch_stop(&f->pf);
+	if (f->pf.err == -ENODEV) {
+		log_info("%s was unmounted; exiting", f->opt->mountpoint);
+		return STOP_OK;
+	}
+	if (f->pf.err)
+		log_err("prefetch stopped: %s", f->pf.why);
+	else if (f->pf.failed)
+		log_warn("prefetch: %llu chunks could not be filled; the image is not complete",
+			 (unsigned long long)f->pf.failed);
+	else
+		log_info("prefetch: finished, %llu chunks filled in the background",
+			 (unsigned long long)f->pf.chunks);
+	return GO_ON;
+}
+
+/* Is the image complete?  Logged once, confirmed with the kernel. */
+static bool complete(struct feeder *f)
+{
+	struct incrfs_stats st;
+
+	if (f->complete_seen)
+		return true;
+	if (!plan_complete(&f->plan))
+		return false;
+	if (ioctl(f->control_fd, INCRFS_IOC_GET_STATS, &st) < 0 || !st.complete)
+		return false;
+	f->complete_seen = true;
+	log_info("the image is complete: all %llu blocks present",
+		 (unsigned long long)st.blocks_total);
+	return true;
+}
+
+static int loop(struct feeder *f)
+{
+	struct epoll_event ev[8];
+	int n, i, ret;
+
+	for (;;) {
+		start_fetches(f);
+		n = epoll_wait(f->epoll_fd, ev, 8, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("epoll_wait: %s", strerror(errno));
+			return STOP_ERROR;
+		}
+		ret = GO_ON;
+		for (i = 0; i < n && ret == GO_ON; i++) {
+			switch (ev[i].data.u32) {
+			case EV_SIGNAL:
+				ret = handle_signal(f);
+				break;
+			case EV_CONTROL:
+				ret = read_records(f);
+				break;
+			case EV_SOURCE:
+				ret = reap_fetches(f);
+				break;
+			case EV_PREFETCH:
+				ret = prefetch_event(f);
+				break;
+			}
+		}
+		if (ret != GO_ON)
+			return ret;
+		if (complete(f) && f->opt->exit_when_complete)
+			return STOP_OK;
+	}
+}
+
+static void log_start(struct feeder *f)
+{
+	struct incrfs_stats st = { 0 };
+
+	ioctl(f->control_fd, INCRFS_IOC_GET_STATS, &st);
+	log_info("serving %s from %s: %llu of %llu blocks present, %llu of %llu chunks of %u blocks to fetch%s",
+		 f->opt->mountpoint, f->opt->source,
+		 (unsigned long long)st.blocks_present,
+		 (unsigned long long)st.blocks_total,
+		 (unsigned long long)(f->plan.nr_chunks - plan_nr_done(&f->plan)),
+		 (unsigned long long)f->plan.nr_chunks, f->chunk_blocks,
+		 f->opt->prefetch == PREFETCH_ALL ? ", prefetching all" : "");
+}
+
+static void log_summary(struct feeder *f)
+{
+	log_info("served %llu waits and %llu hints: %llu chunks fetched, %llu blocks filled, %llu chunks failed",
+		 (unsigned long long)f->waits, (unsigned long long)f->hints,
+		 (unsigned long long)f->chunks, (unsigned long long)f->blocks,
+		 (unsigned long long)f->failed_chunks);
+}
+
+int feeder_main(const struct incrfsd_options *o)
+{
+	struct feeder f;
+	int ret;
+
+	ret = feeder_setup(&f, o);
+	if (ret) {
+		feeder_teardown(&f);
+		return ret;
+	}
+	log_start(&f);
+	if (complete(&f) && o->exit_when_complete) {
+		feeder_teardown(&f);
+		return INCRFSD_EXIT_OK;
+	}
+	if (start_loop(&f)) {
+		feeder_teardown(&f);
+		return INCRFSD_EXIT_ERROR;
+	}
+	if (o->prefetch == PREFETCH_ALL && !plan_complete(&f.plan)) {
+		f.pf.plan = &f.plan;
+		f.pf.location = o->source;
+		f.pf.meta = &f.meta;
+		f.pf.control_fd = f.control_fd;
+		f.pf.fill_flags = o->sync ? INCRFS_FILL_SYNC : 0;
+		f.pf.event_fd = f.pf_event_fd;
+		ret = prefetch_start(&f.pf);
+		if (ret)
+			log_err("cannot start the prefetch thread: %s",
+				strerror(-ret));
+	}
+	ret = loop(&f) == STOP_OK ? INCRFSD_EXIT_OK : INCRFSD_EXIT_ERROR;
+	prefetch_stop(&f.pf);
+	log_summary(&f);
+	feeder_teardown(&f);
+	return ret;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * feeder_priv.h - the state of incrfsd's main thread, shared by setup.c
+ * (mount, blob, control fd) and feeder.c (the event loop).
+ */
+#ifndef INCRFSD_FEEDER_PRIV_H
+#define INCRFSD_FEEDER_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "blobmeta.h"
+#include "fetcher.h"
+#include "options.h"
+#include "plan.h"
+#include "prefetch.h"
+#include "source.h"
+#include "uapi/incrfs.h"
+
+struct feeder {
+	const struct incrfsd_options *opt;
+	int root_fd;			/* the mount point */
+	int control_fd;
+	int signal_fd;
+	int epoll_fd;
+	struct incrfs_info info;
+	struct incrfsd_source src;	/* until the fetcher takes it */
+	struct blob_meta meta;
+	uint32_t chunk_blocks;
+	struct plan plan;
+	struct fetcher fetch;
+	bool fetch_ok;
+	struct prefetch pf;
+	int pf_event_fd;
+	/* counters for the log */
+	uint64_t waits, hints, chunks, blocks, hash_failures, failed_chunks;
+	bool complete_seen;
+	bool prefetch_reported;
+};
+
+/*
+ * Open the mount and the blob, check they belong together, open the
+ * control fd and learn which chunks are present.  Returns
+ * INCRFSD_EXIT_OK or the exit status to fail with (after logging why).
+ */
+int feeder_setup(struct feeder *fd, const struct incrfsd_options *o);
+void feeder_teardown(struct feeder *fd);
+
+#endif /* INCRFSD_FEEDER_PRIV_H */

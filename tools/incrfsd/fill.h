@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fill.h - hand decoded blocks to the kernel with INCRFS_IOC_FILL.
+ *
+ * Why this exists: one chunk may hold more blocks than one FILL call
+ * takes; this splits it into batches and sums the per-block results.
+ */
+#ifndef INCRFSD_FILL_H
+#define INCRFSD_FILL_H
+
+#include <stdint.h>
+
+#include "uapi/incrfs.h"
+
+struct fill_result {
+	uint32_t filled;	/* newly written by the kernel */
+	uint32_t present;	/* accepted: new or already there */
+	uint32_t bad_hash;	/* refused: -EBADMSG */
+	uint32_t failed;	/* refused for another reason */
+	int first_err;		/* first per-block error other than -EBADMSG */
+};
+
+/*
+ * Fill data blocks [@first, @first + @nr) from @data (@nr * 4096 bytes)
+ * by data block (ino 0), INCRFS_FILL_MAX at a time, using @scratch
+ * (INCRFS_FILL_MAX entries).  Returns 0 when every call went through (the
+ * blocks' fate is in @res), or -errno if an ioctl failed as a whole
+ * (-ENODEV: the mount is gone).
+ */
+int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
+		     const void *data, unsigned int flags,
+		     struct incrfs_fill_block *scratch,
+		     struct fill_result *res);
+
+#endif /* INCRFSD_FILL_H */

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * main.c - incrfsd, the feeder of an incrfs mount: fills missing blocks
+ * from the image's blob when readers wait for them (see --help).
+ *
+ * Why this exists: the program's entry point only parses the command line
+ * and routes signals to the event loop; the work is in feeder.c.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "feeder.h"
+#include "log.h"
+#include "options.h"
+
+int main(int argc, char *argv[])
+{
+	struct incrfsd_options o;
+	sigset_t sigs;
+	int ret;
+
+	ret = incrfsd_parse_options(&o, argc, argv, stdout, stderr);
+	if (ret > 0)
+		return INCRFSD_EXIT_OK;
+	if (ret < 0)
+		return INCRFSD_EXIT_USAGE;
+	incrfsd_verbosity = o.verbose;
+
+	/* Stop signals arrive through a signalfd, in every thread. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL)) {
+		log_err("sigprocmask: %s", strerror(errno));
+		return INCRFSD_EXIT_ERROR;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return feeder_main(&o);
+}

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * options.c - incrfsd's command line: --help text, parsing, validation.
+ *
+ * Why this exists: see options.h.  The help text is the manual page.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void incrfsd_help(FILE *f)
+{
+	fputs(
+"NAME\n"
+"    incrfsd - fill the missing blocks of an incrfs mount from its blob\n"
+"\n"
+"SYNOPSIS\n"
+"    incrfsd [OPTIONS] --source BLOB MOUNTPOINT\n"
+"\n"
+"DESCRIPTION\n"
+"    An incrfs image may be mounted with some or all of its data blocks\n"
+"    missing.  A task that reads a missing block waits until the block is\n"
+"    filled, it is killed, or the mount's timeout expires.  incrfsd is the\n"
+"    feeder that fills them: it opens the mount's control channel, learns\n"
+"    of every read that waits, fetches the blob chunk holding the block,\n"
+"    decompresses it (zstd) and hands all of the chunk's blocks to the\n"
+"    kernel, which checks each block's SHA-256 before accepting it.\n"
+"\n"
+"    BLOB is the blob written by incrfs-pack --blob together with the\n"
+"    image: a local file, given as a path or file://PATH.  Before serving,\n"
+"    incrfsd checks that the blob's root hash and block count equal the\n"
+"    mounted image's and refuses to run otherwise (exit status 3).\n"
+"\n"
+"    Order of work: chunks that readers wait for come first, oldest first;\n"
+"    then the read-ahead window behind each of them (--readahead); then\n"
+"    chunks the kernel's readahead announced; with --prefetch all, every\n"
+"    other chunk last, at idle priority.  Chunks already present are never\n"
+"    fetched again.  Reads of the blob go through io_uring, up to --depth\n"
+"    at a time.\n"
+"\n"
+"    Only one feeder can serve a mount at a time.  If incrfsd dies, even by\n"
+"    SIGKILL, waiting readers keep waiting (until their timeout), and a new\n"
+"    incrfsd serves them: the kernel hands it every read still waiting.\n"
+"    incrfsd needs CAP_SYS_ADMIN in the mount's user namespace.\n"
+"\n"
+"OPTIONS\n"
+"    -s, --source BLOB\n"
+"        The blob to fill from (required).\n"
+"\n"
+"    -r, --readahead N\n"
+"        After a chunk a reader waits for, also fetch the next N chunks\n"
+"        (default 4, 0 to 4096): sequential readers then seldom wait.\n"
+"\n"
+"    -p, --prefetch MODE\n"
+"        none (default): fetch only what is read or read-ahead.\n"
+"        all: once no reader waits, fill every remaining chunk in order\n"
+"        in a background thread at idle CPU and I/O priority, until the\n"
+"        image is complete; readers that wait always go first.  A complete\n"
+"        image stays complete across remounts and needs no feeder.\n"
+"\n"
+"    -x, --exit-when-complete\n"
+"        Exit (status 0) as soon as every block of the image is present,\n"
+"        also at start-up.  Without it incrfsd keeps running until it is\n"
+"        stopped or the mount goes away.\n"
+"\n"
+"    -d, --depth N\n"
+"        Blob chunk reads in flight at once (default 8, 1 to 256).\n"
+"\n"
+"    -S, --sync\n"
+"        Make every fill durable before it returns (INCRFS_FILL_SYNC).\n"
+"        By default the kernel commits filled blocks every 5 seconds and\n"
+"        at umount; a crash loses at most those, which are fetched again.\n"
+"\n"
+"    -v, --verbose\n"
+"        Log a line per waiting read and per fetched chunk; twice (-vv)\n"
+"        also readahead hints and prefetched chunks.\n"
+"\n"
+"    -h, --help\n"
+"        Print this help and exit.\n"
+"\n"
+"LOG\n"
+"    Messages go to standard error, prefixed \"incrfsd: \": the mount and\n"
+"    blob at start-up, problems (\"error:\", \"warning:\"), completion, and a\n"
+"    summary at exit.  A chunk that cannot be fetched or whose blocks the\n"
+"    kernel refuses (SHA-256 mismatch: the blob is corrupt) is logged and\n"
+"    tried again only when a reader waits for it anew.\n"
+"\n"
+"SIGNALS\n"
+"    SIGTERM, SIGINT, SIGHUP\n"
+"        Stop cleanly: abandon the fetches in flight, close the control\n"
+"        channel, exit 0.  Readers still waiting wait for the next feeder.\n"
+"\n"
+"EXIT STATUS\n"
+"    0   stopped by a signal, the mount went away (umount), or the image\n"
+"        is complete and --exit-when-complete was given\n"
+"    1   an error: the mount or blob cannot be opened, the control channel\n"
+"        is refused (EPERM: not privileged; EBUSY: another feeder runs),\n"
+"        the blob is malformed, or an unexpected system error\n"
+"    2   a bad command line\n"
+"    3   the blob does not belong to the mounted image (root hash or block\n"
+"        count differ)\n"
+"\n"
+"EXAMPLES\n"
+"    incrfs-pack rootfs/ app.img --blob app.blob\n"
+"    mount -t incrfs -o timeout=30000 $PWD/app.img /mnt/app\n"
+"    incrfsd --source app.blob /mnt/app &\n"
+"    incrfsd -v --prefetch all --exit-when-complete -s app.blob /mnt/app\n"
+"\n"
+"SEE ALSO\n"
+"    incrfsctl(8) status, incrfs-pack(1), Documentation/filesystems/incrfs.rst\n",
+	      f);
+}
+
+/* A decimal in [min, max], nothing else. */
+static int parse_uint(const char *s, unsigned int min, unsigned int max,
+		      unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int usage_error(FILE *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(FILE *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("incrfsd: ", err);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'incrfsd --help' for more information.\n", err);
+	return -1;
+}
+
+int incrfsd_parse_options(struct incrfsd_options *o, int argc,
+			  char *const argv[], FILE *out, FILE *err)
+{
+	static const struct option longopts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ "readahead", required_argument, NULL, 'r' },
+		{ "prefetch", required_argument, NULL, 'p' },
+		{ "exit-when-complete", no_argument, NULL, 'x' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "sync", no_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->readahead = INCRFSD_DEFAULT_READAHEAD;
+	o->depth = INCRFSD_DEFAULT_DEPTH;
+	o->prefetch = PREFETCH_NONE;
+	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
+	opterr = 0;	/* our own messages */
+	while ((c = getopt_long(argc, argv, ":s:r:p:xd:Svh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!*optarg)
+				return usage_error(err, "--source needs a blob");
+			o->source = optarg;
+			break;
+		case 'r':
+			if (parse_uint(optarg, 0, INCRFSD_MAX_READAHEAD,
+				       &o->readahead))
+				return usage_error(err,
+					"--readahead: '%s' is not a number of chunks from 0 to 4096",
+					optarg);
+			break;
+		case 'p':
+			if (!strcmp(optarg, "none"))
+				o->prefetch = PREFETCH_NONE;
+			else if (!strcmp(optarg, "all"))
+				o->prefetch = PREFETCH_ALL;
+			else
+				return usage_error(err,
+					"--prefetch: '%s' is not 'none' or 'all'",
+					optarg);
+			break;
+		case 'x':
+			o->exit_when_complete = true;
+			break;
+		case 'd':
+			if (parse_uint(optarg, 1, INCRFSD_MAX_DEPTH, &o->depth))
+				return usage_error(err,
+					"--depth: '%s' is not a number from 1 to 256",
+					optarg);
+			break;
+		case 'S':
+			o->sync = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			incrfsd_help(out);
+			return 1;
+		case ':':
+			return usage_error(err, "option '%s' needs an argument",
+					   argv[optind - 1]);
+		default:
+			return usage_error(err, "unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (!o->source)
+		return usage_error(err, "--source BLOB is required");
+	if (optind == argc)
+		return usage_error(err, "missing MOUNTPOINT");
+	if (optind + 1 < argc)
+		return usage_error(err, "unexpected argument '%s'",
+				   argv[optind + 1]);
+	o->mountpoint = argv[optind];
+	return 0;
+}

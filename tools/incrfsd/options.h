@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * options.h - incrfsd's command line and exit codes.
+ *
+ * Why this exists: parsing is separate from running so the host tests can
+ * check every option, default and usage error without a mount.
+ */
+#ifndef INCRFSD_OPTIONS_H
+#define INCRFSD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes, as documented in --help. */
+#define INCRFSD_EXIT_OK		0	/* stopped by a signal, mount gone, done */
+#define INCRFSD_EXIT_ERROR	1	/* cannot run, or a fatal error */
+#define INCRFSD_EXIT_USAGE	2	/* bad command line */
+#define INCRFSD_EXIT_MISMATCH	3	/* the blob is not the image's */
+
+#define INCRFSD_DEFAULT_READAHEAD	4
+#define INCRFSD_MAX_READAHEAD		4096
+#define INCRFSD_DEFAULT_DEPTH		8
+#define INCRFSD_MAX_DEPTH		256
+
+enum prefetch_mode {
+	PREFETCH_NONE,
+	PREFETCH_ALL,
+};
+
+struct incrfsd_options {
+	const char *source;		/* --source BLOB */
+	const char *mountpoint;
+	unsigned int readahead;		/* chunks after a miss's chunk */
+	unsigned int depth;		/* chunk reads in flight */
+	enum prefetch_mode prefetch;
+	bool exit_when_complete;
+	bool sync;			/* INCRFS_FILL_SYNC every fill */
+	int verbose;
+};
+
+/*
+ * Parse @argv into @o (defaults first).  Returns 0 to run, 1 if --help was
+ * printed to @out (exit 0), -1 after printing a usage error to @err
+ * (exit INCRFSD_EXIT_USAGE).
+ */
+int incrfsd_parse_options(struct incrfsd_options *o, int argc,
+			  char *const argv[], FILE *out, FILE *err);
+void incrfsd_help(FILE *f);
+
+#endif /* INCRFSD_OPTIONS_H */

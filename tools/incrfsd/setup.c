@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * setup.c - incrfsd start-up: the mount, the blob, the control fd.
+ *
+ * Why this exists: a feeder must never fill a mount from the wrong blob,
+ * and must say clearly why it cannot start.  Checks, in order: the mount
+ * point is incrfs (GET_INFO), the blob opens and is well formed, its root
+ * hash and block count are the image's, the control fd is granted.  Then
+ * the chunks already present are marked done so they are never fetched.
+ */
+#include "feeder_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define HEX_HASH (INCRFS_HASH_SIZE * 2 + 1)
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * n] = '\0';
+}
+
+static int open_mount(struct feeder *f, const char *mnt)
+{
+	f->root_fd = open(mnt, O_RDONLY | O_CLOEXEC);
+	if (f->root_fd < 0) {
+		log_err("%s: %s", mnt, strerror(errno));
+		return INCRFSD_EXIT_ERROR;
+	}
+	if (ioctl(f->root_fd, INCRFS_IOC_GET_INFO, &f->info) < 0) {
+		if (errno == ENOTTY || errno == EINVAL)
+			log_err("%s: not an incrfs mount", mnt);
+		else
+			log_err("%s: INCRFS_IOC_GET_INFO: %s", mnt,
+				strerror(errno));
+		return INCRFSD_EXIT_ERROR;
+	}
+	return INCRFSD_EXIT_OK;
+}
+
+/* Open the blob and check that it is the mounted image's. */
+static int open_blob(struct feeder *f, const struct incrfsd_options *o)
+{
+	char err[INCRFS_ERR_MAX + 64];
+	char want[HEX_HASH], have[HEX_HASH];
+	struct incrfs_blob b;
+	int ret;
+
+	ret = incrfsd_source_open(&f->src, o->source, o->depth);
+	if (ret) {
+		log_err("%s", f->src.err);
+		return INCRFSD_EXIT_ERROR;
+	}
+	ret = blob_meta_fetch(&f->meta, &f->src, err, sizeof(err));
+	if (ret) {
+		log_err("%s: %s", o->source, err);
+		return INCRFSD_EXIT_ERROR;
+	}
+	ret = blob_meta_parse(&f->meta, &b);
+	if (ret) {	/* cannot happen: fetch parsed it already */
+		log_err("%s: %s", o->source, b.err);
+		incrfs_blob_close(&b);
+		return INCRFSD_EXIT_ERROR;
+	}
+	f->chunk_blocks = b.chunk_blocks;
+	hex(f->info.root_hash, INCRFS_HASH_SIZE, want);
+	hex(b.root_hash, INCRFS_HASH_SIZE, have);
+	ret = INCRFSD_EXIT_OK;
+	if (memcmp(b.root_hash, f->info.root_hash, INCRFS_HASH_SIZE)) {
+		log_err("%s does not belong to the image mounted at %s: root hash %s, the image's is %s",
+			o->source, o->mountpoint, have, want);
+		ret = INCRFSD_EXIT_MISMATCH;
+	} else if (b.nr_blocks != f->info.nr_blocks) {
+		log_err("%s does not belong to the image mounted at %s: %llu data blocks, the image has %llu",
+			o->source, o->mountpoint,
+			(unsigned long long)b.nr_blocks,
+			(unsigned long long)f->info.nr_blocks);
+		ret = INCRFSD_EXIT_MISMATCH;
+	}
+	incrfs_blob_close(&b);
+	return ret;
+}
+
+static int open_control(struct feeder *f, const char *mnt)
+{
+	f->control_fd = ioctl(f->root_fd, INCRFS_IOC_OPEN_CONTROL);
+	if (f->control_fd < 0) {
+		if (errno == EPERM)
+			log_err("%s: the control channel needs CAP_SYS_ADMIN in the mount's user namespace",
+				mnt);
+		else if (errno == EBUSY)
+			log_err("%s: another feeder is already serving this mount",
+				mnt);
+		else
+			log_err("%s: INCRFS_IOC_OPEN_CONTROL: %s", mnt,
+				strerror(errno));
+		return INCRFSD_EXIT_ERROR;
+	}
+	/* holding the mount point open would make umount fail (EBUSY) */
+	close(f->root_fd);
+	f->root_fd = -1;
+	if (fcntl(f->control_fd, F_SETFL, O_NONBLOCK) < 0) {
+		log_err("control fd: %s", strerror(errno));
+		return INCRFSD_EXIT_ERROR;
+	}
+	return INCRFSD_EXIT_OK;
+}
+
+/* Mark every chunk whose blocks are all present as done. */
+static int load_present(struct feeder *f)
+{
+	struct incrfs_block_range r[256];
+	struct incrfs_filled_ranges arg = {
+		.ranges = (uintptr_t)r,
+		.capacity = sizeof(r) / sizeof(r[0]),
+	};
+	uint32_t i;
+	int ret;
+
+	ret = plan_init(&f->plan, f->info.nr_blocks, f->chunk_blocks,
+			f->opt->readahead);
+	if (ret) {
+		log_err("cannot plan %llu blocks: %s",
+			(unsigned long long)f->info.nr_blocks, strerror(-ret));
+		return INCRFSD_EXIT_ERROR;
+	}
+	for (;;) {
+		arg.count = 0;
+		if (ioctl(f->control_fd, INCRFS_IOC_GET_FILLED, &arg) < 0) {
+			log_err("INCRFS_IOC_GET_FILLED: %s", strerror(errno));
+			return INCRFSD_EXIT_ERROR;
+		}
+		if (!arg.count)
+			break;
+		for (i = 0; i < arg.count; i++) {
+			ret = plan_add_present(&f->plan, r[i].begin, r[i].end);
+			if (ret) {
+				log_err("INCRFS_IOC_GET_FILLED: bad range %llu-%llu",
+					(unsigned long long)r[i].begin,
+					(unsigned long long)r[i].end);
+				return INCRFSD_EXIT_ERROR;
+			}
+		}
+		if (arg.next <= arg.start)
+			break;
+		arg.start = arg.next;
+	}
+	return INCRFSD_EXIT_OK;
+}
+
+int feeder_setup(struct feeder *f, const struct incrfsd_options *o)
+{
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->opt = o;
+	f->root_fd = f->control_fd = f->signal_fd = f->epoll_fd = -1;
+	f->pf_event_fd = -1;
+	f->src.event_fd = -1;
+	ret = open_mount(f, o->mountpoint);
+	if (!ret)
+		ret = open_blob(f, o);
+	if (!ret)
+		ret = open_control(f, o->mountpoint);
+	if (!ret)
+		ret = load_present(f);
+	return ret;
+}
+
+void feeder_teardown(struct feeder *f)
+{
+	prefetch_stop(&f->pf);
+	if (f->fetch_ok)
+		fetcher_destroy(&f->fetch);
+	incrfsd_source_close(&f->src);
+	blob_meta_free(&f->meta);
+	plan_free(&f->plan);
+	if (f->control_fd >= 0)
+		close(f->control_fd);
+	if (f->root_fd >= 0)
+		close(f->root_fd);
+	if (f->signal_fd >= 0)
+		close(f->signal_fd);
+	if (f->epoll_fd >= 0)
+		close(f->epoll_fd);
+	if (f->pf_event_fd >= 0)
+		close(f->pf_event_fd);
+}

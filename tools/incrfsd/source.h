@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * source.h - where incrfsd gets blob bytes from: a small, pluggable,
+ * asynchronous "read a byte range" interface.
+ *
+ * Why this exists: today a blob is a local file read with io_uring; HTTP
+ * range requests and OCI registries will follow.  The feeder only ever
+ * asks a source to start reading a byte range into a buffer and later
+ * collects the finished reads, so a new kind of source is one more
+ * struct incrfsd_source_ops and one line in source.c, nothing else.
+ *
+ * A source reports finished reads through @event_fd: when it is readable
+ * (epoll), reap() has something to return.  A source may run its own
+ * threads or use io_uring, as long as that holds.  One source instance is
+ * used by one thread; a second thread opens its own instance.
+ */
+#ifndef INCRFSD_SOURCE_H
+#define INCRFSD_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define INCRFSD_SOURCE_ERR_MAX 256
+
+/* read() flags */
+#define INCRFSD_READ_IDLE	0x1	/* background work: lowest I/O priority */
+
+struct incrfsd_source;
+
+/* One finished read, as reap() returns it. */
+struct incrfsd_read_done {
+	void *cookie;		/* as given to read() */
+	int err;		/* 0: all @len bytes are in the buffer; -errno */
+};
+
+struct incrfsd_source_ops {
+	const char *name;	/* for messages: "file", later "http", ... */
+	/* Is @location one of ours?  (A scheme prefix, or a plain path.) */
+	bool (*match)(const char *location);
+	/*
+	 * Open @location for reads, at most @depth of them in flight.
+	 * Sets src->size and src->event_fd.  Returns 0 or -errno with
+	 * src->err saying why.
+	 */
+	int (*open)(struct incrfsd_source *src, const char *location,
+		    unsigned int depth);
+	/*
+	 * Start reading @len bytes at @off into @buf.  -EBUSY when @depth
+	 * reads are in flight already.  A range past the end fails later,
+	 * in reap(), with -EIO.
+	 */
+	int (*read)(struct incrfsd_source *src, uint64_t off, size_t len,
+		    void *buf, unsigned int flags, void *cookie);
+	/*
+	 * Collect up to @max finished reads into @done; if @wait and none
+	 * has finished, block until one does.  Returns how many, or -errno.
+	 */
+	int (*reap)(struct incrfsd_source *src, struct incrfsd_read_done *done,
+		    unsigned int max, bool wait);
+	/* Abandon reads in flight and free everything. */
+	void (*close)(struct incrfsd_source *src);
+};
+
+struct incrfsd_source {
+	const struct incrfsd_source_ops *ops;
+	uint64_t size;		/* bytes in the blob */
+	int event_fd;		/* readable when reap() has results */
+	unsigned int depth;	/* reads allowed in flight */
+	unsigned int inflight;	/* reads in flight now */
+	void *priv;		/* the implementation's state */
+	char err[INCRFSD_SOURCE_ERR_MAX];
+};
+
+/* The local-file source (io_uring). */
+extern const struct incrfsd_source_ops incrfsd_file_source;
+
+/* Open @location with the first source kind that matches it. */
+int incrfsd_source_open(struct incrfsd_source *src, const char *location,
+			unsigned int depth);
+void incrfsd_source_close(struct incrfsd_source *src);
+/*
+ * Read @len bytes at @off into @buf and wait for them.  Only when no
+ * other read is in flight on @src (start-up, or a single-read user).
+ */
+int incrfsd_source_read_sync(struct incrfsd_source *src, uint64_t off,
+			     size_t len, void *buf);
+
+#endif /* INCRFSD_SOURCE_H */
