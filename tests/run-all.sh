@@ -67,11 +67,12 @@ build() {
 	fi
 }
 
-# suite NAME COMMAND...: run a runner that writes a summary; add its counts.
+# suite NAME RUNNER ARGS...: run a runner, which writes a summary (its
+# --summary option goes first); add its counts.
 suite() {
-	local name=$1 p f s
-	shift
-	"$@" --summary "$work/$name.sum" 2>&1 | tee "$work/$name.out"
+	local name=$1 runner=$2 p f s
+	shift 2
+	"$runner" --summary "$work/$name.sum" "$@" 2>&1 | tee "$work/$name.out"
 	if read -r p f s <"$work/$name.sum" 2>/dev/null; then
 		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 	else

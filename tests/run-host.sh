@@ -35,7 +35,7 @@ limit=${INCRFS_HOST_TEST_TIMEOUT:-900}
 out=$repo/build/host-tests
 mkdir -p "$out"
 log=$(mktemp "${TMPDIR:-/tmp}/incrfs-host.XXXXXX")
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.cc"' EXIT
 
 CC=${CC:-gcc}
 cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g
@@ -75,9 +75,11 @@ newer_dep() {	# newer_dep TARGET: is any input newer than TARGET?
 		if [ ! -e "$bin" ] || newer_dep "$c" "${deps[@]}"; then
 			echo "# $prog: CC $c"
 			if ! "$CC" "${cflags[@]}" -o "$bin.tmp.$$" "$c" \
-				"${libs[@]}" 2>&1; then
+				"${libs[@]}" >"$log.cc" 2>&1; then
 				rm -f "$bin.tmp.$$" "$bin"
-				printf '@@TEST-BEGIN %s@@\n# does not compile\n' "$name"
+				echo "@@TEST-BEGIN $name@@"
+				echo "# $c does not compile:"
+				sed 's/^/#   /' "$log.cc"
 				echo "@@TEST-END $name rc=1@@"
 				continue
 			fi

@@ -21,21 +21,23 @@ asan=(-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 # The result lines and totals sample.c must print, in order.
 cat >"$work/expected" <<'END'
 TAP version 13
-1..13
+1..15
 ok 1 passes
-ok 2 signedness
-not ok 3 assert_fails
-not ok 4 expect_fails_but_continues
-not ok 5 crashes
-not ok 6 times_out
-ok 7 takes_two_seconds
-ok 8 skipped # SKIP nothing to do here (42)
-not ok 9 exits_nonzero
-ok 10 file.reads_nothing
-not ok 11 file.assert_in_body
-not ok 12 broken.never_runs
-ok 13 noroot.body_skipped # SKIP setup skipped
-# totals: pass:4 fail:7 skip:2
+ok 2 single_statement
+not ok 3 assert_in_loop_stops
+ok 4 signedness
+not ok 5 assert_fails
+not ok 6 expect_fails_but_continues
+not ok 7 crashes
+not ok 8 times_out
+ok 9 takes_two_seconds
+ok 10 skipped # SKIP nothing to do here (42)
+not ok 11 exits_nonzero
+ok 12 file.reads_nothing
+not ok 13 file.assert_in_body
+not ok 14 broken.never_runs
+ok 15 noroot.body_skipped # SKIP setup skipped
+# totals: pass:5 fail:8 skip:2
 END
 
 echo "TAP version 13"
@@ -75,6 +77,8 @@ check() {
 			    'broken teardown ran'; do
 			grep -qF -- "$want" "$out" || echo "missing: $want"
 		done
+		[ "$(grep -c 'expected i < 2' "$out")" = 1 ] ||
+			echo "ASSERT in an unbraced loop did not stop at once"
 		for never in 'must not run' 'unreachable'; do
 			! grep -qF -- "$never" "$out" || echo "printed: $never"
 		done
@@ -97,8 +101,8 @@ check asan "${asan[@]}" -DTH_HEARTBEAT=1
 
 # Command line: -l lists, -t selects, an unknown name is a usage error.
 bin=$work/plain
-[ "$("$bin" -l | wc -l)" = 13 ] && [ "$("$bin" -l | sed -n 10p)" = file.reads_nothing ]
-result $? "-l lists all 13 tests in order"
+[ "$("$bin" -l | wc -l)" = 15 ] && [ "$("$bin" -l | sed -n 12p)" = file.reads_nothing ]
+result $? "-l lists all 15 tests in order"
 "$bin" -t passes -t file.reads_nothing >"$work/sel.out" 2>&1
 [ $? = 0 ] && grep -qx '1..2' "$work/sel.out" && grep -qx 'ok 1 passes' "$work/sel.out" &&
 	grep -qx 'ok 2 file.reads_nothing' "$work/sel.out" &&

@@ -226,15 +226,22 @@ TH_FN int th_bail(struct th_test *t, int is_assert)
 	return 0;
 }
 
-/* Runs the statement following a check once, only if the check failed. */
-#define TH_HANDLER(is_assert)						\
-	for (; _metadata->trigger;					\
+/*
+ * Every check is one `for` statement: its init runs the check (operands
+ * evaluated once) and sets trigger on failure; its body is whatever follows
+ * the macro (usually just `;`), run only on failure; then th_bail stops an
+ * ASSERT.  Being a single statement, a check may be the unbraced body of an
+ * if or a loop.
+ */
+#define TH_CHECK(failed_expr, is_assert)				\
+	for (_metadata->trigger = (failed_expr); _metadata->trigger;	\
 	     _metadata->trigger = th_bail(_metadata, is_assert))
 
-TH_FN void th_fail(struct th_test *t, const char *file, int line,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-TH_FN void th_fail(struct th_test *t, const char *file, int line,
-		   const char *fmt, ...)
+/* Log a failed check and mark the test failed; returns 1 (failed). */
+TH_FN int th_fail(struct th_test *t, const char *file, int line,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+TH_FN int th_fail(struct th_test *t, const char *file, int line,
+		  const char *fmt, ...)
 {
 	char buf[768];
 	va_list ap;
@@ -244,13 +251,12 @@ TH_FN void th_fail(struct th_test *t, const char *file, int line,
 	va_end(ap);
 	th_log(file, line, "%s", buf);
 	t->res->failed = 1;
-	t->trigger = 1;
+	return 1;
 }
 
-/* An integer or pointer operand: its value both ways and its signedness. */
+/* An integer or pointer operand: its bits and whether its type is signed. */
 struct th_val {
 	int is_signed;
-	intmax_t s;
 	uintmax_t u;
 };
 
@@ -258,22 +264,22 @@ struct th_val {
 	signed char: 1, short: 1, int: 1, long: 1, long long: 1,	\
 	char: ((char)-1 < 0), default: 0)
 
-#define TH_VAL(x) ((struct th_val){ TH_IS_SIGNED(x),			\
-				    (intmax_t)(x), (uintmax_t)(x) })
+/* _Generic does not evaluate x: x is evaluated once, by the cast. */
+#define TH_VAL(x) ((struct th_val){ TH_IS_SIGNED(x), (uintmax_t)(x) })
 
 enum th_op { TH_EQ, TH_NE, TH_LT, TH_LE, TH_GT, TH_GE };
 
 /* Compares the mathematical values, whatever the two types are. */
 TH_FN int th_compare(struct th_val a, enum th_op op, struct th_val b)
 {
+	intmax_t as = (intmax_t)a.u, bs = (intmax_t)b.u;
+	int aneg = a.is_signed && as < 0, bneg = b.is_signed && bs < 0;
 	int c;
 
-	if (a.is_signed && a.s < 0 && !(b.is_signed && b.s < 0))
-		c = -1;
-	else if (b.is_signed && b.s < 0 && !(a.is_signed && a.s < 0))
-		c = 1;
-	else if (a.is_signed && b.is_signed)
-		c = (a.s > b.s) - (a.s < b.s);
+	if (aneg != bneg)
+		c = aneg ? -1 : 1;
+	else if (aneg)
+		c = (as > bs) - (as < bs);
 	else
 		c = (a.u > b.u) - (a.u < b.u);
 	switch (op) {
@@ -289,55 +295,54 @@ TH_FN int th_compare(struct th_val a, enum th_op op, struct th_val b)
 TH_FN const char *th_fmt(struct th_val v, char *buf, size_t len)
 {
 	if (v.is_signed)
-		snprintf(buf, len, "%" PRIdMAX, v.s);
+		snprintf(buf, len, "%" PRIdMAX, (intmax_t)v.u);
 	else
 		snprintf(buf, len, "%" PRIuMAX " (0x%" PRIxMAX ")", v.u, v.u);
 	return buf;
 }
 
-TH_FN void th_check(struct th_test *t, const char *file, int line,
-		    struct th_val a, const char *astr, enum th_op op,
-		    const char *opstr, struct th_val b, const char *bstr)
+TH_FN int th_cmp(struct th_test *t, const char *file, int line,
+		 struct th_val a, const char *astr, enum th_op op,
+		 const char *opstr, struct th_val b, const char *bstr)
 {
 	char x[64], y[64];
 
 	if (th_compare(a, op, b))
-		return;
-	th_fail(t, file, line, "expected %s %s %s: %s is %s, %s is %s",
-		astr, opstr, bstr, astr, th_fmt(a, x, sizeof(x)),
-		bstr, th_fmt(b, y, sizeof(y)));
+		return 0;
+	return th_fail(t, file, line, "expected %s %s %s: %s is %s, %s is %s",
+		       astr, opstr, bstr, astr, th_fmt(a, x, sizeof(x)),
+		       bstr, th_fmt(b, y, sizeof(y)));
+}
+
+TH_FN int th_bool(struct th_test *t, const char *file, int line,
+		  int value, int want, const char *str)
+{
+	if (!value == !want)
+		return 0;
+	return th_fail(t, file, line, "expected %s to be %s", str,
+		       want ? "true" : "false");
+}
+
+TH_FN int th_str(struct th_test *t, const char *file, int line,
+		 const char *a, const char *astr, int want_eq,
+		 const char *b, const char *bstr)
+{
+	if (a && b && !strcmp(a, b) == !!want_eq)
+		return 0;
+	return th_fail(t, file, line, "expected %s %s %s: \"%s\" vs \"%s\"",
+		       astr, want_eq ? "==" : "!=", bstr,
+		       a ? a : "(null)", b ? b : "(null)");
 }
 
 #define TH_CMP(a, op, opstr, b, is_assert)				\
-	do {								\
-		__typeof__(a) _th_a = (a);				\
-		__typeof__(b) _th_b = (b);				\
-		th_check(_metadata, __FILE__, __LINE__,			\
-			 TH_VAL(_th_a), #a, op, opstr, TH_VAL(_th_b), #b); \
-	} while (0);							\
-	TH_HANDLER(is_assert)
-
+	TH_CHECK(th_cmp(_metadata, __FILE__, __LINE__, TH_VAL(a), #a,	\
+			op, opstr, TH_VAL(b), #b), is_assert)
 #define TH_BOOL(cond, want, is_assert)					\
-	do {								\
-		if (!(cond) != !(want))					\
-			th_fail(_metadata, __FILE__, __LINE__,		\
-				"expected %s to be %s", #cond,		\
-				(want) ? "true" : "false");		\
-	} while (0);							\
-	TH_HANDLER(is_assert)
-
+	TH_CHECK(th_bool(_metadata, __FILE__, __LINE__, !!(cond), want,	\
+			 #cond), is_assert)
 #define TH_STR(a, b, want_eq, is_assert)				\
-	do {								\
-		const char *_th_a = (a), *_th_b = (b);			\
-		if (!_th_a || !_th_b ||					\
-		    !strcmp(_th_a, _th_b) != !!(want_eq))		\
-			th_fail(_metadata, __FILE__, __LINE__,		\
-				"expected %s %s %s: \"%s\" vs \"%s\"",	\
-				#a, (want_eq) ? "==" : "!=", #b,	\
-				_th_a ? _th_a : "(null)",		\
-				_th_b ? _th_b : "(null)");		\
-	} while (0);							\
-	TH_HANDLER(is_assert)
+	TH_CHECK(th_str(_metadata, __FILE__, __LINE__, (a), #a, want_eq, \
+			(b), #b), is_assert)
 
 #define ASSERT_EQ(a, b) TH_CMP(a, TH_EQ, "==", b, 1)
 #define ASSERT_NE(a, b) TH_CMP(a, TH_NE, "!=", b, 1)

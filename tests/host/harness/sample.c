@@ -33,6 +33,29 @@ TEST(passes)
 	EXPECT_EQ(x, 2);
 }
 
+/* A check is one statement: unbraced bodies work; operands run once. */
+TEST(single_statement)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_LT(i, 3);
+	if (i == 3)
+		EXPECT_EQ(i, 3);
+	else
+		EXPECT_EQ(i, -1);
+	ASSERT_EQ(1, ++n);
+	ASSERT_EQ(1, n);
+}
+
+TEST(assert_in_loop_stops)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		ASSERT_LT(i, 2);
+}
+
 /* -1 < 0u is true mathematically; a plain C comparison says false. */
 TEST(signedness)
 {
