@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ctl.c - helpers shared by incrfsctl's commands (see ctl.h).
+ *
+ * Why this exists: uniform messages and argument handling across the
+ * commands.
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("incrfsctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int ctl_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "incrfsctl %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'incrfsctl %s --help' for more information.\n",
+		cmd);
+	return CTL_EXIT_USAGE;
+}
+
+int ctl_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		ctl_err("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+int ctl_ioctl_failed(const char *path, const char *what)
+{
+	if (errno == ENOTTY)
+		ctl_err("%s: not on an incrfs mount", path);
+	else
+		ctl_err("%s: %s: %s", path, what, strerror(errno));
+	return CTL_EXIT_ERROR;
+}
+
+int ctl_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
+		 const char **path)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			cmd->help(stdout);
+			return CTL_EXIT_OK;
+		}
+		return ctl_usage(cmd->name, "unknown option '%s'",
+				 argv[optind - 1]);
+	}
+	if (optind == argc)
+		return ctl_usage(cmd->name, "missing path");
+	if (optind + 1 < argc)
+		return ctl_usage(cmd->name, "unexpected argument '%s'",
+				 argv[optind + 1]);
+	*path = argv[optind];
+	return -1;
+}

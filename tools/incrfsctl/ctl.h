@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ctl.h - what incrfsctl's commands share: their entry points and help,
+ * opening a path, reporting an ioctl failure, parsing numbers.
+ *
+ * Why this exists: every command opens a path on a mount, issues one
+ * ioctl and must say the same clear thing when the path is not on incrfs.
+ */
+#ifndef INCRFSCTL_CTL_H
+#define INCRFSCTL_CTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CTL_EXIT_OK	0
+#define CTL_EXIT_ERROR	1
+#define CTL_EXIT_USAGE	2
+
+struct ctl_command {
+	const char *name;
+	const char *summary;		/* one line for the command list */
+	int (*run)(int argc, char *argv[]);	/* argv[0] is the name */
+	void (*help)(FILE *f);
+};
+
+extern const struct ctl_command ctl_status, ctl_info, ctl_filled,
+	ctl_timeout;
+
+/* "incrfsctl: " + message on stderr. */
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error of command @cmd; returns CTL_EXIT_USAGE. */
+int ctl_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* open(2) @path read-only; on failure print why and return -1. */
+int ctl_open(const char *path);
+/*
+ * Report a failed ioctl @what on @path (errno): ENOTTY becomes "not on an
+ * incrfs mount".  Returns CTL_EXIT_ERROR.
+ */
+int ctl_ioctl_failed(const char *path, const char *what);
+
+/* A decimal in [0, @max]: 0, or -1 if @s is not one. */
+int ctl_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * Parse the common "COMMAND [--help] PATH" command line of a command
+ * without options.  Returns -1 with *path set to go on, or the exit
+ * status to return (after printing help or a usage error).
+ */
+int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
+		 const char **path);
+
+#endif /* INCRFSCTL_CTL_H */

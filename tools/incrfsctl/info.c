@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * info.c - incrfsctl info: what identifies a mounted image
+ * (INCRFS_IOC_GET_INFO).
+ *
+ * Why this exists: to find the blob that belongs to a mount, or check
+ * one, by root hash and uuid.
+ */
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "uapi/incrfs.h"
+
+static void info_help(FILE *f)
+{
+	fputs(
+"NAME\n"
+"    incrfsctl info - identity and settings of a mounted incrfs image\n"
+"\n"
+"SYNOPSIS\n"
+"    incrfsctl info PATH\n"
+"\n"
+"DESCRIPTION\n"
+"    PATH is the mount point or any file or directory of an incrfs mount.\n"
+"    Prints, one \"name: value\" line each:\n"
+"\n"
+"    root hash    SHA-256 of the image's block hash table, in hex: the blob\n"
+"                 that belongs to the image carries the same one\n"
+"    uuid         the image's uuid\n"
+"    data blocks  4 KiB data blocks in the image, and their size in MiB\n"
+"    inodes       inodes in the image\n"
+"    timeout      the mount's read timeout in ms (mount option timeout=),\n"
+"                 or \"0 (wait forever)\"\n"
+"\n"
+"EXIT STATUS\n"
+"    0 printed; 1 PATH cannot be opened or is not on an incrfs mount;\n"
+"    2 a bad command line.\n",
+	      f);
+}
+
+static int info_run(int argc, char *argv[])
+{
+	struct incrfs_info info;
+	const char *path;
+	const uint8_t *u;
+	int fd, ret, i;
+
+	ret = ctl_one_path(argc, argv, &ctl_info, &path);
+	if (ret >= 0)
+		return ret;
+	fd = ctl_open(path);
+	if (fd < 0)
+		return CTL_EXIT_ERROR;
+	if (ioctl(fd, INCRFS_IOC_GET_INFO, &info) < 0) {
+		ret = ctl_ioctl_failed(path, "INCRFS_IOC_GET_INFO");
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	printf("root hash:   ");
+	for (i = 0; i < INCRFS_HASH_SIZE; i++)
+		printf("%02x", info.root_hash[i]);
+	u = info.uuid;
+	printf("\nuuid:        %02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n",
+	       u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+	       u[10], u[11], u[12], u[13], u[14], u[15]);
+	printf("data blocks: %llu (%llu MiB)\n",
+	       (unsigned long long)info.nr_blocks,
+	       (unsigned long long)(info.nr_blocks * INCRFS_BLOCK_SIZE >> 20));
+	printf("inodes:      %llu\n", (unsigned long long)info.inode_count);
+	if (info.timeout_ms)
+		printf("timeout:     %u ms\n", info.timeout_ms);
+	else
+		printf("timeout:     0 (wait forever)\n");
+	return fflush(stdout) ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+}
+
+const struct ctl_command ctl_info = {
+	.name = "info",
+	.summary = "root hash, uuid, blocks, inodes, timeout of a mount",
+	.run = info_run,
+	.help = info_help,
+};
