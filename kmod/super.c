@@ -15,6 +15,7 @@
 #include <linux/statfs.h>
 #include <linux/crc32c.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include "internal.h"
 
 static struct kmem_cache *incrfs_inode_cachep;
@@ -207,6 +208,8 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	incrfs_bitmap_init(sbi);
 	incrfs_wait_init(sbi);
 	sb->s_fs_info = sbi;
+	/* name the mount after its image in every incrfs: log line */
+	strscpy(sb->s_id, kbasename(fc->source), sizeof(sb->s_id));
 
 	sb->s_flags |= SB_RDONLY | SB_NOATIME;
 	sb->s_magic = INCRFS_SUPER_MAGIC;

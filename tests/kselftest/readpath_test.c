@@ -703,7 +703,7 @@ TEST(corrupted_images_are_refused)
 	ASSERT_EQ(iu_sh("head -c 65536 /dev/zero > %s", img), 0);
 	EXPECT_EQ(mount_errno(img, mnt), EINVAL);
 	/* a directory is not an image */
-	EXPECT_EQ(mount_errno(TOP, mnt), EINVAL);
+	EXPECT_EQ(mount_errno(TOP, mnt), EISDIR);
 	EXPECT_EQ(mount_errno(TOP "/does-not-exist", mnt), ENOENT);
 }
 
