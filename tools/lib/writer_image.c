@@ -71,7 +71,8 @@ static int number_inodes(struct incrfs_writer *w)
 
 		if (!S_ISDIR(dir->attr.mode))
 			continue;
-		qsort(dir->ents, dir->nr_ents, sizeof(*dir->ents), entry_cmp);
+		if (dir->nr_ents > 1)
+			qsort(dir->ents, dir->nr_ents, sizeof(*dir->ents), entry_cmp);
 		for (size_t k = 0; k < dir->nr_ents; k++) {
 			struct incrfs_wnode *n = dir->ents[k].node;
 

@@ -283,7 +283,7 @@ static int walk_dir(struct walker *k, const char *path, struct incrfs_wnode *dir
 		nr++;
 	}
 	closedir(d);
-	if (!err)
+	if (!err && nr > 1)
 		qsort(names, nr, sizeof(*names), str_cmp);
 	for (size_t i = 0; !err && i < nr; i++) {
 		char *child;
