@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# incrfsctl_cli_test.sh - incrfsctl's command line on the host: --help of
+# the program and of every command (manual-page sections, exit 0), usage
+# errors (exit 2, a message naming the problem), and paths that are not on
+# an incrfs mount (exit 1, "not on an incrfs mount").  What the commands
+# print for a real mount is tested in the guest (feeder_test.c).
+#
+# Builds tools/out-asan/incrfsctl (ASan/UBSan) first.  Prints TAP 13.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+ctl=$repo/tools/out-asan/incrfsctl
+
+echo "TAP version 13"
+echo "1..12"
+if ! make -s -C "$repo/tools" O=out-asan SANITIZE=1 out-asan/incrfsctl \
+	>/dev/null 2>&1; then
+	for i in $(seq 1 12); do echo "not ok $i build incrfsctl"; done
+	exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/incrfsctl-cli.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+echo data >"$work/file"
+num=0 failed=0
+
+# run ARGS...: sets rc, out (stdout) and err (stderr) of incrfsctl ARGS.
+run() {
+	"$ctl" "$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	out=$(cat "$work/out")
+	err=$(cat "$work/err")
+}
+
+# check DESCRIPTION COND...: one TAP result; COND is a shell command list.
+check() {
+	local desc=$1
+	shift
+	num=$((num + 1))
+	if eval "$@"; then
+		echo "ok $num $desc"
+	else
+		failed=1
+		echo "not ok $num $desc"
+		echo "# failed: $*"
+		echo "# exit $rc; stdout:"
+		sed 's/^/#   /' "$work/out" | head -n 20
+		echo "# stderr:"
+		sed 's/^/#   /' "$work/err" | head -n 20
+	fi
+}
+
+# manual PATTERN...: does $out have every section of a manual page?
+manual() {
+	local s
+	for s in NAME SYNOPSIS DESCRIPTION "EXIT STATUS" "$@"; do
+		grep -q "^$s" <<<"$out" || { echo "# no '$s'"; return 1; }
+	done
+	[ -z "$err" ]
+}
+
+run --help
+check "incrfsctl --help is a manual page listing every command" \
+	'[ $rc = 0 ] && manual EXAMPLES "SEE ALSO" &&
+	 (for c in status info filled timeout; do
+		grep -q "^    $c " <<<"$out" || exit 1; done)'
+help_main=$out
+run help
+check "incrfsctl help is the same text" '[ $rc = 0 ] && [ "$out" = "$help_main" ]'
+
+ok=0
+for c in status info filled timeout; do
+	run "$c" --help
+	[ $rc = 0 ] && manual || { ok=1; break; }
+	grep -q "incrfsctl $c" <<<"$out" || { ok=1; break; }
+	text=$out
+	run help "$c"
+	[ $rc = 0 ] && [ "$out" = "$text" ] || { ok=1; break; }
+done
+check "every command has --help and help COMMAND" '[ $ok = 0 ]'
+
+run timeout --help
+check "timeout --help documents its options" \
+	'(for o in "--uid UID" "--set MS" "--clear" "CAP_SYS_ADMIN"; do
+		grep -q -- "$o" <<<"$out" || exit 1; done)'
+
+run
+check "no command: usage error" \
+	'[ $rc = 2 ] && grep -q "^incrfsctl: missing command" <<<"$err"'
+run frobnicate /
+check "unknown command: usage error" \
+	'[ $rc = 2 ] && grep -q "unknown command '\''frobnicate'\''" <<<"$err" &&
+	 [ -z "$out" ]'
+
+bad=0
+while IFS='|' read -r args msg; do
+	# shellcheck disable=SC2086
+	run $args
+	if [ $rc != 2 ] || ! grep -qF -- "$msg" <<<"$err" || [ -n "$out" ]; then
+		echo "# incrfsctl $args: exit $rc, stderr: $err"
+		bad=1
+	fi
+done <<EOF
+status|incrfsctl status: missing path
+info a b|unexpected argument 'b'
+filled --bogus x|unknown option '--bogus'
+timeout /|--uid UID is required
+timeout / --uid 1 --set 5 --clear|--set and --clear exclude each other
+timeout / --uid x|--uid: 'x' is not a numeric uid
+timeout / --uid -1|--uid: '-1' is not a numeric uid
+timeout / --uid 4294967295|--uid: '4294967295'
+timeout / --uid 1 --set 4294967295|--set: '4294967295'
+timeout / --uid 1 --set 1s|--set: '1s'
+timeout / --uid|option '--uid' needs an argument
+help nosuch|help: no command 'nosuch'
+EOF
+check "usage errors exit 2 with a message naming the problem" '[ $bad = 0 ]'
+
+bad=0
+for c in status info "timeout --uid 0" "timeout --uid 0 --set 5" \
+	"timeout --uid 0 --clear"; do
+	for p in "$work" "$work/file"; do
+		# shellcheck disable=SC2086
+		run $c "$p"
+		if [ $rc != 1 ] || [ "$err" != "incrfsctl: $p: not on an incrfs mount" ] ||
+		   [ -n "$out" ]; then
+			echo "# incrfsctl $c $p: exit $rc, stderr: $err"
+			bad=1
+		fi
+	done
+done
+check "status, info, timeout: a path not on incrfs fails clearly" '[ $bad = 0 ]'
+
+run filled "$work/file"
+check "filled: a file not on incrfs fails clearly" \
+	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work/file: not on an incrfs mount" ]'
+run filled "$work"
+check "filled: a directory is not a regular file" \
+	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work: not a regular file" ]'
+run status "$work/none"
+check "a missing path says so" \
+	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work/none: No such file or directory" ]'
+mkfifo "$work/fifo"
+run filled "$work/fifo"
+check "filled on a fifo does not block" \
+	'[ $rc = 1 ] && grep -q "not a regular file" <<<"$err"'
+exit $failed

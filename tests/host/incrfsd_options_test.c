@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * incrfsd_options_test.c - incrfsd's command line (tools/incrfsd/
+ * options.c): defaults, every option in its long and short form, every
+ * usage error with its message, and a --help that documents every option,
+ * the exit codes and the signals.
+ *
+ * Built alone by tests/run-host.sh, so it compiles the unit under test
+ * itself.
+ */
+#include "tests/kselftest/harness.h"
+
+#include "tools/incrfsd/options.c"
+
+struct parsed {
+	int ret;
+	struct incrfsd_options o;
+	char out[16384];
+	char err[1024];
+};
+
+/* Parse a NULL-terminated argument list (argv[0] is added). */
+static void parse(struct parsed *p, ...)
+{
+	char *argv[32] = { "incrfsd" };
+	int argc = 1;
+	FILE *out, *err;
+	va_list ap;
+	char *a;
+
+	va_start(ap, p);
+	while ((a = va_arg(ap, char *)) != NULL && argc < 31)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	memset(p, 0, sizeof(*p));
+	out = fmemopen(p->out, sizeof(p->out) - 1, "w");
+	err = fmemopen(p->err, sizeof(p->err) - 1, "w");
+	p->ret = incrfsd_parse_options(&p->o, argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+}
+
+TEST(defaults)
+{
+	struct parsed p;
+
+	parse(&p, "--source", "/b/blob", "/mnt", NULL);
+	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("/b/blob", p.o.source);
+	ASSERT_STREQ("/mnt", p.o.mountpoint);
+	ASSERT_EQ(INCRFSD_DEFAULT_READAHEAD, p.o.readahead);
+	ASSERT_EQ(4, p.o.readahead);
+	ASSERT_EQ(INCRFSD_DEFAULT_DEPTH, p.o.depth);
+	ASSERT_EQ(PREFETCH_NONE, p.o.prefetch);
+	ASSERT_FALSE(p.o.exit_when_complete);
+	ASSERT_FALSE(p.o.sync);
+	ASSERT_EQ(0, p.o.verbose);
+	ASSERT_STREQ("", p.err);
+}
+
+TEST(long_options)
+{
+	struct parsed p;
+
+	parse(&p, "/mnt", "--source=file:///b", "--readahead", "0",
+	      "--prefetch", "all", "--exit-when-complete", "--depth=256",
+	      "--sync", "--verbose", "--verbose", NULL);
+	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("file:///b", p.o.source);
+	ASSERT_STREQ("/mnt", p.o.mountpoint);
+	ASSERT_EQ(0, p.o.readahead);
+	ASSERT_EQ(PREFETCH_ALL, p.o.prefetch);
+	ASSERT_TRUE(p.o.exit_when_complete);
+	ASSERT_EQ(256, p.o.depth);
+	ASSERT_TRUE(p.o.sync);
+	ASSERT_EQ(2, p.o.verbose);
+}
+
+TEST(short_options)
+{
+	struct parsed p;
+
+	parse(&p, "-s", "blob", "-r", "4096", "-p", "all", "-p", "none",
+	      "-x", "-d", "1", "-S", "-vvv", "m", NULL);
+	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("blob", p.o.source);
+	ASSERT_STREQ("m", p.o.mountpoint);
+	ASSERT_EQ(4096, p.o.readahead);
+	ASSERT_EQ(PREFETCH_NONE, p.o.prefetch);	/* the last one counts */
+	ASSERT_TRUE(p.o.exit_when_complete);
+	ASSERT_EQ(1, p.o.depth);
+	ASSERT_TRUE(p.o.sync);
+	ASSERT_EQ(3, p.o.verbose);
+}
+
+/* Each of these is a usage error whose message names the problem. */
+TEST(usage_errors)
+{
+	static const struct {
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ { "/mnt" }, "--source BLOB is required" },
+		{ { "-s", "b" }, "missing MOUNTPOINT" },
+		{ { "-s", "b", "m1", "m2" }, "unexpected argument 'm2'" },
+		{ { "-s", "", "m" }, "--source needs a blob" },
+		{ { "-s", "b", "-r", "-1", "m" }, "--readahead: '-1'" },
+		{ { "-s", "b", "-r", "4097", "m" }, "--readahead: '4097'" },
+		{ { "-s", "b", "-r", "4x", "m" }, "--readahead: '4x'" },
+		{ { "-s", "b", "-r", "", "m" }, "--readahead: ''" },
+		{ { "-s", "b", "-r", "+3", "m" }, "--readahead: '+3'" },
+		{ { "-s", "b", "-d", "0", "m" }, "--depth: '0'" },
+		{ { "-s", "b", "-d", "257", "m" }, "--depth: '257'" },
+		{ { "-s", "b", "-d", "99999999999999999999", "m" },
+		  "--depth: '99999999999999999999'" },
+		{ { "-s", "b", "--prefetch", "some", "m" },
+		  "--prefetch: 'some' is not 'none' or 'all'" },
+		{ { "-s", "b", "--bogus", "m" }, "unknown option '--bogus'" },
+		{ { "-s", "b", "-z", "m" }, "unknown option '-z'" },
+		{ { "m", "--source" }, "option '--source' needs an argument" },
+		{ { "m", "-s", "b", "-r" }, "option '-r' needs an argument" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const *a = cases[i].args;
+		struct parsed p;
+
+		parse(&p, a[0], a[1], a[2], a[3], a[4], a[5], NULL);
+		EXPECT_EQ(-1, p.ret) TH_LOG("case %zu", i);
+		EXPECT_NOT_NULL(strstr(p.err, cases[i].msg))
+			TH_LOG("case %zu: wanted '%s' in: %s", i, cases[i].msg,
+			       p.err);
+		EXPECT_EQ(0, strncmp(p.err, "incrfsd: ", 9));
+		EXPECT_NOT_NULL(strstr(p.err, "Try 'incrfsd --help'"));
+		EXPECT_STREQ("", p.out);
+	}
+}
+
+TEST(help_is_a_manual_page)
+{
+	static const char *const needles[] = {
+		"NAME\n", "SYNOPSIS\n", "DESCRIPTION\n", "OPTIONS\n",
+		"SIGNALS\n", "EXIT STATUS\n", "EXAMPLES\n", "SEE ALSO\n",
+		"incrfsd [OPTIONS] --source BLOB MOUNTPOINT",
+		"-s, --source BLOB", "-r, --readahead N", "-p, --prefetch MODE",
+		"-x, --exit-when-complete", "-d, --depth N", "-S, --sync",
+		"-v, --verbose", "-h, --help", "SIGTERM", "SIGKILL",
+		"CAP_SYS_ADMIN", "root hash", "io_uring", "zstd",
+		"    0   ", "    1   ", "    2   ", "    3   ",
+	};
+	struct parsed p;
+	size_t i;
+
+	parse(&p, "--help", NULL);
+	ASSERT_EQ(1, p.ret);
+	ASSERT_STREQ("", p.err);
+	for (i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+		EXPECT_NOT_NULL(strstr(p.out, needles[i]))
+			TH_LOG("--help lacks '%s'", needles[i]);
+	/* -h wins even without the required arguments */
+	parse(&p, "-h", NULL);
+	ASSERT_EQ(1, p.ret);
+	ASSERT_NOT_NULL(strstr(p.out, "SYNOPSIS"));
+	/* lines fit an 80-column terminal */
+	for (char *l = p.out, *e; *l; l = e + 1) {
+		e = strchr(l, '\n');
+		ASSERT_NOT_NULL(e);
+		EXPECT_LE(e - l, 79) TH_LOG("long line: %.*s", (int)(e - l), l);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * incrfsd_plan_test.c - the fetch order of incrfsd (tools/incrfsd/plan.c):
+ * waits first, then their read-ahead window, then hints, then prefetch;
+ * done chunks never again; failed chunks only when a reader waits anew;
+ * the prefetch thread and the main thread never fetch against each other
+ * except when a reader waits.
+ *
+ * Built alone by tests/run-host.sh, so it compiles the unit under test
+ * itself.
+ */
+#include "tests/kselftest/harness.h"
+
+#include "tools/incrfsd/plan.c"
+
+/* Pop the next chunk; -1 if nothing is queued. */
+static long long next(struct plan *p, enum plan_prio *prio)
+{
+	enum plan_prio dummy;
+	uint64_t c;
+
+	if (!plan_next(p, &c, prio ? prio : &dummy))
+		return -1;
+	return (long long)c;
+}
+
+TEST(geometry)
+{
+	struct plan p;
+
+	ASSERT_EQ(-EINVAL, plan_init(&p, 100, 0, 4));
+	ASSERT_EQ(0, plan_init(&p, 100, 16, 4));
+	ASSERT_EQ(7, p.nr_chunks);
+	ASSERT_EQ(16, plan_chunk_nr_blocks(&p, 0));
+	ASSERT_EQ(4, plan_chunk_nr_blocks(&p, 6));
+	ASSERT_EQ(0, plan_chunk_nr_blocks(&p, 7));
+	ASSERT_EQ(6, plan_chunk_of(&p, 99));
+	ASSERT_FALSE(plan_complete(&p));
+	plan_free(&p);
+
+	ASSERT_EQ(0, plan_init(&p, 64, 16, 4));
+	ASSERT_EQ(4, p.nr_chunks);
+	ASSERT_EQ(16, plan_chunk_nr_blocks(&p, 3));
+	plan_free(&p);
+
+	/* an empty image is complete from the start */
+	ASSERT_EQ(0, plan_init(&p, 0, 16, 4));
+	ASSERT_EQ(0, p.nr_chunks);
+	ASSERT_TRUE(plan_complete(&p));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(miss_then_window_in_order)
+{
+	enum plan_prio prio;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 3));
+	/* block 35 is in chunk 2: chunk 2, then 3, 4, 5 */
+	ASSERT_EQ(4, plan_record(&p, 35, 1, false));
+	ASSERT_EQ(4, plan_queued(&p));
+	ASSERT_TRUE(plan_main_busy(&p));
+	ASSERT_EQ(2, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(3, next(&p, &prio));
+	ASSERT_EQ(PRIO_WINDOW, prio);
+	ASSERT_EQ(4, next(&p, NULL));
+	ASSERT_EQ(5, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(later_wait_overtakes_earlier_window)
+{
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 2));
+	ASSERT_EQ(3, plan_record(&p, 0, 1, false));	/* 0; window 1, 2 */
+	ASSERT_EQ(3, plan_record(&p, 50 * 16, 1, false)); /* 50; 51, 52 */
+	ASSERT_EQ(0, next(&p, NULL));
+	ASSERT_EQ(50, next(&p, NULL));	/* before chunk 0's window */
+	ASSERT_EQ(1, next(&p, NULL));
+	ASSERT_EQ(2, next(&p, NULL));
+	ASSERT_EQ(51, next(&p, NULL));
+	ASSERT_EQ(52, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(window_promoted_to_wait)
+{
+	enum plan_prio prio;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 4));
+	ASSERT_EQ(5, plan_record(&p, 0, 1, false));	/* 0; 1..4 */
+	/* a reader now waits in chunk 4: it moves up, not queued twice */
+	ASSERT_EQ(4, plan_record(&p, 4 * 16 + 3, 1, false)); /* 5..8 new */
+	ASSERT_EQ(9, plan_queued(&p));
+	ASSERT_EQ(0, next(&p, &prio));
+	ASSERT_EQ(4, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(1, next(&p, &prio));
+	ASSERT_EQ(PRIO_WINDOW, prio);
+	ASSERT_EQ(2, next(&p, NULL));
+	ASSERT_EQ(3, next(&p, NULL));
+	ASSERT_EQ(5, next(&p, NULL));	/* the stale entry of 4 is skipped */
+	ASSERT_EQ(6, next(&p, NULL));
+	ASSERT_EQ(7, next(&p, NULL));
+	ASSERT_EQ(8, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	ASSERT_EQ(0, plan_queued(&p));
+	plan_free(&p);
+}
+
+TEST(window_clipped_and_disabled)
+{
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 4));
+	ASSERT_EQ(2, plan_record(&p, 8 * 16, 1, false));	/* 8, 9 */
+	ASSERT_EQ(8, next(&p, NULL));
+	ASSERT_EQ(9, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	/* the last chunk: no window at all */
+	plan_finish(&p, 8, true);
+	plan_finish(&p, 9, true);
+	ASSERT_EQ(0, plan_record(&p, 9 * 16 + 15, 1, false));
+	plan_free(&p);
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 0));
+	ASSERT_EQ(1, plan_record(&p, 3 * 16, 1, false));
+	ASSERT_EQ(3, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+
+	/* a huge window is clipped, not wrapped */
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 4096));
+	ASSERT_EQ(10, plan_record(&p, 0, 1, false));
+	plan_free(&p);
+}
+
+TEST(hints_after_windows_and_promoted)
+{
+	enum plan_prio prio;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 1));
+	ASSERT_EQ(1, plan_record(&p, 90 * 16, 1, true));	/* hint 90 */
+	ASSERT_EQ(1, plan_record(&p, 80 * 16, 1, true));	/* hint 80 */
+	ASSERT_EQ(2, plan_record(&p, 10 * 16, 1, false));	/* 10; 11 */
+	ASSERT_EQ(10, next(&p, &prio));
+	ASSERT_EQ(11, next(&p, &prio));
+	ASSERT_EQ(PRIO_WINDOW, prio);
+	/* a reader waits for a hinted chunk: it goes first */
+	ASSERT_EQ(1, plan_record(&p, 80 * 16 + 1, 1, false));	/* 81 */
+	ASSERT_EQ(80, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(81, next(&p, &prio));
+	ASSERT_EQ(PRIO_WINDOW, prio);
+	ASSERT_EQ(90, next(&p, &prio));
+	ASSERT_EQ(PRIO_HINT, prio);
+	ASSERT_EQ(-1, next(&p, NULL));
+	/* hints never queue a window */
+	ASSERT_EQ(1, plan_record(&p, 50 * 16, 1, true));
+	ASSERT_EQ(50, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(present_chunks_never_fetched)
+{
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16 + 5, 16, 2));
+	/* chunk 0 whole; chunk 1 only partly; chunk 2 whole in two ranges,
+	 * one of them running on into chunk 3; the short last chunk whole */
+	ASSERT_EQ(0, plan_add_present(&p, 0, 16));
+	ASSERT_EQ(0, plan_add_present(&p, 17, 32));
+	ASSERT_EQ(0, plan_add_present(&p, 32, 40));
+	ASSERT_EQ(0, plan_add_present(&p, 40, 50));
+	ASSERT_EQ(0, plan_add_present(&p, 160, 165));
+	ASSERT_EQ(0, plan_add_present(&p, 7, 7));
+	ASSERT_EQ(-ERANGE, plan_add_present(&p, 160, 166));
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 0));
+	ASSERT_EQ(CHUNK_MISSING, plan_state_of(&p, 1));
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 2));
+	ASSERT_EQ(CHUNK_MISSING, plan_state_of(&p, 3));
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 10));
+	ASSERT_EQ(3, plan_nr_done(&p));
+	/* a wait in chunk 0 (filled meanwhile): only the window is news */
+	ASSERT_EQ(1, plan_record(&p, 3, 1, false));
+	ASSERT_EQ(1, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(in_flight_not_queued_again)
+{
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 0));
+	ASSERT_EQ(1, plan_record(&p, 5, 1, false));
+	ASSERT_EQ(0, next(&p, NULL));
+	/* another reader of the same chunk while it is fetched */
+	ASSERT_EQ(0, plan_record(&p, 6, 1, false));
+	ASSERT_EQ(0, plan_record(&p, 7, 1, true));
+	ASSERT_EQ(-1, next(&p, NULL));
+	ASSERT_TRUE(plan_main_busy(&p));
+	plan_finish(&p, 0, true);
+	ASSERT_FALSE(plan_main_busy(&p));
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 0));
+	ASSERT_EQ(0, plan_record(&p, 5, 1, false));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(failed_retried_only_for_a_waiting_reader)
+{
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 1));
+	ASSERT_EQ(2, plan_record(&p, 16, 1, false));	/* 1; 2 */
+	ASSERT_EQ(1, next(&p, NULL));
+	ASSERT_EQ(2, next(&p, NULL));
+	plan_finish(&p, 1, false);
+	plan_finish(&p, 2, false);
+	ASSERT_EQ(CHUNK_FAILED, plan_state_of(&p, 1));
+	ASSERT_FALSE(plan_main_busy(&p));
+	/* as a window or a hint: not again */
+	ASSERT_EQ(0, plan_record(&p, 17, 1, true));
+	ASSERT_EQ(1, plan_record(&p, 0, 1, false));	/* 0; window 1 no */
+	ASSERT_EQ(0, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	/* a reader waits for it anew: tried again (and its window) */
+	ASSERT_EQ(2, plan_record(&p, 2 * 16, 1, false));
+	ASSERT_EQ(2, next(&p, NULL));
+	ASSERT_EQ(3, next(&p, NULL));
+	plan_finish(&p, 2, true);
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 2));
+	plan_free(&p);
+}
+
+TEST(records_spanning_and_out_of_range)
+{
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 0));
+	ASSERT_EQ(-ERANGE, plan_record(&p, 160, 1, false));
+	ASSERT_EQ(-ERANGE, plan_record(&p, 159, 2, false));
+	ASSERT_EQ(-ERANGE, plan_record(&p, 0, 0, false));
+	ASSERT_EQ(-ERANGE, plan_record(&p, UINT64_MAX, 1, false));
+	ASSERT_EQ(-ERANGE, plan_record(&p, 1, UINT32_MAX, false));
+	ASSERT_EQ(-1, next(&p, NULL));
+	/* blocks 15..33: chunks 0, 1, 2 */
+	ASSERT_EQ(3, plan_record(&p, 15, 19, false));
+	ASSERT_EQ(0, next(&p, NULL));
+	ASSERT_EQ(1, next(&p, NULL));
+	ASSERT_EQ(2, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(prefetch_claims_in_order_and_yields)
+{
+	uint64_t cursor = 0, c;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 6 * 16, 16, 0));
+	ASSERT_EQ(0, plan_add_present(&p, 16, 32));	/* 1 done */
+	ASSERT_EQ(1, plan_record(&p, 2 * 16, 1, false));	/* 2 main */
+	ASSERT_TRUE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(0, c);
+	ASSERT_TRUE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(3, c);		/* 1 done, 2 the main thread's */
+	ASSERT_EQ(CHUNK_PREFETCH, plan_state_of(&p, 3));
+	/* a hint or window does not steal it ... */
+	ASSERT_EQ(0, plan_record(&p, 3 * 16, 1, true));
+	/* ... a waiting reader does: fetched at normal priority too */
+	ASSERT_EQ(1, plan_record(&p, 3 * 16, 1, false));
+	ASSERT_EQ(CHUNK_MAIN, plan_state_of(&p, 3));
+	ASSERT_EQ(2, next(&p, NULL));
+	plan_finish(&p, 2, true);
+	/* prefetch finishes 3 first: the main thread's entry is dropped */
+	plan_finish_prefetch(&p, 3, true);
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 3));
+	ASSERT_FALSE(plan_main_busy(&p));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_finish_prefetch(&p, 0, true);
+	ASSERT_TRUE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(4, c);
+	plan_finish_prefetch(&p, 4, false);
+	ASSERT_EQ(CHUNK_FAILED, plan_state_of(&p, 4));
+	ASSERT_TRUE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(5, c);
+	plan_finish_prefetch(&p, 5, true);
+	ASSERT_FALSE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(5, plan_nr_done(&p));
+	ASSERT_FALSE(plan_complete(&p));
+	/* the failed one comes back when a reader waits for it */
+	ASSERT_EQ(1, plan_record(&p, 4 * 16, 1, false));
+	ASSERT_EQ(4, next(&p, NULL));
+	plan_finish(&p, 4, true);
+	ASSERT_TRUE(plan_complete(&p));
+	plan_free(&p);
+}
+
+TEST(main_failure_does_not_undo_prefetch_success)
+{
+	uint64_t cursor = 0, c;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 16, 16, 0));
+	ASSERT_TRUE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(1, plan_record(&p, 0, 1, false));
+	ASSERT_EQ(0, next(&p, NULL));	/* both on it now */
+	plan_finish_prefetch(&p, 0, true);
+	plan_finish(&p, 0, false);
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 0));
+	ASSERT_TRUE(plan_complete(&p));
+	ASSERT_EQ(1, plan_nr_done(&p));
+	ASSERT_FALSE(plan_main_busy(&p));
+	plan_free(&p);
+}
+
+TEST(many_chunks_queue_growth)
+{
+	const uint64_t n = 20000;
+	uint64_t i, want = 0;
+	enum plan_prio prio;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, n * 4, 4, 0));
+	/* hints for the odd chunks, waits for the even ones, interleaved;
+	 * popping now and then makes the queues compact, not just grow */
+	for (i = 0; i < n; i += 2) {
+		ASSERT_EQ(1, plan_record(&p, (i + 1) * 4, 1, true));
+		ASSERT_EQ(1, plan_record(&p, i * 4 + 3, 1, false));
+		if (i % 6 == 0) {
+			ASSERT_EQ((long long)want, next(&p, &prio));
+			ASSERT_EQ(PRIO_MISS, prio);
+			plan_finish(&p, want, true);
+			want += 2;
+		}
+	}
+	for (; want < n; want += 2) {
+		ASSERT_EQ((long long)want, next(&p, &prio));
+		ASSERT_EQ(PRIO_MISS, prio);
+		plan_finish(&p, want, true);
+	}
+	for (i = 1; i < n; i += 2) {
+		ASSERT_EQ((long long)i, next(&p, &prio));
+		ASSERT_EQ(PRIO_HINT, prio);
+		plan_finish(&p, i, true);
+	}
+	ASSERT_EQ(-1, next(&p, NULL));
+	ASSERT_EQ(0, plan_queued(&p));
+	ASSERT_TRUE(plan_complete(&p));
+	plan_free(&p);
+}
+
+TEST_HARNESS_MAIN
