@@ -39,10 +39,11 @@ guest() {
 	shift
 	out=$work/$name.out
 	"$runner" --tests "$dirs/$name" --summary "$work/$name.sum" \
-		--log "$work/$name.log" "$@" "$kver" >"$out" 2>&1
+		--logs "$work/$name.logs" "$@" "$kver" >"$out" 2>&1
 	rc=$?
 	secs=$((SECONDS - start))
 	counts=$(cat "$work/$name.sum" 2>/dev/null)
+	echo "# $name: runner exit status $rc after $secs s, counts '$counts'"
 }
 
 # result OK DESCRIPTION: print one TAP line; on failure show the output.
@@ -52,7 +53,6 @@ result() {
 		echo "ok $num $2"
 	else
 		echo "not ok $num $2"
-		echo "# runner exit status $rc after $secs s, counts '$counts'"
 		sed 's/^/#   /' "$out" | tail -n 60
 	fi
 }
@@ -78,8 +78,9 @@ result $? "failing tests and a kernel WARNING make the runner fail"
 
 guest hanging --idle 12 --timeout 300
 [ "$rc" = 1 ] && [ "$secs" -lt 120 ] &&
-	has 'guest completed: no console output for 12 s' &&
-	has '^# last console lines:' &&
+	has 'guest completed: no serial output for 12 s' &&
+	has "^# last lines of the tests' output:" &&
+	has '^# last lines of the kernel console:' &&
 	has '^#   # hangs_test: about to hang' &&
 	has '^not ok - .*: hangs_test.sh: did not finish'
 result $? "a silent guest is killed by the idle watchdog, last lines shown"

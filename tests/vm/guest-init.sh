@@ -6,8 +6,10 @@
 #
 # Why this exists: the guest suite must boot once per kernel and run all
 # tests in that one boot, printing everything the host needs to judge the
-# run on the serial console (busybox sh; no bash in the guest).  The host
-# (run-guest.sh) reads these markers, each alone on a line:
+# run on a serial port (busybox sh; no bash in the guest).  The host
+# (run-guest.sh) reads the tests' output from the second serial port, ttyS1
+# (the kernel console is ttyS0, so kernel messages never split a line of
+# it), with these markers, each alone on a line:
 #   @@GUEST-START <uname -r>@@            init is running
 #   @@TEST-BEGIN <name>@@ ... @@TEST-END <name> rc=<status>@@
 #                                         one test program and its TAP
@@ -23,8 +25,16 @@ export INCRFS_TESTS=/tests		# test programs and their data files
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-# The kernel gives init a console only if the initramfs has /dev/console.
-exec </dev/console >/dev/console 2>&1
+# All our output goes to ttyS1 (raw: no CR added), the kernel's to ttyS0.
+# Warnings and stack traces reach the kernel console too (level 5).
+if [ -c /dev/ttyS1 ]; then
+	stty -F /dev/ttyS1 115200 raw -echo
+	exec </dev/null >/dev/ttyS1 2>&1
+else
+	echo "guest-init: no /dev/ttyS1: the host will see no test output" \
+		>/dev/kmsg
+fi
+dmesg -n 5
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -72,6 +82,8 @@ echo "@@DMESG-BEGIN@@"
 dmesg
 echo "@@DMESG-END@@"
 echo "@@GUEST-DONE@@"
+# Closing the last open file of ttyS1 waits until all of it is sent.
+exec >/dev/null 2>&1
 sync
 poweroff -f
 # Not reached unless poweroff failed; sysrq "o" powers off as well.

@@ -6,10 +6,14 @@
 # Why this exists: incrfs can only be tested inside a kernel that loads it,
 # and the host kernel cannot (nor is there KVM).  This boots a Debian
 # kernel under qemu-system-x86_64 (TCG) with an initramfs holding the
-# module and every test, streams the guest's TAP from the serial console,
+# module and every test, streams the guest's TAP back over a serial port,
 # and judges the run.  It never hangs: a guest that is silent for too long,
 # or runs past the wall-clock limit, is killed and the run fails with the
 # last console lines shown.
+#
+# Two serial ports: ttyS0 is the kernel console, ttyS1 carries the tests'
+# output.  Kernel messages, which the kernel writes whenever it likes, can
+# then never split a TAP line.
 set -euo pipefail
 
 prog=run-guest.sh
@@ -39,15 +43,16 @@ Options:
   --ko FILE        module to test (default: build/KVER/kmod/incrfs.ko)
   --kernel FILE    kernel image (default: /boot/vmlinuz-KVER)
   --timeout SECS   wall-clock limit of the whole guest run (default: 1800)
-  --idle SECS      kill the guest after SECS without console output
+  --idle SECS      kill the guest after SECS without any serial output
                    (default: 150; the harness prints a line at least every
                    30 s while a test runs)
   --mem MB         guest memory (default: 2048)
   --smp N          guest CPUs (default: 2)
   --append ARGS    extra kernel command line arguments
   --summary FILE   write "PASSED FAILED SKIPPED" to FILE
-  --log FILE       keep the raw console log there
-                   (default: build/KVER/guest-console.log)
+  --logs DIR       keep the raw serial logs there: guest-tests.log (test
+                   output, ttyS1) and guest-kernel.log (kernel console,
+                   ttyS0)  (default: build/KVER)
   --keep           keep the work directory (initramfs, staged tests)
   --kvm            use KVM instead of TCG (only where KVM really works)
   -h, --help       this help
@@ -60,7 +65,7 @@ die() {
 }
 
 tests=$repo/tests/kselftest
-filter= ko= kernel= summary= log= keep=0 append= kvm=0
+filter= ko= kernel= summary= logs= keep=0 append= kvm=0
 timeout=1800 idle=150 mem=2048 smp=2
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -74,7 +79,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--summary) summary=$2; shift 2 ;;
-	--log) log=$2; shift 2 ;;
+	--logs) logs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--kvm) kvm=1; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -86,7 +91,7 @@ done
 kver=$1
 ko=${ko:-$repo/build/$kver/kmod/incrfs.ko}
 kernel=${kernel:-/boot/vmlinuz-$kver}
-log=${log:-$repo/build/$kver/guest-console.log}
+logs=${logs:-$repo/build/$kver}
 tests=$(cd "$tests" && pwd) || die "--tests: no such directory"
 for n in "$timeout" "$idle" "$mem" "$smp"; do
 	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
@@ -134,20 +139,22 @@ fi
 # Boot.  panic=-1 + -no-reboot: a panic ends QEMU instead of hanging.
 accel=(-accel tcg)
 [ "$kvm" = 1 ] && accel=(-accel kvm -cpu host)
-console=$work/console.log
-: >"$console"
-mkdir -p "$(dirname "$log")"
+out=$work/tests.log	# ttyS1: what the tests print
+kcon=$work/kernel.log	# ttyS0: the kernel console
+: >"$out"
+: >"$kcon"
+mkdir -p "$logs"
 echo "# $prog: booting $kver ($(basename "$kernel"), ${mem} MB, $smp CPUs)"
 qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
 	-nodefaults -no-reboot -display none -monitor none \
-	-serial "file:$console" \
+	-serial "file:$kcon" -serial "file:$out" \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
 	-append "console=ttyS0 quiet panic=-1 rdinit=/init mitigations=off $append" \
 	</dev/null >"$work/qemu.out" 2>&1 &
 qpid=$!
 
-# Show the console as it comes, without the final dmesg dump.
-tail -n +1 -F --pid="$qpid" "$console" 2>/dev/null |
+# Show the tests' output as it comes, without the final dmesg dump.
+tail -n +1 -F --pid="$qpid" "$out" 2>/dev/null |
 	awk '{ sub(/\r+$/, "") }
 	     /^@@DMESG-BEGIN@@/ { hide = 1 }
 	     !hide { print; fflush() }
@@ -158,13 +165,13 @@ tailpid=$!
 start=$SECONDS last=$SECONDS size=0 killed=
 while kill -0 "$qpid" 2>/dev/null; do
 	sleep 1
-	now=$(stat -c %s "$console")
+	now=$(($(stat -c %s "$out") + $(stat -c %s "$kcon")))
 	if [ "$now" != "$size" ]; then
 		size=$now
 		last=$SECONDS
 	fi
 	if [ $((SECONDS - last)) -ge "$idle" ]; then
-		killed="no console output for $idle s"
+		killed="no serial output for $idle s"
 	elif [ $((SECONDS - start)) -ge "$timeout" ]; then
 		killed="still running after the $timeout s limit"
 	fi
@@ -180,13 +187,15 @@ wait "$qpid" || qrc=$?
 qpid=
 wait "$tailpid" 2>/dev/null || true
 elapsed=$((SECONDS - start))
-cp "$console" "$log"
+cp "$out" "$logs/guest-tests.log"
+cp "$kcon" "$logs/guest-kernel.log"
 
 # Judge: the test programs' TAP, then the two guest-wide results.
-tr -d '\r' <"$console" >"$work/console.txt"
+tr -d '\r' <"$out" >"$work/tests.txt"
+tr -d '\r' <"$kcon" >"$work/kernel.txt"
 echo "# ---- $kver results ----"
 awk -v prefix="$kver: " -v out="$work/counts" \
-	-f "$repo/tests/lib/tap-summary.awk" "$work/console.txt"
+	-f "$repo/tests/lib/tap-summary.awk" "$work/tests.txt"
 read -r pass fail skip <"$work/counts"
 
 while read -r t; do
@@ -194,21 +203,24 @@ while read -r t; do
 	fail=$((fail + 1))
 done <"$work/build-failed"
 
-if ! grep -q '^@@TEST-BEGIN ' "$work/console.txt" &&
-   grep -q '^@@GUEST-DONE@@' "$work/console.txt"; then
+if ! grep -q '^@@TEST-BEGIN ' "$work/tests.txt" &&
+   grep -q '^@@GUEST-DONE@@' "$work/tests.txt"; then
 	echo "not ok - $kver: no guest test ran (none found in $tests?)"
 	fail=$((fail + 1))
 fi
 
-if grep -q '^@@GUEST-DONE@@' "$work/console.txt" && [ -z "$killed" ]; then
+if grep -q '^@@GUEST-DONE@@' "$work/tests.txt" && [ -z "$killed" ]; then
 	echo "ok - $kver: guest completed in ${elapsed} s"
 	pass=$((pass + 1))
 else
 	why=${killed:-QEMU exited (status $qrc) before the guest finished}
 	echo "not ok - $kver: guest completed: $why"
-	echo "# last console lines:"
-	[ -s "$work/console.txt" ] || echo "#   (the guest printed nothing)"
-	tail -n 40 "$work/console.txt" | sed 's/^/#   /'
+	echo "# last lines of the tests' output:"
+	[ -s "$work/tests.txt" ] || echo "#   (nothing)"
+	tail -n 30 "$work/tests.txt" | sed 's/^/#   /'
+	echo "# last lines of the kernel console:"
+	[ -s "$work/kernel.txt" ] || echo "#   (nothing)"
+	tail -n 30 "$work/kernel.txt" | sed 's/^/#   /'
 	if [ -s "$work/qemu.out" ]; then
 		echo "# qemu said:"
 		sed 's/^/#   /' "$work/qemu.out"
@@ -216,13 +228,13 @@ else
 	fail=$((fail + 1))
 fi
 
-# The kernel log: the guest's dmesg dump, or (if it never came) the
-# console, which shows the kernel's errors too.
-if grep -q '^@@DMESG-END@@' "$work/console.txt"; then
-	sed -n '/^@@DMESG-BEGIN@@/,/^@@DMESG-END@@/p' "$work/console.txt" \
+# The kernel log: the guest's dmesg dump, or (if it never came) what the
+# kernel console showed.
+if grep -q '^@@DMESG-END@@' "$work/tests.txt"; then
+	sed -n '/^@@DMESG-BEGIN@@/,/^@@DMESG-END@@/p' "$work/tests.txt" \
 		>"$work/dmesg.txt"
 else
-	cp "$work/console.txt" "$work/dmesg.txt"
+	cp "$work/kernel.txt" "$work/dmesg.txt"
 fi
 bad='\bBUG\b|\bWARNING\b|Oops|KASAN|UBSAN|possible circular locking'
 bad+='|hung_task|blocked for more than|Kernel panic|Call Trace'
