@@ -20,7 +20,7 @@ BUILD := $(CURDIR)/build
 KMOD_OUT := $(BUILD)/$(KVER)/kmod
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild uapi/incrfs.h
 
-.PHONY: all module tools deps test test-host test-guest demo clean check-kver check
+.PHONY: all module tools tools-static deps test test-host test-guest demo clean check-kver check
 
 all: module tools
 
@@ -41,6 +41,10 @@ $(KMOD_OUT)/incrfs.ko: $(KMOD_SRCS) | check-kver
 
 tools:
 	$(MAKE) -C tools
+
+# The QEMU guest has no shared libraries of its own: static tools for it.
+tools-static:
+	$(MAKE) -C tools O=out-static STATIC=1
 
 # checkpatch --strict, then sparse (C=2: check every file) on each kernel.
 check:
@@ -63,7 +67,7 @@ test: all
 test-host: tools
 	./tests/run-all.sh --host-only
 
-demo: all
+demo: module tools-static
 	./tests/demo/run-demo.sh $(KVER)
 
 clean:

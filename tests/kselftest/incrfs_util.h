@@ -31,9 +31,11 @@
 /* Run argv; return its exit status, or -1 if it did not exit normally. */
 static inline int iu_run(const char *const argv[])
 {
-	pid_t pid = fork();
+	pid_t pid;
 	int st;
 
+	fflush(NULL);	/* the child must not repeat buffered output */
+	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
