@@ -116,11 +116,38 @@ static void ra_flush(struct incrfs_sb_info *sbi, struct ra_batch *b)
 	b->nr = 0;
 }
 
+/* A run of missing blocks readahead met, told to the feeder as one hint. */
+struct ra_hint {
+	u64 lblk, pblk;
+	u32 count;
+};
+
+static void hint_flush(struct inode *inode, struct ra_hint *h)
+{
+	if (h->count)
+		incrfs_hint_missing(inode, h->lblk, h->pblk, h->count);
+	h->count = 0;
+}
+
+static void hint_add(struct inode *inode, struct ra_hint *h, u64 lblk,
+		     u64 pblk)
+{
+	if (h->count && (lblk != h->lblk + h->count ||
+			 pblk != h->pblk + h->count))
+		hint_flush(inode, h);
+	if (!h->count) {
+		h->lblk = lblk;
+		h->pblk = pblk;
+	}
+	h->count++;
+}
+
 static void incrfs_readahead(struct readahead_control *rac)
 {
 	struct inode *inode = rac->mapping->host;
 	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
 	struct ra_batch b = { .nr = 0 };
+	struct ra_hint h = { .count = 0 };
 	struct folio *folio;
 
 	while ((folio = readahead_folio(rac)) != NULL) {
@@ -145,7 +172,7 @@ static void incrfs_readahead(struct readahead_control *rac)
 		}
 		if (!incrfs_block_present(sbi, pblk)) {
 			/* read_folio will wait for it; the feeder may start now */
-			incrfs_hint_missing(inode, lblk, pblk, 1);
+			hint_add(inode, &h, lblk, pblk);
 			folio_unlock(folio);
 			continue;
 		}
@@ -158,6 +185,7 @@ static void incrfs_readahead(struct readahead_control *rac)
 		b.nr++;
 	}
 	ra_flush(sbi, &b);
+	hint_flush(inode, &h);
 }
 
 const struct address_space_operations incrfs_aops = {
