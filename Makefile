@@ -7,6 +7,9 @@
 #                     installed supported kernel; ends "N passed, N failed"
 #   make demo         the main job: lazily load a real program tree
 #   make check        checkpatch --strict and sparse on the module
+#   make install      the tools, man pages and systemd unit (PREFIX=/usr/local)
+#   make install-dkms the module sources as a DKMS package, built for every
+#                     installed kernel
 #   make clean
 #
 # KVER defaults to the newest installed kernel that has headers.  The
@@ -20,7 +23,7 @@ BUILD := $(CURDIR)/build
 KMOD_OUT := $(BUILD)/$(KVER)/kmod
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild uapi/incrfs.h
 
-.PHONY: all module tools tools-static deps test test-host test-guest demo clean check-kver check
+.PHONY: all module tools tools-static deps install install-dkms test test-host test-guest demo clean check-kver check
 
 all: module tools
 
@@ -60,6 +63,39 @@ check:
 
 deps:
 	./scripts/install-deps.sh
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+
+install: tools
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 tools/out/incrfs-pack $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 tools/out/incrfsd tools/out/incrfsctl $(DESTDIR)$(PREFIX)/sbin/
+	install -d $(DESTDIR)/etc/systemd/system
+	install -m 0644 packaging/systemd/incrfsd@.service $(DESTDIR)/etc/systemd/system/
+	@for m in Documentation/man/*.[0-9]; do \
+		[ -f "$$m" ] || continue; \
+		s=$${m##*.}; \
+		install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
+	done
+
+install-dkms:
+	rm -rf $(DESTDIR)/usr/src/incrfs-$(DKMS_VERSION)
+	install -d $(DESTDIR)/usr/src/incrfs-$(DKMS_VERSION)/kmod \
+		$(DESTDIR)/usr/src/incrfs-$(DKMS_VERSION)/uapi
+	install -m 0644 dkms.conf $(DESTDIR)/usr/src/incrfs-$(DKMS_VERSION)/
+	install -m 0644 kmod/*.c kmod/*.h kmod/Kbuild \
+		$(DESTDIR)/usr/src/incrfs-$(DKMS_VERSION)/kmod/
+	install -m 0644 uapi/incrfs.h $(DESTDIR)/usr/src/incrfs-$(DKMS_VERSION)/uapi/
+	@if [ -z "$(DESTDIR)" ]; then \
+		dkms remove incrfs/$(DKMS_VERSION) --all >/dev/null 2>&1 || true; \
+		dkms add incrfs/$(DKMS_VERSION) && \
+		for v in $(SUPPORTED_KVERS); do \
+			dkms install incrfs/$(DKMS_VERSION) -k $$v || exit 1; \
+		done; \
+	fi
 
 test: all
 	./tests/run-all.sh $(SUPPORTED_KVERS)
