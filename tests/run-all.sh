@@ -97,7 +97,8 @@ suite host ./tests/run-host.sh
 
 if [ "$host_only" = 0 ]; then
 	[ ${#kvers[@]} -gt 0 ] ||
-		failure "no supported kernel installed (6.1 or 6.12 with headers and /boot image); run 'make deps'"
+		failure "no supported kernel installed (6.1 or 6.12 with" \
+			"headers and /boot image); run 'make deps'"
 	for k in "${kvers[@]}"; do
 		if build "module-$k" make module KVER="$k"; then
 			suite "guest-$k" ./tests/vm/run-guest.sh "$k"

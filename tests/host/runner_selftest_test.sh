@@ -38,7 +38,8 @@ guest() {
 	local name=$1 start=$SECONDS
 	shift
 	out=$work/$name.out
-	"$runner" --tests "$dirs/$name" --summary "$work/$name.sum" \
+	"$runner" --tests "$dirs/$name" --files /dev/null \
+		--summary "$work/$name.sum" \
 		--logs "$work/$name.logs" "$@" "$kver" >"$out" 2>&1
 	rc=$?
 	secs=$((SECONDS - start))
@@ -72,7 +73,7 @@ guest failing --idle 60 --timeout 300
 	has '^not ok - .*: harness_failures_test: times_out$' &&
 	has '^not ok - .*: short_plan_test.sh: planned 3 results, printed 1' &&
 	has '^not ok - .*: dmesg clean' &&
-	has 'WARNING: deliberate line' &&
+	has '^#   \[kernel_warning_test.sh\] .*WARNING: deliberate line' &&
 	has '^ok - .*: guest completed'
 result $? "failing tests and a kernel WARNING make the runner fail"
 
@@ -85,8 +86,8 @@ guest hanging --idle 12 --timeout 300
 	has '^not ok - .*: hangs_test.sh: did not finish'
 result $? "a silent guest is killed by the idle watchdog, last lines shown"
 
-guest panicking --idle 60 --timeout 300
-[ "$rc" = 1 ] && [ "$secs" -lt 60 ] &&
+guest panicking --idle 120 --timeout 300
+[ "$rc" = 1 ] && [ "$secs" -lt 120 ] &&
 	has 'guest completed: QEMU exited' &&
 	has '^not ok - .*: dmesg clean' &&
 	has 'Kernel panic'

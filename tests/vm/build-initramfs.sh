@@ -136,8 +136,16 @@ fi
 
 cp -a "$tests/." "$root/tests/"
 
-mapfile -t extra < <(list "$files")
-[ ${#extra[@]} -eq 0 ] || "$here/copy-with-libs.sh" "$root" "${extra[@]}"
+# Lines "-GLOB" of the list exclude paths inside the listed directories.
+extra=() excl=()
+while read -r line; do
+	case "$line" in
+	-*) excl+=(--exclude "${line#-}") ;;
+	*) extra+=("$line") ;;
+	esac
+done < <(list "$files")
+[ ${#extra[@]} -eq 0 ] ||
+	"$here/copy-with-libs.sh" "${excl[@]}" "$root" "${extra[@]}"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R 0:0 --quiet) >"$out.tmp"

@@ -9,23 +9,37 @@
 # every directory tree listed, and everything `ldd` says an ELF file loads
 # (the dynamic loader included) is copied to the same path under ROOT.
 #
-# usage: copy-with-libs.sh ROOT PATH...
+# usage: copy-with-libs.sh [--exclude GLOB]... ROOT PATH...
 #   PATH may be a file, a symlink (copied as a link, and its target too) or
-#   a directory (copied whole, every ELF file inside resolved).
+#   a directory (copied whole, every ELF file inside resolved).  Paths
+#   inside a directory that match an --exclude glob (find -path syntax,
+#   e.g. '*/__pycache__' or '/usr/lib/python3.11/config-*') are left out.
 set -euo pipefail
 
 prog=copy-with-libs.sh
+excludes=()
+while [ "${1:-}" = --exclude ]; do
+	excludes+=(-o -path "$2")
+	shift 2
+done
 if [ $# -lt 1 ] || [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
-	sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'
 	[ $# -ge 1 ] && exit 0
 	exit 2
 fi
 root=$1
 shift
+# find arguments that skip excluded paths: ( -false -o -path G ... ) -prune
+prune=(\( -false "${excludes[@]}" \) -prune -o)
 declare -A seen=()
 
+# Does the file start with the ELF magic?  (A builtin read: no fork, which
+# matters for directory trees of thousands of files.)
 is_elf() {
-	[ -f "$1" ] && [ "$(head -c 4 "$1" 2>/dev/null | tr -d '\0')" = $'\x7fELF' ]
+	local magic=
+	[ -f "$1" ] || return 1
+	LC_ALL=C IFS= read -r -d '' -n 4 magic <"$1" 2>/dev/null
+	[ "$magic" = $'\x7fELF' ]
 }
 
 # Copy one path (not following a final symlink) to ROOT/PATH.
@@ -44,6 +58,10 @@ copy_one() {
 	elif [ -d "$p" ]; then
 		local f
 		while IFS= read -r -d '' f; do
+			rm -rf "${root:?}$f"
+		done < <(find "$p" -mindepth 1 \( -false "${excludes[@]}" \) \
+			 -prune -print0)
+		while IFS= read -r -d '' f; do
 			if [ -L "$f" ]; then
 				local target
 				target=$(readlink -f "$f")
@@ -54,7 +72,7 @@ copy_one() {
 			elif is_elf "$f"; then
 				copy_libs "$f"
 			fi
-		done < <(find "$p" \( -type f -o -type l \) -print0)
+		done < <(find "$p" "${prune[@]}" \( -type f -o -type l \) -print0)
 	elif is_elf "$p"; then
 		copy_libs "$p"
 	fi

@@ -72,6 +72,8 @@ for t in $(ls /tests | grep -E '_test(\.sh)?$' | sort); do
 			echo "# guest: insmod $INCRFS_KO failed before $t"
 		;;
 	esac
+	# In the kernel log too, so a warning can be blamed on its test.
+	echo "incrfs-guest: running $t" >/dev/kmsg
 	echo "@@TEST-BEGIN $t@@"
 	(cd /tmp && "$path" </dev/null 2>&1)
 	rc=$?

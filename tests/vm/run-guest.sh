@@ -41,6 +41,8 @@ Options:
   --tests DIR      directory of tests (default: tests/kselftest)
   --filter REGEX   only test programs whose name matches REGEX (grep -E)
   --ko FILE        module to test (default: build/KVER/kmod/incrfs.ko)
+  --files LIST     host files to copy into the guest (default:
+                   tests/vm/guest-files; /dev/null for none)
   --kernel FILE    kernel image (default: /boot/vmlinuz-KVER)
   --timeout SECS   wall-clock limit of the whole guest run (default: 1800)
   --idle SECS      kill the guest after SECS without any serial output
@@ -65,13 +67,14 @@ die() {
 }
 
 tests=$repo/tests/kselftest
-filter= ko= kernel= summary= logs= keep=0 append= kvm=0
+filter= ko= kernel= summary= logs= keep=0 files=$here/guest-files append= kvm=0
 timeout=1800 idle=150 mem=2048 smp=2
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--tests) tests=$2; shift 2 ;;
 	--filter) filter=$2; shift 2 ;;
 	--ko) ko=$2; shift 2 ;;
+	--files) files=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
@@ -134,7 +137,8 @@ if [ -n "$filter" ]; then
 	mv "$work/bf" "$work/build-failed"
 fi
 "$here/build-initramfs.sh" --kver "$kver" --ko "$ko" --tests "$work/tests" \
-	--out "$work/initramfs.cpio" || die "building the initramfs failed"
+	--files "$files" --out "$work/initramfs.cpio" ||
+	die "building the initramfs failed"
 
 # Boot.  panic=-1 + -no-reboot: a panic ends QEMU instead of hanging.
 accel=(-accel tcg)
@@ -145,11 +149,13 @@ kcon=$work/kernel.log	# ttyS0: the kernel console
 : >"$kcon"
 mkdir -p "$logs"
 echo "# $prog: booting $kver ($(basename "$kernel"), ${mem} MB, $smp CPUs)"
+cmdline="console=ttyS0 quiet panic=-1 log_buf_len=16M rdinit=/init"
+cmdline+=" mitigations=off"	# faster under TCG; nothing to protect here
 qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
 	-nodefaults -no-reboot -display none -monitor none \
 	-serial "file:$kcon" -serial "file:$out" \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 quiet panic=-1 rdinit=/init mitigations=off $append" \
+	-append "$cmdline $append" \
 	</dev/null >"$work/qemu.out" 2>&1 &
 qpid=$!
 
@@ -240,7 +246,17 @@ bad='\bBUG\b|\bWARNING\b|Oops|KASAN|UBSAN|possible circular locking'
 bad+='|hung_task|blocked for more than|Kernel panic|Call Trace'
 if grep -nE "$bad" "$work/dmesg.txt" >"$work/dmesg.bad"; then
 	echo "not ok - $kver: dmesg clean"
-	sed 's/^/#   /' "$work/dmesg.bad" | head -n 60
+	# Each hit, with the test that was running (guest-init logs it).
+	awk 'NR == FNR {
+		if ($0 ~ /incrfs-guest: running /) {
+			t = $0; sub(/.*running /, "", t)
+		}
+		test[FNR] = t; next
+	     }
+	     {
+		n = $0; sub(/:.*/, "", n); line = substr($0, length(n) + 2)
+		printf "#   %s%s\n", test[n] == "" ? "" : "[" test[n] "] ", line
+	     }' "$work/dmesg.txt" "$work/dmesg.bad" | head -n 60
 	fail=$((fail + 1))
 else
 	echo "ok - $kver: dmesg clean"
