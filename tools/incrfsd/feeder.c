@@ -221,12 +221,10 @@ static int handle_signal(struct feeder *f)
 	return STOP_OK;
 }
 
-static int prefetch_event(struct feeder *f)
+/* The prefetch thread ended (or is stopped now): say how it went. */
+static int prefetch_report(struct feeder *f)
 {
-	uint64_t v;
-
-	if (read(f->pf_event_fd, &v, sizeof(v)) < 0 ||
-	    !atomic_load(&f->pf.finished) || f->prefetch_reported)
+	if (!f->prefetch_ran || f->prefetch_reported)
 		return GO_ON;
 	f->prefetch_reported = true;
 	prefetch_stop(&f->pf);
@@ -239,10 +237,23 @@ static int prefetch_event(struct feeder *f)
 	else if (f->pf.failed)
 		log_warn("prefetch: %llu chunks could not be filled; the image is not complete",
 			 (unsigned long long)f->pf.failed);
+	else if (atomic_load(&f->pf.stop))
+		log_info("prefetch: stopped after %llu chunks",
+			 (unsigned long long)f->pf.chunks);
 	else
 		log_info("prefetch: finished, %llu chunks filled in the background",
 			 (unsigned long long)f->pf.chunks);
 	return GO_ON;
+}
+
+static int prefetch_event(struct feeder *f)
+{
+	uint64_t v;
+
+	if (read(f->pf_event_fd, &v, sizeof(v)) < 0 ||
+	    !atomic_load(&f->pf.finished))
+		return GO_ON;
+	return prefetch_report(f);
 }
 
 /* Is the image complete?  Logged once, confirmed with the kernel. */
@@ -316,9 +327,15 @@ static void log_start(struct feeder *f)
 
 static void log_summary(struct feeder *f)
 {
-	log_info("served %llu waits and %llu hints: %llu chunks fetched, %llu blocks filled, %llu chunks failed",
+	char pf[64] = "";
+
+	if (f->prefetch_ran)
+		snprintf(pf, sizeof(pf), ", %llu prefetched",
+			 (unsigned long long)f->pf.chunks);
+	log_info("served %llu waits and %llu hints: %llu chunks fetched%s, %llu blocks filled, %llu chunks failed",
 		 (unsigned long long)f->waits, (unsigned long long)f->hints,
-		 (unsigned long long)f->chunks, (unsigned long long)f->blocks,
+		 (unsigned long long)f->chunks, pf,
+		 (unsigned long long)f->blocks,
 		 (unsigned long long)f->failed_chunks);
 }
 
@@ -352,9 +369,12 @@ int feeder_main(const struct incrfsd_options *o)
 		if (ret)
 			log_err("cannot start the prefetch thread: %s",
 				strerror(-ret));
+		f.prefetch_ran = !ret;
 	}
 	ret = loop(&f) == STOP_OK ? INCRFSD_EXIT_OK : INCRFSD_EXIT_ERROR;
-	prefetch_stop(&f.pf);
+	if (!atomic_load(&f.pf.finished))
+		atomic_store(&f.pf.stop, true);
+	prefetch_report(&f);
 	log_summary(&f);
 	feeder_teardown(&f);
 	return ret;

@@ -35,6 +35,7 @@ struct feeder {
 	/* counters for the log */
 	uint64_t waits, hints, chunks, blocks, hash_failures, failed_chunks;
 	bool complete_seen;
+	bool prefetch_ran;
 	bool prefetch_reported;
 };
 

@@ -1,0 +1,1106 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * feeder_test.c - lazy filling in the real kernel: incrfsd serving a mount
+ * whose every block is missing, the control fd, verified FILL, persistence,
+ * prefetch, per-uid timeouts, and incrfsctl's view of it all.
+ *
+ * The source tree, its image (every block missing) and blob are built once
+ * in /tmp/feeder by the first test; each test mounts its own sparse copy of
+ * the image, so fills of one test never help another.  incrfsd and
+ * incrfsctl are the static builds on PATH; incrfsd's stderr goes to a log
+ * file per test, shown when the test fails.
+ */
+#include <poll.h>
+#include <stdbool.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
+#include <grp.h>
+#include "tests/kselftest/harness.h"
+#include "tests/kselftest/incrfs_util.h"
+#include "blob.h"
+
+#define TOP	"/tmp/feeder"
+#define SRC	TOP "/src"
+#define IMG	TOP "/lazy.img"
+#define BLOB	TOP "/lazy.blob"
+/* a one-file image and a blob of the same shape with other content whose
+ * header claims the image's root hash: passes incrfsd's check, fails the
+ * kernel's SHA-256 check of every block */
+#define ONE_IMG	TOP "/one.img"
+#define EVIL	TOP "/evil.blob"
+#define BIG_SIZE ((4 << 20) + 100)	/* "big": 1025 blocks */
+#define NOBODY	65534
+#define BS	4096
+
+/* ---- the source tree and images, built once ---- */
+
+static int build_tree(void)
+{
+	char path[PATH_MAX];
+	int i;
+
+	if (iu_sh("rm -rf " TOP " && mkdir -p " SRC "/dir/sub " TOP "/a "
+		  TOP "/b"))
+		return -1;
+	if (iu_sh("cp /bin/busybox " SRC "/busybox") ||
+	    iu_pattern_file(SRC "/big", BIG_SIZE, 11) ||
+	    iu_pattern_file(SRC "/dir/sub/deep", 70000, 12) ||
+	    iu_write_file(SRC "/empty", "", 0, 0644) ||
+	    symlink("dir/f01", SRC "/link"))
+		return -1;
+	for (i = 0; i < 40; i++) {
+		snprintf(path, sizeof(path), SRC "/dir/f%02d", i);
+		if (iu_pattern_file(path, i * 1777 + 1, 100 + i))
+			return -1;
+	}
+	/* a file with holes: blocks 0 and 256 of 513 written */
+	if (iu_pattern_file(SRC "/holes", BS, 13) ||
+	    iu_sh("dd if=" SRC "/big of=" SRC "/holes bs=4096 seek=256 "
+		  "count=1 conv=notrunc 2>/dev/null") ||
+	    truncate(SRC "/holes", 2 * 1024 * 1024 + 3))
+		return -1;
+	return 0;
+}
+
+/* Same shape (one 40-block file), different content: a blob of a
+ * different image, its header patched to carry one.img's root hash. */
+static int build_evil_blob(void)
+{
+	struct incrfs_blob_header h;
+	struct incrfs_super_block sb;
+	int fd, ret = -1;
+
+	if (iu_pattern_file(TOP "/a/x", 40 * BS, 1) ||
+	    iu_pattern_file(TOP "/b/x", 40 * BS, 2) ||
+	    iu_sh("incrfs-pack " TOP "/a " ONE_IMG " --blob " TOP
+		  "/one.blob >/dev/null") ||
+	    iu_sh("incrfs-pack " TOP "/b " TOP "/two.img --blob " EVIL
+		  " >/dev/null"))
+		return -1;
+	fd = open(ONE_IMG, O_RDONLY);
+	if (fd < 0 || pread(fd, &sb, sizeof(sb), 0) != sizeof(sb))
+		goto out;
+	close(fd);
+	fd = open(EVIL, O_RDWR);
+	if (fd < 0 || pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		goto out;
+	memcpy(h.b_root_hash, sb.s_root_hash, sizeof(h.b_root_hash));
+	h.b_checksum = htole32(incrfs_blob_header_checksum(&h));
+	if (pwrite(fd, &h, sizeof(h), 0) == sizeof(h))
+		ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int setup_images(void)
+{
+	struct stat st;
+
+	/* Tests run programs as nobody: the guest's / must be searchable
+	 * (the initramfs may carry it as 0700). */
+	if (stat("/", &st) || ((st.st_mode & 0111) != 0111 &&
+			       chmod("/", st.st_mode | 0111)))
+		return -1;
+	if (access(TOP "/ready", F_OK) == 0)
+		return 0;
+	if (build_tree() ||
+	    iu_sh("incrfs-pack " SRC " " IMG " --blob " BLOB " >/dev/null") ||
+	    build_evil_blob() ||
+	    iu_sh("chmod 644 " TOP "/*.blob " TOP "/*.img"))
+		return -1;
+	return iu_write_file(TOP "/ready", "", 0, 0644);
+}
+
+/* Copy an image without writing its holes (the data region is one). */
+static int sparse_copy(const char *from, const char *to)
+{
+	static const unsigned char zero[BS];
+	unsigned char buf[BS];
+	int in = open(from, O_RDONLY), out = -1, ret = -1;
+	struct stat st;
+	off_t off;
+
+	if (in < 0 || fstat(in, &st))
+		goto out;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0 || ftruncate(out, st.st_size))
+		goto out;
+	for (off = 0; off < st.st_size; off += BS) {
+		ssize_t n = pread(in, buf, BS, off);
+
+		if (n <= 0)
+			goto out;
+		if (memcmp(buf, zero, n) && pwrite(out, buf, n, off) != n)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out))
+		ret = -1;
+	return ret;
+}
+
+/* ---- small helpers ---- */
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int get_stats(const char *path, struct incrfs_stats *st)
+{
+	int fd = open(path, O_RDONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
+	close(fd);
+	return ret;
+}
+
+/* Wait until @pid exits; its exit status, 128+signal, or -1 on timeout. */
+static int wait_exit(pid_t pid, int timeout_ms)
+{
+	int st, waited = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+				128 + WTERMSIG(st);
+		if (r < 0 || waited >= timeout_ms)
+			return -1;
+		msleep(10);
+		waited += 10;
+	}
+}
+
+static bool still_running(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* Does @path contain @needle?  (The feeder's log.) */
+static bool file_has(const char *path, const char *needle)
+{
+	size_t len;
+	unsigned char *buf = iu_slurp(path, &len);
+	bool found = false;
+
+	if (buf) {
+		unsigned char *z = realloc(buf, len + 1);
+
+		if (z) {
+			buf = z;
+			buf[len] = '\0';
+			found = strstr((char *)buf, needle) != NULL;
+		}
+		free(buf);
+	}
+	return found;
+}
+
+static bool wait_file_has(const char *path, const char *needle, int ms)
+{
+	for (; ms > 0; ms -= 20) {
+		if (file_has(path, needle))
+			return true;
+		msleep(20);
+	}
+	return file_has(path, needle);
+}
+
+static void show_file(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		TH_LOG("| %s", line);
+	}
+	fclose(f);
+}
+
+static void drop_privileges(void)
+{
+	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		_exit(99);
+}
+
+/* ---- readers: child processes that read a range and check it ---- */
+
+enum { READ_OK = 0, READ_WRONG = 1, READ_TIMEDOUT = 2, READ_ERROR = 3 };
+
+struct reader_opts {
+	const char *mnt;
+	const char *rel;	/* path below the mount and below SRC */
+	off_t off;
+	size_t len;
+	int ready_fd;		/* a byte is written here just before the read */
+	bool as_nobody;
+	bool use_mmap;
+};
+
+static int reader_body(const struct reader_opts *o)
+{
+	char path[PATH_MAX], ref[PATH_MAX];
+	unsigned char *got = malloc(o->len), *want = malloc(o->len);
+	int fd = -1, rfd, ret = READ_ERROR;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", o->mnt, o->rel);
+	snprintf(ref, sizeof(ref), SRC "/%s", o->rel);
+	rfd = open(ref, O_RDONLY);
+	if (!got || !want || rfd < 0 ||
+	    pread(rfd, want, o->len, o->off) != (ssize_t)o->len)
+		goto out;
+	if (o->as_nobody)
+		drop_privileges();
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		goto out;
+	/* no readahead: only the range asked for is read */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+	if (o->ready_fd >= 0 && write(o->ready_fd, "r", 1) != 1)
+		goto out;
+	if (o->use_mmap) {
+		off_t base = o->off & ~(off_t)(BS - 1);
+		size_t maplen = o->off - base + o->len;
+		unsigned char *m = mmap(NULL, maplen, PROT_READ, MAP_SHARED,
+					fd, base);
+
+		if (m == MAP_FAILED)
+			goto out;
+		memcpy(got, m + (o->off - base), o->len);	/* faults */
+		munmap(m, maplen);
+		n = o->len;
+	} else {
+		n = pread(fd, got, o->len, o->off);
+	}
+	if (n < 0)
+		ret = errno == ETIMEDOUT ? READ_TIMEDOUT : READ_ERROR;
+	else if (n != (ssize_t)o->len || memcmp(got, want, o->len))
+		ret = READ_WRONG;
+	else
+		ret = READ_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rfd >= 0)
+		close(rfd);
+	free(got);
+	free(want);
+	return ret;
+}
+
+static void *reader_thread(void *arg)
+{
+	return reader_body(arg) == READ_OK ? NULL : arg;
+}
+
+static pid_t start_reader(const struct reader_opts *o)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(reader_body(o));
+	return pid;
+}
+
+/* Start @n readers of block @blocks[i] of @rel; wait until each is about
+ * to read.  Returns 0 or -1. */
+static int start_readers(const char *mnt, const char *rel, const off_t *blocks,
+			 int n, bool use_mmap, pid_t *pids)
+{
+	int pfd[2], i;
+	char c;
+
+	if (pipe(pfd))
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct reader_opts o = {
+			.mnt = mnt, .rel = rel, .off = blocks[i] * BS,
+			.len = BS, .ready_fd = pfd[1], .use_mmap = use_mmap,
+		};
+
+		pids[i] = start_reader(&o);
+		if (pids[i] < 0)
+			return -1;
+	}
+	close(pfd[1]);
+	for (i = 0; i < n; i++)
+		if (read(pfd[0], &c, 1) != 1)
+			return -1;
+	close(pfd[0]);
+	return 0;
+}
+
+/* How many of the @n readers finished correctly within @ms. */
+static int readers_ok(const pid_t *pids, int n, int ms)
+{
+	int i, ok = 0;
+
+	for (i = 0; i < n; i++) {
+		int st = wait_exit(pids[i], ms);
+
+		if (st == READ_OK)
+			ok++;
+		else
+			TH_LOG("reader %d (pid %d): status %d", i, pids[i], st);
+		if (st < 0)
+			kill(pids[i], SIGKILL);
+	}
+	return ok;
+}
+
+/* Wait until the mount counts @misses waiting episodes (or @ms pass). */
+static int wait_misses(const char *mnt, uint64_t misses, int ms)
+{
+	struct incrfs_stats st;
+
+	for (; ms > 0; ms -= 20) {
+		if (get_stats(mnt, &st))
+			return -1;
+		if (st.misses >= misses)
+			return 0;
+		msleep(20);
+	}
+	return -1;
+}
+
+/* ---- the fixture: a private copy of the lazy image, mounted ---- */
+
+FIXTURE(lazy) {
+	char img[64], mnt[64], log[64];
+	pid_t feeder;
+};
+
+FIXTURE_SETUP(lazy)
+{
+	ASSERT_EQ(0, setup_images());
+	self->feeder = -1;
+	snprintf(self->img, sizeof(self->img), TOP "/t%d.img", getpid());
+	snprintf(self->mnt, sizeof(self->mnt), TOP "/m%d", getpid());
+	snprintf(self->log, sizeof(self->log), TOP "/feeder%d.log", getpid());
+	ASSERT_EQ(0, sparse_copy(IMG, self->img));
+	ASSERT_EQ(0, iu_mount(self->img, self->mnt, "timeout=60000"))
+		TH_LOG("mount: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(lazy)
+{
+	if (self->feeder > 0) {
+		kill(self->feeder, SIGKILL);
+		waitpid(self->feeder, NULL, 0);
+	}
+	if (_metadata->res->failed && self->log[0]) {
+		TH_LOG("incrfsd log:");
+		show_file(self->log);
+	}
+	if (self->mnt[0]) {
+		umount2(self->mnt, MNT_DETACH);
+		rmdir(self->mnt);
+	}
+	if (self->img[0])
+		unlink(self->img);
+	if (self->log[0])
+		unlink(self->log);
+}
+
+/* Start incrfsd on the fixture's mount: BLOB, the options (NULL-ended),
+ * its stderr appended to the log; optionally as nobody. */
+static pid_t spawn_feeder(const char *log, const char *mnt, const char *blob,
+			  bool as_nobody, const char *const *opts)
+{
+	const char *argv[24] = { "incrfsd" };
+	int argc = 1, fd;
+	pid_t pid;
+
+	while (*opts && argc < 18)
+		argv[argc++] = *opts++;
+	argv[argc++] = "--source";
+	argv[argc++] = blob;
+	argv[argc++] = mnt;
+	argv[argc] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
+		if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
+			_exit(98);
+		if (as_nobody)
+			drop_privileges();
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+#define FEEDER(...) do {						\
+	const char *const _o[] = { __VA_ARGS__, NULL };			\
+	self->feeder = spawn_feeder(self->log, self->mnt, BLOB, false, _o); \
+	ASSERT_GT(self->feeder, 0);					\
+} while (0)
+
+/* Start the feeder and wait until it serves. */
+#define FEEDER_READY(...) do {						\
+	FEEDER(__VA_ARGS__);						\
+	ASSERT_TRUE(wait_file_has(self->log, "incrfsd: serving", 20000)); \
+} while (0)
+
+/* Stop it with @sig and return its exit status. */
+static int stop_feeder(pid_t *pid, int sig)
+{
+	int st;
+
+	kill(*pid, sig);
+	st = wait_exit(*pid, 20000);
+	if (st < 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = -1;
+	return st;
+}
+
+static char *mnt_path(const char *mnt, const char *rel)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", mnt, rel);
+	return path;
+}
+
+/* ---- tests ---- */
+
+TEST_F(lazy, tree_matches_source_through_the_feeder)
+{
+	struct incrfs_stats st;
+	int ret;
+
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, st.blocks_present);
+	ASSERT_GT(st.blocks_total, 1000);
+	ASSERT_EQ(0, st.complete);
+	FEEDER(NULL);
+	ret = iu_cmp_tree(SRC, self->mnt);
+	ASSERT_EQ(0, ret) TH_LOG("%s", iu_diff);
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_GT(st.misses, 0);
+	EXPECT_GT(st.fills, 0);
+	EXPECT_EQ(st.fills, st.blocks_present);
+	EXPECT_EQ(0, st.hash_failures);
+	EXPECT_EQ(0, st.timeouts);
+	/* everything was read, so everything was filled */
+	EXPECT_EQ(1, st.complete);
+	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
+	EXPECT_TRUE(file_has(self->log, "incrfsd: stopping on Terminated"));
+	EXPECT_TRUE(file_has(self->log, "incrfsd: served "));
+}
+
+TEST_F(lazy, exec_a_binary_nothing_prefetched)
+{
+	const char *argv[] = { NULL, "true", NULL };
+	struct incrfs_stats st;
+	char out[128];
+
+	FEEDER("--readahead", "0");
+	argv[0] = mnt_path(self->mnt, "busybox");
+	ASSERT_EQ(0, iu_run(argv));
+	/* a real program's output, run from the mount */
+	snprintf(out, sizeof(out), "%s/busybox echo lazy > " TOP "/echo%d",
+		 self->mnt, getpid());
+	ASSERT_EQ(0, iu_sh("%s", out));
+	snprintf(out, sizeof(out), TOP "/echo%d", getpid());
+	ASSERT_TRUE(file_has(out, "lazy\n"));
+	unlink(out);
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_GT(st.blocks_present, 0);
+	/* only what exec and the program touched: "big" is untouched */
+	EXPECT_LT(st.blocks_present, st.blocks_total - 1000);
+	EXPECT_EQ(0, st.complete);
+}
+
+TEST_F(lazy, hundred_readers_of_one_missing_block)
+{
+	off_t blocks[100];
+	pid_t pids[100];
+	struct incrfs_stats st;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		blocks[i] = 77;
+	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 100, false, pids));
+	ASSERT_EQ(0, wait_misses(self->mnt, 1, 10000));
+	msleep(300);
+	for (i = 0; i < 100; i++)
+		ASSERT_TRUE(still_running(pids[i])) TH_LOG("reader %d", i);
+	/* one waiting episode, however many readers */
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_EQ(1, st.misses);
+	EXPECT_EQ(0, st.blocks_present);
+	FEEDER("--readahead", "0");
+	ASSERT_EQ(100, readers_ok(pids, 100, 60000));
+}
+
+TEST_F(lazy, hundred_readers_of_different_missing_blocks)
+{
+	off_t blocks[100];
+	pid_t pids[100];
+	int i;
+
+	for (i = 0; i < 100; i++)
+		blocks[i] = (i * 37) % 1024;	/* spread over all chunks */
+	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 100, false, pids));
+	ASSERT_EQ(0, wait_misses(self->mnt, 50, 20000));
+	msleep(300);
+	for (i = 0; i < 100; i++)
+		ASSERT_TRUE(still_running(pids[i])) TH_LOG("reader %d", i);
+	FEEDER(NULL);
+	ASSERT_EQ(100, readers_ok(pids, 100, 60000));
+}
+
+TEST_F(lazy, hundred_threads_of_one_process)
+{
+	struct reader_opts o[100];
+	pthread_t t[100];
+	int i, ok = 0;
+
+	FEEDER("--depth", "4");
+	for (i = 0; i < 100; i++) {
+		o[i] = (struct reader_opts){
+			.mnt = self->mnt, .rel = "big",
+			.off = (off_t)((i * 13) % 1024) * BS + (i % 7),
+			.len = BS - 7, .ready_fd = -1,
+		};
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, reader_thread, &o[i]));
+	}
+	for (i = 0; i < 100; i++) {
+		void *r;
+
+		ASSERT_EQ(0, pthread_join(t[i], &r));
+		ok += r == NULL;
+	}
+	ASSERT_EQ(100, ok);
+}
+
+TEST_F(lazy, mmap_fault_on_a_missing_page_waits)
+{
+	off_t block = 500;
+	pid_t pid;
+
+	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, true, &pid));
+	ASSERT_EQ(0, wait_misses(self->mnt, 1, 10000));
+	msleep(300);
+	ASSERT_TRUE(still_running(pid));
+	FEEDER(NULL);
+	ASSERT_EQ(1, readers_ok(&pid, 1, 60000));
+}
+
+TEST_F(lazy, feeder_killed_while_readers_wait_then_restarted)
+{
+	off_t blocks[40];
+	pid_t pids[40];
+	int i;
+
+	/* a feeder that is up, then frozen: readers queue up behind it */
+	FEEDER_READY("--depth", "1");
+	ASSERT_EQ(0, kill(self->feeder, SIGSTOP));
+	for (i = 0; i < 40; i++)
+		blocks[i] = i * 25;
+	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 40, false, pids));
+	ASSERT_EQ(0, wait_misses(self->mnt, 40, 20000));
+	ASSERT_EQ(128 + SIGKILL, stop_feeder(&self->feeder, SIGKILL));
+	msleep(300);
+	for (i = 0; i < 40; i++)
+		ASSERT_TRUE(still_running(pids[i])) TH_LOG("reader %d", i);
+	/* and killed in the middle of serving them */
+	FEEDER("--depth", "1", "--readahead", "0");
+	msleep(50);
+	stop_feeder(&self->feeder, SIGKILL);
+	/* a new feeder gets every read still waiting */
+	FEEDER(NULL);
+	ASSERT_EQ(40, readers_ok(pids, 40, 60000));
+}
+
+TEST_F(lazy, records_read_but_not_served_are_replayed)
+{
+	struct incrfs_pending_read rec[64];
+	struct timespec now;
+	off_t blocks[5] = { 0, 100, 300, 600, 1023 };
+	pid_t pids[5];
+	int cfd, fd, i, j, n;
+
+	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 5, false, pids));
+	ASSERT_EQ(0, wait_misses(self->mnt, 5, 10000));
+	/* play a feeder that reads the records and dies */
+	fd = open(self->mnt, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	cfd = ioctl(fd, INCRFS_IOC_OPEN_CONTROL);
+	ASSERT_GE(cfd, 0);
+	close(fd);
+	n = read(cfd, rec, sizeof(rec));
+	ASSERT_EQ(5 * sizeof(rec[0]), n);
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	for (i = 0; i < 5; i++) {
+		bool found = false;
+
+		EXPECT_EQ(0, rec[i].flags);
+		EXPECT_EQ(1, rec[i].count);
+		EXPECT_EQ(0, rec[i].uid);
+		EXPECT_LE(rec[i].time_ns,
+			  (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec);
+		if (i)
+			EXPECT_GT(rec[i].seq, rec[i - 1].seq);
+		for (j = 0; j < 5; j++)
+			if (rec[i].block == (uint64_t)blocks[j] &&
+			    rec[i].pid == (uint32_t)pids[j])
+				found = true;
+		EXPECT_TRUE(found) TH_LOG("record %d: block %llu pid %u", i,
+					  (unsigned long long)rec[i].block,
+					  rec[i].pid);
+	}
+	/* nothing more, and a second control fd is refused meanwhile */
+	fcntl(cfd, F_SETFL, O_NONBLOCK);
+	ASSERT_EQ(-1, read(cfd, rec, sizeof(rec)));
+	ASSERT_EQ(EAGAIN, errno);
+	close(cfd);
+	FEEDER(NULL);
+	ASSERT_EQ(5, readers_ok(pids, 5, 60000));
+}
+
+TEST_F(lazy, wrong_data_is_refused)
+{
+	struct incrfs_block_range r[4];
+	struct incrfs_filled_ranges fr = { .ranges = (uintptr_t)r, .capacity = 4 };
+	struct incrfs_fill_block fb[3];
+	struct incrfs_fill fill = { .blocks = (uintptr_t)fb };
+	struct incrfs_stats st;
+	struct incrfs_blob blob;
+	static unsigned char good[16 * BS], bad[BS];
+	char path[PATH_MAX];
+	unsigned char *val;
+	struct stat sb;
+	size_t len;
+	int cfd, fd, bfd;
+
+	fd = open(self->mnt, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fstat(fd, &sb));
+	cfd = ioctl(fd, INCRFS_IOC_OPEN_CONTROL);
+	ASSERT_GE(cfd, 0);
+	close(fd);
+	/* the right content of data block 0, from the blob */
+	bfd = open(BLOB, O_RDONLY);
+	ASSERT_GE(bfd, 0);
+	ASSERT_EQ(0, incrfs_blob_open(&blob, bfd)) TH_LOG("%s", blob.err);
+	ASSERT_EQ(0, incrfs_blob_read_chunk(&blob, 0, good, sizeof(good)));
+	memcpy(bad, good, BS);
+	bad[100] ^= 1;
+
+	fb[0] = (struct incrfs_fill_block){ .block = 0,
+		.data = (uintptr_t)bad, .len = BS, .result = 1 };
+	fb[1] = (struct incrfs_fill_block){ .block = 1,
+		.data = (uintptr_t)good, .len = 100, .result = 1 };
+	fb[2] = (struct incrfs_fill_block){ .block = blob.nr_blocks,
+		.data = (uintptr_t)good, .len = BS, .result = 1 };
+	fill.count = 3;
+	ASSERT_EQ(0, ioctl(cfd, INCRFS_IOC_FILL, &fill));
+	EXPECT_EQ(-EBADMSG, fb[0].result);
+	EXPECT_EQ(-EINVAL, fb[1].result);
+	EXPECT_EQ(-EINVAL, fb[2].result);
+	EXPECT_EQ(0, fill.filled);
+	/* still missing; the refusal is counted, in the ioctl and in sysfs */
+	ASSERT_EQ(0, ioctl(cfd, INCRFS_IOC_GET_FILLED, &fr));
+	EXPECT_EQ(0, fr.count);
+	ASSERT_EQ(0, ioctl(cfd, INCRFS_IOC_GET_STATS, &st));
+	EXPECT_EQ(1, st.hash_failures);
+	EXPECT_EQ(0, st.blocks_present);
+	snprintf(path, sizeof(path), "/sys/fs/incrfs/%u:%u/hash_failures",
+		 major(sb.st_dev), minor(sb.st_dev));
+	val = iu_slurp(path, &len);
+	ASSERT_NOT_NULL(val);
+	EXPECT_EQ(0, memcmp(val, "1\n", 2));
+	free(val);
+
+	/* the right data goes in, once */
+	fb[0] = (struct incrfs_fill_block){ .block = 0,
+		.data = (uintptr_t)good, .len = BS, .result = 1 };
+	fill.count = 1;
+	fill.filled = 0;
+	ASSERT_EQ(0, ioctl(cfd, INCRFS_IOC_FILL, &fill));
+	EXPECT_EQ(0, fb[0].result);
+	EXPECT_EQ(1, fill.filled);
+	fill.filled = 0;
+	fb[0].result = 1;
+	ASSERT_EQ(0, ioctl(cfd, INCRFS_IOC_FILL, &fill));
+	EXPECT_EQ(0, fb[0].result);
+	EXPECT_EQ(0, fill.filled);
+	ASSERT_EQ(0, ioctl(cfd, INCRFS_IOC_GET_FILLED, &fr));
+	ASSERT_EQ(1, fr.count);
+	EXPECT_EQ(0, r[0].begin);
+	EXPECT_EQ(1, r[0].end);
+	ASSERT_EQ(0, ioctl(cfd, INCRFS_IOC_GET_STATS, &st));
+	EXPECT_EQ(1, st.fills);
+	EXPECT_EQ(1, st.hash_failures);
+	incrfs_blob_close(&blob);
+	close(bfd);
+	close(cfd);
+}
+
+TEST_F(lazy, feeder_with_a_corrupt_blob_fills_nothing)
+{
+	char img[64], mnt[64];
+	struct incrfs_stats st;
+	const char *const opts[] = { NULL };
+	pid_t pid;
+	int fd;
+	char buf[BS];
+
+	snprintf(img, sizeof(img), TOP "/one%d.img", getpid());
+	snprintf(mnt, sizeof(mnt), TOP "/one%d", getpid());
+	ASSERT_EQ(0, sparse_copy(ONE_IMG, img));
+	ASSERT_EQ(0, iu_mount(img, mnt, "timeout=1500"));
+	pid = spawn_feeder(self->log, mnt, EVIL, false, opts);
+	ASSERT_GT(pid, 0);
+	fd = open(mnt_path(mnt, "x"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	/* the root hash matched, the blocks do not: the reader times out */
+	ASSERT_EQ(-1, pread(fd, buf, BS, 0));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	close(fd);
+	ASSERT_EQ(0, get_stats(mnt, &st));
+	EXPECT_GT(st.hash_failures, 0);
+	EXPECT_EQ(0, st.blocks_present);
+	EXPECT_GE(st.timeouts, 1);
+	EXPECT_TRUE(wait_file_has(self->log, "SHA-256 mismatch", 5000));
+	EXPECT_EQ(0, stop_feeder(&pid, SIGINT));
+	umount2(mnt, 0);
+	rmdir(mnt);
+	unlink(img);
+}
+
+TEST_F(lazy, unprivileged_is_refused)
+{
+	int fd = open(self->mnt, O_RDONLY), st;
+	const char *const opts[] = { NULL };
+	pid_t pid;
+
+	ASSERT_GE(fd, 0);
+	pid = fork();
+	if (pid == 0) {
+		struct incrfs_uid_timeout t = { .uid = 1, .timeout_ms = 5 };
+		struct incrfs_stats s;
+
+		drop_privileges();
+		if (ioctl(fd, INCRFS_IOC_OPEN_CONTROL) != -1 || errno != EPERM)
+			_exit(1);
+		if (ioctl(fd, INCRFS_IOC_SET_UID_TIMEOUT, &t) != -1 ||
+		    errno != EPERM)
+			_exit(2);
+		/* reading the counters needs no privilege */
+		if (ioctl(fd, INCRFS_IOC_GET_STATS, &s))
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, wait_exit(pid, 10000));
+	close(fd);
+	/* incrfsd says why and fails */
+	pid = spawn_feeder(self->log, self->mnt, BLOB, true, opts);
+	st = wait_exit(pid, 20000);
+	EXPECT_EQ(1, st);
+	EXPECT_TRUE(file_has(self->log, "needs CAP_SYS_ADMIN"));
+}
+
+TEST_F(lazy, one_control_fd_at_a_time)
+{
+	int fd = open(self->mnt, O_RDONLY), cfd, cfd2;
+
+	ASSERT_GE(fd, 0);
+	cfd = ioctl(fd, INCRFS_IOC_OPEN_CONTROL);
+	ASSERT_GE(cfd, 0);
+	ASSERT_EQ(-1, ioctl(fd, INCRFS_IOC_OPEN_CONTROL));
+	ASSERT_EQ(EBUSY, errno);
+	/* incrfsd refuses to run beside another feeder */
+	FEEDER(NULL);
+	ASSERT_EQ(1, wait_exit(self->feeder, 20000));
+	self->feeder = -1;
+	EXPECT_TRUE(file_has(self->log, "another feeder is already serving"));
+	close(cfd);
+	cfd2 = ioctl(fd, INCRFS_IOC_OPEN_CONTROL);
+	ASSERT_GE(cfd2, 0);
+	close(cfd2);
+	close(fd);
+}
+
+TEST_F(lazy, filled_blocks_persist_across_remount)
+{
+	struct incrfs_stats before, after;
+	char out[PATH_MAX + 64];
+	size_t len;
+	unsigned char *a, *b;
+
+	FEEDER(NULL);
+	a = iu_slurp(mnt_path(self->mnt, "dir/sub/deep"), &len);
+	ASSERT_NOT_NULL(a);
+	b = iu_slurp(SRC "/dir/sub/deep", &len);
+	ASSERT_EQ(0, memcmp(a, b, len));
+	free(a);
+	ASSERT_EQ(0, get_stats(self->mnt, &before));
+	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
+	ASSERT_EQ(0, umount2(self->mnt, 0));
+	ASSERT_EQ(0, iu_mount(self->img, self->mnt, "timeout=500"));
+	ASSERT_EQ(0, get_stats(self->mnt, &after));
+	EXPECT_EQ(before.blocks_present, after.blocks_present);
+	EXPECT_EQ(0, after.misses);
+	/* no feeder: the file reads from the image alone */
+	a = iu_slurp(mnt_path(self->mnt, "dir/sub/deep"), &len);
+	ASSERT_NOT_NULL(a);
+	ASSERT_EQ(0, memcmp(a, b, len));
+	free(a);
+	free(b);
+	ASSERT_EQ(0, get_stats(self->mnt, &after));
+	EXPECT_EQ(0, after.misses);
+	/* incrfsctl filled: the whole file, 18 blocks */
+	snprintf(out, sizeof(out), "incrfsctl filled %s > " TOP "/filled%d",
+		 mnt_path(self->mnt, "dir/sub/deep"), getpid());
+	ASSERT_EQ(0, iu_sh("%s", out));
+	snprintf(out, sizeof(out), TOP "/filled%d", getpid());
+	EXPECT_TRUE(file_has(out, "deep: 18 of 18 blocks present (100.0%) in 1 ranges\n0-17\n"));
+	show_file(out);
+	unlink(out);
+}
+
+TEST_F_TIMEOUT(lazy, prefetch_all_then_remount_without_feeder, 300)
+{
+	struct incrfs_stats st;
+	char path[128];
+	struct stat sb;
+	int ret;
+
+	FEEDER("--prefetch", "all", "--exit-when-complete", "-v");
+	ASSERT_EQ(0, wait_exit(self->feeder, 240000));
+	self->feeder = -1;
+	EXPECT_TRUE(file_has(self->log, "the image is complete"));
+	EXPECT_TRUE(file_has(self->log, "prefetch"));
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(1, st.complete);
+	EXPECT_EQ(st.blocks_total, st.blocks_present);
+	EXPECT_EQ(0, st.misses);
+	ASSERT_EQ(0, umount2(self->mnt, 0));
+	ASSERT_EQ(0, iu_mount(self->img, self->mnt, "timeout=500"));
+	ASSERT_EQ(0, stat(self->mnt, &sb));
+	snprintf(path, sizeof(path), "/sys/fs/incrfs/%u:%u/complete",
+		 major(sb.st_dev), minor(sb.st_dev));
+	ASSERT_EQ(0, iu_sh("grep -qx 1 %s", path));
+	ret = iu_cmp_tree(SRC, self->mnt);
+	ASSERT_EQ(0, ret) TH_LOG("%s", iu_diff);
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_EQ(0, st.misses);
+	EXPECT_EQ(0, st.timeouts);
+	/* a feeder on a complete image has nothing to do */
+	FEEDER("--exit-when-complete");
+	ASSERT_EQ(0, wait_exit(self->feeder, 20000));
+	self->feeder = -1;
+}
+
+TEST_F(lazy, readahead_window_after_a_miss)
+{
+	struct incrfs_block_range r[8];
+	struct incrfs_filled_ranges fr;
+	struct reader_opts o = { .mnt = self->mnt, .rel = "big", .off = 0,
+				 .len = 100, .ready_fd = -1 };
+	int fd, i;
+
+	FEEDER("--readahead", "2");
+	ASSERT_EQ(READ_OK, reader_body(&o));
+	/* chunk 0 (blocks 0-15) and the two after it: 0-47, nothing more */
+	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < 500; i++) {
+		memset(&fr, 0, sizeof(fr));
+		fr.ranges = (uintptr_t)r;
+		fr.capacity = 8;
+		ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
+		if (fr.count == 1 && r[0].end == 48)
+			break;
+		msleep(10);
+	}
+	msleep(200);
+	memset(&fr, 0, sizeof(fr));
+	fr.ranges = (uintptr_t)r;
+	fr.capacity = 8;
+	ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
+	ASSERT_EQ(1, fr.count);
+	EXPECT_EQ(0, r[0].begin);
+	EXPECT_EQ(48, r[0].end);
+	close(fd);
+}
+
+TEST_F(lazy, uid_timeout_overrides_mount_timeout)
+{
+	struct reader_opts o = { .rel = "big", .off = 40 * BS, .len = BS,
+				 .ready_fd = -1, .as_nobody = true };
+	struct incrfs_stats st;
+	char cmd[256], out[64];
+	pid_t root_reader, pid;
+	off_t block = 900;
+
+	/* wait forever by default */
+	ASSERT_EQ(0, umount2(self->mnt, 0));
+	ASSERT_EQ(0, iu_mount(self->img, self->mnt, "timeout=0"));
+	o.mnt = self->mnt;
+	snprintf(out, sizeof(out), TOP "/ctl%d", getpid());
+	snprintf(cmd, sizeof(cmd), "incrfsctl timeout %s --uid %d --set 200 > %s",
+		 self->mnt, NOBODY, out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	EXPECT_TRUE(file_has(out, "uid 65534: 200 ms\n"));
+	snprintf(cmd, sizeof(cmd), "incrfsctl timeout %s --uid %d > %s",
+		 self->mnt, NOBODY, out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	EXPECT_TRUE(file_has(out, "uid 65534: 200 ms\n"));
+	/* nobody gives up after 200 ms ... */
+	pid = start_reader(&o);
+	ASSERT_EQ(READ_TIMEDOUT, wait_exit(pid, 20000));
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_EQ(1, st.timeouts);
+	/* ... root still waits (the mount's 0: forever) */
+	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, false,
+				   &root_reader));
+	ASSERT_EQ(0, wait_misses(self->mnt, 2, 10000));
+	msleep(700);
+	ASSERT_TRUE(still_running(root_reader));
+	/* cleared, nobody waits like everybody else */
+	snprintf(cmd, sizeof(cmd), "incrfsctl timeout %s --uid %d --clear > %s",
+		 self->mnt, NOBODY, out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	snprintf(cmd, sizeof(cmd), "incrfsctl timeout %s --uid %d > %s",
+		 self->mnt, NOBODY, out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	EXPECT_TRUE(file_has(out, "uid 65534: no override (mount timeout: 0 (wait forever))\n"));
+	unlink(out);
+	pid = start_reader(&o);
+	msleep(700);
+	ASSERT_TRUE(still_running(pid));
+	/* the feeder serves both */
+	FEEDER(NULL);
+	ASSERT_EQ(READ_OK, wait_exit(pid, 60000));
+	ASSERT_EQ(1, readers_ok(&root_reader, 1, 60000));
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_EQ(1, st.timeouts);
+}
+
+/* Parse "name: <number>" from incrfsctl status output. */
+static long long field(const char *out, const char *name)
+{
+	size_t len;
+	unsigned char *buf = iu_slurp(out, &len);
+	long long v = -1;
+	char *p, *z;
+
+	if (!buf)
+		return -1;
+	z = realloc(buf, len + 1);
+	if (!z) {
+		free(buf);
+		return -1;
+	}
+	z[len] = '\0';
+	p = strstr(z, name);
+	if (p)
+		v = strtoll(p + strlen(name), NULL, 10);
+	free(z);
+	return v;
+}
+
+TEST_F(lazy, incrfsctl_status_and_info)
+{
+	struct incrfs_stats st;
+	struct incrfs_blob blob;
+	char cmd[256], out[64], hex[INCRFS_HASH_SIZE * 2 + 1];
+	size_t len;
+	unsigned char *data;
+	int i, bfd;
+
+	snprintf(out, sizeof(out), TOP "/status%d", getpid());
+	snprintf(cmd, sizeof(cmd), "incrfsctl status %s > %s", self->mnt, out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	show_file(out);
+	EXPECT_EQ(0, field(out, "blocks present: "));
+	EXPECT_TRUE(file_has(out, "(0.0%)\n"));
+	EXPECT_TRUE(file_has(out, "complete:       no\n"));
+
+	FEEDER(NULL);
+	data = iu_slurp(mnt_path(self->mnt, "dir/f20"), &len);
+	ASSERT_NOT_NULL(data);
+	free(data);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	show_file(out);
+	EXPECT_EQ((long long)st.blocks_present, field(out, "blocks present: "));
+	EXPECT_EQ((long long)st.blocks_total, field(out, " of "));
+	EXPECT_EQ((long long)st.misses, field(out, "misses:         "));
+	EXPECT_EQ((long long)st.waits, field(out, "waits:          "));
+	EXPECT_EQ(0, field(out, "timeouts:       "));
+	EXPECT_EQ((long long)st.fills, field(out, "fills:          "));
+	EXPECT_EQ(0, field(out, "hash failures:  "));
+	EXPECT_GT(st.misses, 0);
+	EXPECT_TRUE(file_has(out, "wait time:      "));
+	EXPECT_TRUE(file_has(out, "complete:       no\n"));
+	EXPECT_TRUE(file_has(out, "/sys/fs/incrfs/"));
+
+	/* info: the blob's root hash */
+	bfd = open(BLOB, O_RDONLY);
+	ASSERT_GE(bfd, 0);
+	ASSERT_EQ(0, incrfs_blob_open(&blob, bfd));
+	for (i = 0; i < INCRFS_HASH_SIZE; i++)
+		sprintf(hex + 2 * i, "%02x", blob.root_hash[i]);
+	snprintf(cmd, sizeof(cmd), "incrfsctl info %s > %s", self->mnt, out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	show_file(out);
+	EXPECT_TRUE(file_has(out, hex));
+	EXPECT_EQ((long long)blob.nr_blocks, field(out, "data blocks: "));
+	EXPECT_TRUE(file_has(out, "timeout:     60000 ms\n"));
+	incrfs_blob_close(&blob);
+	close(bfd);
+	unlink(out);
+}
+
+TEST_F(lazy, feeder_refuses_a_blob_of_another_image)
+{
+	const char *const opts[] = { NULL };
+	pid_t pid;
+
+	pid = spawn_feeder(self->log, self->mnt, TOP "/one.blob", false, opts);
+	ASSERT_EQ(3, wait_exit(pid, 20000));
+	EXPECT_TRUE(file_has(self->log, "does not belong to the image mounted at"));
+	/* nor is a non-blob accepted */
+	pid = spawn_feeder(self->log, self->mnt, SRC "/big", false, opts);
+	ASSERT_EQ(1, wait_exit(pid, 20000));
+	EXPECT_TRUE(file_has(self->log, "not a valid blob"));
+}
+
+TEST_F(lazy, feeder_exits_when_the_mount_goes_away)
+{
+	FEEDER_READY(NULL);
+	/* the feeder does not hold the mount busy */
+	ASSERT_EQ(0, umount2(self->mnt, 0)) TH_LOG("umount: %s", strerror(errno));
+	ASSERT_EQ(0, wait_exit(self->feeder, 20000));
+	self->feeder = -1;
+	EXPECT_TRUE(file_has(self->log, "was unmounted; exiting"));
+}
+
+TEST_HARNESS_MAIN
