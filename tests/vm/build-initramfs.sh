@@ -32,7 +32,8 @@ Build the guest initramfs for kernel KVER.
   --out FILE     the cpio archive to write
   --modules LIST module names to load at boot, one a line
                  (default: tests/vm/guest-modules); the dependencies of
-                 each, and of incrfs.ko, come along
+                 each, and of incrfs.ko, come along, from
+                 /lib/modules/KVER (none if that does not exist)
   --files LIST   host paths to copy in, one a line (default:
                  tests/vm/guest-files)
   --tools DIR    static tools to put in /usr/local/bin (default:
@@ -65,7 +66,6 @@ done
 [ -n "$kver" ] && [ -n "$ko" ] && [ -n "$tests" ] && [ -n "$out" ] ||
 	{ usage >&2; exit 2; }
 [ -r "$ko" ] || die "$ko: no such module; build it with 'make module KVER=$kver'"
-[ -d "/lib/modules/$kver" ] || die "/lib/modules/$kver: kernel not installed"
 
 # Names from a list file: one a line, '#' comments and blank lines skipped.
 list() {
@@ -123,9 +123,16 @@ add_module() {
 		echo "/lib/incrfs/deps/$dst" >>"$root/lib/incrfs/deps.load"
 	done <<<"$line"
 }
-for m in $(list "$modules") $(modinfo -F depends "$ko" | tr ',' ' '); do
-	add_module "$m"
-done
+# A kernel without /lib/modules/KVER (e.g. a debug kernel built from source)
+# must have everything built in.
+if [ -d "/lib/modules/$kver" ]; then
+	for m in $(list "$modules") $(modinfo -F depends "$ko" | tr ',' ' '); do
+		add_module "$m"
+	done
+else
+	echo "$prog: no /lib/modules/$kver: no modules but incrfs.ko," \
+		"the kernel must have the rest built in" >&2
+fi
 
 # Static tools, if they were built.
 if [ -d "$tools" ]; then

@@ -43,7 +43,11 @@ Options:
   --ko FILE        module to test (default: build/KVER/kmod/incrfs.ko)
   --files LIST     host files to copy into the guest (default:
                    tests/vm/guest-files; /dev/null for none)
-  --kernel FILE    kernel image (default: /boot/vmlinuz-KVER)
+  --modules LIST   modules to load at boot (default: tests/vm/guest-modules;
+                   /dev/null for none; taken from /lib/modules/KVER with
+                   their dependencies, skipped if that does not exist)
+  --kernel FILE    kernel image (default: /boot/vmlinuz-KVER); KVER must
+                   still be its release (the module is built for it)
   --timeout SECS   wall-clock limit of the whole guest run (default: 1800)
   --idle SECS      kill the guest after SECS without any serial output
                    (default: 150; the harness prints a line at least every
@@ -67,7 +71,8 @@ die() {
 }
 
 tests=$repo/tests/kselftest
-filter= ko= kernel= summary= logs= keep=0 files=$here/guest-files append= kvm=0
+filter= ko= kernel= summary= logs= keep=0
+files=$here/guest-files modules=$here/guest-modules append= kvm=0
 timeout=1800 idle=150 mem=2048 smp=2
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -75,6 +80,7 @@ while [ $# -gt 0 ]; do
 	--filter) filter=$2; shift 2 ;;
 	--ko) ko=$2; shift 2 ;;
 	--files) files=$2; shift 2 ;;
+	--modules) modules=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
@@ -137,7 +143,7 @@ if [ -n "$filter" ]; then
 	mv "$work/bf" "$work/build-failed"
 fi
 "$here/build-initramfs.sh" --kver "$kver" --ko "$ko" --tests "$work/tests" \
-	--files "$files" --out "$work/initramfs.cpio" ||
+	--files "$files" --modules "$modules" --out "$work/initramfs.cpio" ||
 	die "building the initramfs failed"
 
 # Boot.  panic=-1 + -no-reboot: a panic ends QEMU instead of hanging.
