@@ -20,6 +20,7 @@
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
 #include "blob.h"
+#include "image.h"
 
 #define TOP	"/tmp/feeder"
 #define SRC	TOP "/src"
@@ -30,6 +31,10 @@
  * kernel's SHA-256 check of every block */
 #define ONE_IMG	TOP "/one.img"
 #define EVIL	TOP "/evil.blob"
+/* a few packages of Python's standard library and a module of ours */
+#define PY_SRC	TOP "/pysrc"
+#define PY_IMG	TOP "/py.img"
+#define PY_BLOB	TOP "/py.blob"
 #define BIG_SIZE ((4 << 20) + 100)	/* "big": 1025 blocks */
 #define NOBODY	65534
 #define BS	4096
@@ -96,6 +101,23 @@ out:
 	return ret;
 }
 
+static bool have_python(void)
+{
+	return access("/usr/bin/python3", X_OK) == 0;
+}
+
+static int build_python_image(void)
+{
+	if (!have_python())
+		return 0;
+	return iu_sh("mkdir -p " PY_SRC " && "
+		     "cp -a /usr/lib/python3*/json /usr/lib/python3*/email "
+		     PY_SRC "/ && "
+		     "echo \"X = {'lazy': [1, 2, 3]}\" > " PY_SRC "/lazymod.py && "
+		     "incrfs-pack " PY_SRC " " PY_IMG " --blob " PY_BLOB
+		     " >/dev/null");
+}
+
 static int setup_images(void)
 {
 	struct stat st;
@@ -109,7 +131,7 @@ static int setup_images(void)
 		return 0;
 	if (build_tree() ||
 	    iu_sh("incrfs-pack " SRC " " IMG " --blob " BLOB " >/dev/null") ||
-	    build_evil_blob() ||
+	    build_evil_blob() || build_python_image() ||
 	    iu_sh("chmod 644 " TOP "/*.blob " TOP "/*.img"))
 		return -1;
 	return iu_write_file(TOP "/ready", "", 0, 0644);
@@ -508,6 +530,75 @@ TEST_F(lazy, tree_matches_source_through_the_feeder)
 	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
 	EXPECT_TRUE(file_has(self->log, "incrfsd: stopping on Terminated"));
 	EXPECT_TRUE(file_has(self->log, "incrfsd: served "));
+}
+
+TEST_F(lazy, python_imports_from_the_mount)
+{
+	char img[64], mnt[64], out[64];
+	struct incrfs_stats st;
+	const char *const opts[] = { "--readahead", "0", NULL };
+	pid_t pid;
+
+	if (!have_python())
+		SKIP(return, "no /usr/bin/python3 in this guest");
+	snprintf(img, sizeof(img), TOP "/py%d.img", getpid());
+	snprintf(mnt, sizeof(mnt), TOP "/py%d", getpid());
+	snprintf(out, sizeof(out), TOP "/pyout%d", getpid());
+	ASSERT_EQ(0, sparse_copy(PY_IMG, img));
+	ASSERT_EQ(0, iu_mount(img, mnt, "timeout=60000"));
+	pid = spawn_feeder(self->log, mnt, PY_BLOB, false, opts);
+	ASSERT_GT(pid, 0);
+	/* json and email come from the lazy mount, not the system */
+	ASSERT_EQ(0, iu_sh("python3 -B -I -c \""
+			   "import sys; sys.path.insert(0, '%s'); "
+			   "import lazymod, json, email.message; "
+			   "assert json.__file__.startswith('%s/'), json.__file__; "
+			   "assert email.message.__file__.startswith('%s/'); "
+			   "m = email.message.EmailMessage(); m['Subject'] = 'hi'; "
+			   "print(json.dumps(lazymod.X), m['Subject'])\" > %s",
+			   mnt, mnt, mnt, out));
+	EXPECT_TRUE(file_has(out, "{\"lazy\": [1, 2, 3]} hi\n"));
+	ASSERT_EQ(0, get_stats(mnt, &st));
+	EXPECT_GT(st.misses, 0);
+	/* only what the imports read: not all of email */
+	EXPECT_LT(st.blocks_present, st.blocks_total);
+	EXPECT_EQ(0, st.hash_failures);
+	EXPECT_EQ(0, stop_feeder(&pid, SIGTERM));
+	umount2(mnt, 0);
+	rmdir(mnt);
+	unlink(img);
+	unlink(out);
+}
+
+TEST_F(lazy, sync_fills_are_on_disk_at_once)
+{
+	struct incrfs_image img;
+	struct incrfs_stats st;
+	uint64_t on_disk = 0;
+	unsigned char *data;
+	size_t len;
+	int fd, i;
+
+	FEEDER("--sync", "--readahead", "0");
+	data = iu_slurp(mnt_path(self->mnt, "dir/f30"), &len);
+	ASSERT_NOT_NULL(data);
+	free(data);
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_GT(st.blocks_present, 0);
+	/* the bitmap in the image file, as a crash would leave it; the
+	 * kernel's own commit comes only every 5 s */
+	for (i = 0; i < 50; i++) {
+		fd = open(self->img, O_RDONLY);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(0, incrfs_image_open(&img, fd)) TH_LOG("%s", img.err);
+		ASSERT_EQ(0, incrfs_image_count_present(&img, &on_disk));
+		incrfs_image_close(&img);
+		close(fd);
+		if (on_disk == st.blocks_present)
+			break;
+		msleep(20);
+	}
+	EXPECT_EQ(st.blocks_present, on_disk);
 }
 
 TEST_F(lazy, exec_a_binary_nothing_prefetched)
