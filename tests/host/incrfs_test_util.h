@@ -12,6 +12,7 @@
 #ifndef INCRFS_TEST_UTIL_H
 #define INCRFS_TEST_UTIL_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -224,7 +225,24 @@ TU_FN int tu_image_path(struct incrfs_image *img, const char *path,
 	return err;
 }
 
-/* An image and blob built by the writer API, in anonymous files. */
+/* DT_* of a stat mode. */
+TU_FN unsigned int tu_dtype(mode_t mode)
+{
+	return S_ISREG(mode) ? DT_REG : S_ISDIR(mode) ? DT_DIR :
+	       S_ISLNK(mode) ? DT_LNK : S_ISCHR(mode) ? DT_CHR :
+	       S_ISBLK(mode) ? DT_BLK : S_ISFIFO(mode) ? DT_FIFO :
+	       S_ISSOCK(mode) ? DT_SOCK : DT_UNKNOWN;
+}
+
+/* The dirent order: memcmp, shorter first on a common prefix. */
+TU_FN int tu_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int r = memcmp(a, b, alen < blen ? alen : blen);
+
+	return r ? r : alen < blen ? -1 : alen > blen;
+}
+
+/* An anonymous file for an image or blob. */
 TU_FN int tu_memfd(const char *name)
 {
 	return memfd_create(name, MFD_CLOEXEC);
