@@ -59,7 +59,7 @@ int incrfs_blob_open(struct incrfs_blob *b, int fd);
  * Parses and validates the header in @buf (@len >= 128 bytes) of a blob of
  * @blob_size bytes: magic, version, checksum, chunk_blocks > 0,
  * nr_chunks == ceil(nr_blocks / chunk_blocks), index within the blob.
- * Initialises @b (fd = -1).
+ * Initialises all of @b (fd = -1): close a used @b first, or it leaks.
  */
 int incrfs_blob_parse_header(struct incrfs_blob *b, const void *buf,
 			     size_t len, uint64_t blob_size);
