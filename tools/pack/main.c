@@ -73,8 +73,8 @@ static void usage(FILE *f)
 "    content.\n"
 "\n"
 "    Both files are written to temporary names in their target directories\n"
-"    and renamed into place only after the image has passed a full check\n"
-"    by the incrfs reader; on any error nothing is left behind.\n"
+"    and renamed into place only after the image has passed the incrfs\n"
+"    reader's consistency check; on any error nothing is left behind.\n"
 "\n"
 "OPTIONS\n"
 "    -b, --blob FILE\n"
@@ -101,7 +101,10 @@ static void usage(FILE *f)
 "\n"
 "EXAMPLES\n"
 "    incrfs-pack rootfs/ layer.img --blob layer.blob\n"
-"    incrfs-pack --full --level 19 app/ app.img\n",
+"    incrfs-pack --full --level 19 app/ app.img\n"
+"\n"
+"SEE ALSO\n"
+"    incrfsd(8), incrfsctl(8), Documentation/filesystems/incrfs-format.rst\n",
 		ZSTD_minCLevel(), ZSTD_maxCLevel());
 }
 
