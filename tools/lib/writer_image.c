@@ -266,7 +266,13 @@ static int build_meta(struct incrfs_writer *w, struct meta *m)
 		if (err)
 			return err;
 	}
-	m->len = (size_t)round_up(m->len, META_ALIGN);
+	/* meta_add() left room for this padding; zero it (determinism). */
+	if (m->len % META_ALIGN) {
+		size_t end = (size_t)round_up(m->len, META_ALIGN);
+
+		memset(m->buf + m->len, 0, end - m->len);
+		m->len = end;
+	}
 	return 0;
 }
 
