@@ -48,6 +48,7 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static cpio
 	libzstd-dev liburing-dev zstd xz-utils pkg-config
+	libarchive-dev libarchive-tools
 	sparse linux-source-6.1 python3 e2fsprogs attr
 )
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * main.c - incrfs-pack: pack a directory tree into an incrfs image and a
- * blob.
+ * main.c - incrfs-pack: pack a directory tree or a tar layer into an incrfs
+ * image and a blob.
  *
  * Why this exists: it is how images are made.  This file handles the
  * command line, writes both outputs to temporary files next to their final
@@ -10,12 +10,14 @@
  * partial image or blob behind.
  */
 #include "walk.h"
+#include "from_tar.h"
 #include "blob.h"
 #include "image.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,11 +36,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "NAME\n"
-"    incrfs-pack - pack a directory tree into an incrfs image and blob\n"
+"    incrfs-pack - pack a directory tree or a tar layer into an incrfs image\n"
 "\n"
 "SYNOPSIS\n"
 "    incrfs-pack [OPTIONS] DIR OUT.img --blob OUT.blob\n"
 "    incrfs-pack [OPTIONS] --full DIR OUT.img [--blob OUT.blob]\n"
+"    incrfs-pack [OPTIONS] --from-tar LAYER.tar[.gz|.zst] OUT.img\n"
+"                [--full] [--blob OUT.blob]\n"
 "\n"
 "DESCRIPTION\n"
 "    Reads the tree below DIR (without following symlinks; DIR itself may\n"
@@ -67,6 +71,9 @@ static void usage(FILE *f)
 "    not stored.  All-zero 4 KiB blocks of regular files become holes: they\n"
 "    take no space and are never fetched.\n"
 "\n"
+"    With --from-tar the tree comes from a tar archive instead, typically\n"
+"    an OCI (Docker) image layer; see PACKING A TAR LAYER.\n"
+"\n"
 "    The output is deterministic: the same tree gives byte-identical files.\n"
 "    The image's creation time is $SOURCE_DATE_EPOCH if set, otherwise the\n"
 "    newest mtime in the tree; its UUID is derived from a hash of the\n"
@@ -76,7 +83,42 @@ static void usage(FILE *f)
 "    and renamed into place only after the image has passed the incrfs\n"
 "    reader's consistency check; on any error nothing is left behind.\n"
 "\n"
+"PACKING A TAR LAYER\n"
+"    --from-tar reads a tar archive (ustar, GNU or PAX; uncompressed or\n"
+"    compressed with gzip, zstd, xz or bzip2, detected from the content;\n"
+"    \"-\" reads standard input) with libarchive and packs the tree that\n"
+"    extracting it into an empty directory would give:\n"
+"\n"
+"    - Regular files (sparse ones keep their holes), directories, symlinks,\n"
+"      hard links, character and block devices and fifos, with mode,\n"
+"      owner and group (numeric ids), mtime with nanoseconds (ctime is\n"
+"      the PAX ctime if present, else the mtime) and the xattrs of PAX\n"
+"      headers (SCHILY.xattr.*, LIBARCHIVE.xattr.*) in the user., trusted.\n"
+"      and security. namespaces (others are skipped with a warning).\n"
+"    - A path named more than once: the later entry wins, as with tar.  A\n"
+"      directory over a directory keeps its content and takes the new\n"
+"      attributes; anything else replaces the old entry and all below it.\n"
+"      A hard link names the file as it is when the link entry is read.\n"
+"    - A parent directory no entry names is created with mode 0755, owner\n"
+"      0:0 and time 0; \"./\" sets the root's attributes (else the same).\n"
+"    - OCI whiteouts become what overlayfs reads, so that the image can be\n"
+"      stacked as a lower layer as a container runtime would stack the\n"
+"      extracted layer: an entry DIR/.wh.NAME becomes DIR/NAME, a whiteout\n"
+"      (character device 0/0, mode 0000, the entry's owner and times);\n"
+"      an entry DIR/.wh..wh..opq makes DIR opaque (xattr\n"
+"      trusted.overlay.opaque=\"y\"); other .wh..wh.* entries (aufs\n"
+"      metadata) are skipped with a warning.\n"
+"    - Absolute paths and paths with a \"..\" component (also as hard link\n"
+"      targets) are refused: packing fails and names the entry.\n"
+"\n"
+"    File content is copied to a temporary spool directory next to\n"
+"    OUT.img (.incrfs-pack-spool.XXXXXX), never held in memory; it is\n"
+"    removed when incrfs-pack exits.  The output is deterministic: the\n"
+"    same archive gives byte-identical files.\n"
+"\n"
 "OPTIONS\n"
+"    -t, --from-tar LAYER\n"
+"        Pack the tar archive LAYER instead of a directory (see above).\n"
 "    -b, --blob FILE\n"
 "        Write the blob to FILE.  Required without --full.\n"
 "    -f, --full\n"
@@ -102,6 +144,9 @@ static void usage(FILE *f)
 "EXAMPLES\n"
 "    incrfs-pack rootfs/ layer.img --blob layer.blob\n"
 "    incrfs-pack --full --level 19 app/ app.img\n"
+"    incrfs-pack --from-tar layer.tar.gz layer.img --blob layer.blob\n"
+"    mount -t incrfs -o ... l1.img /l1; mount -t incrfs -o ... l2.img /l2\n"
+"    mount -t overlay overlay -o lowerdir=/l2:/l1 /merged\n"
 "\n"
 "SEE ALSO\n"
 "    incrfsd(8), incrfsctl(8), Documentation/filesystems/incrfs-format.rst\n",
@@ -114,6 +159,7 @@ static void remove_tmps(void)
 		if (tmp_paths[i])
 			unlink(tmp_paths[i]);
 	}
+	spool_remove_active();
 }
 
 static void on_signal(int sig)
@@ -262,6 +308,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "blob", required_argument, NULL, 'b' },
+		{ "from-tar", required_argument, NULL, 't' },
 		{ "full", no_argument, NULL, 'f' },
 		{ "chunk-blocks", required_argument, NULL, 'c' },
 		{ "level", required_argument, NULL, 'l' },
@@ -271,16 +318,20 @@ int main(int argc, char **argv)
 	};
 	struct incrfs_write_opts wo = { .image_fd = -1, .blob_fd = -1,
 					.chunk_blocks = 16, .level = 3 };
-	const char *blob_path = NULL, *dir, *img_path;
+	const char *blob_path = NULL, *dir = NULL, *img_path, *tar = NULL;
+	struct spool *spool = NULL;
 	struct incrfs_writer *w = NULL;
 	struct walk_stats st;
 	int verbose = 0, ret = 1, c;
 	long v;
 
-	while ((c = getopt_long(argc, argv, "b:fc:l:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:t:fc:l:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			blob_path = optarg;
+			break;
+		case 't':
+			tar = optarg;
 			break;
 		case 'f':
 			wo.full = true;
@@ -307,13 +358,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "%s: expected DIR and OUT.img\nTry '%s --help'.\n",
-			prog, prog);
+	if (argc - optind != (tar ? 1 : 2)) {
+		fprintf(stderr, "%s: expected %s\nTry '%s --help'.\n", prog,
+			tar ? "OUT.img after --from-tar LAYER" : "DIR and OUT.img",
+			prog);
 		return 2;
 	}
-	dir = argv[optind];
-	img_path = argv[optind + 1];
+	if (!tar)
+		dir = argv[optind++];
+	img_path = argv[optind];
 	if (!wo.full && !blob_path) {
 		fprintf(stderr, "%s: without --full the data goes only to the blob: give --blob FILE\n",
 			prog);
@@ -332,7 +385,20 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
-	w = walk_tree(prog, dir, &st);
+	if (tar) {
+		char *copy = strdup(img_path);
+
+		spool = copy ? spool_new(dirname(copy)) : NULL;
+		if (!spool)
+			fprintf(stderr, "%s: cannot create a spool directory next to %s: %s\n",
+				prog, img_path, strerror(errno));
+		free(copy);
+		if (!spool)
+			goto out;
+		w = from_tar(prog, tar, spool, &st);
+	} else {
+		w = walk_tree(prog, dir, &st);
+	}
 	if (!w)
 		goto out;
 	wo.image_fd = open_tmp(img_path, &tmp_paths[0]);
@@ -369,5 +435,6 @@ out:
 	if (wo.blob_fd >= 0)
 		close(wo.blob_fd);
 	incrfs_writer_free(w);
+	spool_free(spool);
 	return ret;
 }
