@@ -5,6 +5,9 @@
 #   make deps         install every Debian package needed (root, apt)
 #   make test         host unit tests, then the guest suite on every
 #                     installed supported kernel; ends "N passed, N failed"
+#   make test-debug   the guest suite on a debug kernel (KASAN, lockdep,
+#                     kmemleak, UBSAN, failslab), built once and cached
+#   make test-all     make test and make test-debug, one closing line (CI)
 #   make demo         the main job: lazily load a real program tree
 #   make check        checkpatch --strict and sparse on the module
 #   make install      the tools, man pages and systemd unit (PREFIX=/usr/local)
@@ -23,7 +26,7 @@ BUILD := $(CURDIR)/build
 KMOD_OUT := $(BUILD)/$(KVER)/kmod
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild uapi/incrfs.h
 
-.PHONY: all module tools tools-static deps install install-dkms test test-host test-guest demo clean check-kver check
+.PHONY: all module tools tools-static deps install install-dkms test test-host test-guest test-debug test-all demo clean check-kver check
 
 all: module tools
 
@@ -74,7 +77,9 @@ install: tools
 	install -m 0755 tools/out/incrfsd tools/out/incrfsctl $(DESTDIR)$(PREFIX)/sbin/
 	install -d $(DESTDIR)/etc/systemd/system
 	install -m 0644 packaging/systemd/incrfsd@.service $(DESTDIR)/etc/systemd/system/
-	@for m in Documentation/man/*.[0-9]; do \
+	./scripts/gen-man.sh $(BUILD)/man
+	cp Documentation/man/*.[0-9] $(BUILD)/man/
+	@for m in $(BUILD)/man/*.[0-9]; do \
 		[ -f "$$m" ] || continue; \
 		s=$${m##*.}; \
 		install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
@@ -102,6 +107,14 @@ test: all
 
 test-host: tools
 	./tests/run-all.sh --host-only
+
+# The debug kernel: tests/debug-kernel/build-kernel.sh builds it once (in
+# /var/cache/incrfs, keyed by its config), run-all.sh the module against it.
+test-debug:
+	./tests/run-all.sh --debug-only
+
+test-all: all
+	./tests/run-all.sh --debug $(SUPPORTED_KVERS)
 
 demo: module tools-static
 	./tests/demo/run-demo.sh $(KVER)

@@ -1,0 +1,14 @@
+#!/bin/sh
+# gen-man.sh - write the man pages of the tools from their --help text
+# into DIR (default Documentation/man).  incrfs(5) is written by hand.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$top/Documentation/man}
+mkdir -p "$out"
+for t in incrfs-pack:1 incrfsd:8 incrfsctl:8; do
+	name=${t%:*}
+	sec=${t#*:}
+	"$top/tools/out/$name" --help |
+		awk -v name="$name" -v section="$sec" -f "$top/scripts/help2roff.awk" \
+		>"$out/$name.$sec"
+done
