@@ -9,6 +9,8 @@
 #                     kmemleak, UBSAN, failslab), built once and cached
 #   make test-all     make test and make test-debug, one closing line (CI)
 #   make demo         the main job: lazily load a real program tree
+#   make bench        benchmarks vs ext4, EROFS and a FUSE lazy loader in the
+#                     guest; writes Documentation/performance.md (not a test)
 #   make check        checkpatch --strict and sparse on the module
 #   make install      the tools, man pages and systemd unit (PREFIX=/usr/local)
 #   make install-dkms the module sources as a DKMS package, built for every
@@ -118,6 +120,15 @@ test-all: all
 
 demo: module tools-static
 	./tests/demo/run-demo.sh $(KVER)
+
+# Ratios measured in one guest boot; BENCH_KVERS to choose the kernels.
+.PHONY: bench
+BENCH_KVERS ?= $(KVER)
+bench: tools-static
+	@for v in $(BENCH_KVERS); do \
+		$(MAKE) --no-print-directory module KVER=$$v || exit 1; \
+	done
+	./tests/bench/run-bench.sh $(BENCH_KVERS)
 
 clean:
 	rm -rf $(BUILD)

@@ -54,6 +54,9 @@ Options:
                    30 s while a test runs)
   --mem MB         guest memory (default: 2048)
   --smp N          guest CPUs (default: 2)
+  --disk MB        attach an empty MB MiB scratch disk (sparse raw file,
+                   virtio-blk: /dev/vda in the guest; list virtio_blk in
+                   --modules); it is deleted with the work directory
   --append ARGS    extra kernel command line arguments
   --summary FILE   write "PASSED FAILED SKIPPED" to FILE
   --logs DIR       keep the raw serial logs there: guest-tests.log (test
@@ -73,7 +76,7 @@ die() {
 tests=$repo/tests/kselftest
 filter= ko= kernel= summary= logs= keep=0
 files=$here/guest-files modules=$here/guest-modules append= kvm=0
-timeout=1800 idle=150 mem=2048 smp=2
+timeout=1800 idle=150 mem=2048 smp=2 disk=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--tests) tests=$2; shift 2 ;;
@@ -86,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--idle) idle=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--summary) summary=$2; shift 2 ;;
 	--logs) logs=$2; shift 2 ;;
@@ -102,7 +106,7 @@ ko=${ko:-$repo/build/$kver/kmod/incrfs.ko}
 kernel=${kernel:-/boot/vmlinuz-$kver}
 logs=${logs:-$repo/build/$kver}
 tests=$(cd "$tests" && pwd) || die "--tests: no such directory"
-for n in "$timeout" "$idle" "$mem" "$smp"; do
+for n in "$timeout" "$idle" "$mem" "$smp" ${disk:+"$disk"}; do
 	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
 done
 
@@ -149,6 +153,11 @@ fi
 # Boot.  panic=-1 + -no-reboot: a panic ends QEMU instead of hanging.
 accel=(-accel tcg)
 [ "$kvm" = 1 ] && accel=(-accel kvm -cpu host)
+drive=()
+if [ -n "$disk" ]; then
+	truncate -s "${disk}M" "$work/disk.img"
+	drive=(-drive "file=$work/disk.img,format=raw,if=virtio")
+fi
 out=$work/tests.log	# ttyS1: what the tests print
 kcon=$work/kernel.log	# ttyS0: the kernel console
 : >"$out"
@@ -160,7 +169,7 @@ cmdline+=" mitigations=off"	# faster under TCG; nothing to protect here
 qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
 	-nodefaults -no-reboot -display none -monitor none \
 	-serial "file:$kcon" -serial "file:$out" \
-	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
+	-kernel "$kernel" -initrd "$work/initramfs.cpio" "${drive[@]}" \
 	-append "$cmdline $append" \
 	</dev/null >"$work/qemu.out" 2>&1 &
 qpid=$!

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bench.h - helpers shared by the benchmark programs run in the QEMU guest.
+ *
+ * Why this exists: every benchmark needs the same scratch ext4 file system
+ * on the virtio-blk disk, the same source tree, cold caches between runs,
+ * a clock, and one output format the host (run-bench.sh, report.py) turns
+ * into the table.  Each program prints lines starting with "# bench: ":
+ *   # bench: SAMPLE <figure> <series> <value>    one measured run
+ *   # bench: INFO <free text>                    context for the report
+ * Absolute times under TCG mean little; the host only compares series of
+ * the same figure measured in the same boot.  Header-only: each *_test.c
+ * is built alone.
+ */
+#ifndef INCRFS_BENCH_H
+#define INCRFS_BENCH_H
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include "tests/kselftest/incrfs_util.h"
+
+#define B_DISK	"/dev/vda"
+#define B_ROOT	"/bench"		/* ext4 on the scratch disk */
+#define B_TREE	B_ROOT "/tree"		/* the source tree, plain files */
+#define B_RUNS	5			/* runs per series (median of them) */
+
+#define B_INFO(fmt, ...) printf("# bench: INFO " fmt "\n", ##__VA_ARGS__)
+
+static inline double b_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline void b_sample(const char *fig, const char *series, double v)
+{
+	printf("# bench: SAMPLE %s %s %.9g\n", fig, series, v);
+	fflush(stdout);
+}
+
+/* Write back and drop the page cache, dentries and inodes. */
+static inline void b_drop_caches(void)
+{
+	int fd;
+
+	sync();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "3", 1) != 1)
+			perror("bench: drop_caches");
+		close(fd);
+	}
+}
+
+/* An environment knob with a default (run-bench.sh passes them on). */
+static inline long b_env(const char *name, long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 10) : def;
+}
+
+/* Mount the scratch ext4 at B_ROOT, making it on first use. */
+static inline int b_disk(void)
+{
+	struct stat a, b;
+
+	const char *bin = getenv("B_BIN"), *path = getenv("PATH");
+	char newpath[4096];
+
+	/* run-bench.sh's own programs: mkfs.ext4, the FUSE loader */
+	if (bin && path && !strstr(path, bin)) {
+		snprintf(newpath, sizeof(newpath), "%s:%s", bin, path);
+		setenv("PATH", newpath, 1);
+	}
+	mkdir(B_ROOT, 0755);
+	if (!stat(B_ROOT, &a) && !stat("/", &b) && a.st_dev != b.st_dev)
+		return 0;	/* already mounted */
+	if (iu_sh("mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "
+		  B_DISK))
+		return -1;
+	return mount(B_DISK, B_ROOT, "ext4", 0, NULL);
+}
+
+/*
+ * The source tree of the read benchmarks: Python's standard library (many
+ * small files) plus B_LARGE_FILES (env, default 64) files of 2 MiB of
+ * incompressible data, like a container layer.  Made once per boot.
+ */
+static inline int b_tree(void)
+{
+	long n = b_env("B_LARGE_FILES", 64), i;
+	char path[PATH_MAX];
+
+	if (b_disk())
+		return -1;
+	if (!access(B_TREE "/.done", F_OK))
+		return 0;
+	if (iu_sh("rm -rf " B_TREE " && mkdir -p " B_TREE "/big && "
+		  "cp -a /usr/lib/python3.11 " B_TREE "/ && "
+		  "rm -rf " B_TREE "/python3.11/test"))
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), B_TREE "/big/f%03ld", i);
+		if (iu_pattern_file(path, 2 << 20, 1000 + i))
+			return -1;
+	}
+	sync();
+	return iu_write_file(B_TREE "/.done", "", 0, 0644);
+}
+
+/* Every regular file below @dir, into a malloc'd array of paths. */
+struct b_files {
+	char **path;
+	long long *size;
+	size_t n, cap;
+	long long total;
+};
+
+static struct b_files *b_walk_out;
+
+static inline int b_walk_one(const char *p, const struct stat *st, int type,
+			     struct FTW *ftw)
+{
+	struct b_files *f = b_walk_out;
+
+	(void)ftw;
+	if (type != FTW_F || !S_ISREG(st->st_mode))
+		return 0;
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 1024;
+		f->path = realloc(f->path, f->cap * sizeof(*f->path));
+		f->size = realloc(f->size, f->cap * sizeof(*f->size));
+		if (!f->path || !f->size)
+			return -1;
+	}
+	f->path[f->n] = strdup(p);
+	f->size[f->n] = st->st_size;
+	f->total += st->st_size;
+	f->n++;
+	return 0;
+}
+
+/* Paths are relative to @dir so one list serves every mount of the tree. */
+static inline int b_list(const char *dir, struct b_files *f)
+{
+	size_t i, skip = strlen(dir);
+
+	memset(f, 0, sizeof(*f));
+	b_walk_out = f;
+	if (nftw(dir, b_walk_one, 64, FTW_PHYS))
+		return -1;
+	for (i = 0; i < f->n; i++)
+		memmove(f->path[i], f->path[i] + skip,
+			strlen(f->path[i] + skip) + 1);
+	return 0;
+}
+
+/* Read every listed file below @root to its end; bytes read or -1. */
+static inline long long b_read_all(const char *root, const struct b_files *f)
+{
+	static char buf[1 << 17];
+	char path[PATH_MAX];
+	long long total = 0;
+	size_t i;
+	ssize_t r;
+
+	for (i = 0; i < f->n; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s%s", root, f->path[i]);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return -1;
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			total += r;
+		close(fd);
+		if (r < 0)
+			return -1;
+	}
+	return total;
+}
+
+/* Start a program in the background, stderr to @log; its pid. */
+static inline pid_t b_spawn(const char *log, const char *const argv[])
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static inline int b_stop(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	return waitpid(pid, &st, 0) == pid ? st : -1;
+}
+
+/* Wait until @dir is a mount point of another file system (max 20 s). */
+static inline int b_wait_mounted(const char *dir, dev_t parent)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (!stat(dir, &st) && st.st_dev != parent)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static inline int b_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static inline int b_stats(const char *mnt, struct incrfs_stats *st)
+{
+	int fd = open(mnt, O_RDONLY | O_DIRECTORY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
+	close(fd);
+	return ret;
+}
+
+/*
+ * A fresh copy of a lazy image @src at @dst: everything before the data
+ * region, then a hole up to the size (every block missing again).
+ */
+static inline int b_fresh_image(const char *src, const char *dst)
+{
+	struct incrfs_super_block sb;
+	static char buf[1 << 16];
+	int in = open(src, O_RDONLY), out, ret = -1;
+	uint64_t left;
+	struct stat st;
+
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0 || pread(in, &sb, sizeof(sb), 0) != sizeof(sb) ||
+	    fstat(in, &st))
+		goto out;
+	for (left = sb.s_data_off; left;) {
+		ssize_t n = read(in, buf, left < sizeof(buf) ? left : sizeof(buf));
+
+		if (n <= 0 || write(out, buf, n) != n)
+			goto out;
+		left -= n;
+	}
+	ret = ftruncate(out, st.st_size);
+out:
+	if (out >= 0)
+		close(out);
+	close(in);
+	return ret;
+}
+
+#endif /* INCRFS_BENCH_H */

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""report.py - turn the benchmark guest's samples into the table of
+"make bench", Documentation/performance.md and a PNG chart.
+
+Why this exists: the guest only prints raw samples ("# bench: SAMPLE fig
+series value", one per run); the medians, the ratios between series of one
+boot, and the targets of issue 6 live here, in one place, and nowhere in
+"make test".
+
+usage: report.py [--doc FILE.md --png-dir DIR] SAMPLES...
+  Each SAMPLES file starts with "# bench: KERNEL <release>".
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+# (figure, title, baseline series, subject series, kind, target, unit)
+# kind "speed": both are times, ratio = baseline / subject (higher: faster)
+# kind "time":  ratio = subject / baseline (lower: better)
+# kind "rate":  both are rates, ratio = subject / baseline (higher: better)
+# target: (op, value) on the ratio, or None (shown for information)
+ROWS = [
+    ("seq", "1 populated sequential read, whole tree", "ext4", "incrfs",
+     "speed", (">=", 1.0), "s"),
+    ("seq", "1 populated sequential read, whole tree", "erofs", "incrfs",
+     "speed", (">=", 1.0), "s"),
+    ("rand", "2 populated 4 KiB random reads", "ext4", "incrfs",
+     "speed", (">=", 0.95), "s"),
+    ("rand", "2 populated 4 KiB random reads", "erofs", "incrfs",
+     "speed", (">=", 1.0), "s"),
+    ("miss_p50", "3 miss round trip, p50 latency", "fuse", "incrfs",
+     "time", ("<=", 1.0), "us"),
+    ("miss_p99", "3 miss round trip, p99 latency", "fuse", "incrfs",
+     "time", None, "us"),
+    ("miss_rate", "3 misses per second, one reader", "fuse", "incrfs",
+     "rate", None, "/s"),
+    ("cold", "3 cold read of the whole tree (all missing)", "fuse", "incrfs",
+     "time", ("<=", 0.5), "s"),
+    ("warm", "4 populated read after fetching, vs FUSE loader", "fuse",
+     "incrfs", "speed", (">=", 1.0), "s"),
+    ("warm", "4 populated read: FUSE loader vs ext4", "ext4", "fuse",
+     "speed", None, "s"),
+    ("fill", "5 fill throughput: incrfsd --prefetch all vs dd", "dd",
+     "incrfsd", "speed", (">=", 0.8), "s"),
+    ("coldstart", "6 cold start: lazy vs fetch+unpack layer", "unpack",
+     "lazy", "time", ("<=", 0.2), "s"),
+    ("coldstart_fetched", "6 cold start: share of the layer fetched",
+     "layer", "lazy", "time", ("<=", 0.15), "MiB"),
+    ("mount", "7 mount time: 100 000 vs 100 files", "files100",
+     "files100000", "time", ("<=", 2.0), "ms"),
+    ("mount_abs", "7 mount time of 100 000 files, absolute", "limit",
+     "files100000", "time", ("<=", 1.0), "ms"),
+]
+
+
+def parse(path):
+    kernel, samples, info = "?", {}, []
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.startswith("# bench: "):
+                continue
+            rest = line[len("# bench: "):]
+            if rest.startswith("KERNEL "):
+                kernel = rest[7:].strip()
+            elif rest.startswith("SAMPLE "):
+                parts = rest.split()
+                if len(parts) != 4:
+                    continue
+                samples.setdefault((parts[1], parts[2]), []).append(
+                    float(parts[3]))
+            elif rest.startswith("INFO "):
+                info.append(rest[5:])
+    return kernel, samples, info
+
+
+def fmt(v, unit):
+    if unit == "s":
+        return "%.3f s" % v
+    if unit == "ms":
+        return "%.1f ms" % v
+    if unit == "us":
+        return "%.0f us" % v
+    if unit == "/s":
+        return "%.0f/s" % v
+    if unit == "MiB":
+        return "%.1f MiB" % v
+    return "%g" % v
+
+
+def cell(vals, unit):
+    if not vals:
+        return "-"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt(med, unit)
+    return "%s [%s..%s] n=%d" % (fmt(med, unit), fmt(min(vals), unit),
+                                 fmt(max(vals), unit), len(vals))
+
+
+def rows_of(samples):
+    out = []
+    for fig, title, base, subj, kind, target, unit in ROWS:
+        b = samples.get((fig, base))
+        s = samples.get((fig, subj))
+        if not b or not s:
+            continue
+        mb, ms = statistics.median(b), statistics.median(s)
+        if kind == "speed":
+            ratio = mb / ms if ms else float("inf")
+        else:
+            ratio = ms / mb if mb else float("inf")
+        if target is None:
+            tgt, res = "-", "info"
+        else:
+            op, val = target
+            tgt = "%s %.2fx" % (op, val)
+            ok = ratio >= val if op == ">=" else ratio <= val
+            res = "PASS" if ok else "FAIL"
+        out.append(dict(fig=fig, title=title, base=base, subj=subj,
+                        bcell=cell(b, unit), scell=cell(s, unit),
+                        ratio=ratio, target=tgt, result=res, kind=kind))
+    return out
+
+
+def ratio_word(kind):
+    return {"speed": "baseline time / incrfs time (>1: incrfs faster)",
+            "time": "incrfs / baseline (<1: incrfs better)",
+            "rate": "incrfs / baseline (>1: incrfs better)"}[kind]
+
+
+def text_table(kernel, rows):
+    hdr = ("figure", "baseline", "incrfs", "ratio", "target", "result")
+    lines = [(r["title"], "%s: %s" % (r["base"], r["bcell"]),
+              "%s: %s" % (r["subj"], r["scell"]), "%.2fx" % r["ratio"],
+              r["target"], r["result"]) for r in rows]
+    w = [max(len(x[i]) for x in [hdr] + lines) for i in range(6)]
+    out = ["incrfs benchmarks on %s (QEMU TCG guest; medians [min..max])"
+           % kernel]
+    for x in [hdr] + lines:
+        out.append("  ".join(x[i].ljust(w[i]) for i in range(6)).rstrip())
+    return "\n".join(out)
+
+
+def md_table(rows):
+    out = ["| Figure | Baseline | incrfs | Ratio | Target | Result |",
+           "|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append("| %s | %s: %s | %s: %s | %.2fx | %s | %s |" % (
+            r["title"], r["base"], r["bcell"], r["subj"], r["scell"],
+            r["ratio"], r["target"].replace(">=", "≥").replace("<=", "≤"),
+            "**FAIL**" if r["result"] == "FAIL" else r["result"]))
+    return "\n".join(out)
+
+
+def chart(kernel, rows, png):
+    """Bars: each figure's ratio; the target as a point."""
+    with tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False) as d:
+        for i, r in enumerate(rows):
+            t = r["target"].split()[-1].rstrip("x") if r["target"] != "-" \
+                else "NaN"
+            label = r["title"].split(",")[0].split(":")[0][:34] + \
+                " (%s)" % r["base"]
+            d.write('%d "%s" %.4f %s\n' % (i, label.replace('"', "'"),
+                                         r["ratio"], t))
+        dat = d.name
+    script = f"""
+set terminal pngcairo size 1100,{200 + 28 * len(rows)} font ",10"
+set output "{png}"
+set title "incrfs vs baselines on {kernel}: ratio of medians (QEMU TCG guest)"
+set style fill solid 0.6
+set yrange [-0.6:{len(rows) - 0.4}] reverse
+set ytics nomirror
+set xlabel "ratio (see the Ratio column of performance.md for each direction)"
+set grid xtics
+set key bottom right
+plot "{dat}" using (($3)/2):1:(($3)/2):(0.35):yticlabels(2) with boxxyerrorbars title "measured ratio", \\
+     "{dat}" using 4:1 with points pt 7 ps 1.5 lc rgb "red" title "target"
+"""
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("report.py: gnuplot failed (%s): no chart" % e, file=sys.stderr)
+        return False
+    finally:
+        os.unlink(dat)
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--doc")
+    ap.add_argument("--png-dir")
+    ap.add_argument("samples", nargs="+")
+    a = ap.parse_args()
+    runs = []
+    for p in a.samples:
+        kernel, samples, info = parse(p)
+        rows = rows_of(samples)
+        runs.append((kernel, rows, info))
+        print(text_table(kernel, rows))
+        print()
+    failed = sum(r["result"] == "FAIL" for _, rows, _ in runs for r in rows)
+    print("%d figures below target" % failed)
+    if not a.doc:
+        return 0
+    os.makedirs(a.png_dir, exist_ok=True)
+    md = [HEAD]
+    for kernel, rows, info in runs:
+        png = os.path.join(a.png_dir, "ratios-%s.png" % kernel.split("-")[0]
+                           .split("+")[0])
+        md.append("## Kernel %s\n" % kernel)
+        md.append(md_table(rows) + "\n")
+        md.append("Ratios: " + "; ".join(
+            "%s: %s" % (k, ratio_word(k)) for k in ("speed", "time", "rate"))
+            + ".\n")
+        if chart(kernel, rows, png):
+            md.append("![ratios on %s](%s)\n" % (
+                kernel, os.path.relpath(png, os.path.dirname(a.doc))))
+        if info:
+            md.append("What the guest reported:\n")
+            md.extend("- %s" % i for i in info)
+            md.append("")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            md.append(f.read())
+    with open(a.doc, "w") as f:
+        f.write("\n".join(md))
+    print("report.py: wrote %s and %s" % (a.doc, a.png_dir))
+    return 0
+
+
+HEAD = """# incrfs performance
+
+Generated by `make bench` (tests/bench/run-bench.sh, tests/bench/report.py);
+do not edit by hand: the commentary comes from tests/bench/notes.md.
+
+Every figure is measured in one QEMU TCG guest boot (Debian kernel,
+2 CPUs, 2 GiB, every image on ext4 on an 8 GiB virtio-blk scratch disk).
+TCG makes absolute times meaningless, so each figure is a **ratio**
+between the medians of two series measured in the same boot (at least 5
+runs each unless noted, shown as median [min..max] n=runs); the page cache
+is dropped (`echo 3 > /proc/sys/vm/drop_caches`) before every run, and
+the series of a figure take turns within each round.
+"""
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run-bench.sh - "make bench": boot the QEMU guest on each kernel given,
+# run the benchmark programs of tests/bench in it, and turn their samples
+# into the table, Documentation/performance.md and the chart.
+#
+# Why this exists: TCG makes absolute times meaningless, so every figure is
+# a ratio between series measured in the same boot; the guest only prints
+# samples ("# bench: SAMPLE fig series value"), this script keeps them and
+# report.py computes medians, ratios and pass/fail against the targets.
+# Never part of "make test": performance targets are not tests.
+set -uo pipefail
+
+prog=run-bench.sh
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+usage() {
+	cat <<EOF
+usage: $prog [options] [KVER...]
+
+Run the incrfs benchmarks in a QEMU guest on each KVER (default: the
+newest supported kernel) and print the table of figures: baseline,
+incrfs, ratio, target, pass/fail.  Writes Documentation/performance.md and
+Documentation/perf/*.png (with --no-doc only the table).
+
+Options:
+  --runs N         runs per series, the median is reported (default 5)
+  --large N        2 MiB files added to the read tree (default 64)
+  --filter REGEX   only the benchmark programs matching REGEX
+  --no-doc         do not rewrite Documentation/performance.md
+  --raw FILE       only make the report from a saved samples file
+  -h, --help       this help
+
+Guest: --mem 2048 MB, 2 CPUs, an 8 GiB sparse virtio-blk scratch disk
+holding ext4 with every image.  Needs the module built for KVER, the
+static tools (make tools-static), libfuse3-dev, erofs-utils, gnuplot-nox
+(make deps).
+EOF
+}
+
+runs=5 large=64 filter= doc=1 raw=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--runs) runs=$2; shift 2 ;;
+	--large) large=$2; shift 2 ;;
+	--filter) filter=$2; shift 2 ;;
+	--no-doc) doc=0; shift ;;
+	--raw) raw=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	-*) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+kvers=("$@")
+[ ${#kvers[@]} -gt 0 ] || kvers=("$("$repo/scripts/supported-kvers.sh" | tail -n1)")
+
+out=$repo/build/bench
+mkdir -p "$out"
+report() {
+	local docargs=()
+	[ "$doc" = 1 ] && docargs=(--doc "$repo/Documentation/performance.md"
+				  --png-dir "$repo/Documentation/perf")
+	python3 "$here/report.py" "${docargs[@]}" "$@"
+}
+if [ -n "$raw" ]; then
+	report "$raw"
+	exit
+fi
+
+# The FUSE lazy loader, the baseline of figures 3 and 4: static, like the
+# guest's tools.
+bin=$out/bin
+mkdir -p "$bin"
+loader=$bin/incrfs-fuse-loader
+lib=$repo/tools/out-static/libincrfs.a
+[ -f "$lib" ] || { echo "$prog: $lib missing: make tools-static" >&2; exit 1; }
+gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -static \
+	-I"$repo" -I"$repo/tools/lib" $(pkg-config --cflags fuse3) \
+	-o "$loader" "$here"/fuse_loader*.c "$lib" \
+	-lfuse3 -lzstd -lcrypto -lpthread -ldl ||
+	{ echo "$prog: building the FUSE loader failed" >&2; exit 1; }
+
+# mke2fs under its own name in our own directory: /sbin/mke2fs is a
+# busybox applet link in the guest (see guest-files).
+cp -f "$(command -v mke2fs)" "$bin/mkfs.ext4"
+files=$out/guest-files
+{
+	cat "$repo/tests/vm/guest-files" "$here/guest-files"
+	echo "$bin/mkfs.ext4"
+	echo "$loader"
+} >"$files"
+
+samples=()
+rc=0
+for kver in "${kvers[@]}"; do
+	log=$out/$kver.log
+	echo "$prog: $kver: booting the benchmark guest (TCG: 10-30 minutes)"
+	"$repo/tests/vm/run-guest.sh" --tests "$here" --files "$files" \
+		--modules "$here/guest-modules" --disk 8192 --mem 2048 \
+		--timeout 5400 --idle 600 --logs "$out/$kver" \
+		${filter:+--filter "$filter"} \
+		--append "B_RUNS=$runs B_LARGE_FILES=$large B_BIN=$bin" \
+		"$kver" >"$log" 2>&1 || rc=1
+	grep -E '^# (bench|benchtool): ' "$log" >/dev/null ||
+		echo "$prog: $kver: no samples" >&2
+	{
+		echo "# bench: KERNEL $kver"
+		sed -n 's/^\(# bench: .*\)$/\1/p' "$log"
+	} >"$out/$kver.samples"
+	samples+=("$out/$kver.samples")
+	if [ $rc -ne 0 ]; then
+		echo "$prog: $kver: a benchmark program failed; its output:" >&2
+		grep -E '^(not ok|# )' "$log" | grep -v '^# bench: SAMPLE' |
+			tail -n 40 >&2
+	fi
+done
+report "${samples[@]}" || rc=1
+exit $rc
