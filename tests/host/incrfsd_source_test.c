@@ -170,6 +170,27 @@ TEST_F(tmp, end_of_file_and_empty_reads)
 	incrfsd_source_close(&src);
 }
 
+/* An epoll loop must not wake for results already taken (it would spin). */
+TEST_F(tmp, eventfd_clear_after_synchronous_reads)
+{
+	struct incrfsd_read_done done[2];
+	struct incrfsd_source src;
+	unsigned char buf[4096];
+	int i;
+
+	ASSERT_EQ(0, incrfsd_source_open(&src, self->data, 2));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, incrfsd_source_read_sync(&src, i * 4096, 4096, buf));
+	ASSERT_FALSE(readable(src.event_fd, 0));
+	/* and a reap with nothing in flight clears a stale signal */
+	ASSERT_EQ(0, eventfd_write(src.event_fd, 1));
+	ASSERT_TRUE(readable(src.event_fd, 0));
+	ASSERT_EQ(0, src.ops->reap(&src, done, 2, false));
+	ASSERT_FALSE(readable(src.event_fd, 0));
+	ASSERT_EQ(0, src.ops->reap(&src, done, 2, true));	/* no block */
+	incrfsd_source_close(&src);
+}
+
 TEST_F(tmp, locations)
 {
 	struct incrfsd_source src;
@@ -382,6 +403,12 @@ TEST_F(tmp, fetcher_depth_bounded_by_memory)
 	ASSERT_EQ(0, fetcher_init(&f, &src, &m, 64, -1, 0, 0)) TH_LOG("%s", f.err);
 	ASSERT_EQ(4, f.nslots);
 	ASSERT_EQ(NULL, src.ops);	/* the fetcher owns the source now */
+	/* nothing in flight: reaping reports nothing and leaves the
+	 * eventfd quiet, whatever the header and index reads left */
+	ASSERT_EQ(0, eventfd_write(f.src.event_fd, 1));
+	ASSERT_EQ(0, fetcher_reap(&f, false, NULL, 0));
+	ASSERT_FALSE(readable(f.src.event_fd, 0));
+	ASSERT_EQ(0, fetcher_reap(&f, true, NULL, 0));
 	fetcher_destroy(&f);
 	blob_meta_free(&m);
 }

@@ -516,7 +516,7 @@ TEST_F(lazy, tree_matches_source_through_the_feeder)
 	ASSERT_EQ(0, st.blocks_present);
 	ASSERT_GT(st.blocks_total, 1000);
 	ASSERT_EQ(0, st.complete);
-	FEEDER(NULL);
+	FEEDER("-vv");
 	ret = iu_cmp_tree(SRC, self->mnt);
 	ASSERT_EQ(0, ret) TH_LOG("%s", iu_diff);
 	ASSERT_EQ(0, get_stats(self->mnt, &st));
@@ -530,6 +530,9 @@ TEST_F(lazy, tree_matches_source_through_the_feeder)
 	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
 	EXPECT_TRUE(file_has(self->log, "incrfsd: stopping on Terminated"));
 	EXPECT_TRUE(file_has(self->log, "incrfsd: served "));
+	/* -v lines: waits and chunks */
+	EXPECT_TRUE(file_has(self->log, "incrfsd: wait: inode "));
+	EXPECT_TRUE(file_has(self->log, "(wait): 16 blocks, "));
 }
 
 TEST_F(lazy, python_imports_from_the_mount)
@@ -682,6 +685,41 @@ TEST_F(lazy, hundred_threads_of_one_process)
 		ok += r == NULL;
 	}
 	ASSERT_EQ(100, ok);
+}
+
+/*
+ * KERNEL BUG (reported with issue 4, not fixed in kmod/ yet): incrfs mounts
+ * with get_tree_nodev() and never calls super_setup_bdi(), so its files
+ * get the noop backing_dev_info whose ra_pages and io_pages are 0; the
+ * page cache then never calls incrfs_readahead and no readahead hint
+ * reaches the feeder.  A fixed kernel registers /sys/class/bdi/incrfs-N;
+ * until then this test skips (a skip, never a pass).
+ */
+TEST_F(lazy, readahead_hints_are_served)
+{
+	static unsigned char got[65536], want[65536];
+	int fd, rfd;
+	ssize_t n;
+	off_t off;
+
+	if (iu_sh("ls -d /sys/class/bdi/incrfs-* >/dev/null 2>&1"))
+		SKIP(return, "KERNEL BUG: incrfs has no bdi (ra_pages 0): readahead never runs, no hints");
+	FEEDER("-vv", "--readahead", "0");
+	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
+	rfd = open(SRC "/big", O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(rfd, 0);
+	for (off = 0; off < BIG_SIZE; off += n) {
+		n = pread(fd, got, sizeof(got), off);
+		ASSERT_GT(n, 0);
+		ASSERT_EQ(n, pread(rfd, want, n, off));
+		ASSERT_EQ(0, memcmp(got, want, n)) TH_LOG("at %lld", (long long)off);
+	}
+	close(fd);
+	close(rfd);
+	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
+	EXPECT_TRUE(file_has(self->log, "incrfsd: hint: inode "));
+	EXPECT_FALSE(file_has(self->log, " and 0 hints"));
 }
 
 TEST_F(lazy, mmap_fault_on_a_missing_page_waits)
@@ -983,7 +1021,7 @@ TEST_F_TIMEOUT(lazy, prefetch_all_then_remount_without_feeder, 300)
 	ASSERT_EQ(0, wait_exit(self->feeder, 240000));
 	self->feeder = -1;
 	EXPECT_TRUE(file_has(self->log, "the image is complete"));
-	EXPECT_TRUE(file_has(self->log, "prefetch"));
+	EXPECT_TRUE(file_has(self->log, "incrfsd: prefetch: finished, "));
 	ASSERT_EQ(0, get_stats(self->mnt, &st));
 	ASSERT_EQ(1, st.complete);
 	EXPECT_EQ(st.blocks_total, st.blocks_present);
@@ -1181,6 +1219,62 @@ TEST_F(lazy, feeder_refuses_a_blob_of_another_image)
 	pid = spawn_feeder(self->log, self->mnt, SRC "/big", false, opts);
 	ASSERT_EQ(1, wait_exit(pid, 20000));
 	EXPECT_TRUE(file_has(self->log, "not a valid blob"));
+}
+
+/* utime + stime of @pid, in clock ticks; -1 on error. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	size_t len;
+	unsigned char *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	s = iu_slurp(path, &len);
+	if (!s || len >= sizeof(buf)) {
+		free(s);
+		return -1;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	free(s);
+	/* after "(comm)": state is field 3, utime 14, stime 15 */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/* CPU ticks @pid uses in @ms of what should be sleep. */
+static long idle_ticks(pid_t pid, int ms)
+{
+	long before = cpu_ticks(pid), after;
+
+	msleep(ms);
+	after = cpu_ticks(pid);
+	return before < 0 || after < 0 ? 1000 : after - before;
+}
+
+TEST_F(lazy, idle_feeder_sleeps)
+{
+	unsigned char *data;
+	size_t len;
+	long ticks;
+
+	/* nothing to do for 2 s: next to no CPU (a tick is 10 ms or less),
+	 * before the first fetch and after it */
+	FEEDER_READY(NULL);
+	msleep(300);
+	ticks = idle_ticks(self->feeder, 2000);
+	EXPECT_LE(ticks, 5) TH_LOG("%ld ticks in 2 s before any fetch", ticks);
+	data = iu_slurp(mnt_path(self->mnt, "dir/f10"), &len);
+	ASSERT_NOT_NULL(data);
+	free(data);
+	msleep(300);
+	ticks = idle_ticks(self->feeder, 2000);
+	EXPECT_LE(ticks, 5) TH_LOG("%ld ticks in 2 s after a fetch", ticks);
+	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
 }
 
 TEST_F(lazy, feeder_exits_when_the_mount_goes_away)

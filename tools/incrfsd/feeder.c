@@ -224,9 +224,12 @@ static int handle_signal(struct feeder *f)
 /* The prefetch thread ended (or is stopped now): say how it went. */
 static int prefetch_report(struct feeder *f)
 {
+	bool stopped;
+
 	if (!f->prefetch_ran || f->prefetch_reported)
 		return GO_ON;
 	f->prefetch_reported = true;
+	stopped = atomic_load(&f->pf.stop);	/* asked to, before the end */
 	prefetch_stop(&f->pf);
 	if (f->pf.err == -ENODEV) {
 		log_info("%s was unmounted; exiting", f->opt->mountpoint);
@@ -237,7 +240,7 @@ static int prefetch_report(struct feeder *f)
 	else if (f->pf.failed)
 		log_warn("prefetch: %llu chunks could not be filled; the image is not complete",
 			 (unsigned long long)f->pf.failed);
-	else if (atomic_load(&f->pf.stop))
+	else if (stopped)
 		log_info("prefetch: stopped after %llu chunks",
 			 (unsigned long long)f->pf.chunks);
 	else
@@ -335,8 +338,8 @@ static void log_summary(struct feeder *f)
 	log_info("served %llu waits and %llu hints: %llu chunks fetched%s, %llu blocks filled, %llu chunks failed",
 		 (unsigned long long)f->waits, (unsigned long long)f->hints,
 		 (unsigned long long)f->chunks, pf,
-		 (unsigned long long)f->blocks,
-		 (unsigned long long)f->failed_chunks);
+		 (unsigned long long)(f->blocks + f->pf.blocks),
+		 (unsigned long long)(f->failed_chunks + f->pf.failed));
 }
 
 int feeder_main(const struct incrfsd_options *o)

@@ -161,9 +161,9 @@ int fetcher_reap(struct fetcher *f, bool wait, struct fetch_done *done,
 
 	if (max > 16)
 		max = 16;
-	if (!f->busy)
-		return 0;
-	n = f->src.ops->reap(&f->src, rd, max, wait);
+	/* even with nothing in flight: the source must clear its eventfd
+	 * (earlier reads may have left it readable), or epoll spins */
+	n = f->src.ops->reap(&f->src, rd, max, wait && f->busy);
 	if (n < 0)
 		return n;
 	for (i = 0; i < (unsigned int)n; i++)

@@ -81,7 +81,8 @@ int fetcher_start(struct fetcher *f, uint64_t chunk, int tag);
 /*
  * Finish up to @max fetched chunks: decode and fill each, report it in
  * @done.  If @wait and some are in flight, block until one is.  Returns
- * how many, or -errno if the source failed as a whole.
+ * how many, or -errno if the source failed as a whole.  Always clears the
+ * source's event_fd of what it has reported.
  */
 int fetcher_reap(struct fetcher *f, bool wait, struct fetch_done *done,
 		 unsigned int max);

@@ -49,6 +49,7 @@ static bool account(struct prefetch *pf, const struct fetch_done *d)
 	plan_finish_prefetch(pf->plan, d->chunk, d->err == 0);
 	if (!d->err) {
 		pf->chunks++;
+		pf->blocks += d->fill.filled;
 		log_debug("prefetch: chunk %llu: %u blocks, %u new, %.1f ms",
 			  (unsigned long long)d->chunk, d->fill.present,
 			  d->fill.filled, d->elapsed_ns / 1e6);
@@ -147,7 +148,7 @@ int prefetch_start(struct prefetch *pf)
 	atomic_init(&pf->stop, false);
 	atomic_init(&pf->finished, false);
 	pf->err = 0;
-	pf->chunks = pf->failed = 0;
+	pf->chunks = pf->blocks = pf->failed = 0;
 	ret = pthread_create(&pf->thread, NULL, prefetch_main, pf);
 	if (ret)
 		return -ret;

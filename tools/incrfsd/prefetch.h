@@ -39,6 +39,7 @@ struct prefetch {
 	/* results, valid once finished */
 	int err;			/* 0, or why it gave up */
 	uint64_t chunks;		/* chunks it filled */
+	uint64_t blocks;		/* blocks newly written by it */
 	uint64_t failed;		/* chunks it could not fill */
 	char why[256];
 };

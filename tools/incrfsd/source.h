@@ -55,6 +55,8 @@ struct incrfsd_source_ops {
 	/*
 	 * Collect up to @max finished reads into @done; if @wait and none
 	 * has finished, block until one does.  Returns how many, or -errno.
+	 * Afterwards @event_fd is readable only if more results wait: a
+	 * call with nothing in flight clears it too.
 	 */
 	int (*reap)(struct incrfsd_source *src, struct incrfsd_read_done *done,
 		    unsigned int max, bool wait);

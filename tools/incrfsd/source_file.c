@@ -183,7 +183,6 @@ static int file_reap(struct incrfsd_source *src, struct incrfsd_read_done *done,
 	unsigned int n = 0;
 	int ret;
 
-	drain_eventfd(src->event_fd);
 	while (n < max) {
 		struct file_req *req;
 		int res;
@@ -224,7 +223,12 @@ static int file_reap(struct incrfsd_source *src, struct incrfsd_read_done *done,
 		fs->free_list = req;
 		src->inflight--;
 	}
-	/* Results left behind must wake the caller's epoll again. */
+	/*
+	 * The ring signals the eventfd for every result, also for those
+	 * just taken: clear it, then set it again for results left behind
+	 * so the caller's epoll wakes for them.
+	 */
+	drain_eventfd(src->event_fd);
 	if (io_uring_cq_ready(&fs->ring)) {
 		uint64_t one = 1;
 
