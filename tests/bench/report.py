@@ -173,11 +173,11 @@ set terminal pngcairo size 1100,{200 + 28 * len(rows)} font ",10"
 set output "{png}"
 set title "incrfs vs baselines on {kernel}: ratio of medians (QEMU TCG guest)"
 set style fill solid 0.6
-set yrange [-0.6:{len(rows) - 0.4}] reverse
+set yrange [{len(rows) - 0.4}:-0.6]
 set ytics nomirror
 set xlabel "ratio (see the Ratio column of performance.md for each direction)"
 set grid xtics
-set key bottom right
+set key outside top center horizontal
 plot "{dat}" using (($3)/2):1:(($3)/2):(0.35):yticlabels(2) with boxxyerrorbars title "measured ratio", \\
      "{dat}" using 4:1 with points pt 7 ps 1.5 lc rgb "red" title "target"
 """

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bench4_coldstart_test.c - figure 6 of "make bench": cold start of a real
+ * program.  Time to the first output of python3 importing json, email and
+ * http.client, run in a chroot of (a) the layer mounted lazily from incrfs
+ * while incrfsd fetches what it reads, vs (b) the classic pull: copy the
+ * whole layer (tar.zst) and unpack it, then run.  Also how much of the
+ * layer the lazy start fetched.
+ *
+ * Why this exists: this is the job incrfs is for.  The blob and the
+ * tar.zst stand for the registry: both are on the same ext4, read cold.
+ */
+#include "tests/kselftest/harness.h"
+#include "tests/bench/bench.h"
+
+#define L	B_ROOT "/layer"
+#define CMD	"python3 -c \"import json, email, http.client; print('up', " \
+		"flush=True)\""
+
+/* The b_now() time of the first line @cmd prints, or -1. */
+static double first_output(const char *cmd)
+{
+	double first = -1;
+	char line[256];
+	FILE *p;
+
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p))
+		if (first < 0)
+			first = b_now();
+	return pclose(p) ? -1 : first;
+}
+
+TEST_TIMEOUT(cold_start, 3000)
+{
+	int runs = b_env("B_RUNS", B_RUNS), run;
+	struct incrfs_stats st;
+	double t0, t;
+	pid_t feeder;
+
+	ASSERT_EQ(b_disk(), 0);
+	/* the layer: python3, its libraries and stdlib, the guest's layout */
+	ASSERT_EQ(iu_sh("rm -rf " L " && mkdir -p " L "/src/usr/bin "
+			L "/src/usr/lib " L "/src/tmp && "
+			"cp /usr/bin/python3 " L "/src/usr/bin/ && "
+			"cp -a /usr/lib/python3.11 " L "/src/usr/lib/ && "
+			"rm -rf " L "/src/usr/lib/python3.11/test && "
+			"for d in /lib /lib64 /usr/lib64 /usr/lib/x86_64-linux-gnu; do "
+			"[ -e $d ] || [ -L $d ] || continue; "
+			"mkdir -p " L "/src$(dirname $d) && cp -a $d " L "/src$d; "
+			"done"), 0);
+	ASSERT_EQ(iu_sh("incrfs-pack " L "/src " L "/layer.img --blob " L
+			"/layer.blob >/dev/null"), 0);
+	ASSERT_EQ(iu_sh("tar -C " L "/src -cf - . | zstd -q -3 -o " L
+			"/layer.tar.zst"), 0);
+	iu_sh("echo \"# bench: INFO cold start layer: $(du -sm " L "/src | "
+	      "cut -f1) MiB tree, tar.zst $(du -m " L "/layer.tar.zst | "
+	      "cut -f1) MiB, blob $(du -m " L "/layer.blob | cut -f1) MiB\"");
+
+	for (run = 0; run < runs; run++) {
+		const char *argv[] = { "incrfsd", "--source", L "/layer.blob",
+				       L "/m", NULL };
+
+		/* (a) lazily: mount, feeder, run */
+		ASSERT_EQ(b_fresh_image(L "/layer.img", L "/run.img"), 0);
+		b_drop_caches();
+		t0 = b_now();
+		ASSERT_EQ(iu_mount(L "/run.img", L "/m", "timeout=60000"), 0);
+		feeder = b_spawn("/tmp/bench4.log", argv);
+		ASSERT_GT(feeder, 0);
+		t = first_output("chroot " L "/m /usr/bin/" CMD);
+		ASSERT_TRUE(t > 0);
+		b_sample("coldstart", "lazy", t - t0);
+		ASSERT_EQ(b_stats(L "/m", &st), 0);
+		b_sample("coldstart_fetched", "lazy",
+			 st.blocks_present * 4096.0 / (1 << 20));
+		b_sample("coldstart_fetched", "layer",
+			 st.blocks_total * 4096.0 / (1 << 20));
+		b_stop(feeder);
+		ASSERT_EQ(umount(L "/m"), 0);
+
+		/* (b) pull the whole layer, unpack, run */
+		iu_sh("rm -rf " L "/pull");
+		b_drop_caches();
+		t0 = b_now();
+		ASSERT_EQ(iu_sh("mkdir -p " L "/pull/root && cp " L
+				"/layer.tar.zst " L "/pull/ && zstd -q -dc " L
+				"/pull/layer.tar.zst | tar -C " L
+				"/pull/root -xf -"), 0);
+		t = first_output("chroot " L "/pull/root /usr/bin/" CMD);
+		ASSERT_TRUE(t > 0);
+		b_sample("coldstart", "unpack", t - t0);
+	}
+	iu_sh("rm -rf " L "/pull");
+}
+
+TEST_HARNESS_MAIN
