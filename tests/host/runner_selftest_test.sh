@@ -25,7 +25,7 @@ if [ -z "$kver" ]; then
 	echo "1..0 # SKIP no supported kernel installed"
 	exit 0
 fi
-echo "1..5"
+echo "1..6"
 echo "# kernel: $kver"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/incrfs-runner-selftest.XXXXXX")
@@ -77,9 +77,9 @@ guest failing --idle 60 --timeout 300
 	has '^ok - .*: guest completed'
 result $? "failing tests and a kernel WARNING make the runner fail"
 
-guest hanging --idle 12 --timeout 300
-[ "$rc" = 1 ] && [ "$secs" -lt 120 ] &&
-	has 'guest completed: no serial output for 12 s' &&
+guest hanging --idle 20 --timeout 300
+[ "$rc" = 1 ] && [ "$secs" -lt 150 ] &&
+	has 'guest completed: no serial output for 20 s' &&
 	has "^# last lines of the tests' output:" &&
 	has '^# last lines of the kernel console:' &&
 	has '^#   # hangs_test: about to hang' &&
@@ -93,8 +93,14 @@ guest panicking --idle 120 --timeout 300
 	has 'Kernel panic'
 result $? "a kernel panic ends QEMU at once and fails the run"
 
-guest endless --idle 12 --timeout 20
-[ "$rc" = 1 ] && [ "$secs" -lt 90 ] &&
-	has 'guest completed: still running after the 20 s limit' &&
+guest endless --idle 30 --timeout 45
+[ "$rc" = 1 ] && [ "$secs" -lt 120 ] &&
+	has 'guest completed: still running after the 45 s limit' &&
 	has '^#   # chatters_test: still talking'
 result $? "a guest that never stops is killed at the wall-clock limit"
+
+# Any directory will do: the guest cannot even start in 1 s.
+guest passing --boot 1
+[ "$rc" = 1 ] && [ "$secs" -lt 60 ] &&
+	has 'guest completed: the guest did not start within 1 s'
+result $? "a guest that does not boot in time is killed"

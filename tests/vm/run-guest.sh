@@ -49,7 +49,10 @@ Options:
   --kernel FILE    kernel image (default: /boot/vmlinuz-KVER); KVER must
                    still be its release (the module is built for it)
   --timeout SECS   wall-clock limit of the whole guest run (default: 1800)
-  --idle SECS      kill the guest after SECS without any serial output
+  --boot SECS      time allowed from boot until the guest's init runs
+                   (default: 300)
+  --idle SECS      once init runs, kill the guest after SECS without any
+                   serial output
                    (default: 150; the harness prints a line at least every
                    30 s while a test runs)
   --mem MB         guest memory (default: 2048)
@@ -76,7 +79,7 @@ die() {
 tests=$repo/tests/kselftest
 filter= ko= kernel= summary= logs= keep=0
 files=$here/guest-files modules=$here/guest-modules append= kvm=0
-timeout=1800 idle=150 mem=2048 smp=2 disk=
+timeout=1800 idle=150 boot=300 mem=2048 smp=2 disk=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--tests) tests=$2; shift 2 ;;
@@ -91,6 +94,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--boot) boot=$2; shift 2 ;;
 	--summary) summary=$2; shift 2 ;;
 	--logs) logs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
@@ -106,7 +110,7 @@ ko=${ko:-$repo/build/$kver/kmod/incrfs.ko}
 kernel=${kernel:-/boot/vmlinuz-$kver}
 logs=${logs:-$repo/build/$kver}
 tests=$(cd "$tests" && pwd) || die "--tests: no such directory"
-for n in "$timeout" "$idle" "$mem" "$smp" ${disk:+"$disk"}; do
+for n in "$timeout" "$idle" "$boot" "$mem" "$smp" ${disk:+"$disk"}; do
 	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
 done
 
@@ -182,8 +186,10 @@ tail -n +1 -F --pid="$qpid" "$out" 2>/dev/null |
 	     /^@@DMESG-END@@/ { hide = 0 }' &
 tailpid=$!
 
-# Watchdog: QEMU must keep talking and finish in time.
-start=$SECONDS last=$SECONDS size=0 killed=
+# Watchdog: the guest must start in time, then keep talking, and finish
+# in time.  Boot is timed on its own: a quiet boot prints nothing, and on
+# a loaded machine it can take far longer than the idle limit.
+start=$SECONDS last=$SECONDS size=0 killed= started=0
 while kill -0 "$qpid" 2>/dev/null; do
 	sleep 1
 	now=$(($(stat -c %s "$out") + $(stat -c %s "$kcon")))
@@ -191,9 +197,17 @@ while kill -0 "$qpid" 2>/dev/null; do
 		size=$now
 		last=$SECONDS
 	fi
-	if [ $((SECONDS - last)) -ge "$idle" ]; then
+	if [ "$started" = 0 ] && grep -q '^@@GUEST-START' "$out"; then
+		started=1
+		last=$SECONDS
+	fi
+	if [ "$started" = 0 ]; then
+		[ $((SECONDS - start)) -lt "$boot" ] ||
+			killed="the guest did not start within $boot s"
+	elif [ $((SECONDS - last)) -ge "$idle" ]; then
 		killed="no serial output for $idle s"
-	elif [ $((SECONDS - start)) -ge "$timeout" ]; then
+	fi
+	if [ -z "$killed" ] && [ $((SECONDS - start)) -ge "$timeout" ]; then
 		killed="still running after the $timeout s limit"
 	fi
 	if [ -n "$killed" ]; then
