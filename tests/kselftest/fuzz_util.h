@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fuzz_util.h - what the guest fuzz tests share: a seeded random number
+ * generator, the seed and count from the environment, sets of errnos a
+ * call may fail with, the kernel's taint flags, and dumping a file into
+ * the TAP output so a crasher found in the guest reaches the host.
+ *
+ * Why this exists: fuzz_image_test, fuzz_regress_test and
+ * fuzz_control_test must agree on how a run is reproduced (one seed, one
+ * stream per case) and on what counts as a clean failure.  Header-only
+ * because each guest test is compiled alone.
+ *
+ * Environment (the guest's init passes unknown KEY=VALUE words of the
+ * kernel command line on to the tests: run-guest.sh --append
+ * "INCRFS_FUZZ_SEED=7 INCRFS_FUZZ_COUNT=50000"):
+ *   INCRFS_FUZZ_SEED   the seed (default 1; "time" picks one and prints it)
+ *   INCRFS_FUZZ_COUNT  how many cases in total (each test documents its
+ *                      default and how it splits the count)
+ */
+#ifndef INCRFS_FUZZ_UTIL_H
+#define INCRFS_FUZZ_UTIL_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- random numbers: splitmix64, one independent stream per case ---- */
+
+struct fz_rng {
+	uint64_t s;
+};
+
+static inline uint64_t fz_next(struct fz_rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n); 0 if n is 0. */
+static inline uint64_t fz_below(struct fz_rng *r, uint64_t n)
+{
+	return n ? fz_next(r) % n : 0;
+}
+
+/* True with probability 1/n. */
+static inline int fz_one_in(struct fz_rng *r, uint64_t n)
+{
+	return fz_below(r, n) == 0;
+}
+
+/*
+ * The stream of case @index of kind @kind under @seed: a case can be
+ * replayed alone, whatever ran before it.
+ */
+static inline struct fz_rng fz_rng_for(uint64_t seed, uint64_t kind,
+				       uint64_t index)
+{
+	struct fz_rng r = { seed ^ (kind << 56) ^ (index * 0x2545f4914f6cdd1dULL) };
+
+	fz_next(&r);
+	return r;
+}
+
+/* ---- environment ---- */
+
+static inline uint64_t fz_env_u64(const char *name, uint64_t def)
+{
+	const char *v = getenv(name);
+	char *end;
+	uint64_t x;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	x = strtoull(v, &end, 0);
+	if (errno || *end) {
+		fprintf(stderr, "%s: ignoring bad value '%s'\n", name, v);
+		return def;
+	}
+	return x;
+}
+
+/* INCRFS_FUZZ_SEED, default 1; "time" for a fresh one. */
+static inline uint64_t fz_seed(void)
+{
+	const char *v = getenv("INCRFS_FUZZ_SEED");
+
+	if (v && !strcmp(v, "time")) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		return (uint64_t)ts.tv_sec * 1000000007ULL + (uint64_t)ts.tv_nsec;
+	}
+	return fz_env_u64("INCRFS_FUZZ_SEED", 1);
+}
+
+/* ---- errno sets ---- */
+
+/* A 0-terminated list of errnos; is @e one of them? */
+static inline int fz_errno_in(int e, const int *set)
+{
+	for (; *set; set++)
+		if (*set == e)
+			return 1;
+	return 0;
+}
+
+/* ---- kernel taint ---- */
+
+/*
+ * The taint flags that mean the kernel itself went wrong: D (it died: an
+ * oops or BUG), W (a WARNING), L (a soft lockup).  Loading an out-of-tree,
+ * unsigned module sets O and E; those are expected.
+ */
+#define FZ_TAINT_BAD	((1UL << 7) | (1UL << 9) | (1UL << 14))
+
+static inline unsigned long fz_tainted(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &t) != 1)
+			t = 0;
+		fclose(f);
+	}
+	return t;
+}
+
+/* ---- getting a file out of the guest ---- */
+
+/*
+ * Print @path, gzip'd and base64'd, as TAP diagnostics between two marker
+ * lines naming it @name.  tests/fuzz/extract-crashers.sh turns such a
+ * block of a guest log back into tests/fuzz/regress/@name.
+ */
+static inline void fz_dump_file(const char *path, const char *name)
+{
+	char cmd[1024];
+	int ret;
+
+	fflush(stdout);
+	printf("# @@FUZZ-FILE-BEGIN %s@@\n", name);
+	fflush(stdout);
+	snprintf(cmd, sizeof(cmd),
+		 "gzip -9c '%s' | base64 | sed 's/^/# b64 /'", path);
+	ret = system(cmd);
+	printf("# @@FUZZ-FILE-END %s@@%s\n", name, ret ? " (incomplete)" : "");
+	fflush(stdout);
+}
+
+#endif /* INCRFS_FUZZ_UTIL_H */
