@@ -1156,7 +1156,7 @@ TEST_F(lazy, incrfsctl_status_and_info)
 {
 	struct incrfs_stats st;
 	struct incrfs_blob blob;
-	char cmd[256], out[64], hex[INCRFS_HASH_SIZE * 2 + 1];
+	char cmd[PATH_MAX + 128], out[64], hex[INCRFS_HASH_SIZE * 2 + 1];
 	size_t len;
 	unsigned char *data;
 	int i, bfd;
@@ -1173,6 +1173,16 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	data = iu_slurp(mnt_path(self->mnt, "dir/f20"), &len);
 	ASSERT_NOT_NULL(data);
 	free(data);
+	/* filled: a file with holes lists only its two stored blocks */
+	data = iu_slurp(mnt_path(self->mnt, "holes"), &len);
+	ASSERT_NOT_NULL(data);
+	free(data);
+	snprintf(cmd, sizeof(cmd), "incrfsctl filled %s > %s",
+		 mnt_path(self->mnt, "holes"), out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	show_file(out);
+	EXPECT_TRUE(file_has(out, "/holes: 2 of 513 blocks present (0.3%) in 2 ranges\n0\n256\n"));
+	snprintf(cmd, sizeof(cmd), "incrfsctl status %s > %s", self->mnt, out);
 	/* no fills behind our back while we compare */
 	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
 	ASSERT_EQ(0, iu_sh("%s", cmd));
