@@ -105,7 +105,7 @@ static inline void fz_put(uint8_t *p, unsigned int size, uint64_t v)
 
 /* ---- learning the layout ---- */
 
-static int fz_layout_load(struct fz_layout *L, const char *path, char *err,
+static inline int fz_layout_load(struct fz_layout *L, const char *path, char *err,
 			  size_t errlen)
 {
 	struct incrfs_image img;
@@ -177,13 +177,13 @@ out:
 
 /* ---- values worth trying ---- */
 
-static uint64_t fz_mask(unsigned int size)
+static inline uint64_t fz_mask(unsigned int size)
 {
 	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
 /* A number the image gives meaning to. */
-static uint64_t fz_layout_number(struct fz_rng *r, const struct fz_layout *L)
+static inline uint64_t fz_layout_number(struct fz_rng *r, const struct fz_layout *L)
 {
 	const struct incrfs_super_info *s = &L->sb;
 	const uint64_t v[] = {
@@ -201,7 +201,7 @@ static uint64_t fz_layout_number(struct fz_rng *r, const struct fz_layout *L)
 	return v[fz_below(r, sizeof(v) / sizeof(v[0]))];
 }
 
-static uint64_t fz_interesting(struct fz_rng *r, const struct fz_layout *L,
+static inline uint64_t fz_interesting(struct fz_rng *r, const struct fz_layout *L,
 			       uint64_t orig, unsigned int size)
 {
 	unsigned int bits = size * 8;
@@ -224,7 +224,7 @@ static uint64_t fz_interesting(struct fz_rng *r, const struct fz_layout *L,
 }
 
 /* Set the @size-byte field at @off to something interesting. */
-static void fz_mutate_field(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mutate_field(struct fz_rng *r, const struct fz_layout *L,
 			    uint8_t *buf, uint64_t off, unsigned int size,
 			    const char *what, char *desc)
 {
@@ -237,7 +237,7 @@ static void fz_mutate_field(struct fz_rng *r, const struct fz_layout *L,
 		 (unsigned long long)v);
 }
 
-static void fz_fix_crc(uint8_t *buf)
+static inline void fz_fix_crc(uint8_t *buf)
 {
 	struct incrfs_super_block *sb = (void *)buf;
 
@@ -332,7 +332,7 @@ static const struct fz_field fz_xattr_fields[] = {
 
 /* ---- the mutations ---- */
 
-static void fz_flip_bits(struct fz_rng *r, uint8_t *buf, uint64_t lo,
+static inline void fz_flip_bits(struct fz_rng *r, uint8_t *buf, uint64_t lo,
 			 uint64_t hi, char *desc)
 {
 	unsigned int i, n = 1 + (unsigned int)fz_below(r, 8);
@@ -346,7 +346,7 @@ static void fz_flip_bits(struct fz_rng *r, uint8_t *buf, uint64_t lo,
 	}
 }
 
-static void fz_mut_super(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_super(struct fz_rng *r, const struct fz_layout *L,
 			 uint8_t *buf, char *desc)
 {
 	const struct fz_field *f = FZ_PICK(r, fz_super_fields);
@@ -365,7 +365,7 @@ static void fz_mut_super(struct fz_rng *r, const struct fz_layout *L,
  * smaller metadata area (records run off it), a larger image size.
  * Returns the new file length.
  */
-static uint64_t fz_mut_super_consistent(struct fz_rng *r,
+static inline uint64_t fz_mut_super_consistent(struct fz_rng *r,
 					const struct fz_layout *L,
 					uint8_t *buf, uint64_t len, char *desc)
 {
@@ -406,7 +406,7 @@ static uint64_t fz_mut_super_consistent(struct fz_rng *r,
 	return len;
 }
 
-static void fz_mut_mode(struct fz_rng *r, uint8_t *p, char *desc)
+static inline void fz_mut_mode(struct fz_rng *r, uint8_t *p, char *desc)
 {
 	static const uint16_t types[] = {
 		0, S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO,
@@ -423,13 +423,13 @@ static void fz_mut_mode(struct fz_rng *r, uint8_t *p, char *desc)
 	fz_desc(desc, "i_mode 0%o->0%o; ", old, v);
 }
 
-static const struct fz_inode *fz_pick_inode(struct fz_rng *r,
+static inline const struct fz_inode *fz_pick_inode(struct fz_rng *r,
 					    const struct fz_layout *L)
 {
 	return &L->inodes[fz_below(r, L->ninodes)];
 }
 
-static void fz_mut_inode(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_inode(struct fz_rng *r, const struct fz_layout *L,
 			 uint8_t *buf, char *desc)
 {
 	const struct fz_inode *in = fz_pick_inode(r, L);
@@ -453,14 +453,14 @@ static void fz_mut_inode(struct fz_rng *r, const struct fz_layout *L,
 	fz_mutate_field(r, L, buf, in->off + f->off, f->size, what, desc);
 }
 
-static const struct fz_inode *fz_pick(struct fz_rng *r,
+static inline const struct fz_inode *fz_pick(struct fz_rng *r,
 				      const struct fz_layout *L,
 				      const uint32_t *set, uint32_t n)
 {
 	return n ? &L->inodes[set[fz_below(r, n)]] : fz_pick_inode(r, L);
 }
 
-static void fz_mut_dirent(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_dirent(struct fz_rng *r, const struct fz_layout *L,
 			  uint8_t *buf, char *desc)
 {
 	const struct fz_inode *d = fz_pick(r, L, L->dirs, L->ndirs);
@@ -542,7 +542,7 @@ static void fz_mut_dirent(struct fz_rng *r, const struct fz_layout *L,
 	}
 }
 
-static void fz_mut_extent(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_extent(struct fz_rng *r, const struct fz_layout *L,
 			  uint8_t *buf, char *desc)
 {
 	const struct fz_inode *f = fz_pick(r, L, L->files, L->nfiles);
@@ -573,7 +573,7 @@ static void fz_mut_extent(struct fz_rng *r, const struct fz_layout *L,
 	}
 }
 
-static void fz_mut_xattr(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_xattr(struct fz_rng *r, const struct fz_layout *L,
 			 uint8_t *buf, char *desc)
 {
 	const struct fz_inode *in = fz_pick(r, L, L->xattrs, L->nxattrs);
@@ -616,7 +616,7 @@ static void fz_mut_xattr(struct fz_rng *r, const struct fz_layout *L,
 	}
 }
 
-static void fz_mut_symlink(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_symlink(struct fz_rng *r, const struct fz_layout *L,
 			   uint8_t *buf, char *desc)
 {
 	const struct fz_inode *in = fz_pick(r, L, L->links, L->nlinks);
@@ -652,7 +652,7 @@ static void fz_mut_symlink(struct fz_rng *r, const struct fz_layout *L,
 	}
 }
 
-static void fz_mut_bitmap(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_bitmap(struct fz_rng *r, const struct fz_layout *L,
 			  uint8_t *buf, char *desc)
 {
 	uint64_t lo = L->sb.bitmap_off, n = L->sb.bitmap_size, b;
@@ -685,7 +685,7 @@ static void fz_mut_bitmap(struct fz_rng *r, const struct fz_layout *L,
 }
 
 /* Point an inode's record or xattrs at another's: type confusion. */
-static void fz_mut_redirect(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_redirect(struct fz_rng *r, const struct fz_layout *L,
 			    uint8_t *buf, char *desc)
 {
 	const struct fz_inode *a = fz_pick_inode(r, L), *b = fz_pick_inode(r, L);
@@ -725,12 +725,12 @@ static void fz_mut_redirect(struct fz_rng *r, const struct fz_layout *L,
 	}
 }
 
-static uint64_t fz_mutate(enum fz_kind kind, struct fz_rng *r,
+static inline uint64_t fz_mutate(enum fz_kind kind, struct fz_rng *r,
 			  const struct fz_layout *L, uint8_t *buf,
 			  uint64_t len, char *desc);
 
 /* One structured mutation of the kinds that keep the length. */
-static void fz_mut_any(struct fz_rng *r, const struct fz_layout *L,
+static inline void fz_mut_any(struct fz_rng *r, const struct fz_layout *L,
 		       uint8_t *buf, char *desc)
 {
 	static const enum fz_kind k[] = {
@@ -747,7 +747,7 @@ static void fz_mut_any(struct fz_rng *r, const struct fz_layout *L,
  * bytes, with room for 4 more blocks) and describe it in @desc.  Returns
  * the length of the mutated image.
  */
-static uint64_t fz_mutate(enum fz_kind kind, struct fz_rng *r,
+static inline uint64_t fz_mutate(enum fz_kind kind, struct fz_rng *r,
 			  const struct fz_layout *L, uint8_t *buf,
 			  uint64_t len, char *desc)
 {

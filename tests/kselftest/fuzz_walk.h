@@ -117,7 +117,7 @@ static inline void fz_count(uint64_t *hist, int e)
 	hist[e > 0 && e < FZ_NERRNO ? e : 0]++;
 }
 
-static void __attribute__((format(printf, 2, 3)))
+static inline void __attribute__((format(printf, 2, 3)))
 fz_problem(struct fz_walk *w, const char *fmt, ...)
 {
 	struct fz_report *rep = w->rep;
@@ -133,7 +133,7 @@ fz_problem(struct fz_walk *w, const char *fmt, ...)
 }
 
 /* A call failed with errno @e: fine if in @ok, else a problem. */
-static int fz_failed(struct fz_walk *w, const int *ok, int e, const char *op,
+static inline int fz_failed(struct fz_walk *w, const int *ok, int e, const char *op,
 		     const char *path)
 {
 	fz_count(w->rep->op_errno, e);
@@ -148,7 +148,7 @@ static int fz_failed(struct fz_walk *w, const int *ok, int e, const char *op,
 static sigjmp_buf fz_bus_env;
 static volatile sig_atomic_t fz_bus_armed;
 
-static void fz_on_sigbus(int sig)
+static inline void fz_on_sigbus(int sig)
 {
 	(void)sig;
 	if (fz_bus_armed)
@@ -159,7 +159,7 @@ static void fz_on_sigbus(int sig)
 
 /* Touch every page of the first FZ_MMAP_CAP bytes; SIGBUS is a read
  * error the page cache could only report that way. */
-static void fz_touch_mmap(struct fz_walk *w, int fd, uint64_t size)
+static inline void fz_touch_mmap(struct fz_walk *w, int fd, uint64_t size)
 {
 	size_t len = size < FZ_MMAP_CAP ? (size_t)size : FZ_MMAP_CAP;
 	volatile unsigned char *m;
@@ -184,7 +184,7 @@ static void fz_touch_mmap(struct fz_walk *w, int fd, uint64_t size)
 	munmap((void *)m, len);
 }
 
-static void fz_walk_file(struct fz_walk *w, const char *path,
+static inline void fz_walk_file(struct fz_walk *w, const char *path,
 			 const struct stat *st)
 {
 	struct incrfs_block_range ranges[4];
@@ -248,7 +248,7 @@ static void fz_walk_file(struct fz_walk *w, const char *path,
 
 /* ---- xattrs ---- */
 
-static void fz_walk_xattrs(struct fz_walk *w, const char *path,
+static inline void fz_walk_xattrs(struct fz_walk *w, const char *path,
 			   const struct stat *st)
 {
 	static char list[XATTR_LIST_MAX];
@@ -299,10 +299,10 @@ struct fz_dirent64 {
 	char d_name[];
 };
 
-static void fz_walk_dir(struct fz_walk *w, char *path, size_t plen,
+static inline void fz_walk_dir(struct fz_walk *w, char *path, size_t plen,
 			int depth);
 
-static void fz_walk_entry(struct fz_walk *w, char *path, size_t plen,
+static inline void fz_walk_entry(struct fz_walk *w, char *path, size_t plen,
 			  int depth)
 {
 	struct stat st;
@@ -338,7 +338,7 @@ static void fz_walk_entry(struct fz_walk *w, char *path, size_t plen,
 	}
 }
 
-static void fz_walk_dir(struct fz_walk *w, char *path, size_t plen,
+static inline void fz_walk_dir(struct fz_walk *w, char *path, size_t plen,
 			int depth)
 {
 	static char dbuf[FZ_MAX_DEPTH + 1][8192];
@@ -414,7 +414,7 @@ out:
  * under the mount).  Returns 1 if it mounted, 0 if refused (with an
  * acceptable errno or not: see @rep).
  */
-static int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
+static inline int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
 			 const char *image, const char *mnt, const char *opts,
 			 struct fz_rng *rng, unsigned char *buf,
 			 void (*after_mount)(void *), void *arg)
