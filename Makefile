@@ -11,6 +11,8 @@
 #   make demo         the main job: lazily load a real program tree
 #   make bench        benchmarks vs ext4, EROFS and a FUSE lazy loader in the
 #                     guest; writes Documentation/performance.md (not a test)
+#   make fuzz-host    libFuzzer on the image and blob readers, FUZZ_SECS
+#                     seconds each (default 60); make test runs 20 s of it
 #   make check        checkpatch --strict and sparse on the module
 #   make install      the tools, man pages and systemd unit (PREFIX=/usr/local)
 #   make install-dkms the module sources as a DKMS package, built for every
@@ -129,6 +131,12 @@ bench: tools-static
 		$(MAKE) --no-print-directory module KVER=$$v || exit 1; \
 	done
 	./tests/bench/run-bench.sh $(BENCH_KVERS)
+
+# The userspace readers under libFuzzer (clang); corpus in build/fuzz.
+.PHONY: fuzz-host
+FUZZ_SECS ?= 60
+fuzz-host: tools
+	./tests/fuzz/run-host-fuzz.sh -t $(FUZZ_SECS)
 
 clean:
 	rm -rf $(BUILD)

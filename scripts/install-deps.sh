@@ -50,6 +50,7 @@ PKGS=(
 	libzstd-dev liburing-dev zstd xz-utils pkg-config
 	libarchive-dev libarchive-tools
 	sparse linux-source-6.1 python3 e2fsprogs attr
+	clang libclang-rt-14-dev
 	libfuse3-dev erofs-utils gnuplot-nox
 )
 
