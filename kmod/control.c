@@ -79,6 +79,33 @@ static unsigned int pop_records(struct incrfs_sb_info *sbi,
 	return n;
 }
 
+/*
+ * The feeder could not take these records (bad buffer): queue again the
+ * ones somebody still waits for, so they are not lost until a new feeder.
+ */
+static void requeue_records(struct incrfs_sb_info *sbi,
+			    const struct incrfs_pending_read *recs,
+			    unsigned int n)
+{
+	struct incrfs_pending *pr;
+	struct rb_node *node;
+	unsigned int i;
+
+	spin_lock(&sbi->pending_lock);
+	for (node = rb_first(&sbi->pending); node; node = rb_next(node)) {
+		pr = rb_entry(node, struct incrfs_pending, node);
+		if (!list_empty(&pr->unread))
+			continue;
+		for (i = 0; i < n; i++) {
+			if (recs[i].seq == pr->rec.seq) {
+				list_add(&pr->unread, &sbi->unread);
+				break;
+			}
+		}
+	}
+	spin_unlock(&sbi->pending_lock);
+}
+
 static bool has_records_or_dead(struct incrfs_sb_info *sbi)
 {
 	return !list_empty_careful(&sbi->unread) || READ_ONCE(sbi->dead);
@@ -113,8 +140,10 @@ static ssize_t control_read(struct file *file, char __user *buf,
 			goto out;
 	}
 	err = 0;
-	if (n && copy_to_user(buf, recs, n * sizeof(*recs)))
+	if (n && copy_to_user(buf, recs, n * sizeof(*recs))) {
 		err = -EFAULT;
+		requeue_records(sbi, recs, n);
+	}
 out:
 	kfree(recs);
 	return err ? err : n * sizeof(*recs);

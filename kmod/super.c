@@ -211,6 +211,11 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* name the mount after its image in every incrfs: log line */
 	strscpy(sb->s_id, kbasename(fc->source), sizeof(sb->s_id));
 
+	/* a bdi of our own: the default one has no readahead at all */
+	err = super_setup_bdi(sb);
+	if (err)
+		return err;
+
 	sb->s_flags |= SB_RDONLY | SB_NOATIME;
 	sb->s_magic = INCRFS_SUPER_MAGIC;
 	sb->s_blocksize = INCRFS_BLOCK_SIZE;
