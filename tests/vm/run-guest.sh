@@ -33,7 +33,7 @@ and every executable SRC/*_test.sh (printing TAP 13 itself), run in name
 order, one program at a time; see tests/vm/guest-init.sh for the guest.
 A program fails if it fails a test, crashes, exits non-zero or prints fewer
 results than its plan.  Two more results are added: "guest completed" (the
-guest ran every test and powered off) and "dmesg clean" (no BUG, WARNING,
+guest ran every test and shut down) and "dmesg clean" (no BUG, WARNING,
 Oops, KASAN, UBSAN, lockdep, hung-task, panic or stack trace in the kernel
 log).  Skipped tests are counted as skipped, never as passed.
 
