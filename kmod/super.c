@@ -14,6 +14,7 @@
 #include <linux/seq_file.h>
 #include <linux/statfs.h>
 #include <linux/crc32c.h>
+#include <linux/fadvise.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "internal.h"
@@ -194,6 +195,13 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		fput(image);
 		return invalf(fc, "incrfs: %s is not a regular file", fc->source);
 	}
+
+	/*
+	 * incrfs sizes every read of the image itself (one read per run of
+	 * present blocks, as large as its own readahead); the image file's
+	 * readahead on top of that only reads what nobody asked for.
+	 */
+	vfs_fadvise(image, 0, 0, POSIX_FADV_RANDOM);
 
 	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
 	if (!sbi) {
