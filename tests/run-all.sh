@@ -17,7 +17,8 @@ usage: $prog [--host-only] [KVER...]
 
 Build the tools (plain, static for the guest, ASan for host tests) and the
 module for each KVER; run the host tests (tests/run-host.sh); then boot
-each KVER once in QEMU and run the guest suite (tests/vm/run-guest.sh).
+each KVER once in QEMU and run the guest suite (tests/vm/run-guest.sh),
+then the power-cut test on it (tests/powercut/run.sh, ~3 min per KVER).
 The last line is "N passed, N failed", plus ", N skipped" when a test was
 skipped; skipped tests never count as passed.  Exit status 0 only if
 nothing failed.  A build that fails counts as a failure.
@@ -102,6 +103,7 @@ if [ "$host_only" = 0 ]; then
 	for k in "${kvers[@]}"; do
 		if build "module-$k" make module KVER="$k"; then
 			suite "guest-$k" ./tests/vm/run-guest.sh "$k"
+			suite "powercut-$k" ./tests/powercut/run.sh "$k"
 		fi
 	done
 fi

@@ -113,10 +113,10 @@ pass=0 fail=0 skip=0 num=0
 result() {	# result OK|FAIL TEXT
 	num=$((num + 1))
 	if [ "$1" = OK ]; then
-		echo "ok $num - $kver: $2"
+		echo "ok - $kver: powercut: $2"
 		pass=$((pass + 1))
 	else
-		echo "not ok $num - $kver: $2"
+		echo "not ok - $kver: powercut: $2"
 		fail=$((fail + 1))
 	fi
 }
@@ -220,6 +220,8 @@ do
 		result FAIL "round $round ($mode): ${why:-the checks in the guest failed}"
 		sed 's/^/#   /' "$out.txt" | grep -v '^#   @@PC-' | tail -n 20
 		tail -n 20 "$kcon" | sed 's/^/#   kernel: /'
+		# The image is damaged for good: more cuts tell nothing new.
+		[ -z "$g_bad" ] || break
 		continue
 	fi
 

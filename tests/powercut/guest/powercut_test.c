@@ -159,9 +159,9 @@ static int check_image(const char *path, uint64_t *nr_blocks,
 	}
 	ret = incrfs_image_open(&img, fd);
 	if (!ret)
-		ret = incrfs_image_check(&img, true);
-	if (!ret)
 		ret = incrfs_image_count_present(&img, present);
+	if (!ret)
+		ret = incrfs_image_check(&img, true);
 	if (ret)
 		snprintf(err, errlen, "%s (%d)", img.err, ret);
 	*nr_blocks = img.sb.nr_blocks;
