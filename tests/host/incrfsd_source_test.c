@@ -20,6 +20,8 @@
 #include "tools/incrfsd/fill.c"
 #include "tools/incrfsd/source.c"
 #include "tools/incrfsd/source_file.c"
+#include "tools/incrfsd/source_http.c"	/* source.c lists it */
+#include "tools/incrfsd/log.c"
 #include "writer.h"
 #include "image.h"
 
@@ -211,7 +213,7 @@ TEST_F(tmp, locations)
 	incrfsd_source_close(&src);
 
 	ASSERT_EQ(-EPROTONOSUPPORT,
-		  incrfsd_source_open(&src, "https://example.invalid/b", 1));
+		  incrfsd_source_open(&src, "gopher://example.invalid/b", 1));
 	ASSERT_NOT_NULL(strstr(src.err, "unsupported source"));
 	incrfsd_source_close(&src);
 

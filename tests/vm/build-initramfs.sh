@@ -11,7 +11,8 @@
 #   /lib/incrfs/incrfs.ko    the module under test ($INCRFS_KO in the guest)
 #   /lib/incrfs/deps/*.ko    modules it and the tests need (uncompressed)
 #   /lib/incrfs/deps.load    their guest paths, in load order
-#   /usr/local/bin/          static tools from tools/out-static, if built
+#   /usr/local/bin/          tools from tools/out-static, if built (a
+#                            dynamic one with its shared libraries)
 #   /tests/                  test programs (*_test, *_test.sh) and data
 #   any host path listed in the guest-files list, with its shared libraries
 set -euo pipefail
@@ -134,10 +135,18 @@ else
 		"the kernel must have the rest built in" >&2
 fi
 
-# Static tools, if they were built.
+# Static tools, if they were built.  A dynamically linked one (incrfsd:
+# Debian has no usable static libcurl) brings the libraries ldd names.
 if [ -d "$tools" ]; then
 	for t in "$tools"/*; do
-		[ -f "$t" ] && [ -x "$t" ] && cp "$t" "$root/usr/local/bin/"
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		cp "$t" "$root/usr/local/bin/"
+		if ldd "$t" >/dev/null 2>&1; then
+			mapfile -t tlibs < <(ldd "$t" | awk '$2 == "=>" && $3 ~ /^\// {print $3}
+				$1 ~ /^\// {print $1}')
+			[ ${#tlibs[@]} -eq 0 ] ||
+				"$here/copy-with-libs.sh" "$root" "${tlibs[@]}"
+		fi
 	done
 fi
 

@@ -16,6 +16,8 @@
 
 /* First match wins: specific schemes first, the plain-path file last. */
 static const struct incrfsd_source_ops *const source_kinds[] = {
+	&incrfsd_http_source,
+	&incrfsd_registry_source,
 	&incrfsd_file_source,
 };
 

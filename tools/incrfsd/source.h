@@ -76,6 +76,10 @@ struct incrfsd_source {
 
 /* The local-file source (io_uring). */
 extern const struct incrfsd_source_ops incrfsd_file_source;
+/* http:// and https:// URLs, Range requests (libcurl, source_http.c). */
+extern const struct incrfsd_source_ops incrfsd_http_source;
+/* registry://HOST[:PORT]/REPO@sha256:HEX, an OCI registry blob. */
+extern const struct incrfsd_source_ops incrfsd_registry_source;
 
 /* Open @location with the first source kind that matches it. */
 int incrfsd_source_open(struct incrfsd_source *src, const char *location,

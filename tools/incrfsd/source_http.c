@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * source_http.c - blob sources over HTTP: a plain URL (http://, https://)
+ * read with Range requests, and an OCI registry blob (registry://), which
+ * is the same thing at the registry HTTP API v2 address of the blob.
+ *
+ * Why this exists: in real deployments a layer's blob lives on a web
+ * server or in a registry, not on a local disk.  libcurl does the HTTP; a
+ * worker thread owns one curl handle (so the connection is kept alive)
+ * and serves the reads the feeder queues, in order.  Reads that are
+ * byte-neighbours (the plan gives consecutive chunks) go out as one
+ * request and are split on arrival.  A finished read goes on a done list
+ * and the source's eventfd is signalled, which joins the feeder's epoll
+ * loop like the file source's io_uring does.
+ *
+ * Errors: a server that is down, a timeout, a 5xx or a short body are
+ * passing troubles: the worker retries with exponential backoff (100 ms
+ * up to 5 s) for as long as the read is wanted, logging once when the
+ * server stops answering and once when it is back, so readers waiting for
+ * the blocks keep waiting (up to their mount timeout) instead of failing
+ * at the first error.  A 4xx (404: no such blob) or a 200/206 that does
+ * not carry exactly the asked range fails the read at once with -EIO.
+ * open() learns the blob's size from the Content-Range of a read of its
+ * first 128 bytes; it tries a few times and then fails with the server's
+ * error.
+ *
+ * Locations:
+ *   http://HOST[:PORT]/PATH            the blob at that URL
+ *   registry://HOST[:PORT]/REPO@sha256:HEX
+ *       GET http://HOST[:PORT]/v2/REPO/blobs/sha256:HEX, following
+ *       redirects (registries often send blob reads to a storage URL).
+ *   registrys://...  the same over https.
+ */
+#include "source.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS		100
+#define BACKOFF_MAX_MS		5000
+#define OPEN_ATTEMPTS		4
+#define CONNECT_TIMEOUT_S	5L
+/* A transfer slower than 1 byte/s for this long is retried. */
+#define STALL_TIMEOUT_S		30L
+/* Largest coalesced request. */
+#define COALESCE_MAX		(64U << 20)
+
+struct http_req {
+	uint64_t off;
+	size_t len;
+	char *buf;
+	void *cookie;
+	int err;
+	struct http_req *next;
+};
+
+struct http_source {
+	char *url;
+	char *display;		/* the location, for messages */
+	CURL *curl;
+	pthread_t thread;
+	bool thread_ok;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* queue grew, done grew, or stopping */
+	struct http_req *queue, **queue_tail;
+	struct http_req *done, **done_tail;
+	atomic_bool stop;
+	bool down;		/* logged "not answering", not yet "back" */
+	/* the transfer in progress (worker only) */
+	struct http_req *batch[64];
+	unsigned int nbatch;
+	uint64_t boff;		/* first byte of the batch */
+	uint64_t blen;
+	uint64_t got;
+	char range_hdr[96];	/* the Content-Range seen */
+	char err[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_ret;
+
+static void curl_init(void)
+{
+	curl_init_ret = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static bool http_match(const char *location)
+{
+	return !strncmp(location, "http://", 7) ||
+	       !strncmp(location, "https://", 8);
+}
+
+static bool registry_match(const char *location)
+{
+	return !strncmp(location, "registry://", 11) ||
+	       !strncmp(location, "registrys://", 12);
+}
+
+/*
+ * registry[s]://HOST[:PORT]/REPO@sha256:HEX -> http[s]://HOST[:PORT]/v2/
+ * REPO/blobs/sha256:HEX.  NULL with @why set if it is not one.
+ */
+static char *registry_url(const char *location, const char **why)
+{
+	bool tls = !strncmp(location, "registrys://", 12);
+	const char *host = location + (tls ? 12 : 11);
+	const char *slash = strchr(host, '/');
+	const char *at = strrchr(host, '@');
+	const char *hexd;
+	size_t i;
+	char *url;
+
+	if (!slash || slash == host) {
+		*why = "no HOST[:PORT]/ in the registry reference";
+		return NULL;
+	}
+	if (!at || at < slash + 2) {
+		*why = "no REPO@sha256:DIGEST in the registry reference";
+		return NULL;
+	}
+	if (strncmp(at + 1, "sha256:", 7)) {
+		*why = "the digest is not sha256:HEX";
+		return NULL;
+	}
+	hexd = at + 8;
+	for (i = 0; hexd[i]; i++) {
+		if (!strchr("0123456789abcdef", hexd[i]))
+			break;
+	}
+	if (i != 64 || hexd[i]) {
+		*why = "the digest is not sha256: and 64 lowercase hex digits";
+		return NULL;
+	}
+	if (asprintf(&url, "%s://%.*s/v2/%.*s/blobs/%s", tls ? "https" : "http",
+		     (int)(slash - host), host, (int)(at - slash - 1),
+		     slash + 1, at + 1) < 0) {
+		*why = "out of memory";
+		return NULL;
+	}
+	return url;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_source *hs = arg;
+	size_t len = size * n;
+
+	if (len > 14 && !strncasecmp(p, "Content-Range:", 14)) {
+		const char *v = p + 14;
+		size_t l = len - 14;
+
+		while (l && (*v == ' ' || *v == '\t'))
+			v++, l--;
+		while (l && (v[l - 1] == '\r' || v[l - 1] == '\n'))
+			l--;
+		if (l >= sizeof(hs->range_hdr))
+			l = sizeof(hs->range_hdr) - 1;
+		memcpy(hs->range_hdr, v, l);
+		hs->range_hdr[l] = 0;
+	} else if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
+		hs->range_hdr[0] = 0;	/* a new response (after a redirect) */
+		hs->got = 0;
+	}
+	return len;
+}
+
+/* Copy body bytes into the batch's buffers. */
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_source *hs = arg;
+	size_t len = size * n, take, i;
+	long code = 0;
+	uint64_t pos;
+
+	curl_easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 206 && code != 200)
+		return len;	/* an error page: the status says it all */
+	if (code == 200)
+		return 0;	/* the whole blob is coming: stop it */
+	if (hs->got + len > hs->blen)
+		return 0;	/* more than asked for: abort (CURLE_WRITE_ERROR) */
+	while (len) {
+		pos = hs->boff + hs->got;
+		for (i = 0; i < hs->nbatch; i++) {
+			struct http_req *r = hs->batch[i];
+
+			if (pos >= r->off && pos < r->off + r->len)
+				break;
+		}
+		if (i == hs->nbatch)
+			return 0;
+		take = hs->batch[i]->off + hs->batch[i]->len - pos;
+		if (take > len)
+			take = len;
+		memcpy(hs->batch[i]->buf + (pos - hs->batch[i]->off), p, take);
+		p += take;
+		len -= take;
+		hs->got += take;
+	}
+	return size * n;
+}
+
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		       curl_off_t un)
+{
+	struct http_source *hs = arg;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return atomic_load(&hs->stop);	/* non-zero aborts the transfer */
+}
+
+static void setup_handle(struct http_source *hs)
+{
+	CURL *c = hs->curl;
+
+	curl_easy_setopt(c, CURLOPT_URL, hs->url);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, hs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, hs);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, hs);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, hs->err);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "incrfsd");
+	/* The blob is zstd chunks: never let a server re-encode the range. */
+	curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+}
+
+/* What one transfer amounted to. */
+enum { XFER_OK, XFER_RETRY, XFER_FAIL };
+
+/*
+ * GET bytes [@off, @off + @len) into the batch.  @total, if not NULL,
+ * receives the blob size from Content-Range.  XFER_RETRY for passing
+ * troubles, XFER_FAIL with @why for a wrong answer.
+ */
+static int transfer(struct http_source *hs, uint64_t off, uint64_t len,
+		    uint64_t *total, char *why, size_t why_len)
+{
+	bool probe = total != NULL;
+	unsigned long long first, last, size;
+	char range[64];
+	long code = 0;
+	CURLcode cc;
+
+	hs->boff = off;
+	hs->blen = len;
+	hs->got = 0;
+	hs->range_hdr[0] = 0;
+	hs->err[0] = 0;
+	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
+		 off + len - 1);
+	curl_easy_setopt(hs->curl, CURLOPT_RANGE, range);
+	cc = curl_easy_perform(hs->curl);
+	if (atomic_load(&hs->stop))
+		return XFER_FAIL;
+	curl_easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && code == 200)) {
+		snprintf(why, why_len, "%s",
+			 hs->err[0] ? hs->err : curl_easy_strerror(cc));
+		/* a body longer than asked is the server's error, not luck */
+		return cc == CURLE_WRITE_ERROR ? XFER_FAIL : XFER_RETRY;
+	}
+	if (code >= 500 || code == 408 || code == 429) {
+		snprintf(why, why_len, "HTTP %ld", code);
+		return XFER_RETRY;
+	}
+	if (code == 416) {
+		snprintf(why, why_len, "HTTP 416: bytes %s are beyond the blob",
+			 range);
+		return XFER_FAIL;
+	}
+	if (code != 206) {
+		snprintf(why, why_len, code == 200 ?
+			 "HTTP 200: the server ignores Range requests" :
+			 code == 404 ? "HTTP 404: no such blob" : "HTTP %ld",
+			 code);
+		return XFER_FAIL;
+	}
+	/* the size probe may be cut at the end of a small blob */
+	if (sscanf(hs->range_hdr, "bytes %llu-%llu/%llu", &first, &last,
+		   &size) == 3 && probe && first == off && last < off + len - 1 &&
+	    last + 1 == size)
+		len = last + 1 - off;
+	if (sscanf(hs->range_hdr, "bytes %llu-%llu/%llu", &first, &last,
+		   &size) != 3 || first != off || last != off + len - 1 ||
+	    size <= last) {
+		snprintf(why, why_len,
+			 "HTTP 206 with Content-Range '%s', asked for bytes %s",
+			 hs->range_hdr, range);
+		return XFER_FAIL;
+	}
+	if (hs->got != len) {
+		snprintf(why, why_len, "short response: %" PRIu64 " of %" PRIu64
+			 " bytes", hs->got, len);
+		return XFER_RETRY;
+	}
+	if (total)
+		*total = size;
+	return XFER_OK;
+}
+
+/* Sleep @ms unless asked to stop.  false if stopping. */
+static bool backoff(struct http_source *hs, unsigned int ms)
+{
+	struct timespec ts;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&hs->lock);
+	while (!atomic_load(&hs->stop) && ret != ETIMEDOUT)
+		ret = pthread_cond_timedwait(&hs->cond, &hs->lock, &ts);
+	pthread_mutex_unlock(&hs->lock);
+	return !atomic_load(&hs->stop);
+}
+
+static void finish_batch(struct http_source *hs, int err, int efd)
+{
+	uint64_t one = 1;
+	unsigned int i;
+
+	pthread_mutex_lock(&hs->lock);
+	for (i = 0; i < hs->nbatch; i++) {
+		hs->batch[i]->err = err;
+		hs->batch[i]->next = NULL;
+		*hs->done_tail = hs->batch[i];
+		hs->done_tail = &hs->batch[i]->next;
+	}
+	hs->nbatch = 0;
+	pthread_cond_broadcast(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
+	if (write(efd, &one, sizeof(one)) < 0)
+		log_err("%s: eventfd: %s", hs->display, strerror(errno));
+}
+
+/* Take the head of the queue and the reads right after it in the blob. */
+static bool take_batch(struct http_source *hs)
+{
+	struct http_req *r;
+	uint64_t end;
+
+	pthread_mutex_lock(&hs->lock);
+	while (!hs->queue && !atomic_load(&hs->stop))
+		pthread_cond_wait(&hs->cond, &hs->lock);
+	if (atomic_load(&hs->stop)) {
+		pthread_mutex_unlock(&hs->lock);
+		return false;
+	}
+	r = hs->queue;
+	hs->nbatch = 0;
+	end = r->off;
+	while (r && r->off == end && hs->nbatch < 64 &&
+	       (!hs->nbatch || end - hs->batch[0]->off + r->len <= COALESCE_MAX)) {
+		hs->batch[hs->nbatch++] = r;
+		end += r->len;
+		r = r->next;
+	}
+	hs->queue = r;
+	if (!r)
+		hs->queue_tail = &hs->queue;
+	pthread_mutex_unlock(&hs->lock);
+	return true;
+}
+
+static void *worker(void *arg)
+{
+	struct incrfsd_source *src = arg;
+	struct http_source *hs = src->priv;
+	char why[CURL_ERROR_SIZE + 128];
+	unsigned int ms;
+	uint64_t len;
+	int ret;
+
+	while (take_batch(hs)) {
+		len = hs->batch[hs->nbatch - 1]->off +
+		      hs->batch[hs->nbatch - 1]->len - hs->batch[0]->off;
+		if (!len) {
+			finish_batch(hs, 0, src->event_fd);
+			continue;
+		}
+		if (hs->nbatch > 1)
+			log_debug("%s: one request for %u neighbouring reads, %" PRIu64 " bytes",
+				  hs->display, hs->nbatch, len);
+		ms = BACKOFF_MIN_MS;
+		for (;;) {
+			ret = transfer(hs, hs->batch[0]->off, len, NULL, why,
+				       sizeof(why));
+			if (ret != XFER_RETRY || atomic_load(&hs->stop))
+				break;
+			if (!hs->down)
+				log_warn("%s: %s; retrying until it answers",
+					 hs->display, why);
+			hs->down = true;
+			if (!backoff(hs, ms))
+				break;
+			ms = ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
+		}
+		if (atomic_load(&hs->stop))
+			break;
+		if (ret == XFER_OK && hs->down) {
+			log_info("%s: answering again", hs->display);
+			hs->down = false;
+		}
+		if (ret != XFER_OK)
+			log_err("%s: bytes %" PRIu64 "-%" PRIu64 ": %s",
+				hs->display, hs->batch[0]->off,
+				hs->batch[0]->off + len - 1, why);
+		finish_batch(hs, ret == XFER_OK ? 0 : -EIO, src->event_fd);
+	}
+	return NULL;
+}
+
+static void http_close(struct incrfsd_source *src);
+
+static int http_fail(struct incrfsd_source *src, int err, const char *fmt,
+		     const char *what)
+{
+	char msg[1024];
+	size_t n;
+
+	/* cut, not -Wformat-truncation: a URL may be longer than err */
+	snprintf(msg, sizeof(msg), fmt, what);
+	n = strnlen(msg, sizeof(src->err) - 1);
+	memcpy(src->err, msg, n);
+	src->err[n] = 0;
+	http_close(src);
+	return err;
+}
+
+static int http_open(struct incrfsd_source *src, const char *location,
+		     unsigned int depth)
+{
+	struct http_source *hs;
+	char why[CURL_ERROR_SIZE + 128] = "";
+	/*
+	 * Not bytes=0-0: busybox httpd reads an end of 0 as "to the end".
+	 * 128 bytes: a blob header; a smaller blob is answered in full.
+	 */
+	char probe[128];
+	struct http_req r = { .len = sizeof(probe), .buf = probe };
+	const char *bad = NULL;
+	unsigned int i, ms = BACKOFF_MIN_MS;
+	uint64_t size = 0;
+	int ret = XFER_FAIL;
+
+	(void)depth;
+	src->event_fd = -1;
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_ret != CURLE_OK) {
+		snprintf(src->err, sizeof(src->err), "curl_global_init: %s",
+			 curl_easy_strerror(curl_init_ret));
+		return -EIO;
+	}
+	hs = calloc(1, sizeof(*hs));
+	if (!hs)
+		return -ENOMEM;
+	src->priv = hs;
+	pthread_mutex_init(&hs->lock, NULL);
+	pthread_cond_init(&hs->cond, NULL);
+	hs->queue_tail = &hs->queue;
+	hs->done_tail = &hs->done;
+	atomic_init(&hs->stop, false);
+	hs->display = strdup(location);
+	if (!hs->display)
+		return http_fail(src, -ENOMEM, "%s: out of memory", location);
+	hs->url = registry_match(location) ? registry_url(location, &bad) :
+		  strdup(location);
+	if (!hs->url)
+		return http_fail(src, -EINVAL, bad ? "%s" : "out of memory",
+				 bad);
+	hs->curl = curl_easy_init();
+	if (!hs->curl)
+		return http_fail(src, -ENOMEM, "%s: curl_easy_init failed",
+				 location);
+	setup_handle(hs);
+	/* The size: from the Content-Range of a one-byte read. */
+	for (i = 0; i < OPEN_ATTEMPTS; i++) {
+		hs->batch[0] = &r;
+		hs->nbatch = 1;
+		ret = transfer(hs, 0, sizeof(probe), &size, why, sizeof(why));
+		hs->nbatch = 0;
+		if (ret != XFER_RETRY)
+			break;
+		usleep(ms * 1000);
+		ms *= 2;
+	}
+	if (ret != XFER_OK) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s: %s", hs->display, why);
+		if (ret == XFER_RETRY)
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 " (gave up after %d attempts)", OPEN_ATTEMPTS);
+		return http_fail(src, ret == XFER_RETRY ? -EHOSTUNREACH : -EIO,
+				 "%s", msg);
+	}
+	src->size = size;
+	src->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (src->event_fd < 0)
+		return http_fail(src, -errno, "%s: eventfd failed", location);
+	ret = pthread_create(&hs->thread, NULL, worker, src);
+	if (ret)
+		return http_fail(src, -ret, "%s: cannot start its thread",
+				 location);
+	hs->thread_ok = true;
+	return 0;
+}
+
+static int http_read(struct incrfsd_source *src, uint64_t off, size_t len,
+		     void *buf, unsigned int flags, void *cookie)
+{
+	struct http_source *hs = src->priv;
+	struct http_req *r;
+
+	(void)flags;	/* the network has no idle class */
+	if (src->inflight >= src->depth)
+		return -EBUSY;
+	if (off + len < off)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*r = (struct http_req){ .off = off, .len = len, .buf = buf,
+				.cookie = cookie };
+	src->inflight++;
+	pthread_mutex_lock(&hs->lock);
+	if (off + len > src->size) {
+		/* past the end: fails in reap(), as the interface says */
+		uint64_t one = 1;
+
+		r->err = -EIO;
+		*hs->done_tail = r;
+		hs->done_tail = &r->next;
+		pthread_mutex_unlock(&hs->lock);
+		if (write(src->event_fd, &one, sizeof(one)) < 0)
+			return -errno;
+		return 0;
+	}
+	*hs->queue_tail = r;
+	hs->queue_tail = &r->next;
+	pthread_cond_broadcast(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
+	return 0;
+}
+
+static int http_reap(struct incrfsd_source *src, struct incrfsd_read_done *done,
+		     unsigned int max, bool wait)
+{
+	struct http_source *hs = src->priv;
+	struct http_req *r;
+	unsigned int n = 0;
+	uint64_t v, one = 1;
+	bool more;
+
+	if (read(src->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return -errno;
+	pthread_mutex_lock(&hs->lock);
+	while (wait && !hs->done && src->inflight)
+		pthread_cond_wait(&hs->cond, &hs->lock);
+	while (n < max && (r = hs->done)) {
+		hs->done = r->next;
+		if (!hs->done)
+			hs->done_tail = &hs->done;
+		done[n].cookie = r->cookie;
+		done[n].err = r->err;
+		free(r);
+		n++;
+		src->inflight--;
+	}
+	more = hs->done != NULL;
+	pthread_mutex_unlock(&hs->lock);
+	if (more && write(src->event_fd, &one, sizeof(one)) < 0)
+		return -errno;
+	return (int)n;
+}
+
+static void free_list(struct http_req *r)
+{
+	while (r) {
+		struct http_req *next = r->next;
+
+		free(r);
+		r = next;
+	}
+}
+
+static void http_close(struct incrfsd_source *src)
+{
+	struct http_source *hs = src->priv;
+
+	if (!hs)
+		return;
+	if (hs->thread_ok) {
+		pthread_mutex_lock(&hs->lock);
+		atomic_store(&hs->stop, true);
+		pthread_cond_broadcast(&hs->cond);
+		pthread_mutex_unlock(&hs->lock);
+		pthread_join(hs->thread, NULL);
+	}
+	/* reads the worker held when it stopped */
+	while (hs->nbatch)
+		free(hs->batch[--hs->nbatch]);
+	free_list(hs->queue);
+	free_list(hs->done);
+	if (hs->curl)
+		curl_easy_cleanup(hs->curl);
+	if (src->event_fd >= 0)
+		close(src->event_fd);
+	pthread_mutex_destroy(&hs->lock);
+	pthread_cond_destroy(&hs->cond);
+	free(hs->url);
+	free(hs->display);
+	free(hs);
+	src->priv = NULL;
+	src->event_fd = -1;
+	src->inflight = 0;
+}
+
+const struct incrfsd_source_ops incrfsd_http_source = {
+	.name = "http",
+	.match = http_match,
+	.open = http_open,
+	.read = http_read,
+	.reap = http_reap,
+	.close = http_close,
+};
+
+const struct incrfsd_source_ops incrfsd_registry_source = {
+	.name = "registry",
+	.match = registry_match,
+	.open = http_open,
+	.read = http_read,
+	.reap = http_reap,
+	.close = http_close,
+};
