@@ -25,11 +25,17 @@
  * the child is caught and pinned to its case without a fork per image.
  *
  * Reproducing: every case has its own random stream from (seed, kind,
- * index).  The seed is printed; INCRFS_FUZZ_SEED sets it, INCRFS_FUZZ_COUNT
- * the total number of images (default 10000, shared by the kinds by the
- * weights in fz_plan; the lazy base gets a few more), INCRFS_FUZZ_FIRST
- * the first index run and INCRFS_FUZZ_VERBOSE=1 prints every case before
- * it is mounted.  Through run-guest.sh: --append "INCRFS_FUZZ_SEED=5".
+ * index), so it can be replayed alone.  Environment:
+ *   INCRFS_FUZZ_SEED     the seed (printed; default 1)
+ *   INCRFS_FUZZ_COUNT    images in total (default 10000), shared by the
+ *                        kinds by fz_weight; the lazy base gets 1/15 of
+ *                        that again for its kinds
+ *   INCRFS_FUZZ_FIRST    index of the first case of each kind (default 0)
+ *   INCRFS_FUZZ_ONLY     kind,kind,... : only these tests (their TAP names,
+ *                        e.g. inode,lazy_multi); the others skip
+ *   INCRFS_FUZZ_VERBOSE  1: print every case before it is mounted
+ *   INCRFS_FUZZ_LOUD     1: keep kernel messages on the console
+ * Through run-guest.sh: --append "INCRFS_FUZZ_SEED=5 INCRFS_FUZZ_ONLY=dirent".
  */
 #include <poll.h>
 #include <signal.h>
@@ -96,6 +102,13 @@ static int build_tree(void)
 		  "count=1 conv=notrunc 2>/dev/null") ||
 	    truncate(SRC "/holes", 4 * 4096 + 10))
 		return -1;
+	/* 8 extents: blocks 0, 2, 4, ... 14 written, the others holes */
+	if (text_file(SRC "/sparse", 4096, 9))
+		return -1;
+	for (i = 2; i < 16; i += 2)
+		if (iu_sh("dd if=" SRC "/exact of=" SRC "/sparse bs=4096 "
+			  "seek=%d count=1 conv=notrunc 2>/dev/null", i))
+			return -1;
 	for (i = 0; i < 12; i++) {
 		snprintf(path, sizeof(path), SRC "/many/f%02d", i);
 		if (text_file(path, i % 3 ? 0 : (size_t)i + 1, 20 + i))
@@ -283,7 +296,7 @@ static void fz_worker(const struct fz_run *run, unsigned int w,
 {
 	struct fz_slot *slot = &run->slots[w];
 	const struct fz_base *b = run->base;
-	char image[64], mnt[64];
+	char image[64], mnt[64], ovl[64];
 	uint8_t *buf = malloc(b->L.size + FZ_SLACK);
 	unsigned char *rbuf = malloc(FZ_READ_CAP);
 	struct fz_rng r;
@@ -294,8 +307,18 @@ static void fz_worker(const struct fz_run *run, unsigned int w,
 	snprintf(image, sizeof(image), TOP "/w%u.img", w);
 	snprintf(mnt, sizeof(mnt), TOP "/m%u", w);
 	mkdir(mnt, 0755);
+	snprintf(ovl, sizeof(ovl), TOP "/o%u", w);
+	mkdir(ovl, 0755);
+	mkdir(TOP "/empty", 0755);
 	for (i = from; i < to; i++) {
 		struct fz_trunc_arg ta = { image, 0 };
+		struct fz_mount_opts mo = {
+			.opts = FZ_OPTS, .arg = &ta,
+			.after_mount = run->kind == FZ_TRUNC_MOUNTED ?
+				       fz_truncate_image : NULL,
+			.overlay = run->kind == FZ_OVERLAY ? ovl : NULL,
+			.overlay_empty = TOP "/empty",
+		};
 
 		slot->current = i;
 		len = fz_build_case(run, i, buf, slot->desc, &r);
@@ -314,9 +337,7 @@ static void fz_worker(const struct fz_run *run, unsigned int w,
 		if (fz_write_image(image, buf, len))
 			_exit(4);
 		alarm(FZ_CASE_SECS);
-		fz_mount_walk(&slot->rep, i, image, mnt, FZ_OPTS, &r, rbuf,
-			      run->kind == FZ_TRUNC_MOUNTED ?
-			      fz_truncate_image : NULL, &ta);
+		fz_mount_walk(&slot->rep, i, image, mnt, &mo, &r, rbuf);
 		alarm(0);
 	}
 	slot->current = ~0ULL;
@@ -552,7 +573,7 @@ static const unsigned int fz_weight[FZ_NKINDS] = {
 	[FZ_SUPER] = 10, [FZ_SUPER_CONSISTENT] = 5, [FZ_INODE] = 15,
 	[FZ_DIRENT] = 12, [FZ_EXTENT] = 7, [FZ_XATTR] = 7, [FZ_SYMLINK] = 3,
 	[FZ_BITMAP] = 1, [FZ_HASH] = 1, [FZ_REDIRECT] = 7, [FZ_MULTI] = 9,
-	[FZ_TRUNC_MOUNTED] = 1,
+	[FZ_TRUNC_MOUNTED] = 1, [FZ_OVERLAY] = 4,
 };
 
 static uint64_t fz_count_for(enum fz_kind kind)
@@ -594,9 +615,16 @@ static int fz_console_level(int level)
 
 static void fz_test(struct th_test *_metadata, enum fz_kind kind, int lazy)
 {
-	char err[512];
+	const char *only = getenv("INCRFS_FUZZ_ONLY");
+	char err[512], name[64];
 	uint64_t n = fz_count_for(kind);
 	int level, ret;
+
+	snprintf(name, sizeof(name), ",%s%s,", lazy ? "lazy_" : "",
+		 fz_kind_name[kind]);
+	snprintf(err, sizeof(err), ",%s,", only ? only : "");
+	if (only && *only && !strstr(err, name))
+		SKIP(return, "not in INCRFS_FUZZ_ONLY=%s", only);
 
 	ASSERT_EQ(setup(err, sizeof(err)), 0) TH_LOG("setup: %s", err);
 	if (lazy)
@@ -625,14 +653,14 @@ TEST(base_images_walk_cleanly)
 {
 	struct fz_report rep = { 0 };
 	unsigned char *rbuf = malloc(FZ_READ_CAP);
+	struct fz_mount_opts mo = { .opts = FZ_OPTS };
 	struct fz_rng r = { 1 };
 	char err[512];
 
 	ASSERT_NOT_NULL(rbuf);
 	ASSERT_EQ(setup(err, sizeof(err)), 0) TH_LOG("setup: %s", err);
 	mkdir(TOP "/m0", 0755);
-	ASSERT_EQ(fz_mount_walk(&rep, 0, FULL, TOP "/m0", FZ_OPTS, &r, rbuf,
-				NULL, NULL), 1);
+	ASSERT_EQ(fz_mount_walk(&rep, 0, FULL, TOP "/m0", &mo, &r, rbuf), 1);
 	EXPECT_EQ(rep.nproblems, 0) TH_LOG("%s", rep.problem[0]);
 	EXPECT_EQ(rep.entries, fz_entries(&fz_full.L));
 	EXPECT_EQ(rep.sigbus, 0);
@@ -641,8 +669,7 @@ TEST(base_images_walk_cleanly)
 		EXPECT_EQ(rep.op_errno[e], 0) TH_LOG("errno %d", e);
 	/* the lazy one: two reads time out, nothing else fails */
 	memset(&rep, 0, sizeof(rep));
-	ASSERT_EQ(fz_mount_walk(&rep, 0, LAZY, TOP "/m0", FZ_OPTS, &r, rbuf,
-				NULL, NULL), 1);
+	ASSERT_EQ(fz_mount_walk(&rep, 0, LAZY, TOP "/m0", &mo, &r, rbuf), 1);
 	EXPECT_EQ(rep.nproblems, 0) TH_LOG("%s", rep.problem[0]);
 	EXPECT_EQ(rep.op_errno[ETIMEDOUT], 2);
 	free(rbuf);
@@ -668,6 +695,7 @@ FZ_TEST(hash, FZ_HASH)
 FZ_TEST(redirect, FZ_REDIRECT)
 FZ_TEST(multi, FZ_MULTI)
 FZ_TEST(trunc_mounted, FZ_TRUNC_MOUNTED)
+FZ_TEST(overlay, FZ_OVERLAY)
 FZ_TEST_LAZY(bitmap, FZ_BITMAP)
 FZ_TEST_LAZY(multi, FZ_MULTI)
 

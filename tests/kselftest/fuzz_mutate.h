@@ -19,7 +19,8 @@
  * the mount gets further), inode fields, directory entries and names,
  * extents, xattr entries, symlink targets, the bitmap, the hash table,
  * records "redirected" to another inode's record (type confusion), several
- * of these at once, and the image truncated while it is mounted.
+ * of these at once, the image truncated while it is mounted, and
+ * mutations read through an overlayfs stacked on the image.
  */
 #ifndef INCRFS_FUZZ_MUTATE_H
 #define INCRFS_FUZZ_MUTATE_H
@@ -54,13 +55,14 @@ enum fz_kind {
 	FZ_REDIRECT,		/* an inode pointed at another's record */
 	FZ_MULTI,		/* 2-5 structured mutations */
 	FZ_TRUNC_MOUNTED,	/* intact image, truncated under the mount */
+	FZ_OVERLAY,		/* 1-2 structured mutations, read via overlayfs */
 	FZ_NKINDS
 };
 
 static const char *const fz_kind_name[FZ_NKINDS] = {
 	"bitflip", "bitflip_meta", "truncate", "super", "super_consistent",
 	"inode", "dirent", "extent", "xattr", "symlink", "bitmap", "hash",
-	"redirect", "multi", "trunc_mounted",
+	"redirect", "multi", "trunc_mounted", "overlay",
 };
 
 struct fz_inode {
@@ -812,7 +814,9 @@ static inline uint64_t fz_mutate(enum fz_kind kind, struct fz_rng *r,
 		fz_mut_redirect(r, L, buf, desc);
 		break;
 	case FZ_MULTI:
-		n = 2 + (unsigned int)fz_below(r, 4);
+	case FZ_OVERLAY:
+		n = kind == FZ_MULTI ? 2 + (unsigned int)fz_below(r, 4) :
+		    1 + (unsigned int)fz_below(r, 2);
 		for (i = 0; i < n; i++)
 			fz_mut_any(r, L, buf, desc);
 		break;

@@ -13,7 +13,8 @@
  * outside fuzz_walk.h's lists or a new D/W/L taint fails the test.
  * Images whose name contains "trunc_mounted-" were found by truncating
  * the image under the mount; the test does the same, to the length in
- * the name's "-at<N>" if there is one, else to half the image.
+ * the name's "-at<N>" if there is one, else to half the image.  Those
+ * with "overlay-" in their name are walked through an overlayfs.
  */
 #include <dirent.h>
 #include "tests/kselftest/harness.h"
@@ -66,9 +67,17 @@ static int check_image(const char *dir, const char *name,
 		alarm(60);
 		if (!buf)
 			_exit(3);
-		fz_mount_walk(rep, 0, image, mnt, "timeout=50", &r, buf,
-			      strstr(name, "trunc_mounted-") ? truncate_image :
-			      NULL, &ta);
+		struct fz_mount_opts mo = {
+			.opts = "timeout=50", .arg = &ta,
+			.after_mount = strstr(name, "trunc_mounted-") ?
+				       truncate_image : NULL,
+			.overlay = strstr(name, "overlay-") ? TOP "/ovl" : NULL,
+			.overlay_empty = TOP "/empty",
+		};
+
+		mkdir(TOP "/ovl", 0755);
+		mkdir(TOP "/empty", 0755);
+		fz_mount_walk(rep, 0, image, mnt, &mo, &r, buf);
 		_exit(0);
 	}
 	/* a child stuck in the kernel may never exit: give up after 90 s */

@@ -16,7 +16,9 @@
  * A failing call is fine when its errno says "corrupted" (EUCLEAN), "could
  * not read it" (EIO), "block missing and no feeder" (ETIMEDOUT), or is what
  * the VFS answers for a strange but well-formed tree; each operation has
- * its list below, with the reason for every entry.  Anything else is a
+ * its list below, with the reason for every entry.  Optionally the walk
+ * goes through a read-only overlayfs stacked on the image, the way a
+ * container runtime uses a layer.  Anything else is a
  * problem, written into the caller's struct fz_report (which may live in
  * shared memory: the walker runs in a disposable child).
  */
@@ -77,6 +79,8 @@ static const int fz_e_read[] = { EUCLEAN, EIO, ENOMEM, ETIMEDOUT, 0 };
 static const int fz_e_listxattr[] = { EUCLEAN, EIO, ENOMEM, E2BIG, 0 };
 static const int fz_e_getxattr[] = { EUCLEAN, EIO, ENOMEM, ERANGE, ENODATA,
 				     EINVAL, 0 };
+/* through an overlay: it passes no incrfs ioctl on */
+static const int fz_e_ovl_ioctl[] = { ENOTTY, 0 };
 
 /* What a walker saw; summed over many images by the caller. */
 struct fz_report {
@@ -102,6 +106,7 @@ struct fz_walk {
 	unsigned int nseen;
 	unsigned char *buf;		/* FZ_READ_CAP-sized read buffer */
 	struct fz_rng *rng;
+	int overlay;			/* walking through an overlay */
 };
 
 static inline uint64_t fz_ns(void)
@@ -239,7 +244,8 @@ static inline void fz_walk_file(struct fz_walk *w, const char *path,
 	if (!fz_one_in(w->rng, 3))
 		;	/* now and then */
 	else if (ioctl(fd, INCRFS_IOC_GET_FILLED, &fr))
-		fz_failed(w, fz_e_meta, errno, "GET_FILLED", path);
+		fz_failed(w, w->overlay ? fz_e_ovl_ioctl : fz_e_meta, errno,
+			  "GET_FILLED", path);
 	else if (fr.count > 4)
 		fz_problem(w, "GET_FILLED %s: %u ranges in room for 4",
 			   path + strlen(w->mnt), fr.count);
@@ -408,29 +414,45 @@ out:
 
 /* ---- the whole image ---- */
 
+struct fz_mount_opts {
+	const char *opts;		/* incrfs mount options */
+	/* run once mounted (e.g. to truncate the image under the mount) */
+	void (*after_mount)(void *arg);
+	void *arg;
+	/*
+	 * If set: an overlayfs mount point.  The image is then walked
+	 * through a read-only overlay whose lower layers are the image and
+	 * @overlay_empty, as a container runtime stacks a layer.
+	 */
+	const char *overlay;
+	const char *overlay_empty;
+};
+
+/* Mounting the overlay: EINVAL is overlayfs refusing a lower layer it
+ * cannot use; the others are incrfs failing to read its root. */
+static const int fz_e_ovl_mount[] = { EINVAL, EUCLEAN, EIO, ENOMEM, 0 };
+
 /*
- * Mount @image at @mnt (which exists) with @opts, walk it, unmount.
- * @after_mount, if set, runs once mounted (e.g. to truncate the image
- * under the mount).  Returns 1 if it mounted, 0 if refused (with an
- * acceptable errno or not: see @rep).
+ * Mount @image at @mnt (which exists), walk it, unmount.  Returns 1 if it
+ * mounted, 0 if refused (with an acceptable errno or not: see @rep).
  */
 static inline int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
-			 const char *image, const char *mnt, const char *opts,
-			 struct fz_rng *rng, unsigned char *buf,
-			 void (*after_mount)(void *), void *arg)
+				const char *image, const char *mnt,
+				const struct fz_mount_opts *mo,
+				struct fz_rng *rng, unsigned char *buf)
 {
 	struct fz_walk w = {
 		.rep = rep, .case_id = case_id, .mnt = mnt,
 		.entries_left = FZ_MAX_ENTRIES, .buf = buf, .rng = rng,
 	};
-	static char path[PATH_MAX];
+	static char path[PATH_MAX], opts[PATH_MAX + 64];
 	struct incrfs_stats stats;
 	struct statfs sf;
 	uint64_t t0 = fz_ns(), t1;
 	int fd, ret;
 
 	rep->images++;
-	ret = mount(image, mnt, "incrfs", MS_RDONLY, opts);
+	ret = mount(image, mnt, "incrfs", MS_RDONLY, mo->opts);
 	t1 = fz_ns();
 	rep->ns_mount += t1 - t0;
 	if (ret) {
@@ -443,8 +465,8 @@ static inline int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
 		return 0;
 	}
 	rep->mounted++;
-	if (after_mount)
-		after_mount(arg);
+	if (mo->after_mount)
+		mo->after_mount(mo->arg);
 	if (statfs(mnt, &sf))
 		fz_problem(&w, "statfs: errno %d (%s)", errno, strerror(errno));
 	fd = open(mnt, O_RDONLY | O_DIRECTORY);
@@ -462,9 +484,26 @@ static inline int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
 				   (unsigned long long)sf.f_blocks);
 		close(fd);
 	}
-	snprintf(path, sizeof(path), "%s", mnt);
+	if (mo->overlay) {
+		snprintf(opts, sizeof(opts), "lowerdir=%s:%s", mnt,
+			 mo->overlay_empty);
+		if (mount("overlay", mo->overlay, "overlay", MS_RDONLY, opts)) {
+			fz_failed(&w, fz_e_ovl_mount, errno, "mount overlay",
+				  mnt);
+			goto out;
+		}
+		w.mnt = mo->overlay;
+		w.overlay = 1;
+	}
+	snprintf(path, sizeof(path), "%s", w.mnt);
 	fz_walk_xattrs(&w, path, &(struct stat){ .st_mode = S_IFDIR });
 	fz_walk_dir(&w, path, strlen(path), 0);
+	if (mo->overlay && umount2(mo->overlay, 0)) {
+		fz_problem(&w, "umount overlay: errno %d (%s)", errno,
+			   strerror(errno));
+		umount2(mo->overlay, MNT_DETACH);
+	}
+out:
 	t0 = fz_ns();
 	rep->ns_walk += t0 - t1;
 	if (umount2(mnt, 0)) {
