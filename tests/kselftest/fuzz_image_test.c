@@ -27,9 +27,10 @@
  * Reproducing: every case has its own random stream from (seed, kind,
  * index), so it can be replayed alone.  Environment:
  *   INCRFS_FUZZ_SEED     the seed (printed; default 1)
- *   INCRFS_FUZZ_COUNT    images in total (default 10000), shared by the
- *                        kinds by fz_weight; the lazy base gets 1/15 of
- *                        that again for its kinds
+ *   INCRFS_FUZZ_COUNT    images in total (default 10000, 2000 on a debug
+ *                        kernel: fuzz_util.h), shared by the kinds by
+ *                        fz_weight; the lazy base gets 1/15 of that
+ *                        again for its kinds
  *   INCRFS_FUZZ_FIRST    index of the first case of each kind (default 0)
  *   INCRFS_FUZZ_ONLY     kind,kind,... : only these tests (their TAP names,
  *                        e.g. inode,lazy_multi); the others skip
@@ -578,7 +579,7 @@ static const unsigned int fz_weight[FZ_NKINDS] = {
 
 static uint64_t fz_count_for(enum fz_kind kind)
 {
-	uint64_t total = fz_env_u64("INCRFS_FUZZ_COUNT", 10000), wsum = 0;
+	uint64_t total = fz_count(10000), wsum = 0;
 	unsigned int k;
 
 	for (k = 0; k < FZ_NKINDS; k++)

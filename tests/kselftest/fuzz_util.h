@@ -15,7 +15,9 @@
  * "INCRFS_FUZZ_SEED=7 INCRFS_FUZZ_COUNT=50000"):
  *   INCRFS_FUZZ_SEED   the seed (default 1; "time" picks one and prints it)
  *   INCRFS_FUZZ_COUNT  how many cases in total (each test documents its
- *                      default and how it splits the count)
+ *                      default and how it splits the count; on a debug
+ *                      kernel -- lockdep or kmemleak present, several
+ *                      times slower -- the defaults are a fifth)
  */
 #ifndef INCRFS_FUZZ_UTIL_H
 #define INCRFS_FUZZ_UTIL_H
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- random numbers: splitmix64, one independent stream per case ---- */
 
@@ -85,6 +88,20 @@ static inline uint64_t fz_env_u64(const char *name, uint64_t def)
 		return def;
 	}
 	return x;
+}
+
+/* A kernel with lockdep or kmemleak: KASAN and friends slow it down. */
+static inline int fz_debug_kernel(void)
+{
+	return access("/proc/lockdep", F_OK) == 0 ||
+	       access("/sys/kernel/debug/kmemleak", F_OK) == 0;
+}
+
+/* INCRFS_FUZZ_COUNT, else @def (a fifth of it on a debug kernel). */
+static inline uint64_t fz_count(uint64_t def)
+{
+	return fz_env_u64("INCRFS_FUZZ_COUNT",
+			  fz_debug_kernel() ? (def + 4) / 5 : def);
 }
 
 /* INCRFS_FUZZ_SEED, default 1; "time" for a fresh one. */
