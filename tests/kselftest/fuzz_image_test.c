@@ -579,7 +579,7 @@ static const unsigned int fz_weight[FZ_NKINDS] = {
 
 static uint64_t fz_count_for(enum fz_kind kind)
 {
-	uint64_t total = fz_count(10000), wsum = 0;
+	uint64_t total = fz_cases(10000), wsum = 0;
 	unsigned int k;
 
 	for (k = 0; k < FZ_NKINDS; k++)

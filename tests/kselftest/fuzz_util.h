@@ -98,7 +98,7 @@ static inline int fz_debug_kernel(void)
 }
 
 /* INCRFS_FUZZ_COUNT, else @def (a fifth of it on a debug kernel). */
-static inline uint64_t fz_count(uint64_t def)
+static inline uint64_t fz_cases(uint64_t def)
 {
 	return fz_env_u64("INCRFS_FUZZ_COUNT",
 			  fz_debug_kernel() ? (def + 4) / 5 : def);
