@@ -157,7 +157,12 @@ TEST_F(web, range_reads_and_neighbours)
 	int cookies[5] = { 0, 1, 2, 3, 4 }, seen[5] = { 0 };
 	int i, n, got = 0;
 
-	ASSERT_EQ(0, incrfsd_source_open(&src, self->url, 8)) TH_LOG("%s", src.err);
+	struct incrfsd_source opened;
+
+	ASSERT_EQ(0, incrfsd_source_open(&opened, self->url, 8)) TH_LOG("%s", opened.err);
+	/* the fetcher takes the struct over by copying it: that must work */
+	src = opened;
+	memset(&opened, 0, sizeof(opened));
 	ASSERT_STREQ("http", src.ops->name);
 	ASSERT_EQ(FILE_BYTES, src.size);
 	for (i = 0; i < 5; i++)

@@ -77,6 +77,11 @@ struct http_source {
 	struct http_req *queue, **queue_tail;
 	struct http_req *done, **done_tail;
 	atomic_bool stop;
+	/*
+	 * src->event_fd, for the worker: the struct incrfsd_source itself may
+	 * be copied elsewhere after open() (fetcher_init() does), priv not.
+	 */
+	int event_fd;
 	bool down;		/* logged "not answering", not yet "back" */
 	/* the transfer in progress (worker only) */
 	struct http_req *batch[64];
@@ -389,8 +394,7 @@ static bool take_batch(struct http_source *hs)
 
 static void *worker(void *arg)
 {
-	struct incrfsd_source *src = arg;
-	struct http_source *hs = src->priv;
+	struct http_source *hs = arg;
 	char why[CURL_ERROR_SIZE + 128];
 	unsigned int ms;
 	uint64_t len;
@@ -400,7 +404,7 @@ static void *worker(void *arg)
 		len = hs->batch[hs->nbatch - 1]->off +
 		      hs->batch[hs->nbatch - 1]->len - hs->batch[0]->off;
 		if (!len) {
-			finish_batch(hs, 0, src->event_fd);
+			finish_batch(hs, 0, hs->event_fd);
 			continue;
 		}
 		if (hs->nbatch > 1)
@@ -430,7 +434,7 @@ static void *worker(void *arg)
 			log_err("%s: bytes %" PRIu64 "-%" PRIu64 ": %s",
 				hs->display, hs->batch[0]->off,
 				hs->batch[0]->off + len - 1, why);
-		finish_batch(hs, ret == XFER_OK ? 0 : -EIO, src->event_fd);
+		finish_batch(hs, ret == XFER_OK ? 0 : -EIO, hs->event_fd);
 	}
 	return NULL;
 }
@@ -523,7 +527,8 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	src->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (src->event_fd < 0)
 		return http_fail(src, -errno, "%s: eventfd failed", location);
-	ret = pthread_create(&hs->thread, NULL, worker, src);
+	hs->event_fd = src->event_fd;
+	ret = pthread_create(&hs->thread, NULL, worker, hs);
 	if (ret)
 		return http_fail(src, -ret, "%s: cannot start its thread",
 				 location);
