@@ -40,6 +40,7 @@
  */
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
@@ -282,6 +283,9 @@ static int fz_write_image(const char *path, const uint8_t *buf, uint64_t len)
 struct fz_trunc_arg {
 	const char *image;
 	uint64_t len;
+	/* FZ_LIVE: the metadata range and the flipping process */
+	uint64_t lo, hi, seed;
+	pid_t flipper;
 };
 
 static void fz_truncate_image(void *p)
@@ -290,6 +294,40 @@ static void fz_truncate_image(void *p)
 
 	if (truncate(a->image, (off_t)a->len))
 		perror("truncate");
+}
+
+/* A process that flips bytes of [lo, hi) of the image until killed. */
+static void fz_start_flipper(void *p)
+{
+	struct fz_trunc_arg *a = p;
+	struct fz_rng r = { a->seed };
+	int fd;
+
+	a->flipper = fork();
+	if (a->flipper)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the worker */
+	fd = open(a->image, O_RDWR);
+	for (;;) {
+		uint8_t b = (uint8_t)fz_next(&r);
+		off_t off = (off_t)(a->lo + fz_below(&r, a->hi - a->lo));
+
+		if (fd < 0 || pwrite(fd, &b, 1, off) != 1)
+			_exit(1);
+		if (fz_one_in(&r, 16))
+			usleep(100);
+	}
+}
+
+static void fz_stop_flipper(void *p)
+{
+	struct fz_trunc_arg *a = p;
+
+	if (a->flipper > 0) {
+		kill(a->flipper, SIGKILL);
+		waitpid(a->flipper, NULL, 0);
+	}
+	a->flipper = 0;
 }
 
 static void fz_worker(const struct fz_run *run, unsigned int w,
@@ -312,11 +350,18 @@ static void fz_worker(const struct fz_run *run, unsigned int w,
 	mkdir(ovl, 0755);
 	mkdir(TOP "/empty", 0755);
 	for (i = from; i < to; i++) {
-		struct fz_trunc_arg ta = { image, 0 };
+		struct fz_trunc_arg ta = {
+			image, 0, b->L.sb.inode_off, b->L.sb.hash_off, 0, 0,
+		};
 		struct fz_mount_opts mo = {
 			.opts = FZ_OPTS, .arg = &ta,
 			.after_mount = run->kind == FZ_TRUNC_MOUNTED ?
-				       fz_truncate_image : NULL,
+				       fz_truncate_image :
+				       run->kind == FZ_LIVE ? fz_start_flipper :
+				       NULL,
+			.before_umount = run->kind == FZ_LIVE ?
+					 fz_stop_flipper : NULL,
+			.live = run->kind == FZ_LIVE,
 			.overlay = run->kind == FZ_OVERLAY ? ovl : NULL,
 			.overlay_empty = TOP "/empty",
 		};
@@ -328,6 +373,11 @@ static void fz_worker(const struct fz_run *run, unsigned int w,
 			snprintf(slot->desc, FZ_DESC_LEN,
 				 "truncated to %llu while mounted",
 				 (unsigned long long)ta.len);
+		}
+		if (run->kind == FZ_LIVE) {
+			ta.seed = fz_next(&r);
+			snprintf(slot->desc, FZ_DESC_LEN,
+				 "metadata flipped while mounted (not replayable)");
 		}
 		slot->progress++;
 		if (run->verbose) {
@@ -574,7 +624,7 @@ static const unsigned int fz_weight[FZ_NKINDS] = {
 	[FZ_SUPER] = 10, [FZ_SUPER_CONSISTENT] = 5, [FZ_INODE] = 15,
 	[FZ_DIRENT] = 12, [FZ_EXTENT] = 7, [FZ_XATTR] = 7, [FZ_SYMLINK] = 3,
 	[FZ_BITMAP] = 1, [FZ_HASH] = 1, [FZ_REDIRECT] = 7, [FZ_MULTI] = 9,
-	[FZ_TRUNC_MOUNTED] = 1, [FZ_OVERLAY] = 4,
+	[FZ_TRUNC_MOUNTED] = 1, [FZ_OVERLAY] = 4, [FZ_LIVE] = 2,
 };
 
 static uint64_t fz_count_for(enum fz_kind kind)
@@ -697,6 +747,7 @@ FZ_TEST(redirect, FZ_REDIRECT)
 FZ_TEST(multi, FZ_MULTI)
 FZ_TEST(trunc_mounted, FZ_TRUNC_MOUNTED)
 FZ_TEST(overlay, FZ_OVERLAY)
+FZ_TEST(live, FZ_LIVE)
 FZ_TEST_LAZY(bitmap, FZ_BITMAP)
 FZ_TEST_LAZY(multi, FZ_MULTI)
 

@@ -19,8 +19,10 @@
  * the mount gets further), inode fields, directory entries and names,
  * extents, xattr entries, symlink targets, the bitmap, the hash table,
  * records "redirected" to another inode's record (type confusion), several
- * of these at once, the image truncated while it is mounted, and
- * mutations read through an overlayfs stacked on the image.
+ * of these at once, the image truncated while it is mounted, mutations
+ * read through an overlayfs stacked on the image, and metadata bytes
+ * flipped by another process while the walk reads them (so a value
+ * checked and then read again would show).
  */
 #ifndef INCRFS_FUZZ_MUTATE_H
 #define INCRFS_FUZZ_MUTATE_H
@@ -56,13 +58,14 @@ enum fz_kind {
 	FZ_MULTI,		/* 2-5 structured mutations */
 	FZ_TRUNC_MOUNTED,	/* intact image, truncated under the mount */
 	FZ_OVERLAY,		/* 1-2 structured mutations, read via overlayfs */
+	FZ_LIVE,		/* metadata bytes flipped while the walk runs */
 	FZ_NKINDS
 };
 
 static const char *const fz_kind_name[FZ_NKINDS] = {
 	"bitflip", "bitflip_meta", "truncate", "super", "super_consistent",
 	"inode", "dirent", "extent", "xattr", "symlink", "bitmap", "hash",
-	"redirect", "multi", "trunc_mounted", "overlay",
+	"redirect", "multi", "trunc_mounted", "overlay", "live",
 };
 
 struct fz_inode {
@@ -821,8 +824,9 @@ static inline uint64_t fz_mutate(enum fz_kind kind, struct fz_rng *r,
 			fz_mut_any(r, L, buf, desc);
 		break;
 	case FZ_TRUNC_MOUNTED:
+	case FZ_LIVE:
 	default:
-		break;	/* the caller truncates after mounting */
+		break;	/* the caller changes the image once it is mounted */
 	}
 	return len;
 }

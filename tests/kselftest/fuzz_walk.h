@@ -107,6 +107,7 @@ struct fz_walk {
 	unsigned char *buf;		/* FZ_READ_CAP-sized read buffer */
 	struct fz_rng *rng;
 	int overlay;			/* walking through an overlay */
+	int live;			/* the image changes during the walk */
 };
 
 static inline uint64_t fz_ns(void)
@@ -273,12 +274,14 @@ static inline void fz_walk_xattrs(struct fz_walk *w, const char *path,
 			v = lgetxattr(path, p, value, sizeof(value));
 		if (v >= 0)
 			continue;
-		/* only where the VFS really answers these */
-		if ((errno == ENODATA &&
+		/* only where the VFS really answers these (or, when the image
+		 * changes under the walk, the record changed in between) */
+		if ((errno == ENODATA && !w->live &&
 		     (strncmp(p, "user.", 5) ||
 		      S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))) ||
 		    (errno == EINVAL && strcmp(p, "security.capability")) ||
-		    (errno == ERANGE && strlen(p) <= XATTR_NAME_MAX))
+		    (errno == ERANGE && !w->live &&
+		     strlen(p) <= XATTR_NAME_MAX))
 			fz_problem(w, "getxattr %s %s: errno %d (%s)",
 				   path + strlen(w->mnt), p, errno,
 				   strerror(errno));
@@ -416,8 +419,10 @@ out:
 
 struct fz_mount_opts {
 	const char *opts;		/* incrfs mount options */
-	/* run once mounted (e.g. to truncate the image under the mount) */
+	/* run once mounted (e.g. to truncate the image under the mount),
+	 * and after the walk, before unmounting */
 	void (*after_mount)(void *arg);
+	void (*before_umount)(void *arg);
 	void *arg;
 	/*
 	 * If set: an overlayfs mount point.  The image is then walked
@@ -426,6 +431,9 @@ struct fz_mount_opts {
 	 */
 	const char *overlay;
 	const char *overlay_empty;
+	/* another process changes the image during the walk: two calls
+	 * (listxattr, then getxattr) may see different records */
+	int live;
 };
 
 /* Mounting the overlay: EINVAL is overlayfs refusing a lower layer it
@@ -444,6 +452,7 @@ static inline int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
 	struct fz_walk w = {
 		.rep = rep, .case_id = case_id, .mnt = mnt,
 		.entries_left = FZ_MAX_ENTRIES, .buf = buf, .rng = rng,
+		.live = mo->live,
 	};
 	static char path[PATH_MAX], opts[PATH_MAX + 64];
 	struct incrfs_stats stats;
@@ -504,6 +513,8 @@ static inline int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
 		umount2(mo->overlay, MNT_DETACH);
 	}
 out:
+	if (mo->before_umount)
+		mo->before_umount(mo->arg);
 	t0 = fz_ns();
 	rep->ns_walk += t0 - t1;
 	if (umount2(mnt, 0)) {
