@@ -13,6 +13,9 @@
 #   @@GUEST-START <uname -r>@@            init is running
 #   @@TEST-BEGIN <name>@@ ... @@TEST-END <name> rc=<status>@@
 #                                         one test program and its TAP
+#   @@KMEMLEAK-BEGIN@@ ... @@KMEMLEAK-END@@
+#                                         kmemleak's report after the suite
+#                                         (kernels with kmemleak only)
 #   @@DMESG-BEGIN@@ ... @@DMESG-END@@     the kernel log after the suite
 #   @@GUEST-DONE@@                        all of it went through
 # Init must never exit (that panics the kernel): it ends with "reboot -f",
@@ -81,6 +84,19 @@ for t in $(ls /tests | grep -E '_test(\.sh)?$' | sort); do
 	rc=$?
 	echo "@@TEST-END $t rc=$rc@@"
 done
+
+# A kernel with kmemleak (the debug kernel): what the suite leaked.  An
+# object is reported once it is 5 s old; the second scan drops false
+# positives from pointers that were in transit during the first.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan >/sys/kernel/debug/kmemleak
+	echo "@@KMEMLEAK-BEGIN@@"
+	cat /sys/kernel/debug/kmemleak
+	echo "@@KMEMLEAK-END@@"
+fi
 
 echo "@@DMESG-BEGIN@@"
 dmesg

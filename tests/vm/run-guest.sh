@@ -35,7 +35,9 @@ A program fails if it fails a test, crashes, exits non-zero or prints fewer
 results than its plan.  Two more results are added: "guest completed" (the
 guest ran every test and shut down) and "dmesg clean" (no BUG, WARNING,
 Oops, KASAN, UBSAN, lockdep, hung-task, panic or stack trace in the kernel
-log).  Skipped tests are counted as skipped, never as passed.
+log).  On a kernel with kmemleak the guest scans for leaks after the
+suite, and a third result, "kmemleak clean", fails on any unreferenced
+object.  Skipped tests are counted as skipped, never as passed.
 
 Options:
   --tests DIR      directory of tests (default: tests/kselftest)
@@ -67,6 +69,8 @@ Options:
                    ttyS0)  (default: build/KVER)
   --keep           keep the work directory (initramfs, staged tests)
   --kvm            use KVM instead of TCG (only where KVM really works)
+  --kmemleak       the kernel has kmemleak (the debug kernel of make
+                   test-debug): "kmemleak clean" fails if no scan came
   -h, --help       this help
 EOF
 }
@@ -78,7 +82,7 @@ die() {
 
 tests=$repo/tests/kselftest
 filter= ko= kernel= summary= logs= keep=0
-files=$here/guest-files modules=$here/guest-modules append= kvm=0
+files=$here/guest-files modules=$here/guest-modules append= kvm=0 kmemleak=0
 timeout=1800 idle=150 boot=300 mem=2048 smp=2 disk=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -99,6 +103,7 @@ while [ $# -gt 0 ]; do
 	--logs) logs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--kvm) kvm=1; shift ;;
+	--kmemleak) kmemleak=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	-*) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
 	*) break ;;
@@ -181,9 +186,9 @@ qpid=$!
 # Show the tests' output as it comes, without the final dmesg dump.
 tail -n +1 -F --pid="$qpid" "$out" 2>/dev/null |
 	awk '{ sub(/\r+$/, "") }
-	     /^@@DMESG-BEGIN@@/ { hide = 1 }
+	     /^@@(DMESG|KMEMLEAK)-BEGIN@@/ { hide = 1 }
 	     !hide { print; fflush() }
-	     /^@@DMESG-END@@/ { hide = 0 }' &
+	     /^@@(DMESG|KMEMLEAK)-END@@/ { hide = 0 }' &
 tailpid=$!
 
 # Watchdog: the guest must start in time, then keep talking, and finish
@@ -290,6 +295,28 @@ if grep -nE "$bad" "$work/dmesg.txt" >"$work/dmesg.bad"; then
 else
 	echo "ok - $kver: dmesg clean"
 	pass=$((pass + 1))
+fi
+
+# kmemleak's report after the suite: asked for, or there anyway.
+if [ "$kmemleak" = 1 ] || grep -q '^@@KMEMLEAK-BEGIN@@' "$work/tests.txt"
+then
+	sed -n '/^@@KMEMLEAK-BEGIN@@/,/^@@KMEMLEAK-END@@/p' \
+		"$work/tests.txt" >"$work/kmemleak.txt"
+	if ! grep -q '^@@KMEMLEAK-END@@' "$work/kmemleak.txt"; then
+		echo "not ok - $kver: kmemleak clean: no kmemleak report" \
+			"after the suite"
+		fail=$((fail + 1))
+	elif grep -q 'unreferenced object' "$work/kmemleak.txt"; then
+		echo "not ok - $kver: kmemleak clean:" \
+			"$(grep -c 'unreferenced object' "$work/kmemleak.txt")" \
+			"unreferenced objects"
+		grep -v '^@@KMEMLEAK-' "$work/kmemleak.txt" | head -n 120 |
+			sed 's/^/#   /'
+		fail=$((fail + 1))
+	else
+		echo "ok - $kver: kmemleak clean"
+		pass=$((pass + 1))
+	fi
 fi
 
 echo "# $kver: $pass passed, $fail failed, $skip skipped"
