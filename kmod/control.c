@@ -80,8 +80,9 @@ static unsigned int pop_records(struct incrfs_sb_info *sbi,
 }
 
 /*
- * The feeder could not take these records (bad buffer): queue again the
- * ones somebody still waits for, so they are not lost until a new feeder.
+ * The feeder could not take these records (bad buffer): put the ones
+ * somebody still waits for back at the head of the queue, in their order,
+ * so they are not lost until a new feeder.
  */
 static void requeue_records(struct incrfs_sb_info *sbi,
 			    const struct incrfs_pending_read *recs,
@@ -89,20 +90,27 @@ static void requeue_records(struct incrfs_sb_info *sbi,
 {
 	struct incrfs_pending *pr;
 	struct rb_node *node;
+	LIST_HEAD(again);
 	unsigned int i;
 
 	spin_lock(&sbi->pending_lock);
-	for (node = rb_first(&sbi->pending); node; node = rb_next(node)) {
-		pr = rb_entry(node, struct incrfs_pending, node);
-		if (!list_empty(&pr->unread))
-			continue;
-		for (i = 0; i < n; i++) {
-			if (recs[i].seq == pr->rec.seq) {
-				list_add(&pr->unread, &sbi->unread);
+	for (i = 0; i < n; i++) {
+		node = sbi->pending.rb_node;
+		while (node) {
+			pr = rb_entry(node, struct incrfs_pending, node);
+			if (recs[i].data_block < pr->rec.data_block) {
+				node = node->rb_left;
+			} else if (recs[i].data_block > pr->rec.data_block) {
+				node = node->rb_right;
+			} else {
+				if (pr->rec.seq == recs[i].seq &&
+				    list_empty(&pr->unread))
+					list_add_tail(&pr->unread, &again);
 				break;
 			}
 		}
 	}
+	list_splice(&again, &sbi->unread);
 	spin_unlock(&sbi->pending_lock);
 }
 
