@@ -106,8 +106,23 @@ static int kmsg_count_bad(int fd)
 /* Start from "not loaded", whatever the tests before left. */
 static void ensure_unloaded(struct th_test *_metadata)
 {
-	if (fs_registered() == 1)
+	int i;
+
+	/*
+	 * Processes of earlier test programs (a feeder on its way out) may
+	 * hold the module for a moment: give them 10 s, and show what holds
+	 * it if that is not enough.
+	 */
+	for (i = 0; i < 100 && fs_registered() == 1; i++) {
+		if (run("rmmod incrfs 2>/dev/null") == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	if (fs_registered() == 1) {
+		run("grep -E 'incrfs|overlay' /proc/mounts | sed 's/^/# held by mount: /'");
+		run("ps -o pid,stat,args | sed 's/^/# ps: /'");
 		ASSERT_EQ(0, run("rmmod incrfs"));
+	}
 	ASSERT_EQ(0, fs_registered());
 }
 
