@@ -14,7 +14,9 @@
  * truncation, every field of every on-disk struct, type confusion, ...),
  * and for each one mounts it (timeout=50, so a missing block costs 50 ms),
  * walks it (fuzz_walk.h: readdir, lstat, readlink, xattrs, read, mmap,
- * ioctl) and unmounts it.  Errors must have an errno from fuzz_walk.h's
+ * ioctl) and unmounts it.  Images of the lazy base are first FILLed
+ * through the control fd as a feeder would (every data block, and a few
+ * blocks by inode), so the fill path meets the damage too.  Errors must have an errno from fuzz_walk.h's
  * lists; a crash, a case running past FZ_CASE_SECS or a hang fails the
  * test, prints the image (tests/fuzz/extract-crashers.sh turns it into a
  * regression image) and stops.  The kernel's taint flags must not gain
@@ -29,8 +31,8 @@
  *   INCRFS_FUZZ_SEED     the seed (printed; default 1)
  *   INCRFS_FUZZ_COUNT    images in total (default 10000, 2000 on a debug
  *                        kernel: fuzz_util.h), shared by the kinds by
- *                        fz_weight; the lazy base gets 1/15 of that
- *                        again for its kinds
+ *                        fz_weight; the lazy base gets a quarter of
+ *                        that again for its kinds
  *   INCRFS_FUZZ_FIRST    index of the first case of each kind (default 0)
  *   INCRFS_FUZZ_ONLY     kind,kind,... : only these tests (their TAP names,
  *                        e.g. inode,lazy_multi); the others skip
@@ -362,6 +364,10 @@ static void fz_worker(const struct fz_run *run, unsigned int w,
 			.before_umount = run->kind == FZ_LIVE ?
 					 fz_stop_flipper : NULL,
 			.live = run->kind == FZ_LIVE,
+			/* a lazy image gets what a feeder would give it */
+			.fill_src = b == &fz_lazy ? fz_full.bytes +
+				    fz_full.L.sb.data_off : NULL,
+			.fill_blocks = fz_full.L.sb.nr_blocks,
 			.overlay = run->kind == FZ_OVERLAY ? ovl : NULL,
 			.overlay_empty = TOP "/empty",
 		};
@@ -407,6 +413,8 @@ static void fz_dump_case(const struct fz_run *run, uint64_t i, const char *why)
 	if (!buf)
 		return;
 	len = fz_build_case(run, i, buf, desc, &r);
+	if (run->kind == FZ_LIVE)
+		printf("# (a live case: the image printed is only where it started)\n");
 	printf("# %s: case %s %llu (seed %llu%s): %s\n", why,
 	       fz_kind_name[run->kind], (unsigned long long)i,
 	       (unsigned long long)run->seed,
@@ -423,8 +431,15 @@ static void fz_dump_case(const struct fz_run *run, uint64_t i, const char *why)
 			 "-lazy");
 	snprintf(name + strlen(name), sizeof(name) - strlen(name), ".img");
 	snprintf(path, sizeof(path), TOP "/%s", name);
-	if (fz_write_image(path, buf, len) == 0) {
+	if (fz_write_image(path, buf, len) == 0)
 		fz_dump_file(path, name);
+	if (b == &fz_lazy) {
+		/* what the walk filled it with: NAME.img.fill */
+		strcat(path, ".fill");
+		strcat(name, ".fill");
+		if (fz_write_image(path, fz_full.bytes + fz_full.L.sb.data_off,
+				   fz_full.L.sb.nr_blocks * 4096) == 0)
+			fz_dump_file(path, name);
 	}
 	free(buf);
 }
@@ -679,11 +694,11 @@ static void fz_test(struct th_test *_metadata, enum fz_kind kind, int lazy)
 
 	ASSERT_EQ(setup(err, sizeof(err)), 0) TH_LOG("setup: %s", err);
 	if (lazy)
-		n = n / 15 + 1;	/* each missing block costs 50 ms */
+		n = n / 4 + 1;
 	level = fz_console_level(fz_env_u64("INCRFS_FUZZ_LOUD", 0) ? -1 : 3);
-	/* kinds that mostly sleep in 50 ms timeouts run more at once */
+	/* a kind that mostly sleeps in 50 ms timeouts runs more at once */
 	ret = fz_run_kind(kind, lazy ? &fz_lazy : &fz_full, n,
-			  lazy || kind == FZ_BITMAP ? FZ_MAX_WORKERS : FZ_WORKERS);
+			  kind == FZ_BITMAP ? FZ_MAX_WORKERS : FZ_WORKERS);
 	fz_console_level(level);
 	ASSERT_EQ(ret, 0);
 }
@@ -748,7 +763,10 @@ FZ_TEST(multi, FZ_MULTI)
 FZ_TEST(trunc_mounted, FZ_TRUNC_MOUNTED)
 FZ_TEST(overlay, FZ_OVERLAY)
 FZ_TEST(live, FZ_LIVE)
+FZ_TEST_LAZY(inode, FZ_INODE)
+FZ_TEST_LAZY(extent, FZ_EXTENT)
 FZ_TEST_LAZY(bitmap, FZ_BITMAP)
+FZ_TEST_LAZY(hash, FZ_HASH)
 FZ_TEST_LAZY(multi, FZ_MULTI)
 
 TEST_HARNESS_MAIN

@@ -14,7 +14,10 @@
  * Images whose name contains "trunc_mounted-" were found by truncating
  * the image under the mount; the test does the same, to the length in
  * the name's "-at<N>" if there is one, else to half the image.  Those
- * with "overlay-" in their name are walked through an overlayfs.
+ * with "overlay-" in their name are walked through an overlayfs.  An
+ * image with a NAME.img.fill next to it (a lazy one) is first FILLed
+ * through its control fd from that file, data block 0 first, as the
+ * image fuzzer does.
  */
 #include <dirent.h>
 #include "tests/kselftest/harness.h"
@@ -43,6 +46,8 @@ static int check_image(const char *dir, const char *name,
 {
 	char src[PATH_MAX + 256], image[] = TOP "/image.img", mnt[] = TOP "/mnt";
 	struct trunc_arg ta = { image, 0 };
+	unsigned char *fill;
+	size_t fill_len;
 	const char *at;
 	struct stat st;
 	pid_t pid;
@@ -51,6 +56,8 @@ static int check_image(const char *dir, const char *name,
 	snprintf(src, sizeof(src), "%s/%s", dir, name);
 	if (iu_sh("cp '%s' %s", src, image) || stat(image, &st))
 		return -1;
+	strcat(src, ".fill");
+	fill = iu_slurp(src, &fill_len);
 	ta.len = st.st_size / 2;
 	at = strstr(name, "-at");
 	if (at)
@@ -73,6 +80,7 @@ static int check_image(const char *dir, const char *name,
 				       truncate_image : NULL,
 			.overlay = strstr(name, "overlay-") ? TOP "/ovl" : NULL,
 			.overlay_empty = TOP "/empty",
+			.fill_src = fill, .fill_blocks = fill_len / 4096,
 		};
 
 		mkdir(TOP "/ovl", 0755);
@@ -80,6 +88,7 @@ static int check_image(const char *dir, const char *name,
 		fz_mount_walk(rep, 0, image, mnt, &mo, &r, buf);
 		_exit(0);
 	}
+	free(fill);
 	/* a child stuck in the kernel may never exit: give up after 90 s */
 	for (i = 0; i < 900 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		usleep(100000);

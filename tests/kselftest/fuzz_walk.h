@@ -81,6 +81,15 @@ static const int fz_e_getxattr[] = { EUCLEAN, EIO, ENOMEM, ERANGE, ENODATA,
 				     EINVAL, 0 };
 /* through an overlay: it passes no incrfs ioctl on */
 static const int fz_e_ovl_ioctl[] = { ENOTTY, 0 };
+/*
+ * The result of one FILL entry on a damaged image: 0 (filled, or present
+ * already), EINVAL (a block outside the file or data region, a hole, not
+ * a regular file), ENOENT (an inode past the table), EUCLEAN (a corrupted
+ * inode), EBADMSG (the data does not match the hash table, which may be
+ * the damaged part), EIO (the image is shorter than it says).
+ */
+static const int fz_e_fill[] = { EINVAL, ENOENT, EUCLEAN, EBADMSG, EIO,
+				 ENOMEM, 0 };
 
 /* What a walker saw; summed over many images by the caller. */
 struct fz_report {
@@ -434,7 +443,66 @@ struct fz_mount_opts {
 	/* another process changes the image during the walk: two calls
 	 * (listxattr, then getxattr) may see different records */
 	int live;
+	/*
+	 * If set: before the walk, FILL the mount through its control fd:
+	 * every data block (up to 64) by data block number with @fill_src's
+	 * content of it (the intact image's data region), and a few entries
+	 * by inode and file block with arbitrary data.
+	 */
+	const uint8_t *fill_src;	/* data block 0 */
+	uint64_t fill_blocks;		/* data blocks at fill_src */
 };
+
+/* FILL what can be filled; every entry must fail cleanly or work. */
+static inline void fz_fill(struct fz_walk *w, const char *mnt,
+			   const struct fz_mount_opts *mo, uint64_t inodes)
+{
+	struct incrfs_fill_block fb[72];
+	struct incrfs_fill arg = { .blocks = (uintptr_t)fb };
+	uint32_t i, n = 0;
+	uint64_t b;
+	int root, ctl;
+
+	root = open(mnt, O_RDONLY | O_DIRECTORY);
+	if (root < 0)
+		return;	/* the walk reports it */
+	ctl = ioctl(root, INCRFS_IOC_OPEN_CONTROL);
+	close(root);
+	if (ctl < 0) {
+		fz_problem(w, "OPEN_CONTROL: errno %d (%s)", errno,
+			   strerror(errno));
+		return;
+	}
+	for (b = 0; b < mo->fill_blocks && n < 64; b++)
+		fb[n++] = (struct incrfs_fill_block){
+			.ino = 0, .block = b, .len = INCRFS_BLOCK_SIZE,
+			.data = (uintptr_t)(mo->fill_src + b * INCRFS_BLOCK_SIZE),
+		};
+	while (n < 72) {
+		b = fz_below(w->rng, mo->fill_blocks ? mo->fill_blocks : 1);
+		fb[n++] = (struct incrfs_fill_block){
+			.ino = 1 + fz_below(w->rng, inodes + 1),
+			.block = fz_below(w->rng, 4), .len = INCRFS_BLOCK_SIZE,
+			.data = (uintptr_t)(mo->fill_src + b * INCRFS_BLOCK_SIZE),
+		};
+	}
+	arg.count = n;
+	arg.flags = fz_one_in(w->rng, 2) ? INCRFS_FILL_SYNC : 0;
+	if (ioctl(ctl, INCRFS_IOC_FILL, &arg)) {
+		fz_problem(w, "FILL: errno %d (%s)", errno, strerror(errno));
+	} else {
+		for (i = 0; i < n; i++)
+			if (fb[i].result &&
+			    !fz_errno_in(-fb[i].result, fz_e_fill))
+				fz_problem(w, "FILL ino %llu block %llu: %d",
+					   (unsigned long long)fb[i].ino,
+					   (unsigned long long)fb[i].block,
+					   fb[i].result);
+		if (arg.filled > n)
+			fz_problem(w, "FILL: %u filled of %u", arg.filled, n);
+	}
+	close(ctl);
+}
 
 /* Mounting the overlay: EINVAL is overlayfs refusing a lower layer it
  * cannot use; the others are incrfs failing to read its root. */
@@ -493,6 +561,8 @@ static inline int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
 				   (unsigned long long)sf.f_blocks);
 		close(fd);
 	}
+	if (mo->fill_src)
+		fz_fill(&w, mnt, mo, sf.f_files);
 	if (mo->overlay) {
 		snprintf(opts, sizeof(opts), "lowerdir=%s:%s", mnt,
 			 mo->overlay_empty);
