@@ -98,6 +98,7 @@ struct fz_report {
 	uint64_t entries;		/* lstat'ed */
 	uint64_t bytes;			/* read() */
 	uint64_t sigbus;		/* mmap touches that faulted */
+	uint64_t accepted;		/* passed the userspace reader's check */
 	uint64_t ns_mount, ns_walk, ns_umount;	/* time spent */
 	uint64_t mount_errno[FZ_NERRNO];
 	uint64_t op_errno[FZ_NERRNO];
