@@ -23,7 +23,8 @@ usage() {
 usage: $prog [-o DIR] LOG...
 
 Write every image printed in LOG (between "# @@FUZZ-FILE-BEGIN NAME@@"
-and "# @@FUZZ-FILE-END NAME@@" lines) to DIR/NAME, by default
+and "# @@FUZZ-FILE-END NAME@@" lines) to DIR/NAME.gz (gzip'd, as it was
+printed; images of a small tree compress 10 to 1), by default
 tests/fuzz/regress/ (= tests/kselftest/fuzz_regress/, which the guest
 gets as /tests/fuzz_regress/).  Existing files are not overwritten.
 Prints the names written; exit status 1 if a block is incomplete or
@@ -62,16 +63,17 @@ for f in "$tmp"/*; do
 	[ -e "$f" ] || continue
 	case "$f" in *.bad) continue ;; esac
 	name=$(basename "$f")
-	if [ -e "$f.bad" ] || ! base64 -d <"$f" | gzip -dc >"$tmp/img" 2>/dev/null; then
+	if [ -e "$f.bad" ] || ! base64 -d <"$f" >"$tmp/img.gz" 2>/dev/null ||
+	   ! gzip -t "$tmp/img.gz" 2>/dev/null; then
 		echo "$prog: $name: incomplete or corrupted in the log" >&2
 		rc=1
 		continue
 	fi
-	if [ -e "$out/$name" ]; then
-		echo "$prog: $out/$name exists, not overwritten" >&2
+	if [ -e "$out/$name.gz" ]; then
+		echo "$prog: $out/$name.gz exists, not overwritten" >&2
 		continue
 	fi
-	cp "$tmp/img" "$out/$name"
-	echo "$out/$name"
+	cp "$tmp/img.gz" "$out/$name.gz"
+	echo "$out/$name.gz"
 done
 exit $rc

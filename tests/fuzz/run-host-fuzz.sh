@@ -28,7 +28,8 @@ and print one line per target: "ok TARGET: ..." or "FAIL TARGET: ...".
 For each target: build DIR/TARGET (clang, -fsanitize=fuzzer,address,
 undefined, -O1 -g, with the tools/lib sources it needs); make a seed corpus
 in DIR/seeds-TARGET from incrfs-pack output (tools/out/incrfs-pack: run
-"make tools" first); run every seed and every tests/fuzz/regress/*.img once;
+"make tools" first); run every seed and every tests/fuzz/regress/*.img[.gz]
+once;
 then fuzz, growing the corpus DIR/corpus-TARGET (kept between runs), for
 SECONDS of wall-clock time or RUNS inputs, whichever ends first.  A crash,
 leak, sanitizer report, timeout (10 s per input) or out-of-memory (2 GiB)
@@ -159,8 +160,12 @@ for t in "${targets[@]}"; do
 	mkdir -p "$corpus"
 	replay=("$out/seeds-$t"/*)
 	if [ "$t" = image_reader_fuzz ]; then
-		for r in "$here"/regress/*.img; do
-			[ -e "$r" ] && replay+=("$r")
+		rm -rf "$out/regress" && mkdir -p "$out/regress"
+		for r in "$here"/regress/*.img "$here"/regress/*.img.gz; do
+			[ -e "$r" ] || continue
+			n=$out/regress/$(basename "$r" .gz)
+			gzip -dc "$r" >"$n" 2>/dev/null || cp "$r" "$n"
+			replay+=("$n")
 		done
 	fi
 	# Every seed and regression input once, then fuzz.

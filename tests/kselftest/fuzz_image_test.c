@@ -37,6 +37,7 @@
  *   INCRFS_FUZZ_ONLY     kind,kind,... : only these tests (their TAP names,
  *                        e.g. inode,lazy_multi); the others skip
  *   INCRFS_FUZZ_VERBOSE  1: print every case before it is mounted
+ *   INCRFS_FUZZ_DUMP     1: print every case's image too (20 at most)
  *   INCRFS_FUZZ_LOUD     1: keep kernel messages on the console
  * Through run-guest.sh: --append "INCRFS_FUZZ_SEED=5 INCRFS_FUZZ_ONLY=dirent".
  */
@@ -687,6 +688,10 @@ static int fz_run_kind(enum fz_kind kind, const struct fz_base *base,
 		fz_dump_case(&run, sum.problem_case[0], "errno");
 		failed = 1;
 	}
+	/* INCRFS_FUZZ_DUMP=1: print every case (to harvest regression images) */
+	if (fz_env_u64("INCRFS_FUZZ_DUMP", 0) && count <= 20)
+		for (i = run.first; i < end; i++)
+			fz_dump_case(&run, i, "case");
 	if ((fz_tainted() & ~taint0) & FZ_TAINT_BAD) {
 		printf("# the kernel got tainted: %lu -> %lu (D: oops, W: warning, L: soft lockup)\n",
 		       taint0, fz_tainted());

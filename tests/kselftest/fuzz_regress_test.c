@@ -7,7 +7,8 @@
  * images live in tests/kselftest/fuzz_regress/ (also reachable as
  * tests/fuzz/regress/; tests/fuzz/extract-crashers.sh puts them there
  * from a guest log) and reach the guest as $INCRFS_TESTS/fuzz_regress/.
- * Each one is copied to /tmp (the kernel opens the image read-write),
+ * Each one (NAME.img, or NAME.img.gz as extract-crashers.sh stores them)
+ * is copied or unpacked to /tmp (the kernel opens the image read-write),
  * then mounted, walked and unmounted exactly as the image fuzzer does
  * (fuzz_walk.h), in a child with a time limit: a crash, a hang, an errno
  * outside fuzz_walk.h's lists or a new D/W/L taint fails the test.
@@ -15,7 +16,7 @@
  * the image under the mount; the test does the same, to the length in
  * the name's "-at<N>" if there is one, else to half the image.  Those
  * with "overlay-" in their name are walked through an overlayfs.  An
- * image with a NAME.img.fill next to it (a lazy one) is first FILLed
+ * image with a NAME.img.fill[.gz] next to it (a lazy one) is first FILLed
  * through its control fd from that file, data block 0 first, as the
  * image fuzzer does.
  */
@@ -54,10 +55,16 @@ static int check_image(const char *dir, const char *name,
 	int status, i;
 
 	snprintf(src, sizeof(src), "%s/%s", dir, name);
-	if (iu_sh("cp '%s' %s", src, image) || stat(image, &st))
+	if (iu_sh("gzip -dc '%s' > %s 2>/dev/null || cp '%s' %s", src, image,
+		  src, image) || stat(image, &st))
 		return -1;
-	strcat(src, ".fill");
-	fill = iu_slurp(src, &fill_len);
+	/* NAME.img.fill[.gz] for NAME.img[.gz] */
+	snprintf(src, sizeof(src), "%s/%.*s.fill", dir,
+		 (int)(strstr(name, ".img") - name + 4), name);
+	iu_sh("gzip -dc '%s.gz' > " TOP "/fill 2>/dev/null || "
+	      "cp '%s' " TOP "/fill 2>/dev/null || rm -f " TOP "/fill",
+	      src, src);
+	fill = iu_slurp(TOP "/fill", &fill_len);
 	ta.len = st.st_size / 2;
 	at = strstr(name, "-at");
 	if (at)
@@ -127,13 +134,27 @@ TEST_TIMEOUT(regression_images, 900)
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
-		if (len < 5 || strcmp(de->d_name + len - 4, ".img"))
+		if ((len < 5 || strcmp(de->d_name + len - 4, ".img")) &&
+		    (len < 8 || strcmp(de->d_name + len - 7, ".img.gz")))
 			continue;
 		memset(rep, 0, sizeof(*rep));
 		n++;
 		if (check_image(dir, de->d_name, rep) == 0) {
-			printf("# %s: %s\n", de->d_name,
-			       rep->mounted ? "mounted and walked" : "refused");
+			char errs[256] = "";
+			size_t len = 0;
+			int e;
+
+			for (e = 1; e < FZ_NERRNO; e++)
+				if (rep->op_errno[e] || rep->mount_errno[e])
+					len += (size_t)snprintf(errs + len,
+						sizeof(errs) - len, " %s:%llu",
+						strerrorname_np(e),
+						(unsigned long long)(rep->op_errno[e] +
+								     rep->mount_errno[e]));
+			printf("# %s: %s, %llu entries, errors:%s\n",
+			       de->d_name, rep->mounted ? "mounted and walked" :
+			       "refused", (unsigned long long)rep->entries,
+			       len ? errs : " none");
 			continue;
 		}
 		bad++;
