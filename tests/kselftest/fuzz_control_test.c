@@ -22,7 +22,7 @@
  *
  * Each test mounts its own copy of the lazy image (timeout=50).  Seeds as
  * in fuzz_util.h (INCRFS_FUZZ_SEED); INCRFS_FUZZ_COUNT scales the number
- * of operations (default 10000, 2000 on a debug kernel: that many FILL
+ * of operations (default 6000, 1200 on a debug kernel: that many FILL
  * batches, as many random ioctls, a quarter as many reads and GET_FILLED
  * calls).
  */
@@ -430,7 +430,7 @@ static const int fill_errnos[] = { EINVAL, EFAULT, ENOMEM, 0 };
 
 TEST_F_TIMEOUT(ctl, fill_batches, 600)
 {
-	uint64_t n = fz_cases(10000), it;
+	uint64_t n = fz_cases(6000), it;
 	struct incrfs_fill_block *blocks = (void *)mem.rw;
 	const unsigned int cap = INCRFS_FILL_MAX;
 	int32_t want[16 * PG / sizeof(struct incrfs_fill_block)];
@@ -673,7 +673,7 @@ static const int ioctl_errnos[] = { ENOTTY, EINVAL, EFAULT, EBUSY, ENOENT,
 
 TEST_F_TIMEOUT(ctl, random_ioctls, 600)
 {
-	uint64_t n = fz_cases(10000), it;
+	uint64_t n = fz_cases(6000), it;
 	uint64_t hist[FZ_NERRNO_CTL] = { 0 }, ok = 0;
 	struct fz_rng *r = &self->r;
 	int fds[4];
@@ -776,7 +776,7 @@ static void on_alarm(int sig)
 
 TEST_F_TIMEOUT(ctl, control_reads, 600)
 {
-	uint64_t n = fz_cases(10000) / 4, it;
+	uint64_t n = fz_cases(6000) / 4, it;
 	static const size_t sizes[] = {
 		0, 1, 55, 56, 57, 111, 112, 4096, 64 * 56, 64 * 56 + 1,
 		1 << 20, (size_t)1 << 40, ~(size_t)0 >> 1,
@@ -864,7 +864,7 @@ TEST_F_TIMEOUT(ctl, control_reads, 600)
 
 TEST_F_TIMEOUT(ctl, get_filled_and_uid_timeouts, 600)
 {
-	uint64_t n = fz_cases(10000) / 4, it;
+	uint64_t n = fz_cases(6000) / 4, it;
 	struct incrfs_block_range *rg = (void *)mem.rw;
 	struct fz_rng *r = &self->r;
 	uint32_t uids[8] = { 0 }, tmo[8] = { 0 };

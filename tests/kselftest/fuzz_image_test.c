@@ -575,6 +575,9 @@ static int fz_run_kind(enum fz_kind kind, const struct fz_base *base,
 	uint64_t last_progress[FZ_MAX_WORKERS] = { 0 };
 	double last_change[FZ_MAX_WORKERS] = { 0 };
 	uint64_t next = run.first, end = run.first + count, i;
+	/* batches of FZ_BATCH, smaller if that keeps every worker busy */
+	uint64_t batch = (count + workers - 1) / workers < FZ_BATCH ?
+			 (count + workers - 1) / workers : FZ_BATCH;
 	unsigned long taint0 = fz_tainted();
 	struct fz_report sum = { 0 };
 	double t0 = fz_now();
@@ -590,7 +593,7 @@ static int fz_run_kind(enum fz_kind kind, const struct fz_base *base,
 	fflush(NULL);
 	while (!failed && (next < end || active)) {
 		for (w = 0; w < workers && next < end; w++) {
-			uint64_t to = next + FZ_BATCH < end ? next + FZ_BATCH : end;
+			uint64_t to = next + batch < end ? next + batch : end;
 
 			if (pid[w])
 				continue;

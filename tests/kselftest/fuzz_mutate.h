@@ -658,13 +658,14 @@ static inline void fz_mut_symlink(struct fz_rng *r, const struct fz_layout *L,
 }
 
 static inline void fz_mut_bitmap(struct fz_rng *r, const struct fz_layout *L,
-			  uint8_t *buf, char *desc)
+				 uint8_t *buf, char *desc)
 {
 	uint64_t lo = L->sb.bitmap_off, n = L->sb.bitmap_size, b;
+	unsigned int i;
 
 	fz_desc(desc, "bitmap: ");
-	switch (fz_below(r, 4)) {
-	case 0:
+	switch (fz_below(r, 8)) {
+	case 0: case 1:
 		/* the padding bits after the last block, and beyond */
 		buf[lo + n - 1] |= (uint8_t)~((1u << (L->sb.nr_blocks % 8)) - 1);
 		if (L->sb.nr_blocks % 8 == 0)
@@ -672,12 +673,20 @@ static inline void fz_mut_bitmap(struct fz_rng *r, const struct fz_layout *L,
 		buf[lo + n] = 0xff;
 		fz_desc(desc, "padding bits set; ");
 		break;
-	case 1:
+	case 2:
 		/* every block present (the lazy base has missing ones) */
 		memset(buf + lo, 0xff, n);
 		fz_desc(desc, "all set; ");
 		break;
-	case 2:
+	case 3: case 4:
+		/* a few bits set: blocks present that never were filled */
+		for (i = 0; i < 4; i++) {
+			b = fz_below(r, n * 8);
+			buf[lo + b / 8] |= (uint8_t)(1u << (b % 8));
+			fz_desc(desc, "bit %llu set; ", (unsigned long long)b);
+		}
+		break;
+	case 5: case 6:
 		/* one block missing: a read of it waits for the timeout */
 		b = fz_below(r, L->sb.nr_blocks);
 		buf[lo + b / 8] &= (uint8_t)~(1u << (b % 8));
