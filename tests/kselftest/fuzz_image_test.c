@@ -39,6 +39,9 @@
  *   INCRFS_FUZZ_VERBOSE  1: print every case before it is mounted
  *   INCRFS_FUZZ_DUMP     1: print every case's image too (20 at most)
  *   INCRFS_FUZZ_LOUD     1: keep kernel messages on the console
+ *   INCRFS_FUZZ_SELFTEST crash, slow or hang: a worker fakes that at its
+ *                        fourth case; the tests must then fail, naming
+ *                        the case and printing its image
  * Through run-guest.sh: --append "INCRFS_FUZZ_SEED=5 INCRFS_FUZZ_ONLY=dirent".
  */
 #include <poll.h>
@@ -258,6 +261,7 @@ struct fz_run {
 	const struct fz_base *base;
 	uint64_t seed, first, count;
 	int verbose;
+	const char *selftest;		/* INCRFS_FUZZ_SELFTEST */
 	struct fz_slot *slots;		/* FZ_WORKERS, shared */
 };
 
@@ -392,6 +396,30 @@ static void fz_oracle_after(struct fz_report *rep, uint64_t case_id,
 			   (unsigned long long)(fz_walk_errors(rep) - o->errors));
 }
 
+/*
+ * INCRFS_FUZZ_SELFTEST=crash|slow|hang: the worker misbehaves at its
+ * fourth case as a kernel bug would make it, to check that the fuzzer
+ * notices, names the case and prints its image.
+ */
+static void fz_selftest(const char *what)
+{
+	sigset_t all;
+
+	if (!strcmp(what, "crash"))
+		raise(SIGSEGV);
+	if (!strcmp(what, "slow")) {
+		alarm(1);
+		pause();
+	}
+	if (!strcmp(what, "hang")) {
+		/* not even the alarm ends it, as in an uninterruptible wait */
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, NULL);
+		for (;;)
+			pause();
+	}
+}
+
 static void fz_worker(const struct fz_run *run, unsigned int w,
 		      uint64_t from, uint64_t to)
 {
@@ -455,6 +483,8 @@ static void fz_worker(const struct fz_run *run, unsigned int w,
 		if (fz_write_image(image, buf, len))
 			_exit(4);
 		fz_oracle_before(run->kind, image, &slot->rep, &oracle);
+		if (i == run->first + 3 && run->selftest)
+			fz_selftest(run->selftest);
 		alarm(FZ_CASE_SECS);
 		fz_mount_walk(&slot->rep, i, image, mnt, &mo, &r, rbuf);
 		alarm(0);
@@ -570,6 +600,7 @@ static int fz_run_kind(enum fz_kind kind, const struct fz_base *base,
 		.kind = kind, .workers = workers, .base = base, .seed = fz_seed(),
 		.first = fz_env_u64("INCRFS_FUZZ_FIRST", 0), .count = count,
 		.verbose = (int)fz_env_u64("INCRFS_FUZZ_VERBOSE", 0),
+		.selftest = getenv("INCRFS_FUZZ_SELFTEST"),
 	};
 	pid_t pid[FZ_MAX_WORKERS] = { 0 };
 	uint64_t last_progress[FZ_MAX_WORKERS] = { 0 };
@@ -648,6 +679,8 @@ static int fz_run_kind(enum fz_kind kind, const struct fz_base *base,
 				printf("# worker %u: no progress for %d s, the kernel hangs\n",
 				       w, FZ_HANG_SECS);
 				fz_dump_case(&run, s->current, "hang");
+				/* the tests after this one would hang too */
+				iu_write_file(TOP "/kernel-hung", "", 0, 0644);
 				failed = 1;
 			}
 		}
@@ -764,6 +797,8 @@ static void fz_test(struct th_test *_metadata, enum fz_kind kind, int lazy)
 	if (only && *only && !strstr(err, name))
 		SKIP(return, "not in INCRFS_FUZZ_ONLY=%s", only);
 
+	ASSERT_NE(access(TOP "/kernel-hung", F_OK), 0)
+		TH_LOG("an earlier test left a task hung in the kernel");
 	ASSERT_EQ(setup(err, sizeof(err)), 0) TH_LOG("setup: %s", err);
 	if (lazy)
 		n = n / 4 + 1;
