@@ -111,7 +111,7 @@ static inline void fz_put(uint8_t *p, unsigned int size, uint64_t v)
 /* ---- learning the layout ---- */
 
 static inline int fz_layout_load(struct fz_layout *L, const char *path, char *err,
-			  size_t errlen)
+				 size_t errlen)
 {
 	struct incrfs_image img;
 	struct incrfs_xattr_info x;
@@ -207,7 +207,7 @@ static inline uint64_t fz_layout_number(struct fz_rng *r, const struct fz_layout
 }
 
 static inline uint64_t fz_interesting(struct fz_rng *r, const struct fz_layout *L,
-			       uint64_t orig, unsigned int size)
+				      uint64_t orig, unsigned int size)
 {
 	unsigned int bits = size * 8;
 	uint64_t v;
@@ -230,8 +230,8 @@ static inline uint64_t fz_interesting(struct fz_rng *r, const struct fz_layout *
 
 /* Set the @size-byte field at @off to something interesting. */
 static inline void fz_mutate_field(struct fz_rng *r, const struct fz_layout *L,
-			    uint8_t *buf, uint64_t off, unsigned int size,
-			    const char *what, char *desc)
+				   uint8_t *buf, uint64_t off, unsigned int size,
+				   const char *what, char *desc)
 {
 	uint64_t old = fz_get(buf + off, size);
 	uint64_t v = fz_interesting(r, L, old, size);
@@ -338,7 +338,7 @@ static const struct fz_field fz_xattr_fields[] = {
 /* ---- the mutations ---- */
 
 static inline void fz_flip_bits(struct fz_rng *r, uint8_t *buf, uint64_t lo,
-			 uint64_t hi, char *desc)
+				uint64_t hi, char *desc)
 {
 	unsigned int i, n = 1 + (unsigned int)fz_below(r, 8);
 
@@ -352,7 +352,7 @@ static inline void fz_flip_bits(struct fz_rng *r, uint8_t *buf, uint64_t lo,
 }
 
 static inline void fz_mut_super(struct fz_rng *r, const struct fz_layout *L,
-			 uint8_t *buf, char *desc)
+				uint8_t *buf, char *desc)
 {
 	const struct fz_field *f = FZ_PICK(r, fz_super_fields);
 
@@ -371,8 +371,8 @@ static inline void fz_mut_super(struct fz_rng *r, const struct fz_layout *L,
  * Returns the new file length.
  */
 static inline uint64_t fz_mut_super_consistent(struct fz_rng *r,
-					const struct fz_layout *L,
-					uint8_t *buf, uint64_t len, char *desc)
+					       const struct fz_layout *L,
+					       uint8_t *buf, uint64_t len, char *desc)
 {
 	struct incrfs_super_block *sb = (void *)buf;
 	const struct incrfs_super_info *s = &L->sb;
@@ -429,13 +429,13 @@ static inline void fz_mut_mode(struct fz_rng *r, uint8_t *p, char *desc)
 }
 
 static inline const struct fz_inode *fz_pick_inode(struct fz_rng *r,
-					    const struct fz_layout *L)
+						   const struct fz_layout *L)
 {
 	return &L->inodes[fz_below(r, L->ninodes)];
 }
 
 static inline void fz_mut_inode(struct fz_rng *r, const struct fz_layout *L,
-			 uint8_t *buf, char *desc)
+				uint8_t *buf, char *desc)
 {
 	const struct fz_inode *in = fz_pick_inode(r, L);
 	const struct fz_field *f = FZ_PICK(r, fz_inode_fields);
@@ -459,14 +459,14 @@ static inline void fz_mut_inode(struct fz_rng *r, const struct fz_layout *L,
 }
 
 static inline const struct fz_inode *fz_pick(struct fz_rng *r,
-				      const struct fz_layout *L,
-				      const uint32_t *set, uint32_t n)
+					     const struct fz_layout *L,
+					     const uint32_t *set, uint32_t n)
 {
 	return n ? &L->inodes[set[fz_below(r, n)]] : fz_pick_inode(r, L);
 }
 
 static inline void fz_mut_dirent(struct fz_rng *r, const struct fz_layout *L,
-			  uint8_t *buf, char *desc)
+				 uint8_t *buf, char *desc)
 {
 	const struct fz_inode *d = fz_pick(r, L, L->dirs, L->ndirs);
 	uint64_t rec = L->sb.meta_off + d->ii.meta_off;
@@ -548,7 +548,7 @@ static inline void fz_mut_dirent(struct fz_rng *r, const struct fz_layout *L,
 }
 
 static inline void fz_mut_extent(struct fz_rng *r, const struct fz_layout *L,
-			  uint8_t *buf, char *desc)
+				 uint8_t *buf, char *desc)
 {
 	const struct fz_inode *f = fz_pick(r, L, L->files, L->nfiles);
 	uint64_t rec = L->sb.meta_off + f->ii.meta_off;
@@ -579,7 +579,7 @@ static inline void fz_mut_extent(struct fz_rng *r, const struct fz_layout *L,
 }
 
 static inline void fz_mut_xattr(struct fz_rng *r, const struct fz_layout *L,
-			 uint8_t *buf, char *desc)
+				uint8_t *buf, char *desc)
 {
 	const struct fz_inode *in = fz_pick(r, L, L->xattrs, L->nxattrs);
 	uint64_t e;
@@ -622,7 +622,7 @@ static inline void fz_mut_xattr(struct fz_rng *r, const struct fz_layout *L,
 }
 
 static inline void fz_mut_symlink(struct fz_rng *r, const struct fz_layout *L,
-			   uint8_t *buf, char *desc)
+				  uint8_t *buf, char *desc)
 {
 	const struct fz_inode *in = fz_pick(r, L, L->links, L->nlinks);
 	uint64_t rec = L->sb.meta_off + in->ii.meta_off, off;
@@ -700,7 +700,7 @@ static inline void fz_mut_bitmap(struct fz_rng *r, const struct fz_layout *L,
 
 /* Point an inode's record or xattrs at another's: type confusion. */
 static inline void fz_mut_redirect(struct fz_rng *r, const struct fz_layout *L,
-			    uint8_t *buf, char *desc)
+				   uint8_t *buf, char *desc)
 {
 	const struct fz_inode *a = fz_pick_inode(r, L), *b = fz_pick_inode(r, L);
 	uint8_t *pa = buf + a->off;
@@ -740,12 +740,12 @@ static inline void fz_mut_redirect(struct fz_rng *r, const struct fz_layout *L,
 }
 
 static inline uint64_t fz_mutate(enum fz_kind kind, struct fz_rng *r,
-			  const struct fz_layout *L, uint8_t *buf,
-			  uint64_t len, char *desc);
+				 const struct fz_layout *L, uint8_t *buf,
+				 uint64_t len, char *desc);
 
 /* One structured mutation of the kinds that keep the length. */
 static inline void fz_mut_any(struct fz_rng *r, const struct fz_layout *L,
-		       uint8_t *buf, char *desc)
+			      uint8_t *buf, char *desc)
 {
 	static const enum fz_kind k[] = {
 		FZ_SUPER, FZ_INODE, FZ_INODE, FZ_DIRENT, FZ_DIRENT, FZ_EXTENT,
@@ -762,8 +762,8 @@ static inline void fz_mut_any(struct fz_rng *r, const struct fz_layout *L,
  * the length of the mutated image.
  */
 static inline uint64_t fz_mutate(enum fz_kind kind, struct fz_rng *r,
-			  const struct fz_layout *L, uint8_t *buf,
-			  uint64_t len, char *desc)
+				 const struct fz_layout *L, uint8_t *buf,
+				 uint64_t len, char *desc)
 {
 	const struct incrfs_super_info *s = &L->sb;
 	unsigned int i, n;

@@ -16,11 +16,14 @@
  * A failing call is fine when its errno says "corrupted" (EUCLEAN), "could
  * not read it" (EIO), "block missing and no feeder" (ETIMEDOUT), or is what
  * the VFS answers for a strange but well-formed tree; each operation has
- * its list below, with the reason for every entry.  Optionally the walk
- * goes through a read-only overlayfs stacked on the image, the way a
- * container runtime uses a layer.  Anything else is a
+ * its list below, with the reason for every entry.  Anything else is a
  * problem, written into the caller's struct fz_report (which may live in
  * shared memory: the walker runs in a disposable child).
+ *
+ * Options (struct fz_mount_opts): walk through a read-only overlayfs
+ * stacked on the image, the way a container runtime uses a layer; FILL
+ * the mount through its control fd first; run hooks after mounting and
+ * before unmounting (to truncate or rewrite the image under the mount).
  */
 #ifndef INCRFS_FUZZ_WALK_H
 #define INCRFS_FUZZ_WALK_H
@@ -150,7 +153,7 @@ fz_problem(struct fz_walk *w, const char *fmt, ...)
 
 /* A call failed with errno @e: fine if in @ok, else a problem. */
 static inline int fz_failed(struct fz_walk *w, const int *ok, int e, const char *op,
-		     const char *path)
+			    const char *path)
 {
 	fz_count(w->rep->op_errno, e);
 	if (!fz_errno_in(e, ok))
@@ -201,7 +204,7 @@ static inline void fz_touch_mmap(struct fz_walk *w, int fd, uint64_t size)
 }
 
 static inline void fz_walk_file(struct fz_walk *w, const char *path,
-			 const struct stat *st)
+				const struct stat *st)
 {
 	struct incrfs_block_range ranges[4];
 	struct incrfs_filled_ranges fr = {
@@ -266,7 +269,7 @@ static inline void fz_walk_file(struct fz_walk *w, const char *path,
 /* ---- xattrs ---- */
 
 static inline void fz_walk_xattrs(struct fz_walk *w, const char *path,
-			   const struct stat *st)
+				  const struct stat *st)
 {
 	static char list[XATTR_LIST_MAX];
 	static char value[XATTR_SIZE_MAX];
@@ -319,10 +322,10 @@ struct fz_dirent64 {
 };
 
 static inline void fz_walk_dir(struct fz_walk *w, char *path, size_t plen,
-			int depth);
+			       int depth);
 
 static inline void fz_walk_entry(struct fz_walk *w, char *path, size_t plen,
-			  int depth)
+				 int depth)
 {
 	struct stat st;
 	char target[INCRFS_SYMLINK_MAX + 2];
@@ -358,7 +361,7 @@ static inline void fz_walk_entry(struct fz_walk *w, char *path, size_t plen,
 }
 
 static inline void fz_walk_dir(struct fz_walk *w, char *path, size_t plen,
-			int depth)
+			       int depth)
 {
 	static char dbuf[FZ_MAX_DEPTH + 1][8192];
 	char *buf = dbuf[depth];
