@@ -87,6 +87,18 @@ static int text_file(const char *path, size_t len, unsigned int seed)
 	return ret;
 }
 
+static int fixed_mtime(const char *path, const struct stat *st, int type,
+		       struct FTW *ftw)
+{
+	const struct timespec ts[2] = { { 1700000000, 123456789 },
+					{ 1700000000, 123456789 } };
+
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+}
+
 static int build_tree(void)
 {
 	char path[PATH_MAX], longtarget[1001];
@@ -146,7 +158,35 @@ static int build_tree(void)
 		return -1;
 	/* tmpfs has user.* xattrs only from 6.6 on */
 	setxattr(SRC "/small", "user.color", "blue", 4, 0);
-	return 0;
+	/* fixed mtimes, so the same seed mutates the same bytes the same
+	 * way on every run (fix_ctimes does the ctimes after packing) */
+	return nftw(SRC, fixed_mtime, 16, FTW_PHYS);
+}
+
+/* The packer stores the source's ctimes, which are now: make them fixed
+ * too (no checksum covers inodes). */
+static int fix_ctimes(const char *image)
+{
+	struct incrfs_super_block sb;
+	uint64_t i, off;
+	uint8_t t[12];
+	int fd = open(image, O_RDWR), ret = -1;
+
+	fz_put(t, 4, 123456789);		/* i_ctime_nsec */
+	fz_put(t + 4, 8, 1700000000);		/* i_ctime */
+	if (fd < 0 || pread(fd, &sb, sizeof(sb), 0) != sizeof(sb))
+		goto out;
+	for (i = 0; i < le64toh(sb.s_inode_count); i++) {
+		off = le64toh(sb.s_inode_off) + i * sizeof(struct incrfs_inode) +
+		      offsetof(struct incrfs_inode, i_ctime_nsec);
+		if (pwrite(fd, t, sizeof(t), (off_t)off) != sizeof(t))
+			goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 /*
@@ -231,7 +271,7 @@ static int setup(char *err, size_t errlen)
 	if (access(TOP "/ready", F_OK)) {
 		if (build_tree() ||
 		    iu_sh("SOURCE_DATE_EPOCH=1700000000 incrfs-pack --full "
-			  SRC " " FULL " >/dev/null")) {
+			  SRC " " FULL " >/dev/null") || fix_ctimes(FULL)) {
 			snprintf(err, errlen, "building the base image failed");
 			return -1;
 		}
