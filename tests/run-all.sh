@@ -13,7 +13,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
 	cat <<EOF
-usage: $prog [--host-only] [KVER...]
+usage: $prog [--host-only | --debug | --debug-only] [KVER...]
 
 Build the tools (plain, static for the guest, ASan for host tests) and the
 module for each KVER; run the host tests (tests/run-host.sh); then boot
@@ -25,16 +25,24 @@ nothing failed.  A build that fails counts as a failure.
 
   --host-only  build the tools and run only the host tests; tests that
                boot a guest skip themselves (INCRFS_HOST_ONLY=1)
+  --debug      after the KVERs, run the guest suite once more on the
+               debug kernel (KASAN, lockdep, kmemleak, UBSAN, failslab;
+               built once by tests/debug-kernel/build-kernel.sh, then
+               reused from its cache), the module built against it
+  --debug-only only the debug kernel's guest suite: no host tests, no
+               KVER needed (make test-debug)
   KVER...      kernels for the guest suite (make test passes every
                installed supported one: scripts/supported-kvers.sh).
                Without --host-only, no KVER at all is a failure.
 EOF
 }
 
-host_only=0
+host_only=0 debug=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--host-only) host_only=1; shift ;;
+	--debug) debug=1; shift ;;
+	--debug-only) debug=2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	-*) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
 	*) break ;;
@@ -92,11 +100,32 @@ if has_lib; then
 	asan+=(out-asan/libincrfs.a)
 fi
 build tools-static "${static[@]}"
-build tools-asan "${asan[@]}"
 
-suite host ./tests/run-host.sh
+# The debug kernel (built or found in its cache), the module built
+# against its tree, and the guest suite on it, leaks included.
+debug_suite() {
+	local kb=./tests/debug-kernel/build-kernel.sh dir krel
+	build debug-kernel "$kb" || return 0
+	dir=$("$kb" --key) || {
+		failure "debug kernel: built, but not in its cache"
+		return 0
+	}
+	krel=$(cat "$dir/kernelrelease")
+	build module-debug make module KVER="$krel" KDIR="$dir/linux" \
+		KCFLAGS=-g || return 0
+	# The image fuzzer's 10 000 images run on every Debian kernel; on
+	# this kernel (4 to 10 times slower) 1 000 of them.
+	suite guest-debug ./tests/vm/run-guest.sh --kernel "$dir/bzImage" \
+		--kmemleak --timeout 3600 --append "INCRFS_FUZZ_COUNT=1000" \
+		"$krel"
+}
 
-if [ "$host_only" = 0 ]; then
+if [ "$debug" != 2 ]; then
+	build tools-asan "${asan[@]}"
+	suite host ./tests/run-host.sh
+fi
+
+if [ "$host_only" = 0 ] && [ "$debug" != 2 ]; then
 	[ ${#kvers[@]} -gt 0 ] ||
 		failure "no supported kernel installed (6.1 or 6.12 with" \
 			"headers and /boot image); run 'make deps'"
@@ -107,6 +136,7 @@ if [ "$host_only" = 0 ]; then
 		fi
 	done
 fi
+[ "$host_only" = 1 ] || [ "$debug" = 0 ] || debug_suite
 
 if [ -s "$work/failures" ]; then
 	echo "# ---- all failures ----"
