@@ -94,11 +94,11 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
+	--boot) boot=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
-	--boot) boot=$2; shift 2 ;;
 	--summary) summary=$2; shift 2 ;;
 	--logs) logs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
