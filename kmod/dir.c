@@ -17,6 +17,22 @@ struct incrfs_dentry_view {
 	char name[INCRFS_NAME_MAX + 1];
 };
 
+/* A type the packer writes: what fs_umode_to_dtype() gives for some mode. */
+static bool valid_dtype(u8 type)
+{
+	switch (type) {
+	case DT_REG:
+	case DT_DIR:
+	case DT_LNK:
+	case DT_CHR:
+	case DT_BLK:
+	case DT_FIFO:
+	case DT_SOCK:
+		return true;
+	}
+	return false;
+}
+
 static int read_dirent(struct inode *dir, u32 idx,
 		       struct incrfs_dentry_view *v)
 {
@@ -35,7 +51,7 @@ static int read_dirent(struct inode *dir, u32 idx,
 	v->namelen = le16_to_cpu(de.d_namelen);
 	v->type = de.d_type;
 	nameoff = le32_to_cpu(de.d_nameoff);
-	if (v->ino == 0 || v->ino > sbi->inode_count ||
+	if (v->ino == 0 || v->ino > sbi->inode_count || !valid_dtype(v->type) ||
 	    v->namelen == 0 || v->namelen > INCRFS_NAME_MAX ||
 	    nameoff < table || nameoff > ii->meta_len ||
 	    v->namelen > ii->meta_len - nameoff)

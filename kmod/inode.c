@@ -4,7 +4,12 @@
  * field before the VFS sees it, and maps file blocks to data blocks.
  *
  * A regular file's extents are loaded once, when the inode is read, so the
- * read path maps a block with a binary search in memory and no I/O.
+ * read path maps a block with a binary search in memory and no I/O.  The
+ * copies are charged to the mount: in an image we made every extent record
+ * belongs to one file, so the extents of all cached inodes together never
+ * exceed the metadata area.  An image whose files share one record could
+ * otherwise pin its metadata size once per file (64 files pointing at a 6 MB
+ * record: 400 MB), so loading more than that is refused as corruption.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -44,8 +49,15 @@ static int load_extents(struct inode *inode)
 	    ii->meta_len != (u64)n * sizeof(*raw))
 		return -EUCLEAN;
 
+	if (atomic64_add_return(ii->meta_len, &sbi->extent_bytes) >
+	    sbi->meta_size) {
+		atomic64_sub(ii->meta_len, &sbi->extent_bytes);
+		pr_err_ratelimited("%s: inode %lu: extent records shared between files\n",
+				   inode->i_sb->s_id, inode->i_ino);
+		return -EUCLEAN;
+	}
 	raw = kvmalloc_array(n, sizeof(*raw), GFP_KERNEL);
-	ext = kvmalloc_array(n, sizeof(*ext), GFP_KERNEL);
+	ext = kvmalloc_array(n, sizeof(*ext), GFP_KERNEL_ACCOUNT);
 	if (!raw || !ext) {
 		err = -ENOMEM;
 		goto fail;
@@ -79,7 +91,20 @@ static int load_extents(struct inode *inode)
 fail:
 	kvfree(raw);
 	kvfree(ext);
+	atomic64_sub(ii->meta_len, &sbi->extent_bytes);
 	return err;
+}
+
+/* Called from evict: give back what load_extents() charged to the mount. */
+void incrfs_free_extents(struct inode *inode)
+{
+	struct incrfs_inode_info *ii = INCRFS_I(inode);
+
+	if (!ii->extents)
+		return;
+	atomic64_sub(ii->meta_len, &INCRFS_SB(inode->i_sb)->extent_bytes);
+	kvfree(ii->extents);
+	ii->extents = NULL;
 }
 
 static int load_symlink(struct inode *inode)

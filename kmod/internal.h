@@ -62,6 +62,8 @@ struct incrfs_sb_info {
 	u8 root_hash[INCRFS_HASH_SIZE];
 	u8 uuid[16];
 
+	atomic64_t extent_bytes;	/* loaded extent records (inode.c) */
+
 	/* mount options */
 	unsigned int timeout_ms;	/* 0: wait forever */
 
@@ -139,6 +141,7 @@ int incrfs_read_meta(struct incrfs_sb_info *sbi, void *buf, size_t len,
 
 /* inode.c */
 struct inode *incrfs_iget(struct super_block *sb, u64 ino);
+void incrfs_free_extents(struct inode *inode);
 struct inode *incrfs_alloc_inode(struct super_block *sb);
 void incrfs_free_inode(struct inode *inode);
 void incrfs_map_block(struct inode *inode, u64 lblk, u64 *pblk, u32 *run);

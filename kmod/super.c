@@ -166,8 +166,16 @@ static int incrfs_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
+static void incrfs_evict_inode(struct inode *inode)
+{
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	incrfs_free_extents(inode);
+}
+
 static const struct super_operations incrfs_sops = {
 	.alloc_inode	= incrfs_alloc_inode,
+	.evict_inode	= incrfs_evict_inode,
 	.free_inode	= incrfs_free_inode,
 	.statfs		= incrfs_statfs,
 	.show_options	= incrfs_show_options,
@@ -392,7 +400,6 @@ void incrfs_free_inode(struct inode *inode)
 
 	if (S_ISLNK(inode->i_mode))
 		kfree(inode->i_link);
-	kvfree(ii->extents);
 	kmem_cache_free(incrfs_inode_cachep, ii);
 }
 
