@@ -16,7 +16,8 @@ usage() {
 usage: $prog [--host-only | --debug | --debug-only] [KVER...]
 
 Build the tools (plain, static for the guest, ASan for host tests) and the
-module for each KVER; run the host tests (tests/run-host.sh); then boot
+module for each KVER; run the host tests (tests/run-host.sh) and make check
+(checkpatch --strict, sparse: one result); then boot
 each KVER once in QEMU and run the guest suite (tests/vm/run-guest.sh),
 then the power-cut test on it (tests/powercut/run.sh, ~3 min per KVER).
 The last line is "N passed, N failed", plus ", N skipped" when a test was
@@ -123,6 +124,19 @@ debug_suite() {
 if [ "$debug" != 2 ]; then
 	build tools-asan "${asan[@]}"
 	suite host ./tests/run-host.sh
+fi
+
+# Style and static checks count as one result: checkpatch --strict and
+# sparse on every supported kernel (make check).
+if [ "$host_only" = 0 ] && [ "$debug" != 2 ]; then
+	echo "# $prog: make check (checkpatch --strict, sparse C=2)"
+	if make check >"$logs/check.log" 2>&1; then
+		echo "ok - make check (checkpatch --strict, sparse C=2)"
+		pass=$((pass + 1))
+	else
+		tail -n 30 "$logs/check.log" | sed 's/^/#   /'
+		failure "make check (checkpatch --strict, sparse), see build/logs/check.log"
+	fi
 fi
 
 if [ "$host_only" = 0 ] && [ "$debug" != 2 ]; then
