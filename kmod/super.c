@@ -181,27 +181,30 @@ static const struct super_operations incrfs_sops = {
 	.show_options	= incrfs_show_options,
 };
 
-static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
+/*
+ * Open the image named by the mount source and set up what does not need a
+ * super block yet: sget_fc() then either hands it to a new super block or,
+ * when the image is mounted already, finds that one by the image's inode.
+ */
+static struct incrfs_sb_info *incrfs_sbi_open(struct fs_context *fc)
 {
 	struct incrfs_fs_context *ctx = fc->fs_private;
 	struct incrfs_sb_info *sbi;
-	struct incrfs_super_block *dsb;
-	struct inode *root;
 	struct file *image;
-	int err;
 
 	if (!fc->source || !*fc->source)
-		return invalf(fc, "incrfs: no image file given");
+		return ERR_PTR(invalf(fc, "incrfs: no image file given"));
 	image = filp_open(fc->source, O_RDWR | O_LARGEFILE, 0);
 	if (IS_ERR(image)) {
 		errorf(fc, "incrfs: cannot open image %s: %ld", fc->source,
 		       PTR_ERR(image));
-		return PTR_ERR(image);
+		return ERR_CAST(image);
 	}
 	if (!S_ISREG(file_inode(image)->i_mode) ||
 	    !image->f_op->read_iter || !image->f_op->write_iter) {
 		fput(image);
-		return invalf(fc, "incrfs: %s is not a regular file", fc->source);
+		return ERR_PTR(invalf(fc, "incrfs: %s is not a regular file",
+				      fc->source));
 	}
 
 	/*
@@ -214,16 +217,25 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
 	if (!sbi) {
 		fput(image);
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	}
 	sbi->image = image;
-	sbi->sb = sb;
 	refcount_set(&sbi->ref, 1);
 	init_rwsem(&sbi->fill_rwsem);
 	sbi->timeout_ms = ctx->timeout_ms;
 	incrfs_bitmap_init(sbi);
 	incrfs_wait_init(sbi);
-	sb->s_fs_info = sbi;
+	return sbi;
+}
+
+static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
+	struct incrfs_super_block *dsb;
+	struct inode *root;
+	int err;
+
+	sbi->sb = sb;
 	/* name the mount after its image in every incrfs: log line */
 	strscpy(sb->s_id, kbasename(fc->source), sizeof(sb->s_id));
 
@@ -250,7 +262,7 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		kfree(dsb);
 		return err == -EIO ? -EINVAL : err;
 	}
-	err = validate_super(sb, dsb, i_size_read(file_inode(image)));
+	err = validate_super(sb, dsb, i_size_read(file_inode(sbi->image)));
 	kfree(dsb);
 	if (err)
 		return err;
@@ -297,9 +309,51 @@ static int incrfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	return 0;
 }
 
+/* One super block per image file, however many times it is mounted. */
+static int incrfs_test_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(sb), *new = fc->s_fs_info;
+
+	return file_inode(sbi->image) == file_inode(new->image);
+}
+
+/*
+ * A second mount of an image shares the first one's super block, as a block
+ * device's file system does: two super blocks would each keep their own
+ * bitmap and overwrite each other's bits in the image.  Its options must
+ * match, or it would silently run with the first mount's.
+ */
 static int incrfs_get_tree(struct fs_context *fc)
 {
-	return get_tree_nodev(fc, incrfs_fill_super);
+	struct incrfs_fs_context *ctx = fc->fs_private;
+	struct incrfs_sb_info *sbi;
+	struct super_block *sb;
+	int err;
+
+	sbi = incrfs_sbi_open(fc);
+	if (IS_ERR(sbi))
+		return PTR_ERR(sbi);
+	fc->s_fs_info = sbi;	/* sget_fc() takes it for a new super block */
+	sb = sget_fc(fc, incrfs_test_super, set_anon_super_fc);
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
+	if (sb->s_root) {
+		if (INCRFS_SB(sb)->timeout_ms != ctx->timeout_ms) {
+			deactivate_locked_super(sb);
+			errorf(fc, "incrfs: %s is mounted already, with other options",
+			       fc->source);
+			return -EBUSY;
+		}
+	} else {
+		err = incrfs_fill_super(sb, fc);
+		if (err) {
+			deactivate_locked_super(sb);
+			return err;
+		}
+		sb->s_flags |= SB_ACTIVE;
+	}
+	fc->root = dget(sb->s_root);
+	return 0;
 }
 
 static int incrfs_reconfigure(struct fs_context *fc)
@@ -314,6 +368,9 @@ static int incrfs_reconfigure(struct fs_context *fc)
 
 static void incrfs_free_fc(struct fs_context *fc)
 {
+	/* an image opened for a mount that did not need it */
+	if (fc->s_fs_info)
+		incrfs_sbi_put(fc->s_fs_info);
 	kfree(fc->fs_private);
 }
 
