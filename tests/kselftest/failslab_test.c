@@ -522,45 +522,13 @@ out:
 	return ret;
 }
 
-/* Copy an image without writing its holes: a FILL then allocates the
- * image's page cache (and its xarray nodes) as it would on a disk. */
-static int sparse_copy(const char *from, const char *to)
-{
-	static const unsigned char zero[BS];
-	unsigned char buf[BS];
-	int in = open(from, O_RDONLY), out = -1, ret = -1;
-	struct stat st;
-	off_t off;
-
-	if (in < 0 || fstat(in, &st))
-		goto out;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (out < 0 || ftruncate(out, st.st_size))
-		goto out;
-	for (off = 0; off < st.st_size; off += BS) {
-		ssize_t n = pread(in, buf, BS, off);
-
-		if (n <= 0)
-			goto out;
-		if (memcmp(buf, zero, n) && pwrite(out, buf, n, off) != n)
-			goto out;
-	}
-	ret = 0;
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out))
-		ret = -1;
-	return ret;
-}
-
 /* A fresh copy of the lazy image (nothing present), mounted, and its
  * control fd. */
 static int mount_lazy(int *cfd, const char *opts)
 {
 	int fd;
 
-	if (sparse_copy(LAZY, COPY) || iu_mount(COPY, MNT, opts))
+	if (iu_sparse_copy(LAZY, COPY) || iu_mount(COPY, MNT, opts))
 		return -1;
 	fd = open(MNT, O_RDONLY);
 	if (fd < 0)

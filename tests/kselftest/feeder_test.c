@@ -137,37 +137,6 @@ static int setup_images(void)
 	return iu_write_file(TOP "/ready", "", 0, 0644);
 }
 
-/* Copy an image without writing its holes (the data region is one). */
-static int sparse_copy(const char *from, const char *to)
-{
-	static const unsigned char zero[BS];
-	unsigned char buf[BS];
-	int in = open(from, O_RDONLY), out = -1, ret = -1;
-	struct stat st;
-	off_t off;
-
-	if (in < 0 || fstat(in, &st))
-		goto out;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (out < 0 || ftruncate(out, st.st_size))
-		goto out;
-	for (off = 0; off < st.st_size; off += BS) {
-		ssize_t n = pread(in, buf, BS, off);
-
-		if (n <= 0)
-			goto out;
-		if (memcmp(buf, zero, n) && pwrite(out, buf, n, off) != n)
-			goto out;
-	}
-	ret = 0;
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out))
-		ret = -1;
-	return ret;
-}
-
 /* ---- small helpers ---- */
 
 static void msleep(int ms)
@@ -417,7 +386,7 @@ FIXTURE_SETUP(lazy)
 	snprintf(self->img, sizeof(self->img), TOP "/t%d.img", getpid());
 	snprintf(self->mnt, sizeof(self->mnt), TOP "/m%d", getpid());
 	snprintf(self->log, sizeof(self->log), TOP "/feeder%d.log", getpid());
-	ASSERT_EQ(0, sparse_copy(IMG, self->img));
+	ASSERT_EQ(0, iu_sparse_copy(IMG, self->img));
 	ASSERT_EQ(0, iu_mount(self->img, self->mnt, "timeout=60000"))
 		TH_LOG("mount: %s", strerror(errno));
 }
@@ -547,7 +516,7 @@ TEST_F(lazy, python_imports_from_the_mount)
 	snprintf(img, sizeof(img), TOP "/py%d.img", getpid());
 	snprintf(mnt, sizeof(mnt), TOP "/py%d", getpid());
 	snprintf(out, sizeof(out), TOP "/pyout%d", getpid());
-	ASSERT_EQ(0, sparse_copy(PY_IMG, img));
+	ASSERT_EQ(0, iu_sparse_copy(PY_IMG, img));
 	ASSERT_EQ(0, iu_mount(img, mnt, "timeout=60000"));
 	pid = spawn_feeder(self->log, mnt, PY_BLOB, false, opts);
 	ASSERT_GT(pid, 0);
@@ -897,7 +866,7 @@ TEST_F(lazy, feeder_with_a_corrupt_blob_fills_nothing)
 
 	snprintf(img, sizeof(img), TOP "/one%d.img", getpid());
 	snprintf(mnt, sizeof(mnt), TOP "/one%d", getpid());
-	ASSERT_EQ(0, sparse_copy(ONE_IMG, img));
+	ASSERT_EQ(0, iu_sparse_copy(ONE_IMG, img));
 	ASSERT_EQ(0, iu_mount(img, mnt, "timeout=1500"));
 	pid = spawn_feeder(self->log, mnt, EVIL, false, opts);
 	ASSERT_GT(pid, 0);
