@@ -123,13 +123,20 @@ static long ioc_uid_timeout(struct incrfs_sb_info *sbi, unsigned int cmd,
 			    struct incrfs_uid_timeout __user *uarg)
 {
 	struct incrfs_uid_timeout t;
+	unsigned long key;
+	kuid_t kuid;
 	void *v;
 	int err;
 
 	if (copy_from_user(&t, uarg, sizeof(t)))
 		return -EFAULT;
+	/* the uid as the caller sees it; kept as the kernel's uid */
+	kuid = make_kuid(current_user_ns(), t.uid);
+	if (!uid_valid(kuid))
+		return -EINVAL;
+	key = __kuid_val(kuid);
 	if (cmd == INCRFS_IOC_GET_UID_TIMEOUT) {
-		v = xa_load(&sbi->uid_timeouts, t.uid);
+		v = xa_load(&sbi->uid_timeouts, key);
 		if (!v)
 			return -ENOENT;
 		t.timeout_ms = xa_to_value(v);
@@ -138,10 +145,10 @@ static long ioc_uid_timeout(struct incrfs_sb_info *sbi, unsigned int cmd,
 	if (!ns_capable(sbi->sb->s_user_ns, CAP_SYS_ADMIN))
 		return -EPERM;
 	if (t.timeout_ms == U32_MAX) {
-		xa_erase(&sbi->uid_timeouts, t.uid);
+		xa_erase(&sbi->uid_timeouts, key);
 		return 0;
 	}
-	err = xa_err(xa_store(&sbi->uid_timeouts, t.uid,
+	err = xa_err(xa_store(&sbi->uid_timeouts, key,
 			      xa_mk_value(t.timeout_ms), GFP_KERNEL));
 	return err;
 }

@@ -130,8 +130,7 @@ static long timeout_jiffies(struct incrfs_sb_info *sbi)
 	unsigned int ms = READ_ONCE(sbi->timeout_ms);
 	void *v;
 
-	v = xa_load(&sbi->uid_timeouts,
-		    from_kuid(&init_user_ns, current_fsuid()));
+	v = xa_load(&sbi->uid_timeouts, __kuid_val(current_fsuid()));
 	if (v)
 		ms = xa_to_value(v);
 	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;

@@ -342,7 +342,7 @@ struct incrfs_info {
 
 /* INCRFS_IOC_SET/GET_UID_TIMEOUT: a per-uid read timeout */
 struct incrfs_uid_timeout {
-	__u32 uid;
+	__u32 uid;		/* in the caller's user namespace */
 	__u32 timeout_ms;	/* 0: wait forever; SET of ~0U removes */
 };
 
