@@ -23,6 +23,7 @@ static struct kmem_cache *incrfs_inode_cachep;
 
 struct incrfs_fs_context {
 	unsigned int timeout_ms;
+	bool access_log;
 };
 
 /* Read exactly @len bytes of the image at @pos. */
@@ -163,6 +164,8 @@ static int incrfs_show_options(struct seq_file *m, struct dentry *root)
 	struct incrfs_sb_info *sbi = INCRFS_SB(root->d_sb);
 
 	seq_printf(m, ",timeout=%u", sbi->timeout_ms);
+	if (sbi->access_log)
+		seq_puts(m, ",access_log");
 	return 0;
 }
 
@@ -250,6 +253,11 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = incrfs_bitmap_load(sbi);
 	if (err)
 		return err;
+	if (ctx->access_log) {
+		err = incrfs_access_log_init(sbi);
+		if (err)
+			return err;
+	}
 
 	root = incrfs_iget(sb, INCRFS_ROOT_INO);
 	if (IS_ERR(root))
@@ -265,10 +273,11 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	return incrfs_sysfs_register(sbi);
 }
 
-enum { Opt_timeout };
+enum { Opt_timeout, Opt_access_log };
 
 static const struct fs_parameter_spec incrfs_param_specs[] = {
 	fsparam_u32("timeout", Opt_timeout),
+	fsparam_flag("access_log", Opt_access_log),
 	{}
 };
 
@@ -284,6 +293,9 @@ static int incrfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	switch (opt) {
 	case Opt_timeout:
 		ctx->timeout_ms = result.uint_32;
+		break;
+	case Opt_access_log:	/* at mount only; a remount keeps it as is */
+		ctx->access_log = true;
 		break;
 	}
 	return 0;
@@ -354,6 +366,7 @@ static void incrfs_kill_sb(struct super_block *sb)
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
+	incrfs_access_log_free(sbi);
 	if (sbi->bitmap)
 		incrfs_bitmap_shutdown(sbi);
 	incrfs_sbi_put(sbi);
