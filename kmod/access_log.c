@@ -11,8 +11,8 @@
  * lazy one, whatever the feeder fetched ahead.
  *
  * Bounded: a "seen" bitmap of one bit per data block keeps each block to
- * one entry, and at most INCRFS_ACCESS_LOG_MAX ranges are kept; after
- * that the log stops and only counts the blocks it leaves out.  Both are
+ * one entry, and at most access_log_max (INCRFS_ACCESS_LOG_MAX) ranges are
+ * kept; after that the log stops and only counts the blocks it leaves out.  Both are
  * allocated at mount (only with the option) and freed at umount.  The
  * lock is a spinlock taken only for a block not seen before.
  */
@@ -26,13 +26,15 @@
 struct incrfs_access_log_state {
 	spinlock_t lock;		/* everything below */
 	unsigned long *seen;		/* one bit per data block */
-	struct incrfs_block_range *ranges;	/* INCRFS_ACCESS_LOG_MAX */
+	struct incrfs_block_range *ranges;	/* @max of them */
+	u64 max;
 	u64 nr;				/* ranges in use */
 	u64 blocks;			/* blocks in @ranges */
 	u64 dropped;			/* blocks left out: the log is full */
 };
 
-int incrfs_access_log_init(struct incrfs_sb_info *sbi)
+/* @max: ranges to keep, 1 to INCRFS_ACCESS_LOG_MAX (mount options). */
+int incrfs_access_log_init(struct incrfs_sb_info *sbi, u32 max)
 {
 	size_t longs = max_t(size_t, 1, BITS_TO_LONGS(sbi->nr_blocks));
 	struct incrfs_access_log_state *log;
@@ -41,9 +43,9 @@ int incrfs_access_log_init(struct incrfs_sb_info *sbi)
 	if (!log)
 		return -ENOMEM;
 	spin_lock_init(&log->lock);
+	log->max = max;
 	log->seen = kvcalloc(longs, sizeof(long), GFP_KERNEL);
-	log->ranges = kvmalloc_array(INCRFS_ACCESS_LOG_MAX,
-				     sizeof(*log->ranges), GFP_KERNEL);
+	log->ranges = kvmalloc_array(max, sizeof(*log->ranges), GFP_KERNEL);
 	if (!log->seen || !log->ranges) {
 		kvfree(log->seen);
 		kvfree(log->ranges);
@@ -52,6 +54,11 @@ int incrfs_access_log_init(struct incrfs_sb_info *sbi)
 	}
 	sbi->access_log = log;
 	return 0;
+}
+
+u32 incrfs_access_log_max(struct incrfs_sb_info *sbi)
+{
+	return sbi->access_log ? sbi->access_log->max : 0;
 }
 
 /* Umount: no file of the mount is open, nothing reads or records. */
@@ -84,7 +91,7 @@ void incrfs_access_log_add(struct incrfs_sb_info *sbi, u64 pblk)
 	} else if (last && last->end == pblk) {
 		last->end++;
 		log->blocks++;
-	} else if (log->nr < INCRFS_ACCESS_LOG_MAX) {
+	} else if (log->nr < log->max) {
 		log->ranges[log->nr].begin = pblk;
 		log->ranges[log->nr].end = pblk + 1;
 		log->nr++;

@@ -193,7 +193,8 @@ long incrfs_ioc_get_filled_data(struct incrfs_sb_info *sbi,
 				struct incrfs_filled_ranges __user *uarg);
 
 /* access_log.c */
-int incrfs_access_log_init(struct incrfs_sb_info *sbi);
+int incrfs_access_log_init(struct incrfs_sb_info *sbi, u32 max);
+u32 incrfs_access_log_max(struct incrfs_sb_info *sbi);
 void incrfs_access_log_free(struct incrfs_sb_info *sbi);
 void incrfs_access_log_add(struct incrfs_sb_info *sbi, u64 pblk);
 long incrfs_ioc_get_access_log(struct incrfs_sb_info *sbi,

@@ -23,7 +23,7 @@ static struct kmem_cache *incrfs_inode_cachep;
 
 struct incrfs_fs_context {
 	unsigned int timeout_ms;
-	bool access_log;
+	u32 access_log;		/* ranges the access log holds; 0: none */
 };
 
 /* Read exactly @len bytes of the image at @pos. */
@@ -165,7 +165,8 @@ static int incrfs_show_options(struct seq_file *m, struct dentry *root)
 
 	seq_printf(m, ",timeout=%u", sbi->timeout_ms);
 	if (sbi->access_log)
-		seq_puts(m, ",access_log");
+		seq_printf(m, ",access_log,access_log_max=%u",
+			   incrfs_access_log_max(sbi));
 	return 0;
 }
 
@@ -254,7 +255,7 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (err)
 		return err;
 	if (ctx->access_log) {
-		err = incrfs_access_log_init(sbi);
+		err = incrfs_access_log_init(sbi, ctx->access_log);
 		if (err)
 			return err;
 	}
@@ -273,11 +274,12 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	return incrfs_sysfs_register(sbi);
 }
 
-enum { Opt_timeout, Opt_access_log };
+enum { Opt_timeout, Opt_access_log, Opt_access_log_max };
 
 static const struct fs_parameter_spec incrfs_param_specs[] = {
 	fsparam_u32("timeout", Opt_timeout),
 	fsparam_flag("access_log", Opt_access_log),
+	fsparam_u32("access_log_max", Opt_access_log_max),
 	{}
 };
 
@@ -294,8 +296,16 @@ static int incrfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case Opt_timeout:
 		ctx->timeout_ms = result.uint_32;
 		break;
-	case Opt_access_log:	/* at mount only; a remount keeps it as is */
-		ctx->access_log = true;
+	/* at mount only; a remount keeps the log as it is */
+	case Opt_access_log:
+		if (!ctx->access_log)
+			ctx->access_log = INCRFS_ACCESS_LOG_MAX;
+		break;
+	case Opt_access_log_max:
+		if (!result.uint_32 || result.uint_32 > INCRFS_ACCESS_LOG_MAX)
+			return invalfc(fc, "access_log_max must be 1 to %u",
+				       INCRFS_ACCESS_LOG_MAX);
+		ctx->access_log = result.uint_32;
 		break;
 	}
 	return 0;

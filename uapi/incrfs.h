@@ -351,8 +351,9 @@ struct incrfs_uid_timeout {
  * order in which the data blocks of a mount mounted with -o access_log
  * were first read (present or not), as ranges of data blocks.  Each data
  * block appears at most once; a block read right after the previous one
- * extends the last range.  The log holds at most INCRFS_ACCESS_LOG_MAX
- * ranges; then it stops recording and counts what it left out.  Needs
+ * extends the last range.  The log holds at most access_log_max (mount
+ * option, default and limit INCRFS_ACCESS_LOG_MAX) ranges; then it stops
+ * recording and counts what it left out.  Needs
  * CAP_SYS_ADMIN in the mount's user namespace.
  * @ranges: user pointer to @capacity struct incrfs_block_range
  * @capacity: entries at @ranges
