@@ -173,16 +173,21 @@ FIXTURE_TEARDOWN(prof)
 	unlink(self->log);
 }
 
+/*
+ * incrfsd on @mnt.  With a @profile: one chunk at a time and no read-ahead
+ * window, so the order of its fetches shows in its log.  Without: the
+ * defaults, which fetch ahead of the readers (the log still sees every
+ * first read).
+ */
 static pid_t feeder(const char *log, const char *mnt, const char *blob,
 		    const char *profile)
 {
-	const char *argv[12] = {
-		"incrfsd", "-v", "--depth", "1", "--readahead", "0",
-		"--source", blob,
-	};
-	int n = 8;
+	const char *argv[12] = { "incrfsd", "-v", "--source", blob };
+	int n = 4;
 
 	if (profile) {
+		argv[n++] = "--depth=1";
+		argv[n++] = "--readahead=0";
 		argv[n++] = "--prefetch-profile";
 		argv[n++] = profile;
 	}
