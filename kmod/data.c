@@ -62,6 +62,7 @@ static int read_folio_blocks(struct inode *inode, struct folio *folio,
 			folio_zero_range(folio, off, INCRFS_BLOCK_SIZE);
 			continue;
 		}
+		incrfs_access_log_add(sbi, pblk);
 		if (!incrfs_block_present(sbi, pblk)) {
 			if (!may_wait)
 				return -EAGAIN;
@@ -170,6 +171,7 @@ static void incrfs_readahead(struct readahead_control *rac)
 			folio_unlock(folio);
 			continue;
 		}
+		incrfs_access_log_add(sbi, pblk);
 		if (!incrfs_block_present(sbi, pblk)) {
 			/* read_folio will wait for it; the feeder may start now */
 			hint_add(inode, &h, lblk, pblk);

@@ -88,6 +88,9 @@ struct incrfs_sb_info {
 
 	struct incrfs_counters stats;
 
+	/* mount option access_log: first reads, in order (access_log.c) */
+	struct incrfs_access_log_state *access_log;
+
 	struct kobject kobj;		/* /sys/fs/incrfs/<dev> */
 	struct completion kobj_released;
 	bool kobj_added;
@@ -191,6 +194,14 @@ long incrfs_ioc_get_info(struct incrfs_sb_info *sbi,
 			 struct incrfs_info __user *uarg);
 long incrfs_ioc_get_filled_data(struct incrfs_sb_info *sbi,
 				struct incrfs_filled_ranges __user *uarg);
+
+/* access_log.c */
+int incrfs_access_log_init(struct incrfs_sb_info *sbi, u32 max);
+u32 incrfs_access_log_max(struct incrfs_sb_info *sbi);
+void incrfs_access_log_free(struct incrfs_sb_info *sbi);
+void incrfs_access_log_add(struct incrfs_sb_info *sbi, u64 pblk);
+long incrfs_ioc_get_access_log(struct incrfs_sb_info *sbi,
+			       struct incrfs_access_log __user *uarg);
 
 /* sysfs.c */
 int incrfs_sysfs_register(struct incrfs_sb_info *sbi);

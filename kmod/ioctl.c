@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ioctl.c - ioctls on the files and directories of a mount: get the
- * control fd, the filled ranges of a file, the mount's counters, and the
- * per-uid read timeouts.
+ * control fd, the filled ranges of a file, the mount's counters, the
+ * per-uid read timeouts and the access log.
  */
 #include <linux/uaccess.h>
 #include <linux/slab.h>
@@ -168,6 +168,8 @@ long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return incrfs_ioc_get_stats(sbi, uarg);
 	case INCRFS_IOC_GET_INFO:
 		return incrfs_ioc_get_info(sbi, uarg);
+	case INCRFS_IOC_GET_ACCESS_LOG:
+		return incrfs_ioc_get_access_log(sbi, uarg);
 	case INCRFS_IOC_SET_UID_TIMEOUT:
 	case INCRFS_IOC_GET_UID_TIMEOUT:
 		return ioc_uid_timeout(sbi, cmd, uarg);

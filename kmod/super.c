@@ -23,6 +23,7 @@ static struct kmem_cache *incrfs_inode_cachep;
 
 struct incrfs_fs_context {
 	unsigned int timeout_ms;
+	u32 access_log;		/* ranges the access log holds; 0: none */
 };
 
 /* Read exactly @len bytes of the image at @pos. */
@@ -163,6 +164,9 @@ static int incrfs_show_options(struct seq_file *m, struct dentry *root)
 	struct incrfs_sb_info *sbi = INCRFS_SB(root->d_sb);
 
 	seq_printf(m, ",timeout=%u", sbi->timeout_ms);
+	if (sbi->access_log)
+		seq_printf(m, ",access_log,access_log_max=%u",
+			   incrfs_access_log_max(sbi));
 	return 0;
 }
 
@@ -270,6 +274,11 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = incrfs_bitmap_load(sbi);
 	if (err)
 		return err;
+	if (ctx->access_log) {
+		err = incrfs_access_log_init(sbi, ctx->access_log);
+		if (err)
+			return err;
+	}
 
 	root = incrfs_iget(sb, INCRFS_ROOT_INO);
 	if (IS_ERR(root))
@@ -285,10 +294,12 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	return incrfs_sysfs_register(sbi);
 }
 
-enum { Opt_timeout };
+enum { Opt_timeout, Opt_access_log, Opt_access_log_max };
 
 static const struct fs_parameter_spec incrfs_param_specs[] = {
 	fsparam_u32("timeout", Opt_timeout),
+	fsparam_flag("access_log", Opt_access_log),
+	fsparam_u32("access_log_max", Opt_access_log_max),
 	{}
 };
 
@@ -304,6 +315,17 @@ static int incrfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	switch (opt) {
 	case Opt_timeout:
 		ctx->timeout_ms = result.uint_32;
+		break;
+	/* at mount only; a remount keeps the log as it is */
+	case Opt_access_log:
+		if (!ctx->access_log)
+			ctx->access_log = INCRFS_ACCESS_LOG_MAX;
+		break;
+	case Opt_access_log_max:
+		if (!result.uint_32 || result.uint_32 > INCRFS_ACCESS_LOG_MAX)
+			return invalfc(fc, "access_log_max must be 1 to %u",
+				       INCRFS_ACCESS_LOG_MAX);
+		ctx->access_log = result.uint_32;
 		break;
 	}
 	return 0;
@@ -419,6 +441,7 @@ static void incrfs_kill_sb(struct super_block *sb)
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
+	incrfs_access_log_free(sbi);
 	if (sbi->bitmap)
 		incrfs_bitmap_shutdown(sbi);
 	incrfs_sbi_put(sbi);

@@ -346,6 +346,41 @@ struct incrfs_uid_timeout {
 	__u32 timeout_ms;	/* 0: wait forever; SET of ~0U removes */
 };
 
+/*
+ * struct incrfs_access_log - argument of INCRFS_IOC_GET_ACCESS_LOG: the
+ * order in which the data blocks of a mount mounted with -o access_log
+ * were first read (present or not), as ranges of data blocks.  Each data
+ * block appears at most once; a block read right after the previous one
+ * extends the last range.  The log holds at most access_log_max (mount
+ * option, default and limit INCRFS_ACCESS_LOG_MAX) ranges; then it stops
+ * recording and counts what it left out.  Needs
+ * CAP_SYS_ADMIN in the mount's user namespace.
+ * @ranges: user pointer to @capacity struct incrfs_block_range
+ * @capacity: entries at @ranges
+ * @start: first log entry to copy (0: the oldest)
+ * @count: out: entries copied
+ * @total: out: entries in the log (the last one may still grow)
+ * @blocks: out: data blocks in the log
+ * @dropped: out: data blocks first read after the log was full, not
+ *	recorded
+ * @flags: out: INCRFS_ACCESS_LOG_*
+ * @reserved: must be zero
+ */
+struct incrfs_access_log {
+	__u64 ranges;
+	__u64 capacity;
+	__u64 start;
+	__u64 count;
+	__u64 total;
+	__u64 blocks;
+	__u64 dropped;
+	__u64 flags;
+	__u64 reserved[4];
+};
+
+#define INCRFS_ACCESS_LOG_MAX	65536	/* ranges a log holds */
+#define INCRFS_ACCESS_LOG_FULL	0x1	/* stopped recording: @dropped */
+
 #define INCRFS_IOC_OPEN_CONTROL	_IO(INCRFS_IOC_MAGIC, 1)
 #define INCRFS_IOC_FILL		_IOWR(INCRFS_IOC_MAGIC, 2, struct incrfs_fill)
 #define INCRFS_IOC_GET_FILLED	_IOWR(INCRFS_IOC_MAGIC, 3, struct incrfs_filled_ranges)
@@ -353,6 +388,7 @@ struct incrfs_uid_timeout {
 #define INCRFS_IOC_SET_UID_TIMEOUT _IOW(INCRFS_IOC_MAGIC, 5, struct incrfs_uid_timeout)
 #define INCRFS_IOC_GET_UID_TIMEOUT _IOWR(INCRFS_IOC_MAGIC, 6, struct incrfs_uid_timeout)
 #define INCRFS_IOC_GET_INFO	_IOR(INCRFS_IOC_MAGIC, 7, struct incrfs_info)
+#define INCRFS_IOC_GET_ACCESS_LOG _IOWR(INCRFS_IOC_MAGIC, 8, struct incrfs_access_log)
 
 /* Sizes are ABI: pin them. */
 #define INCRFS_ASSERT_SIZE(type, size) \
@@ -372,5 +408,6 @@ INCRFS_ASSERT_SIZE(struct incrfs_filled_ranges, 32);
 INCRFS_ASSERT_SIZE(struct incrfs_stats, 72);
 INCRFS_ASSERT_SIZE(struct incrfs_uid_timeout, 8);
 INCRFS_ASSERT_SIZE(struct incrfs_info, 72);
+INCRFS_ASSERT_SIZE(struct incrfs_access_log, 96);
 
 #endif /* _UAPI_LINUX_INCRFS_H */

@@ -4,8 +4,10 @@
  * program.  Time to the first output of python3 importing json, email and
  * http.client, run in a chroot of (a) the layer mounted lazily from incrfs
  * while incrfsd fetches what it reads, vs (b) the classic pull: copy the
- * whole layer (tar.zst) and unpack it, then run.  Also how much of the
- * layer the lazy start fetched.
+ * whole layer (tar.zst) and unpack it, then run, vs (c) lazily with an
+ * access profile of that start (recorded once with -o access_log and
+ * incrfsctl profile record, then incrfsd --prefetch-profile).  Also how
+ * much of the layer the lazy starts fetched.
  *
  * Why this exists: this is the job incrfs is for.  The blob and the
  * tar.zst stand for the registry: both are on the same ext4, read cold.
@@ -34,6 +36,28 @@ static double first_output(const char *cmd)
 	return pclose(p) ? -1 : first;
 }
 
+/* Record L/app.profile: one lazy start on an access_log mount. */
+static int record_profile(void)
+{
+	const char *argv[] = { "incrfsd", "--source", L "/layer.blob",
+			       L "/m", NULL };
+	pid_t feeder;
+	int ret = -1;
+
+	if (b_fresh_image(L "/layer.img", L "/run.img") ||
+	    iu_mount(L "/run.img", L "/m", "timeout=60000,access_log"))
+		return -1;
+	feeder = b_spawn("/tmp/bench4.log", argv);
+	if (feeder > 0 &&
+	    first_output("chroot " L "/m /usr/bin/" CMD) > 0 &&
+	    !iu_sh("incrfsctl profile record " L "/m > " L "/app.profile"))
+		ret = 0;
+	if (feeder > 0)
+		b_stop(feeder);
+	umount(L "/m");
+	return ret;
+}
+
 TEST_TIMEOUT(cold_start, 3000)
 {
 	int runs = b_env("B_RUNS", B_RUNS), run;
@@ -59,10 +83,16 @@ TEST_TIMEOUT(cold_start, 3000)
 	iu_sh("echo \"# bench: INFO cold start layer: $(du -sm " L "/src | "
 	      "cut -f1) MiB tree, tar.zst $(du -m " L "/layer.tar.zst | "
 	      "cut -f1) MiB, blob $(du -m " L "/layer.blob | cut -f1) MiB\"");
+	ASSERT_EQ(record_profile(), 0);
+	iu_sh("echo \"# bench: INFO cold start profile: $(grep -c '^[0-9]' "
+	      L "/app.profile) ranges\"");
 
 	for (run = 0; run < runs; run++) {
 		const char *argv[] = { "incrfsd", "--source", L "/layer.blob",
 				       L "/m", NULL };
+		const char *pargv[] = { "incrfsd", "--prefetch-profile",
+					L "/app.profile", "--source",
+					L "/layer.blob", L "/m", NULL };
 
 		/* (a) lazily: mount, feeder, run */
 		ASSERT_EQ(b_fresh_image(L "/layer.img", L "/run.img"), 0);
@@ -79,6 +109,22 @@ TEST_TIMEOUT(cold_start, 3000)
 			 st.blocks_present * 4096.0 / (1 << 20));
 		b_sample("coldstart_fetched", "layer",
 			 st.blocks_total * 4096.0 / (1 << 20));
+		b_stop(feeder);
+		ASSERT_EQ(umount(L "/m"), 0);
+
+		/* (c) lazily, the profile's blocks fetched first */
+		ASSERT_EQ(b_fresh_image(L "/layer.img", L "/run.img"), 0);
+		b_drop_caches();
+		t0 = b_now();
+		ASSERT_EQ(iu_mount(L "/run.img", L "/m", "timeout=60000"), 0);
+		feeder = b_spawn("/tmp/bench4.log", pargv);
+		ASSERT_GT(feeder, 0);
+		t = first_output("chroot " L "/m /usr/bin/" CMD);
+		ASSERT_TRUE(t > 0);
+		b_sample("coldstart", "lazy+profile", t - t0);
+		ASSERT_EQ(b_stats(L "/m", &st), 0);
+		b_sample("coldstart_fetched", "lazy+profile",
+			 st.blocks_present * 4096.0 / (1 << 20));
 		b_stop(feeder);
 		ASSERT_EQ(umount(L "/m"), 0);
 

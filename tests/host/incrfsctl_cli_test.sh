@@ -14,10 +14,10 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=$repo/tools/out-asan/incrfsctl
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..13"
 if ! make -s -C "$repo/tools" O=out-asan SANITIZE=1 out-asan/incrfsctl \
 	>/dev/null 2>&1; then
-	for i in $(seq 1 12); do echo "not ok $i build incrfsctl"; done
+	for i in $(seq 1 13); do echo "not ok $i build incrfsctl"; done
 	exit 1
 fi
 
@@ -64,14 +64,14 @@ manual() {
 run --help
 check "incrfsctl --help is a manual page listing every command" \
 	'[ $rc = 0 ] && manual EXAMPLES "SEE ALSO" &&
-	 (for c in status info filled timeout; do
+	 (for c in status info filled timeout profile; do
 		grep -q "^    $c " <<<"$out" || exit 1; done)'
 help_main=$out
 run help
 check "incrfsctl help is the same text" '[ $rc = 0 ] && [ "$out" = "$help_main" ]'
 
 ok=0
-for c in status info filled timeout; do
+for c in status info filled timeout profile; do
 	run "$c" --help
 	[ $rc = 0 ] && manual || { ok=1; break; }
 	grep -q "incrfsctl $c" <<<"$out" || { ok=1; break; }
@@ -114,13 +114,18 @@ timeout / --uid 4294967295|--uid: '4294967295'
 timeout / --uid 1 --set 4294967295|--set: '4294967295'
 timeout / --uid 1 --set 1s|--set: '1s'
 timeout / --uid|option '--uid' needs an argument
+profile|profile: missing action (record)
+profile show /|unknown action 'show'
+profile record|record: missing MOUNTPOINT
+profile record / /x|unexpected argument '/x'
+profile --bogus|unknown option '--bogus'
 help nosuch|help: no command 'nosuch'
 EOF
 check "usage errors exit 2 with a message naming the problem" '[ $bad = 0 ]'
 
 bad=0
 for c in status info "timeout --uid 0" "timeout --uid 0 --set 5" \
-	"timeout --uid 0 --clear"; do
+	"timeout --uid 0 --clear" "profile record"; do
 	for p in "$work" "$work/file"; do
 		# shellcheck disable=SC2086
 		run $c "$p"
@@ -131,7 +136,13 @@ for c in status info "timeout --uid 0" "timeout --uid 0 --set 5" \
 		fi
 	done
 done
-check "status, info, timeout: a path not on incrfs fails clearly" '[ $bad = 0 ]'
+check "status, info, timeout, profile: a path not on incrfs fails clearly" '[ $bad = 0 ]'
+
+run profile --help
+check "profile --help documents the format and the mount option" \
+	'(for o in "incrfs-profile 1 ROOT_HASH" "START LEN" "access_log" \
+		"--prefetch-profile" "CAP_SYS_ADMIN"; do
+		grep -q -- "$o" <<<"$out" || exit 1; done)'
 
 run filled "$work/file"
 check "filled: a file not on incrfs fails clearly" \

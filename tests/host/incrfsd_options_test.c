@@ -53,6 +53,7 @@ TEST(defaults)
 	ASSERT_EQ(4, p.o.readahead);
 	ASSERT_EQ(INCRFSD_DEFAULT_DEPTH, p.o.depth);
 	ASSERT_EQ(PREFETCH_NONE, p.o.prefetch);
+	ASSERT_NULL(p.o.profile);
 	ASSERT_FALSE(p.o.exit_when_complete);
 	ASSERT_FALSE(p.o.sync);
 	ASSERT_EQ(0, p.o.verbose);
@@ -65,8 +66,10 @@ TEST(long_options)
 
 	parse(&p, "/mnt", "--source=file:///b", "--readahead", "0",
 	      "--prefetch", "all", "--exit-when-complete", "--depth=256",
-	      "--sync", "--verbose", "--verbose", NULL);
+	      "--sync", "--verbose", "--verbose",
+	      "--prefetch-profile", "app.profile", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("app.profile", p.o.profile);
 	ASSERT_STREQ("file:///b", p.o.source);
 	ASSERT_STREQ("/mnt", p.o.mountpoint);
 	ASSERT_EQ(0, p.o.readahead);
@@ -82,8 +85,9 @@ TEST(short_options)
 	struct parsed p;
 
 	parse(&p, "-s", "blob", "-r", "4096", "-p", "all", "-p", "none",
-	      "-x", "-d", "1", "-S", "-vvv", "m", NULL);
+	      "-x", "-d", "1", "-S", "-vvv", "-P", "p", "m", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("p", p.o.profile);
 	ASSERT_STREQ("blob", p.o.source);
 	ASSERT_STREQ("m", p.o.mountpoint);
 	ASSERT_EQ(4096, p.o.readahead);
@@ -117,6 +121,9 @@ TEST(usage_errors)
 		{ { "-s", "b", "--prefetch", "some", "m" },
 		  "--prefetch: 'some' is not 'none' or 'all'" },
 		{ { "-s", "b", "--bogus", "m" }, "unknown option '--bogus'" },
+		{ { "-s", "b", "--prefetch-profile", "", "m" },
+		  "--prefetch-profile needs a file" },
+		{ { "m", "-s", "b", "-P" }, "option '-P' needs an argument" },
 		{ { "-s", "b", "-z", "m" }, "unknown option '-z'" },
 		{ { "m", "--source" }, "option '--source' needs an argument" },
 		{ { "m", "-s", "b", "-r" }, "option '-r' needs an argument" },
@@ -145,7 +152,8 @@ TEST(help_is_a_manual_page)
 		"SIGNALS\n", "EXIT STATUS\n", "EXAMPLES\n", "SEE ALSO\n",
 		"incrfsd [OPTIONS] --source BLOB MOUNTPOINT",
 		"-s, --source BLOB", "-r, --readahead N", "-p, --prefetch MODE",
-		"-x, --exit-when-complete", "-d, --depth N", "-S, --sync",
+		"-x, --exit-when-complete", "-P, --prefetch-profile FILE",
+		"incrfsctl profile record", "access_log", "-d, --depth N", "-S, --sync",
 		"-v, --verbose", "-h, --help", "SIGTERM", "SIGKILL",
 		"CAP_SYS_ADMIN", "root hash", "io_uring", "zstd",
 		"    0   ", "    1   ", "    2   ", "    3   ",

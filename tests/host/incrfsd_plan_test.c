@@ -114,6 +114,61 @@ TEST(window_promoted_to_wait)
 	plan_free(&p);
 }
 
+TEST(profile_after_waits_before_windows_and_hints)
+{
+	enum plan_prio prio;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 1));
+	ASSERT_EQ(1, plan_record(&p, 90 * 16, 1, true));	/* hint 90 */
+	ASSERT_EQ(2, plan_record(&p, 70 * 16, 1, false));	/* 70; 71 */
+	/* profile order, not block order; chunk 9 twice, once queued */
+	ASSERT_EQ(1, plan_profile(&p, 9 * 16 + 3, 2));
+	ASSERT_EQ(2, plan_profile(&p, 2 * 16, 17));		/* 2, 3 */
+	ASSERT_EQ(0, plan_profile(&p, 9 * 16, 1));
+	ASSERT_EQ(0, plan_profile(&p, 71 * 16, 1));	/* window: promoted */
+	ASSERT_EQ(-ERANGE, plan_profile(&p, 100 * 16, 1));
+	ASSERT_EQ(-ERANGE, plan_profile(&p, 99 * 16, 17));
+	ASSERT_EQ(-ERANGE, plan_profile(&p, 0, 0));
+	/* a reader waits in chunk 3 meanwhile: it goes first */
+	ASSERT_EQ(1, plan_record(&p, 3 * 16, 1, false)); /* 3 up; 4 new */
+	ASSERT_EQ(70, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(3, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(9, next(&p, &prio));
+	ASSERT_EQ(PRIO_PROFILE, prio);
+	ASSERT_EQ(2, next(&p, &prio));
+	ASSERT_EQ(71, next(&p, &prio));
+	ASSERT_EQ(PRIO_PROFILE, prio);
+	ASSERT_EQ(4, next(&p, &prio));
+	ASSERT_EQ(PRIO_WINDOW, prio);
+	ASSERT_EQ(90, next(&p, &prio));
+	ASSERT_EQ(PRIO_HINT, prio);
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(next_upto_leaves_less_urgent_work_queued)
+{
+	enum plan_prio prio;
+	struct plan p;
+	uint64_t c;
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 0));
+	ASSERT_EQ(2, plan_profile(&p, 0, 32));
+	ASSERT_TRUE(plan_queued_at(&p, PRIO_PROFILE));
+	ASSERT_FALSE(plan_next_upto(&p, PRIO_MISS, &c, &prio));
+	ASSERT_EQ(1, plan_record(&p, 5 * 16, 1, false));
+	ASSERT_TRUE(plan_next_upto(&p, PRIO_MISS, &c, &prio));
+	ASSERT_EQ(5, c);
+	ASSERT_FALSE(plan_next_upto(&p, PRIO_MISS, &c, &prio));
+	ASSERT_EQ(0, next(&p, NULL));
+	ASSERT_EQ(1, next(&p, NULL));
+	ASSERT_FALSE(plan_queued_at(&p, PRIO_PROFILE));
+	plan_free(&p);
+}
+
 TEST(window_clipped_and_disabled)
 {
 	struct plan p;

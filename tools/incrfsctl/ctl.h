@@ -24,7 +24,7 @@ struct ctl_command {
 };
 
 extern const struct ctl_command ctl_status, ctl_info, ctl_filled,
-	ctl_timeout;
+	ctl_timeout, ctl_profile;
 
 /* "incrfsctl: " + message on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

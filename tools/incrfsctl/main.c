@@ -12,7 +12,7 @@
 #include "ctl.h"
 
 static const struct ctl_command *const commands[] = {
-	&ctl_status, &ctl_info, &ctl_filled, &ctl_timeout,
+	&ctl_status, &ctl_info, &ctl_filled, &ctl_timeout, &ctl_profile,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -51,6 +51,7 @@ static void help(FILE *f)
 "    incrfsctl info /mnt/app\n"
 "    incrfsctl filled /mnt/app/usr/bin/python3\n"
 "    incrfsctl timeout /mnt/app --uid 1000 --set 60000\n"
+"    incrfsctl profile record /mnt/app > app.profile\n"
 "\n"
 "SEE ALSO\n"
 "    incrfsd(8), incrfs-pack(1), Documentation/filesystems/incrfs.rst\n",

@@ -31,7 +31,8 @@ enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
 enum { GO_ON, STOP_OK, STOP_ERROR };
 
 static const char *const prio_name[] = {
-	[PRIO_MISS] = "wait", [PRIO_WINDOW] = "read-ahead",
+	[PRIO_MISS] = "wait", [PRIO_PROFILE] = "profile",
+	[PRIO_WINDOW] = "read-ahead",
 	[PRIO_HINT] = "hint",
 };
 
@@ -143,6 +144,19 @@ static int read_records(struct feeder *f)
 	}
 }
 
+/*
+ * The least urgent work that may take a free slot: while a profile is
+ * queued, the last free slot stays for a reader that waits, so a reader
+ * never waits behind a long profile for more than one chunk read.
+ */
+static enum plan_prio slot_limit(const struct feeder *f)
+{
+	if (f->fetch.nslots > 1 && f->fetch.busy + 1 == f->fetch.nslots &&
+	    plan_queued_at(&f->plan, PRIO_PROFILE))
+		return PRIO_MISS;
+	return PRIO_NR - 1;
+}
+
 /* Start chunk reads, most urgent first, while the depth allows. */
 static void start_fetches(struct feeder *f)
 {
@@ -150,7 +164,8 @@ static void start_fetches(struct feeder *f)
 	uint64_t c;
 	int ret;
 
-	while (fetcher_has_room(&f->fetch) && plan_next(&f->plan, &c, &prio)) {
+	while (fetcher_has_room(&f->fetch) &&
+	       plan_next_upto(&f->plan, slot_limit(f), &c, &prio)) {
 		ret = fetcher_start(&f->fetch, c, prio);
 		if (ret) {
 			log_err("chunk %llu: cannot start reading the blob: %s",

@@ -47,4 +47,11 @@ struct feeder {
 int feeder_setup(struct feeder *fd, const struct incrfsd_options *o);
 void feeder_teardown(struct feeder *fd);
 
+/*
+ * profile_queue.c: --prefetch-profile @path: check the profile is the
+ * mounted image's and queue its chunks.  INCRFSD_EXIT_OK or the exit
+ * status to fail with (after logging why).
+ */
+int feeder_queue_profile(struct feeder *f, const char *path);
+
 #endif /* INCRFSD_FEEDER_PRIV_H */

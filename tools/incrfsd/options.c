@@ -52,9 +52,10 @@ void incrfsd_help(FILE *f)
 "    status 3).\n"
 "\n"
 "    Order of work: chunks that readers wait for come first, oldest first;\n"
-"    then the read-ahead window behind each of them (--readahead); then\n"
-"    chunks the kernel's readahead announced; with --prefetch all, every\n"
-"    other chunk last, at idle priority.  Chunks already present are never\n"
+"    then the chunks of the --prefetch-profile, in its order; then the\n"
+"    read-ahead window behind each waiting read (--readahead); then chunks\n"
+"    the kernel's readahead announced; with --prefetch all, every other\n"
+"    chunk last, at idle priority.  Chunks already present are never\n"
 "    fetched again.  Reads of the blob go through io_uring, up to --depth\n"
 "    at a time.\n"
 "\n"
@@ -77,6 +78,17 @@ void incrfsd_help(FILE *f)
 "        in a background thread at idle CPU and I/O priority, until the\n"
 "        image is complete; readers that wait always go first.  A complete\n"
 "        image stays complete across remounts and needs no feeder.\n"
+"\n"
+"    -P, --prefetch-profile FILE\n"
+"        Fetch the blocks of the access profile FILE first, in its order,\n"
+"        before anybody reads them: written by incrfsctl profile record on\n"
+"        a mount of the same image made with -o access_log, while the app\n"
+"        started.  Readers that wait still go first, and one chunk read of\n"
+"        the --depth is kept free for them while the profile is fetched.\n"
+"        A profile recorded for another image (its root hash differs) is\n"
+"        refused (exit status 3); a malformed one, or one with blocks\n"
+"        beyond the image, too (exit status 1).  Combines with --prefetch\n"
+"        all, which then fills the rest after the profile.\n"
 "\n"
 "    -x, --exit-when-complete\n"
 "        Exit (status 0) as soon as every block of the image is present,\n"
@@ -115,10 +127,11 @@ void incrfsd_help(FILE *f)
 "        is complete and --exit-when-complete was given\n"
 "    1   an error: the mount or blob cannot be opened, the control channel\n"
 "        is refused (EPERM: not privileged; EBUSY: another feeder runs),\n"
-"        the blob is malformed, or an unexpected system error\n"
+"        the blob or the profile is malformed, or an unexpected system\n"
+"        error\n"
 "    2   a bad command line\n"
-"    3   the blob does not belong to the mounted image (root hash or block\n"
-"        count differ)\n"
+"    3   the blob or the profile does not belong to the mounted image (root\n"
+"        hash or block count differ)\n"
 "\n"
 "EXAMPLES\n"
 "    incrfs-pack rootfs/ app.img --blob app.blob\n"
@@ -127,9 +140,11 @@ void incrfsd_help(FILE *f)
 "    incrfsd -v --prefetch all --exit-when-complete -s app.blob /mnt/app\n"
 "    incrfsd --source http://127.0.0.1:8080/layers/app.blob /mnt/app\n"
 "    incrfsd --source registry://127.0.0.1:5000/apps/web@sha256:HEX /mnt/app\n"
+"    incrfsd --prefetch-profile app.profile --source app.blob /mnt/app\n"
 "\n"
 "SEE ALSO\n"
-"    incrfsctl(8) status, incrfs-pack(1), Documentation/filesystems/incrfs.rst\n",
+"    incrfsctl(8) status, profile; incrfs-pack(1), incrfs(5),\n"
+"    Documentation/filesystems/incrfs.rst\n",
 	      f);
 }
 
@@ -172,6 +187,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 		{ "source", required_argument, NULL, 's' },
 		{ "readahead", required_argument, NULL, 'r' },
 		{ "prefetch", required_argument, NULL, 'p' },
+		{ "prefetch-profile", required_argument, NULL, 'P' },
 		{ "exit-when-complete", no_argument, NULL, 'x' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "sync", no_argument, NULL, 'S' },
@@ -187,7 +203,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 	o->prefetch = PREFETCH_NONE;
 	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
 	opterr = 0;	/* our own messages */
-	while ((c = getopt_long(argc, argv, ":s:r:p:xd:Svh", longopts,
+	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:Svh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -211,6 +227,12 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 				return usage_error(err,
 					"--prefetch: '%s' is not 'none' or 'all'",
 					optarg);
+			break;
+		case 'P':
+			if (!*optarg)
+				return usage_error(err,
+					"--prefetch-profile needs a file");
+			o->profile = optarg;
 			break;
 		case 'x':
 			o->exit_when_complete = true;

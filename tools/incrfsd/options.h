@@ -33,6 +33,7 @@ struct incrfsd_options {
 	unsigned int readahead;		/* chunks after a miss's chunk */
 	unsigned int depth;		/* chunk reads in flight */
 	enum prefetch_mode prefetch;
+	const char *profile;		/* --prefetch-profile FILE */
 	bool exit_when_complete;
 	bool sync;			/* INCRFS_FILL_SYNC every fill */
 	int verbose;

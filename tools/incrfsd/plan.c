@@ -205,12 +205,35 @@ int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 	return n;
 }
 
+int plan_profile(struct plan *p, uint64_t block, uint64_t count)
+{
+	uint64_t c;
+	int n = 0, ret;
+
+	if (!count || block >= p->nr_blocks || count > p->nr_blocks - block)
+		return -ERANGE;
+	for (c = plan_chunk_of(p, block);
+	     c <= plan_chunk_of(p, block + count - 1); c++) {
+		ret = claim(p, c, PRIO_PROFILE);
+		if (ret < 0)
+			return ret;
+		n += ret;
+	}
+	return n;
+}
+
 bool plan_next(struct plan *p, uint64_t *chunk, enum plan_prio *prio)
+{
+	return plan_next_upto(p, PRIO_NR - 1, chunk, prio);
+}
+
+bool plan_next_upto(struct plan *p, enum plan_prio max, uint64_t *chunk,
+		    enum plan_prio *prio)
 {
 	int level;
 	uint64_t c;
 
-	for (level = 0; level < PRIO_NR; level++) {
+	for (level = 0; level <= (int)max; level++) {
 		while (queue_pop(&p->q[level], &c)) {
 			if (p->prio[c] != level)
 				continue;	/* promoted: a stale entry */

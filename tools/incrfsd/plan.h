@@ -7,10 +7,11 @@
  * deterministic and testable on the host.  The policy:
  *
  *   1. chunks somebody waits for (a pending-read record), oldest first;
- *   2. the read-ahead window: the @readahead chunks after such a chunk;
- *   3. chunks the kernel's readahead hinted at (nobody waits yet);
- *   4. with --prefetch all, every other chunk in order, by a separate
- *      low-priority thread, only while 1-3 are empty.
+ *   2. with --prefetch-profile, the chunks of the profile, in its order;
+ *   3. the read-ahead window: the @readahead chunks after such a chunk;
+ *   4. chunks the kernel's readahead hinted at (nobody waits yet);
+ *   5. with --prefetch all, every other chunk in order, by a separate
+ *      low-priority thread, only while 1-4 are empty.
  *
  * A chunk is "done" once all its blocks are present in the mount; done
  * chunks are never fetched again.  A chunk whose fetch or fill failed is
@@ -41,6 +42,7 @@ enum plan_state {
 
 enum plan_prio {
 	PRIO_MISS = 0,		/* a reader waits */
+	PRIO_PROFILE,		/* --prefetch-profile */
 	PRIO_WINDOW,		/* read-ahead window of a miss */
 	PRIO_HINT,		/* kernel readahead hint */
 	PRIO_NR,
@@ -100,10 +102,25 @@ int plan_add_present(struct plan *p, uint64_t begin, uint64_t end);
 int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint);
 
 /*
+ * An access profile's range: data blocks [@block, @block + @count),
+ * queued behind waits and earlier profile ranges, ahead of windows and
+ * hints.  Returns the number of chunks newly queued, or -ERANGE.
+ */
+int plan_profile(struct plan *p, uint64_t block, uint64_t count);
+
+/*
  * Main thread: the next chunk to fetch (it stays CHUNK_MAIN until
  * plan_finish()).  false when nothing is queued.
  */
 bool plan_next(struct plan *p, uint64_t *chunk, enum plan_prio *prio);
+/* The same, only from queues of priority @max or more urgent. */
+bool plan_next_upto(struct plan *p, enum plan_prio max, uint64_t *chunk,
+		    enum plan_prio *prio);
+/* Are chunks (maybe stale entries) queued at @prio? */
+static inline bool plan_queued_at(const struct plan *p, enum plan_prio prio)
+{
+	return p->q[prio].head != p->q[prio].tail;
+}
 /* Main thread: the fetch of @chunk ended. */
 void plan_finish(struct plan *p, uint64_t chunk, bool ok);
 

@@ -174,6 +174,8 @@ int feeder_setup(struct feeder *f, const struct incrfsd_options *o)
 		ret = open_control(f, o->mountpoint);
 	if (!ret)
 		ret = load_present(f);
+	if (!ret && o->profile)
+		ret = feeder_queue_profile(f, o->profile);
 	return ret;
 }
 

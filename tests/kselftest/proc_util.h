@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * proc_util.h - helpers for guest tests that run daemons (incrfsd, a
+ * server) beside the test: start one with its output in a log file, wait
+ * for a line in that log, wait for an exit with a time limit, show the
+ * log when a test failed.
+ *
+ * Header-only (static inline) because each *_test.c is built alone.
+ */
+#ifndef INCRFS_PROC_UTIL_H
+#define INCRFS_PROC_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline void pu_msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Run argv (NULL-ended) in the background, stdout and stderr to @log. */
+static inline pid_t pu_spawn(const char *log, const char *const argv[])
+{
+	pid_t pid;
+	int fd;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
+		if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
+			_exit(98);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Exit status of @pid (128 + signal if killed), -1 after @ms. */
+static inline int pu_wait_exit(pid_t pid, int ms)
+{
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+				128 + WTERMSIG(st);
+		if (r < 0 || ms <= 0)
+			return -1;
+		pu_msleep(10);
+		ms -= 10;
+	}
+}
+
+/* SIGKILL @pid if it runs, reap it, forget it. */
+static inline void pu_kill(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = -1;
+}
+
+/* The whole file as a NUL-terminated string, or NULL. */
+static inline char *pu_read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, n;
+	char tmp[4096];
+
+	if (!f)
+		return NULL;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+		char *b = realloc(buf, len + n + 1);
+
+		if (!b) {
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
+		buf = b;
+		memcpy(buf + len, tmp, n);
+		len += n;
+	}
+	fclose(f);
+	if (!buf)
+		buf = calloc(1, 1);
+	else
+		buf[len] = '\0';
+	return buf;
+}
+
+static inline bool pu_file_has(const char *path, const char *needle)
+{
+	char *text = pu_read_text(path);
+	bool found = text && strstr(text, needle);
+
+	free(text);
+	return found;
+}
+
+static inline bool pu_wait_file_has(const char *path, const char *needle,
+				    int ms)
+{
+	for (; ms > 0; ms -= 20) {
+		if (pu_file_has(path, needle))
+			return true;
+		pu_msleep(20);
+	}
+	return pu_file_has(path, needle);
+}
+
+#endif /* INCRFS_PROC_UTIL_H */

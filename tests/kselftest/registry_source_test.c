@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * registry_source_test.c - incrfsd filling a lazy mount from a blob in a
+ * real OCI registry: Debian's docker-registry (distribution 2.x) runs on
+ * 127.0.0.1 inside the guest with filesystem storage under /tmp, the blob
+ * is pushed through the registry HTTP API v2 (registry_push.h), and
+ * incrfsd --source registry://127.0.0.1:PORT/REPO@sha256:HEX fills the
+ * mount; the tree read through it equals the packed one.  A digest the
+ * registry does not have fails incrfsd at start-up with a clear message;
+ * a blob of another image is refused (exit 3).
+ *
+ * Without /usr/bin/docker-registry in the guest (make deps installs it,
+ * tests/vm/guest-files brings it) the tests report SKIP, never pass.
+ * Loopback only; every wait is bounded.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include "tests/kselftest/harness.h"
+#include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/proc_util.h"
+#include "tests/kselftest/registry_push.h"
+
+#define REGISTRY	"/usr/bin/docker-registry"
+#define TOP	"/tmp/registry"
+#define SRC	TOP "/src"
+#define SRC_B	TOP "/src_b"
+#define IMG	TOP "/lazy.img"
+#define BLOB	TOP "/lazy.blob"
+#define BLOB_B	TOP "/b.blob"
+#define PORT	15000
+#define REPO	"incrfs/app"
+
+static int setup_images(void)
+{
+	char path[PATH_MAX];
+	int i;
+
+	if (access(TOP "/ready", F_OK) == 0)
+		return 0;
+	if (iu_sh("rm -rf " TOP " && mkdir -p " SRC "/dir " SRC_B) ||
+	    iu_sh("cp /bin/busybox " SRC "/busybox") ||
+	    iu_pattern_file(SRC "/big", (3 << 20) + 100, 21) ||
+	    iu_pattern_file(SRC_B "/other", 50000, 22))
+		return -1;
+	for (i = 0; i < 12; i++) {
+		snprintf(path, sizeof(path), SRC "/dir/f%02d", i);
+		if (iu_pattern_file(path, i * 7919 + 1, 200 + i))
+			return -1;
+	}
+	if (iu_sh("incrfs-pack " SRC " " IMG " --blob " BLOB " >/dev/null") ||
+	    iu_sh("incrfs-pack " SRC_B " " TOP "/b.img --blob " BLOB_B
+		  " >/dev/null"))
+		return -1;
+	return iu_write_file(TOP "/ready", "", 0, 0644);
+}
+
+static const char config[] =
+	"version: 0.1\n"
+	"log:\n"
+	"  level: warn\n"
+	"storage:\n"
+	"  filesystem:\n"
+	"    rootdirectory: " TOP "/storage\n"
+	"http:\n"
+	"  addr: 127.0.0.1:15000\n";
+
+/* Start docker-registry; once GET /v2/ answers 200, its pid. */
+static pid_t start_registry(const char *log)
+{
+	const char *argv[] = { REGISTRY, "serve", TOP "/config.yml", NULL };
+	char resp[1024];
+	pid_t pid;
+	int i;
+
+	if (iu_sh("rm -rf " TOP "/storage") ||
+	    iu_write_file(TOP "/config.yml", config, sizeof(config) - 1, 0644))
+		return -1;
+	pid = pu_spawn(log, argv);
+	for (i = 0; i < 600 && pid > 0; i++) {	/* 30 s: TCG is slow */
+		if (rp_request(PORT, "GET", "/v2/", NULL, 0, resp,
+			       sizeof(resp)) == 200)
+			return pid;
+		if (pu_wait_exit(pid, 50) >= 0)
+			return -1;	/* it died */
+	}
+	pu_kill(&pid);
+	return -1;
+}
+
+/* Push the file @path; its digest into @digest. */
+static int push_file(const char *path, char digest[72], char *why,
+		     size_t whylen)
+{
+	unsigned char *blob;
+	size_t len;
+	int ret;
+
+	blob = iu_slurp(path, &len);
+	if (!blob) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = rp_push_blob(PORT, REPO, blob, len, digest, why, whylen);
+	free(blob);
+	return ret;
+}
+
+FIXTURE(reg) {
+	char img[64], mnt[64], log[64], reglog[64];
+	char digest[72];
+	pid_t registry, feeder;
+};
+
+FIXTURE_SETUP(reg)
+{
+	char why[512];
+
+	self->registry = self->feeder = -1;
+	snprintf(self->log, sizeof(self->log), TOP "/feeder%d.log", getpid());
+	snprintf(self->reglog, sizeof(self->reglog), TOP "/registry%d.log",
+		 getpid());
+	if (access(REGISTRY, X_OK))
+		SKIP(return, REGISTRY " is not installed (make deps; tests/vm/guest-files)");
+	ASSERT_EQ(0, setup_images());
+	snprintf(self->img, sizeof(self->img), TOP "/t%d.img", getpid());
+	snprintf(self->mnt, sizeof(self->mnt), TOP "/m%d", getpid());
+	ASSERT_EQ(0, iu_sh("cp " IMG " %s", self->img));
+	ASSERT_EQ(0, iu_mount(self->img, self->mnt, "timeout=30000"))
+		TH_LOG("mount: %s", strerror(errno));
+	self->registry = start_registry(self->reglog);
+	ASSERT_GT(self->registry, 0) TH_LOG("docker-registry did not answer");
+	ASSERT_EQ(0, push_file(BLOB, self->digest, why, sizeof(why)))
+		TH_LOG("push: %s", why);
+}
+
+static void show_log(const char *path)
+{
+	char *log = pu_read_text(path);
+
+	for (char *l = log ? strtok(log, "\n") : NULL; l; l = strtok(NULL, "\n"))
+		TH_LOG("| %s", l);
+	free(log);
+}
+
+FIXTURE_TEARDOWN(reg)
+{
+	pu_kill(&self->feeder);
+	pu_kill(&self->registry);
+	if (_metadata->res->failed) {
+		show_log(self->log);
+		show_log(self->reglog);
+	}
+	if (self->mnt[0]) {
+		umount2(self->mnt, MNT_DETACH);
+		rmdir(self->mnt);
+	}
+	if (self->img[0])
+		unlink(self->img);
+	unlink(self->log);
+	unlink(self->reglog);
+}
+
+static pid_t spawn_feeder(const char *log, const char *mnt,
+			  const char *digest)
+{
+	char src[160];
+	const char *argv[] = { "incrfsd", "-v", "--source", src, mnt, NULL };
+
+	snprintf(src, sizeof(src), "registry://127.0.0.1:%d/" REPO "@%s",
+		 PORT, digest);
+	return pu_spawn(log, argv);
+}
+
+static int get_stats(const char *mnt, struct incrfs_stats *st)
+{
+	int fd = open(mnt, O_RDONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
+	close(fd);
+	return ret;
+}
+
+TEST_F(reg, tree_matches_through_the_registry)
+{
+	struct incrfs_stats st;
+
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, st.blocks_present);
+	self->feeder = spawn_feeder(self->log, self->mnt, self->digest);
+	ASSERT_GT(self->feeder, 0);
+	ASSERT_TRUE(pu_wait_file_has(self->log, "incrfsd: serving", 30000));
+	EXPECT_TRUE(pu_file_has(self->log, "registry://127.0.0.1"));
+	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_EQ(1, st.complete);
+	EXPECT_EQ(0, st.hash_failures);
+	EXPECT_EQ(0, st.timeouts);
+	EXPECT_GT(st.misses, 0);
+	/* the feeder is still serving; stopped, it says what it did */
+	ASSERT_EQ(0, kill(self->feeder, SIGTERM));
+	EXPECT_EQ(0, pu_wait_exit(self->feeder, 20000));
+	self->feeder = -1;
+	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: served "));
+}
+
+TEST_F(reg, unknown_digest_fails_clearly)
+{
+	static const char none[] = "sha256:"
+		"0000000000000000000000000000000000000000000000000000000000000000";
+	struct incrfs_stats st;
+
+	self->feeder = spawn_feeder(self->log, self->mnt, none);
+	ASSERT_GT(self->feeder, 0);
+	EXPECT_EQ(1, pu_wait_exit(self->feeder, 30000));
+	self->feeder = -1;
+	EXPECT_TRUE(pu_file_has(self->log, "HTTP 404: no such blob"));
+	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: error: "));
+	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_EQ(0, st.blocks_present);
+}
+
+TEST_F(reg, blob_of_another_image_is_refused)
+{
+	char digest[72], why[512];
+
+	ASSERT_EQ(0, push_file(BLOB_B, digest, why, sizeof(why)))
+		TH_LOG("push: %s", why);
+	self->feeder = spawn_feeder(self->log, self->mnt, digest);
+	ASSERT_GT(self->feeder, 0);
+	EXPECT_EQ(3, pu_wait_exit(self->feeder, 30000));
+	self->feeder = -1;
+	EXPECT_TRUE(pu_file_has(self->log, "does not belong to the image"));
+}
+
+TEST_HARNESS_MAIN
