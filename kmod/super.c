@@ -234,6 +234,7 @@ static struct incrfs_sb_info *incrfs_sbi_open(struct fs_context *fc)
 
 static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
+	struct incrfs_fs_context *ctx = fc->fs_private;
 	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
 	struct incrfs_super_block *dsb;
 	struct inode *root;
@@ -360,7 +361,8 @@ static int incrfs_get_tree(struct fs_context *fc)
 	if (IS_ERR(sb))
 		return PTR_ERR(sb);
 	if (sb->s_root) {
-		if (INCRFS_SB(sb)->timeout_ms != ctx->timeout_ms) {
+		if (INCRFS_SB(sb)->timeout_ms != ctx->timeout_ms ||
+		    incrfs_access_log_max(INCRFS_SB(sb)) != ctx->access_log) {
 			deactivate_locked_super(sb);
 			errorf(fc, "incrfs: %s is mounted already, with other options",
 			       fc->source);

@@ -58,6 +58,9 @@ TEST(one_super_block_per_image)
 	errno = 0;
 	EXPECT_EQ(iu_mount(IMG, TOP "/d", "timeout=301"), -1);
 	EXPECT_EQ(errno, EBUSY);
+	errno = 0;
+	EXPECT_EQ(iu_mount(IMG, TOP "/d", "timeout=300,access_log"), -1);
+	EXPECT_EQ(errno, EBUSY);
 
 	/* one control channel for all of them */
 	fd = open(TOP "/a", O_RDONLY | O_DIRECTORY);
