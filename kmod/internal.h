@@ -27,6 +27,7 @@
 
 #define INCRFS_DEFAULT_TIMEOUT_MS	10000
 #define INCRFS_WAIT_TABLE_BITS		6
+#define INCRFS_RA_KB			512	/* readahead window of a mount */
 
 /* Per-mount counters; see struct incrfs_stats in the uapi header. */
 struct incrfs_counters {
@@ -176,6 +177,8 @@ void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count);
 void incrfs_sbi_put(struct incrfs_sb_info *sbi);
 
 /* fill.c */
+int __init incrfs_fill_init(void);
+void incrfs_fill_exit(void);
 long incrfs_ioc_fill(struct incrfs_sb_info *sbi,
 		     struct incrfs_fill __user *uarg);
 
