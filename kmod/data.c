@@ -18,6 +18,13 @@
 
 /* the most blocks one read of the image covers: BIO_MAX_VECS pages */
 #define INCRFS_RA_MAX	256
+/*
+ * The most missing blocks one readahead call tells the feeder about: the
+ * window is sized for reading present data (INCRFS_RA_KB); for missing
+ * data the feeder reads ahead by its own policy, and hinting the whole
+ * window would fetch more of a small file's neighbours than is read.
+ */
+#define INCRFS_HINT_MAX	32
 
 /* Read data blocks starting at @pblk into @nr bvecs totalling @len bytes. */
 static int read_data(struct incrfs_sb_info *sbi, struct bio_vec *bv,
@@ -217,6 +224,7 @@ static void incrfs_readahead(struct readahead_control *rac)
 	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
 	struct ra_req *rq = NULL;
 	struct ra_hint h = { .count = 0 };
+	unsigned int hinted = 0;
 	struct folio *folio;
 
 	while ((folio = readahead_folio(rac)) != NULL) {
@@ -241,7 +249,8 @@ static void incrfs_readahead(struct readahead_control *rac)
 		}
 		if (!incrfs_block_present(sbi, pblk)) {
 			/* read_folio will wait for it; the feeder may start now */
-			hint_add(inode, &h, lblk, pblk);
+			if (hinted++ < INCRFS_HINT_MAX)
+				hint_add(inode, &h, lblk, pblk);
 			folio_unlock(folio);
 			continue;
 		}
