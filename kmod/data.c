@@ -227,6 +227,14 @@ static void incrfs_readahead(struct readahead_control *rac)
 	unsigned int hinted = 0;
 	struct folio *folio;
 
+	/*
+	 * A readahead of one folio is a reader's own read (POSIX_FADV_RANDOM,
+	 * a random mmap fault): if its block is missing, read_folio reports
+	 * it a moment later, so a hint would only wake the feeder twice.
+	 */
+	if (readahead_count(rac) == 1)
+		hinted = INCRFS_HINT_MAX;
+
 	while ((folio = readahead_folio(rac)) != NULL) {
 		u64 lblk = folio_pos(folio) >> INCRFS_BLOCK_BITS;
 		u64 pblk;
