@@ -167,7 +167,7 @@ static int run_flush(struct incrfs_sb_info *sbi, struct fill_run *run,
 long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg)
 {
 	struct incrfs_fill_block __user *ublocks;
-	struct fill_run run = { .nr = 0 };
+	struct fill_run *run;
 	struct incrfs_fill arg;
 	struct incrfs_fill_block fb;
 	u32 i, filled = 0;
@@ -179,9 +179,15 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 	    arg.reserved || arg.filled)
 		return -EINVAL;
 	ublocks = u64_to_user_ptr(arg.blocks);
-	run.buf = kvmalloc(INCRFS_FILL_RUN * INCRFS_BLOCK_SIZE, GFP_KERNEL);
-	if (!run.buf)
+	run = kmalloc(sizeof(*run), GFP_KERNEL);
+	if (!run)
 		return -ENOMEM;
+	run->nr = 0;
+	run->buf = kvmalloc(INCRFS_FILL_RUN * INCRFS_BLOCK_SIZE, GFP_KERNEL);
+	if (!run->buf) {
+		kfree(run);
+		return -ENOMEM;
+	}
 
 	down_read(&sbi->fill_rwsem);
 	if (sbi->dead) {
@@ -202,20 +208,20 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 		}
 		res = fill_map(sbi, &fb, &pblk);
 		/* a block that does not extend the run: write the run first */
-		if (!res && run.nr && (run.nr == INCRFS_FILL_RUN ||
-				       pblk != run.pblk + run.nr)) {
-			err = run_flush(sbi, &run, ublocks, &filled);
+		if (!res && run->nr && (run->nr == INCRFS_FILL_RUN ||
+					pblk != run->pblk + run->nr)) {
+			err = run_flush(sbi, run, ublocks, &filled);
 			if (err)
 				break;
 		}
 		if (!res && !incrfs_block_present(sbi, pblk)) {
 			res = fill_verify(sbi, &fb, pblk,
-					  run.buf + run.nr * INCRFS_BLOCK_SIZE);
+					  run->buf + run->nr * INCRFS_BLOCK_SIZE);
 			if (!res) {
 				/* its result once the run is written */
-				if (!run.nr)
-					run.pblk = pblk;
-				run.idx[run.nr++] = i;
+				if (!run->nr)
+					run->pblk = pblk;
+				run->idx[run->nr++] = i;
 				cond_resched();
 				continue;
 			}
@@ -228,14 +234,15 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 		cond_resched();
 	}
 	/* verified blocks are written even if the batch stops early */
-	ret = run_flush(sbi, &run, ublocks, &filled);
+	ret = run_flush(sbi, run, ublocks, &filled);
 	if (!err)
 		err = ret;
 	if (!err && (arg.flags & INCRFS_FILL_SYNC))
 		err = incrfs_bitmap_commit(sbi);
 out:
 	up_read(&sbi->fill_rwsem);
-	kvfree(run.buf);
+	kvfree(run->buf);
+	kfree(run);
 	if (put_user(filled, &uarg->filled) && !err)
 		err = -EFAULT;
 	return err;
