@@ -13,7 +13,8 @@
  * Verified blocks in consecutive data blocks are written with one write
  * of the image (struct fill_run): fewer calls into the backing file
  * system, and its inode lock, which feeder threads filling at once contend
- * for, is taken once per run instead of once per block.
+ * for, is taken once per run instead of once per block.  A block some
+ * reader waits for ends its run at once, so readers are not held back.
  *
  * SHA-256 comes from the crypto API ("sha256"), allocated once for the
  * module: it picks the fastest implementation the CPU has (SHA-NI, AVX2,
@@ -222,6 +223,13 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 				if (!run->nr)
 					run->pblk = pblk;
 				run->idx[run->nr++] = i;
+				/* a reader waits for it: no later than now */
+				if (incrfs_block_waited(sbi, pblk)) {
+					err = run_flush(sbi, run, ublocks,
+							&filled);
+					if (err)
+						break;
+				}
 				cond_resched();
 				continue;
 			}
