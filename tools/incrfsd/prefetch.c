@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * prefetch.c - the background fill threads of --prefetch all (see
+ * prefetch.c - the background fill thread of --prefetch all (see
  * prefetch.h).
  *
  * Why this exists: completing an image is bulk work that must only use
@@ -9,7 +9,6 @@
 #include "prefetch.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <linux/ioprio.h>
 #include <sched.h>
 #include <stdio.h>
@@ -44,52 +43,24 @@ static void nap(void)
 	nanosleep(&ts, NULL);
 }
 
-/* The first error that makes every thread give up, with why. */
-static void give_up(struct prefetch *pf, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&pf->lock);
-	if (!pf->err) {
-		pf->err = err;
-		va_start(ap, fmt);
-		vsnprintf(pf->why, sizeof(pf->why), fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&pf->lock);
-}
-
-static bool given_up(struct prefetch *pf)
-{
-	bool ret;
-
-	pthread_mutex_lock(&pf->lock);
-	ret = pf->err != 0;
-	pthread_mutex_unlock(&pf->lock);
-	return ret;
-}
-
-/* Account one finished chunk; false if the threads must give up. */
+/* Account one finished chunk; false if the thread must give up. */
 static bool account(struct prefetch *pf, const struct fetch_done *d)
 {
 	plan_finish_prefetch(pf->plan, d->chunk, d->err == 0);
 	if (!d->err) {
-		pthread_mutex_lock(&pf->lock);
 		pf->chunks++;
 		pf->blocks += d->fill.filled;
-		pthread_mutex_unlock(&pf->lock);
 		log_debug("prefetch: chunk %llu: %u blocks, %u new, %.1f ms",
 			  (unsigned long long)d->chunk, d->fill.present,
 			  d->fill.filled, d->elapsed_ns / 1e6);
 		return true;
 	}
 	if (d->err == -ENODEV) {
-		give_up(pf, -ENODEV, "the mount is gone");
+		pf->err = -ENODEV;
+		snprintf(pf->why, sizeof(pf->why), "the mount is gone");
 		return false;
 	}
-	pthread_mutex_lock(&pf->lock);
 	pf->failed++;
-	pthread_mutex_unlock(&pf->lock);
 	if (d->err == -EBADMSG)
 		log_err("prefetch: chunk %llu: the kernel refused %u of its blocks (SHA-256 mismatch): the blob is corrupt",
 			(unsigned long long)d->chunk, d->fill.bad_hash);
@@ -99,39 +70,29 @@ static bool account(struct prefetch *pf, const struct fetch_done *d)
 	return true;
 }
 
-/* The last thread to end tells the main thread. */
-static void thread_ended(struct prefetch *pf, unsigned int count)
-{
-	uint64_t one = 1;
-
-	if (atomic_fetch_sub(&pf->running, count) != count)
-		return;
-	atomic_store(&pf->finished, true);
-	if (write(pf->event_fd, &one, sizeof(one)) < 0)
-		log_err("prefetch: eventfd: %s", strerror(errno));
-}
-
 static void *prefetch_main(void *arg)
 {
 	struct prefetch *pf = arg;
 	struct fetch_done done[PREFETCH_DEPTH];
 	struct incrfsd_source src;
 	struct fetcher f;
-	uint64_t cursor = 0, chunk;
+	uint64_t cursor = 0, chunk, one = 1;
 	bool more = true;
 	int ret, i, n;
 
 	lower_priority();
 	ret = incrfsd_source_open(&src, pf->location, PREFETCH_DEPTH);
 	if (ret) {
-		give_up(pf, ret, "%s", src.err);
+		pf->err = ret;
+		snprintf(pf->why, sizeof(pf->why), "%s", src.err);
 		incrfsd_source_close(&src);
 		goto out;
 	}
 	ret = fetcher_init(&f, &src, pf->meta, PREFETCH_DEPTH, pf->control_fd,
 			   pf->fill_flags, INCRFSD_READ_IDLE);
 	if (ret) {
-		give_up(pf, ret, "%s", f.err);
+		pf->err = ret;
+		snprintf(pf->why, sizeof(pf->why), "%s", f.err);
 		goto out;
 	}
 	while (!atomic_load(&pf->stop)) {
@@ -150,7 +111,7 @@ static void *prefetch_main(void *arg)
 					break;
 			}
 		}
-		if (given_up(pf))
+		if (pf->err)
 			break;
 		if (!f.busy) {
 			if (!more)
@@ -160,72 +121,46 @@ static void *prefetch_main(void *arg)
 		}
 		n = fetcher_reap(&f, true, done, PREFETCH_DEPTH);
 		if (n < 0) {
-			give_up(pf, n, "blob source: %s", strerror(-n));
+			pf->err = n;
+			snprintf(pf->why, sizeof(pf->why), "blob source: %s",
+				 strerror(-n));
 			break;
 		}
 		for (i = 0; i < n; i++) {
 			if (!account(pf, &done[i]))
 				break;
 		}
-		if (given_up(pf))
+		if (pf->err)
 			break;
 	}
 	fetcher_destroy(&f);
 out:
-	thread_ended(pf, 1);
+	atomic_store(&pf->finished, true);
+	if (write(pf->event_fd, &one, sizeof(one)) < 0)
+		log_err("prefetch: eventfd: %s", strerror(errno));
 	return NULL;
-}
-
-/* One thread per online CPU, at most PREFETCH_THREADS. */
-static unsigned int nr_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (n < 1)
-		return 1;
-	return n > PREFETCH_THREADS ? PREFETCH_THREADS : (unsigned int)n;
 }
 
 int prefetch_start(struct prefetch *pf)
 {
-	unsigned int n = nr_threads(), i;
-	int ret = 0;
+	int ret;
 
 	atomic_init(&pf->stop, false);
 	atomic_init(&pf->finished, false);
-	atomic_init(&pf->running, n);
-	pthread_mutex_init(&pf->lock, NULL);
 	pf->err = 0;
-	pf->why[0] = '\0';
 	pf->chunks = pf->blocks = pf->failed = 0;
-	for (i = 0; i < n; i++) {
-		ret = pthread_create(&pf->thread[i], NULL, prefetch_main, pf);
-		if (ret)
-			break;
-	}
-	pf->nr_threads = i;
-	if (!i) {
-		pthread_mutex_destroy(&pf->lock);
+	ret = pthread_create(&pf->thread, NULL, prefetch_main, pf);
+	if (ret)
 		return -ret;
-	}
-	if (i < n) {
-		log_warn("prefetch: only %u of %u threads started: %s", i, n,
-			 strerror(ret));
-		thread_ended(pf, n - i);
-	}
 	pf->started = true;
 	return 0;
 }
 
 void prefetch_stop(struct prefetch *pf)
 {
-	unsigned int i;
-
 	if (!pf->started)
 		return;
 	atomic_store(&pf->stop, true);
-	for (i = 0; i < pf->nr_threads; i++)
-		pthread_join(pf->thread[i], NULL);
-	pthread_mutex_destroy(&pf->lock);
+	pthread_join(pf->thread, NULL);
 	pf->started = false;
 }

@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * prefetch.h - --prefetch all: background threads that fill every chunk
+ * prefetch.h - --prefetch all: a background thread that fills every chunk
  * nobody asked for, at idle CPU and I/O priority.
  *
  * Why this exists: a layer only becomes complete (and daemonless) once
  * every block is present, but readers must never wait behind that bulk
- * work.  Each thread runs under SCHED_IDLE with the idle I/O class, has its
+ * work.  The thread runs under SCHED_IDLE with the idle I/O class, has its
  * own source and zstd context, pauses while the main thread has any chunk
- * queued or in flight, and claims chunks through the shared plan.  There
- * is one thread per online CPU (at most PREFETCH_THREADS): decoding and
- * the kernel's SHA-256 check of every block are CPU work, so the threads
- * use every CPU readers leave idle.
+ * queued or in flight, and claims chunks through the shared plan.
  */
 #ifndef INCRFSD_PREFETCH_H
 #define INCRFSD_PREFETCH_H
@@ -23,16 +20,11 @@
 #include "blobmeta.h"
 #include "plan.h"
 
-/* Chunk reads each prefetch thread keeps in flight. */
+/* Chunk reads the prefetch thread keeps in flight. */
 #define PREFETCH_DEPTH	2
-/* Prefetch threads at most. */
-#define PREFETCH_THREADS	4
 
 struct prefetch {
-	pthread_t thread[PREFETCH_THREADS];
-	unsigned int nr_threads;	/* started */
-	atomic_uint running;		/* not yet ended */
-	pthread_mutex_t lock;		/* err, why, counters */
+	pthread_t thread;
 	bool started;
 	/* inputs, set before prefetch_start() */
 	struct plan *plan;
@@ -40,21 +32,21 @@ struct prefetch {
 	const struct blob_meta *meta;
 	int control_fd;
 	unsigned int fill_flags;
-	/* the last thread to end writes it */
+	/* the thread writes it when it ends */
 	int event_fd;
 	atomic_bool stop;
 	atomic_bool finished;
-	/* results of all threads, valid once finished */
-	int err;			/* 0, or why they gave up */
-	uint64_t chunks;		/* chunks they filled */
-	uint64_t blocks;		/* blocks newly written by them */
-	uint64_t failed;		/* chunks they could not fill */
+	/* results, valid once finished */
+	int err;			/* 0, or why it gave up */
+	uint64_t chunks;		/* chunks it filled */
+	uint64_t blocks;		/* blocks newly written by it */
+	uint64_t failed;		/* chunks it could not fill */
 	char why[256];
 };
 
-/* Start the threads.  -errno if none could be started. */
+/* Start the thread.  -errno if it could not be started. */
 int prefetch_start(struct prefetch *pf);
-/* Ask them to stop (if running) and wait for them. */
+/* Ask it to stop (if running) and wait for it. */
 void prefetch_stop(struct prefetch *pf);
 
 #endif /* INCRFSD_PREFETCH_H */
