@@ -2,12 +2,13 @@
 /*
  * data.c - file data through the page cache: read_folio and readahead.
  *
- * Present blocks are read from the image's data region; a run of folios
- * whose blocks sit in consecutive data blocks is read with one call into
- * the backing file.  Holes are zero-filled without I/O.  readahead never
- * waits: it leaves folios of missing blocks not uptodate, so the present
- * ones around them are not held back, and read_folio (called by the page
- * cache for exactly those folios) waits for the fill.
+ * Present blocks are read from the image's data region; in readahead a
+ * run of folios whose blocks sit in consecutive data blocks is read with
+ * one asynchronous read of the backing file (see struct ra_req).  Holes
+ * are zero-filled without I/O.  readahead never waits: it leaves folios
+ * of missing blocks not uptodate, so the present ones around them are not
+ * held back, and read_folio (called by the page cache for exactly those
+ * folios) waits for the fill.
  */
 #include <linux/pagemap.h>
 #include <linux/uio.h>
@@ -15,7 +16,15 @@
 #include <linux/highmem.h>
 #include "internal.h"
 
-#define INCRFS_RA_BATCH	32
+/* the most blocks one read of the image covers: BIO_MAX_VECS pages */
+#define INCRFS_RA_MAX	256
+/*
+ * The most missing blocks one readahead call tells the feeder about: the
+ * window is sized for reading present data (INCRFS_RA_KB); for missing
+ * data the feeder reads ahead by its own policy, and hinting the whole
+ * window would fetch more of a small file's neighbours than is read.
+ */
+#define INCRFS_HINT_MAX	32
 
 /* Read data blocks starting at @pblk into @nr bvecs totalling @len bytes. */
 static int read_data(struct incrfs_sb_info *sbi, struct bio_vec *bv,
@@ -90,31 +99,98 @@ static int incrfs_read_folio(struct file *file, struct folio *folio)
 	return err;
 }
 
-/* Folios waiting to be read with one backing-file read. */
-struct ra_batch {
-	struct folio *folios[INCRFS_RA_BATCH];
-	struct bio_vec bv[INCRFS_RA_BATCH];
-	unsigned int nr;
-	u64 pblk;		/* data block of folios[0] */
+/*
+ * Folios of present blocks in consecutive data blocks, read from the image
+ * with one asynchronous read: readahead returns as soon as it is submitted
+ * and the reader copies the folios already uptodate meanwhile, as it would
+ * on a block device.  Where the image's own page cache holds none of the
+ * range, the read is direct (no second cached copy, no second memcpy);
+ * otherwise buffered, which also sees data a FILL just wrote.  The
+ * completion may run in interrupt context: it only marks the folios
+ * uptodate, unlocks them and frees the request.
+ */
+struct ra_req {
+	struct kiocb iocb;
+	unsigned int nr, max;
+	u64 pblk;		/* data block of bv[0] */
+	struct bio_vec bv[];
 };
 
-static void ra_flush(struct incrfs_sb_info *sbi, struct ra_batch *b)
+static void ra_complete(struct kiocb *iocb, long ret)
 {
+	struct ra_req *rq = container_of(iocb, struct ra_req, iocb);
+	bool ok = ret == (long)rq->nr << INCRFS_BLOCK_BITS;
 	unsigned int i;
-	int err;
 
-	if (!b->nr)
-		return;
-	err = read_data(sbi, b->bv, b->nr,
-			(size_t)b->nr << INCRFS_BLOCK_BITS, b->pblk);
-	for (i = 0; i < b->nr; i++) {
-		if (!err) {
-			flush_dcache_folio(b->folios[i]);
-			folio_mark_uptodate(b->folios[i]);
+	for (i = 0; i < rq->nr; i++) {
+		struct folio *folio = page_folio(rq->bv[i].bv_page);
+
+		/* not uptodate: read_folio tries again and reports the error */
+		if (ok) {
+			flush_dcache_folio(folio);
+			folio_mark_uptodate(folio);
 		}
-		folio_unlock(b->folios[i]);
+		folio_unlock(folio);
 	}
-	b->nr = 0;
+	kfree(rq);
+}
+
+static void ra_submit(struct incrfs_sb_info *sbi, struct ra_req *rq)
+{
+	struct file *image = sbi->image;
+	size_t len = (size_t)rq->nr << INCRFS_BLOCK_BITS;
+	loff_t pos = sbi->data_off + (rq->pblk << INCRFS_BLOCK_BITS);
+	struct iov_iter iter;
+	ssize_t ret;
+
+	init_sync_kiocb(&rq->iocb, image);
+	rq->iocb.ki_pos = pos;
+	rq->iocb.ki_complete = ra_complete;	/* makes it asynchronous */
+	if ((image->f_mode & FMODE_CAN_ODIRECT) &&
+	    !filemap_range_has_page(image->f_mapping, pos, pos + len - 1))
+		rq->iocb.ki_flags |= IOCB_DIRECT;
+	iov_iter_bvec(&iter, ITER_DEST, rq->bv, rq->nr, len);
+	ret = vfs_iocb_iter_read(image, &rq->iocb, &iter);
+	if (ret != -EIOCBQUEUED)
+		ra_complete(&rq->iocb, ret);
+}
+
+/* Submit the request being built, if any. */
+static void ra_flush(struct incrfs_sb_info *sbi, struct ra_req **rqp)
+{
+	if (*rqp)
+		ra_submit(sbi, *rqp);
+	*rqp = NULL;
+}
+
+/*
+ * Add @folio (one block, data block @pblk) to the batch; false if no
+ * request could be allocated: the caller leaves the folio to read_folio.
+ */
+static bool ra_add(struct incrfs_sb_info *sbi, struct ra_req **rqp,
+		   struct readahead_control *rac, struct folio *folio, u64 pblk)
+{
+	struct ra_req *rq = *rqp;
+
+	if (rq && (rq->nr == rq->max || pblk != rq->pblk + rq->nr)) {
+		ra_flush(sbi, rqp);
+		rq = NULL;
+	}
+	if (!rq) {
+		/* this folio and the ones still to come, at most one bio's worth */
+		unsigned int max = min_t(unsigned int, readahead_count(rac) + 1,
+					 INCRFS_RA_MAX);
+
+		rq = kmalloc(struct_size(rq, bv, max), GFP_NOFS | __GFP_NOWARN);
+		if (!rq)
+			return false;
+		rq->nr = 0;
+		rq->max = max;
+		rq->pblk = pblk;
+		*rqp = rq;
+	}
+	folio_bvec(&rq->bv[rq->nr++], folio, 0);
+	return true;
 }
 
 /* A run of missing blocks readahead met, told to the feeder as one hint. */
@@ -147,9 +223,18 @@ static void incrfs_readahead(struct readahead_control *rac)
 {
 	struct inode *inode = rac->mapping->host;
 	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
-	struct ra_batch b = { .nr = 0 };
+	struct ra_req *rq = NULL;
 	struct ra_hint h = { .count = 0 };
+	unsigned int hinted = 0;
 	struct folio *folio;
+
+	/*
+	 * A readahead of one folio is a reader's own read (POSIX_FADV_RANDOM,
+	 * a random mmap fault): if its block is missing, read_folio reports
+	 * it a moment later, so a hint would only wake the feeder twice.
+	 */
+	if (readahead_count(rac) == 1)
+		hinted = INCRFS_HINT_MAX;
 
 	while ((folio = readahead_folio(rac)) != NULL) {
 		u64 lblk = folio_pos(folio) >> INCRFS_BLOCK_BITS;
@@ -158,7 +243,7 @@ static void incrfs_readahead(struct readahead_control *rac)
 
 		if (folio_size(folio) != INCRFS_BLOCK_SIZE) {
 			/* large folio: block by block, never waiting */
-			ra_flush(sbi, &b);
+			ra_flush(sbi, &rq);
 			if (!read_folio_blocks(inode, folio, false))
 				folio_mark_uptodate(folio);
 			folio_unlock(folio);
@@ -174,19 +259,15 @@ static void incrfs_readahead(struct readahead_control *rac)
 		incrfs_access_log_add(sbi, pblk);
 		if (!incrfs_block_present(sbi, pblk)) {
 			/* read_folio will wait for it; the feeder may start now */
-			hint_add(inode, &h, lblk, pblk);
+			if (hinted++ < INCRFS_HINT_MAX)
+				hint_add(inode, &h, lblk, pblk);
 			folio_unlock(folio);
 			continue;
 		}
-		if (b.nr && (b.nr == INCRFS_RA_BATCH || pblk != b.pblk + b.nr))
-			ra_flush(sbi, &b);
-		if (!b.nr)
-			b.pblk = pblk;
-		b.folios[b.nr] = folio;
-		folio_bvec(&b.bv[b.nr], folio, 0);
-		b.nr++;
+		if (!ra_add(sbi, &rq, rac, folio, pblk))
+			folio_unlock(folio);	/* read_folio will read it */
 	}
-	ra_flush(sbi, &b);
+	ra_flush(sbi, &rq);
 	hint_flush(inode, &h);
 }
 

@@ -27,6 +27,7 @@
 
 #define INCRFS_DEFAULT_TIMEOUT_MS	10000
 #define INCRFS_WAIT_TABLE_BITS		6
+#define INCRFS_RA_KB			512	/* readahead window of a mount */
 
 /* Per-mount counters; see struct incrfs_stats in the uapi header. */
 struct incrfs_counters {
@@ -175,6 +176,7 @@ void incrfs_wait_init(struct incrfs_sb_info *sbi);
 void incrfs_wait_destroy(struct incrfs_sb_info *sbi);
 int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk);
 void incrfs_wake_block(struct incrfs_sb_info *sbi, u64 pblk);
+bool incrfs_block_waited(struct incrfs_sb_info *sbi, u64 pblk);
 
 /* control.c */
 int incrfs_open_control(struct super_block *sb);
@@ -182,6 +184,8 @@ void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count);
 void incrfs_sbi_put(struct incrfs_sb_info *sbi);
 
 /* fill.c */
+int __init incrfs_fill_init(void);
+void incrfs_fill_exit(void);
 long incrfs_ioc_fill(struct incrfs_sb_info *sbi,
 		     struct incrfs_fill __user *uarg);
 

@@ -14,6 +14,7 @@
 #include <linux/seq_file.h>
 #include <linux/statfs.h>
 #include <linux/crc32c.h>
+#include <linux/backing-dev.h>
 #include <linux/fadvise.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -244,10 +245,17 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* name the mount after its image in every incrfs: log line */
 	strscpy(sb->s_id, kbasename(fc->source), sizeof(sb->s_id));
 
-	/* a bdi of our own: the default one has no readahead at all */
+	/*
+	 * A bdi of our own: the default one has no readahead at all.  Its
+	 * window is larger than a disk's usual 128 KiB: every window is
+	 * one read of the image (see data.c), and fewer, larger reads of
+	 * the backing file are what makes sequential reads fast.
+	 */
 	err = super_setup_bdi(sb);
 	if (err)
 		return err;
+	sb->s_bdi->ra_pages = INCRFS_RA_KB / (PAGE_SIZE / 1024);
+	sb->s_bdi->io_pages = sb->s_bdi->ra_pages;
 
 	sb->s_flags |= SB_RDONLY | SB_NOATIME;
 	sb->s_magic = INCRFS_SUPER_MAGIC;
@@ -499,10 +507,15 @@ static int __init incrfs_init(void)
 	err = incrfs_sysfs_init();
 	if (err)
 		goto out_cache;
-	err = register_filesystem(&incrfs_fs_type);
+	err = incrfs_fill_init();
 	if (err)
 		goto out_sysfs;
+	err = register_filesystem(&incrfs_fs_type);
+	if (err)
+		goto out_fill;
 	return 0;
+out_fill:
+	incrfs_fill_exit();
 out_sysfs:
 	incrfs_sysfs_exit();
 out_cache:
@@ -513,6 +526,7 @@ out_cache:
 static void __exit incrfs_exit(void)
 {
 	unregister_filesystem(&incrfs_fs_type);
+	incrfs_fill_exit();
 	incrfs_sysfs_exit();
 	rcu_barrier();	/* inodes are freed by RCU */
 	kmem_cache_destroy(incrfs_inode_cachep);

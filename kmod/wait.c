@@ -72,6 +72,18 @@ static struct incrfs_pending *pending_find(struct incrfs_sb_info *sbi,
 	return NULL;
 }
 
+/* Does some task wait for data block @pblk right now? */
+bool incrfs_block_waited(struct incrfs_sb_info *sbi, u64 pblk)
+{
+	struct rb_node **link, *parent;
+	bool ret;
+
+	spin_lock(&sbi->pending_lock);
+	ret = pending_find(sbi, pblk, &link, &parent);
+	spin_unlock(&sbi->pending_lock);
+	return ret;
+}
+
 /* Register a waiter for @pblk; the first one queues a record. */
 static struct incrfs_pending *pending_get(struct incrfs_sb_info *sbi,
 					  struct inode *inode, u64 lblk,
