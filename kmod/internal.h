@@ -39,6 +39,9 @@ struct incrfs_counters {
 	atomic64_t hash_failures;
 };
 
+/* Data blocks an image may have: see validate_super(). */
+#define INCRFS_MAX_DATA_BLOCKS	((u32)INT_MAX)
+
 /*
  * One mounted image.  Freed when both the super block and the control fd
  * (if any) have let go of it; @dead tells the control fd the mount is gone.

@@ -115,6 +115,15 @@ static int validate_super(struct super_block *sb,
 		pr_err("%s: bad inode count or root inode\n", sb->s_id);
 		return -EUCLEAN;
 	}
+	/*
+	 * Bit numbers of the little-endian bitops are int on 6.1: a larger
+	 * block number would reach before the bitmap.  8 TiB of data.
+	 */
+	if (sbi->nr_blocks > INCRFS_MAX_DATA_BLOCKS) {
+		pr_err("%s: too many data blocks (%llu, at most %u)\n",
+		       sb->s_id, sbi->nr_blocks, INCRFS_MAX_DATA_BLOCKS);
+		return -EUCLEAN;
+	}
 	if (image_size > file_size) {
 		pr_err("%s: image is truncated (%llu of %llu bytes)\n",
 		       sb->s_id, file_size, image_size);
