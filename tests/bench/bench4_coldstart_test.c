@@ -58,12 +58,36 @@ static int record_profile(void)
 	return ret;
 }
 
+/*
+ * One lazy start: a fresh copy of the layer mounted, incrfsd run as
+ * @argv, CMD run in a chroot of the mount.  The seconds from the mount to
+ * CMD's first output; the mount's counters (before umount) into @st.
+ */
+static double lazy_start(struct th_test *_metadata, const char *const argv[],
+			 struct incrfs_stats *st)
+{
+	double t0, t;
+	pid_t feeder;
+
+	ASSERT_EQ(b_fresh_image(L "/layer.img", L "/run.img"), 0);
+	b_drop_caches();
+	t0 = b_now();
+	ASSERT_EQ(iu_mount(L "/run.img", L "/m", "timeout=60000"), 0);
+	feeder = b_spawn("/tmp/bench4.log", argv);
+	ASSERT_GT(feeder, 0);
+	t = first_output("chroot " L "/m /usr/bin/" CMD);
+	ASSERT_TRUE(t > 0);
+	ASSERT_EQ(b_stats(L "/m", st), 0);
+	b_stop(feeder);
+	ASSERT_EQ(umount(L "/m"), 0);
+	return t - t0;
+}
+
 TEST_TIMEOUT(cold_start, 3000)
 {
 	int runs = b_env("B_RUNS", B_RUNS), run;
 	struct incrfs_stats st;
 	double t0, t;
-	pid_t feeder;
 
 	ASSERT_EQ(b_disk(), 0);
 	/* the layer: python3, its libraries and stdlib, the guest's layout */
@@ -95,38 +119,17 @@ TEST_TIMEOUT(cold_start, 3000)
 					L "/layer.blob", L "/m", NULL };
 
 		/* (a) lazily: mount, feeder, run */
-		ASSERT_EQ(b_fresh_image(L "/layer.img", L "/run.img"), 0);
-		b_drop_caches();
-		t0 = b_now();
-		ASSERT_EQ(iu_mount(L "/run.img", L "/m", "timeout=60000"), 0);
-		feeder = b_spawn("/tmp/bench4.log", argv);
-		ASSERT_GT(feeder, 0);
-		t = first_output("chroot " L "/m /usr/bin/" CMD);
-		ASSERT_TRUE(t > 0);
-		b_sample("coldstart", "lazy", t - t0);
-		ASSERT_EQ(b_stats(L "/m", &st), 0);
+		b_sample("coldstart", "lazy", lazy_start(_metadata, argv, &st));
 		b_sample("coldstart_fetched", "lazy",
 			 st.blocks_present * 4096.0 / (1 << 20));
 		b_sample("coldstart_fetched", "layer",
 			 st.blocks_total * 4096.0 / (1 << 20));
-		b_stop(feeder);
-		ASSERT_EQ(umount(L "/m"), 0);
 
 		/* (c) lazily, the profile's blocks fetched first */
-		ASSERT_EQ(b_fresh_image(L "/layer.img", L "/run.img"), 0);
-		b_drop_caches();
-		t0 = b_now();
-		ASSERT_EQ(iu_mount(L "/run.img", L "/m", "timeout=60000"), 0);
-		feeder = b_spawn("/tmp/bench4.log", pargv);
-		ASSERT_GT(feeder, 0);
-		t = first_output("chroot " L "/m /usr/bin/" CMD);
-		ASSERT_TRUE(t > 0);
-		b_sample("coldstart", "lazy+profile", t - t0);
-		ASSERT_EQ(b_stats(L "/m", &st), 0);
+		b_sample("coldstart", "lazy+profile",
+			 lazy_start(_metadata, pargv, &st));
 		b_sample("coldstart_fetched", "lazy+profile",
 			 st.blocks_present * 4096.0 / (1 << 20));
-		b_stop(feeder);
-		ASSERT_EQ(umount(L "/m"), 0);
 
 		/* (b) pull the whole layer, unpack, run */
 		iu_sh("rm -rf " L "/pull");

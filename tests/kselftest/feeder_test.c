@@ -19,6 +19,7 @@
 #include <grp.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/proc_util.h"
 #include "blob.h"
 #include "image.h"
 
@@ -139,90 +140,9 @@ static int setup_images(void)
 
 /* ---- small helpers ---- */
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static int get_stats(const char *path, struct incrfs_stats *st)
-{
-	int fd = open(path, O_RDONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
-	close(fd);
-	return ret;
-}
-
-/* Wait until @pid exits; its exit status, 128+signal, or -1 on timeout. */
-static int wait_exit(pid_t pid, int timeout_ms)
-{
-	int st, waited = 0;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) :
-				128 + WTERMSIG(st);
-		if (r < 0 || waited >= timeout_ms)
-			return -1;
-		msleep(10);
-		waited += 10;
-	}
-}
-
 static bool still_running(pid_t pid)
 {
 	return waitpid(pid, NULL, WNOHANG) == 0;
-}
-
-/* Does @path contain @needle?  (The feeder's log.) */
-static bool file_has(const char *path, const char *needle)
-{
-	size_t len;
-	unsigned char *buf = iu_slurp(path, &len);
-	bool found = false;
-
-	if (buf) {
-		unsigned char *z = realloc(buf, len + 1);
-
-		if (z) {
-			buf = z;
-			buf[len] = '\0';
-			found = strstr((char *)buf, needle) != NULL;
-		}
-		free(buf);
-	}
-	return found;
-}
-
-static bool wait_file_has(const char *path, const char *needle, int ms)
-{
-	for (; ms > 0; ms -= 20) {
-		if (file_has(path, needle))
-			return true;
-		msleep(20);
-	}
-	return file_has(path, needle);
-}
-
-static void show_file(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		TH_LOG("| %s", line);
-	}
-	fclose(f);
 }
 
 static void drop_privileges(void)
@@ -345,7 +265,7 @@ static int readers_ok(const pid_t *pids, int n, int ms)
 	int i, ok = 0;
 
 	for (i = 0; i < n; i++) {
-		int st = wait_exit(pids[i], ms);
+		int st = pu_wait_exit(pids[i], ms);
 
 		if (st == READ_OK)
 			ok++;
@@ -363,11 +283,11 @@ static int wait_misses(const char *mnt, uint64_t misses, int ms)
 	struct incrfs_stats st;
 
 	for (; ms > 0; ms -= 20) {
-		if (get_stats(mnt, &st))
+		if (iu_get_stats(mnt, &st))
 			return -1;
 		if (st.misses >= misses)
 			return 0;
-		msleep(20);
+		pu_msleep(20);
 	}
 	return -1;
 }
@@ -393,13 +313,10 @@ FIXTURE_SETUP(lazy)
 
 FIXTURE_TEARDOWN(lazy)
 {
-	if (self->feeder > 0) {
-		kill(self->feeder, SIGKILL);
-		waitpid(self->feeder, NULL, 0);
-	}
+	pu_kill(&self->feeder);
 	if (_metadata->res->failed && self->log[0]) {
 		TH_LOG("incrfsd log:");
-		show_file(self->log);
+		pu_show_log(self->log);
 	}
 	if (self->mnt[0]) {
 		umount2(self->mnt, MNT_DETACH);
@@ -417,8 +334,7 @@ static pid_t spawn_feeder(const char *log, const char *mnt, const char *blob,
 			  bool as_nobody, const char *const *opts)
 {
 	const char *argv[24] = { "incrfsd" };
-	int argc = 1, fd;
-	pid_t pid;
+	int argc = 1;
 
 	while (*opts && argc < 18)
 		argv[argc++] = *opts++;
@@ -426,17 +342,7 @@ static pid_t spawn_feeder(const char *log, const char *mnt, const char *blob,
 	argv[argc++] = blob;
 	argv[argc++] = mnt;
 	argv[argc] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
-		if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
-			_exit(98);
-		if (as_nobody)
-			drop_privileges();
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
+	return pu_spawn_with(log, argv, as_nobody ? drop_privileges : NULL);
 }
 
 #define FEEDER(...) do {						\
@@ -448,23 +354,8 @@ static pid_t spawn_feeder(const char *log, const char *mnt, const char *blob,
 /* Start the feeder and wait until it serves. */
 #define FEEDER_READY(...) do {						\
 	FEEDER(__VA_ARGS__);						\
-	ASSERT_TRUE(wait_file_has(self->log, "incrfsd: serving", 20000)); \
+	ASSERT_TRUE(pu_wait_file_has(self->log, "incrfsd: serving", 20000)); \
 } while (0)
-
-/* Stop it with @sig and return its exit status. */
-static int stop_feeder(pid_t *pid, int sig)
-{
-	int st;
-
-	kill(*pid, sig);
-	st = wait_exit(*pid, 20000);
-	if (st < 0) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = -1;
-	return st;
-}
 
 static char *mnt_path(const char *mnt, const char *rel)
 {
@@ -481,14 +372,14 @@ TEST_F(lazy, tree_matches_source_through_the_feeder)
 	struct incrfs_stats st;
 	int ret;
 
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	ASSERT_EQ(0, st.blocks_present);
 	ASSERT_GT(st.blocks_total, 1000);
 	ASSERT_EQ(0, st.complete);
 	FEEDER("-vv");
 	ret = iu_cmp_tree(SRC, self->mnt);
 	ASSERT_EQ(0, ret) TH_LOG("%s", iu_diff);
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_GT(st.misses, 0);
 	EXPECT_GT(st.fills, 0);
 	EXPECT_EQ(st.fills, st.blocks_present);
@@ -496,12 +387,12 @@ TEST_F(lazy, tree_matches_source_through_the_feeder)
 	EXPECT_EQ(0, st.timeouts);
 	/* everything was read, so everything was filled */
 	EXPECT_EQ(1, st.complete);
-	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
-	EXPECT_TRUE(file_has(self->log, "incrfsd: stopping on Terminated"));
-	EXPECT_TRUE(file_has(self->log, "incrfsd: served "));
+	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
+	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: stopping on Terminated"));
+	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: served "));
 	/* -v lines: waits and chunks */
-	EXPECT_TRUE(file_has(self->log, "incrfsd: wait: inode "));
-	EXPECT_TRUE(file_has(self->log, "(wait): 16 blocks, "));
+	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: wait: inode "));
+	EXPECT_TRUE(pu_file_has(self->log, "(wait): 16 blocks, "));
 }
 
 TEST_F(lazy, python_imports_from_the_mount)
@@ -529,13 +420,13 @@ TEST_F(lazy, python_imports_from_the_mount)
 			   "m = email.message.EmailMessage(); m['Subject'] = 'hi'; "
 			   "print(json.dumps(lazymod.X), m['Subject'])\" > %s",
 			   mnt, mnt, mnt, out));
-	EXPECT_TRUE(file_has(out, "{\"lazy\": [1, 2, 3]} hi\n"));
-	ASSERT_EQ(0, get_stats(mnt, &st));
+	EXPECT_TRUE(pu_file_has(out, "{\"lazy\": [1, 2, 3]} hi\n"));
+	ASSERT_EQ(0, iu_get_stats(mnt, &st));
 	EXPECT_GT(st.misses, 0);
 	/* only what the imports read: not all of email */
 	EXPECT_LT(st.blocks_present, st.blocks_total);
 	EXPECT_EQ(0, st.hash_failures);
-	EXPECT_EQ(0, stop_feeder(&pid, SIGTERM));
+	EXPECT_EQ(0, pu_stop(&pid, SIGTERM, 20000));
 	umount2(mnt, 0);
 	rmdir(mnt);
 	unlink(img);
@@ -556,8 +447,8 @@ TEST_F(lazy, sync_fills_are_on_disk_at_once)
 	ASSERT_NOT_NULL(data);
 	free(data);
 	/* every FILL it made has returned */
-	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	ASSERT_GT(st.blocks_present, 0);
 	/* the bitmap in the image file, as a crash would leave it, at
 	 * once (the kernel's own commit comes only every 5 s) */
@@ -584,9 +475,9 @@ TEST_F(lazy, exec_a_binary_nothing_prefetched)
 		 self->mnt, getpid());
 	ASSERT_EQ(0, iu_sh("%s", out));
 	snprintf(out, sizeof(out), TOP "/echo%d", getpid());
-	ASSERT_TRUE(file_has(out, "lazy\n"));
+	ASSERT_TRUE(pu_file_has(out, "lazy\n"));
 	unlink(out);
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_GT(st.blocks_present, 0);
 	/* only what exec and the program touched: "big" is untouched */
 	EXPECT_LT(st.blocks_present, st.blocks_total - 1000);
@@ -604,11 +495,11 @@ TEST_F(lazy, hundred_readers_of_one_missing_block)
 		blocks[i] = 77;
 	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 100, false, pids));
 	ASSERT_EQ(0, wait_misses(self->mnt, 1, 10000));
-	msleep(300);
+	pu_msleep(300);
 	for (i = 0; i < 100; i++)
 		ASSERT_TRUE(still_running(pids[i])) TH_LOG("reader %d", i);
 	/* one waiting episode, however many readers */
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(1, st.misses);
 	EXPECT_EQ(0, st.blocks_present);
 	FEEDER("--readahead", "0");
@@ -625,7 +516,7 @@ TEST_F(lazy, hundred_readers_of_different_missing_blocks)
 		blocks[i] = (i * 37) % 1024;	/* spread over all chunks */
 	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 100, false, pids));
 	ASSERT_EQ(0, wait_misses(self->mnt, 50, 20000));
-	msleep(300);
+	pu_msleep(300);
 	for (i = 0; i < 100; i++)
 		ASSERT_TRUE(still_running(pids[i])) TH_LOG("reader %d", i);
 	FEEDER(NULL);
@@ -686,9 +577,9 @@ TEST_F(lazy, readahead_hints_are_served)
 	}
 	close(fd);
 	close(rfd);
-	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
-	EXPECT_TRUE(file_has(self->log, "incrfsd: hint: inode "));
-	EXPECT_FALSE(file_has(self->log, " and 0 hints"));
+	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
+	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: hint: inode "));
+	EXPECT_FALSE(pu_file_has(self->log, " and 0 hints"));
 }
 
 TEST_F(lazy, mmap_fault_on_a_missing_page_waits)
@@ -698,7 +589,7 @@ TEST_F(lazy, mmap_fault_on_a_missing_page_waits)
 
 	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, true, &pid));
 	ASSERT_EQ(0, wait_misses(self->mnt, 1, 10000));
-	msleep(300);
+	pu_msleep(300);
 	ASSERT_TRUE(still_running(pid));
 	FEEDER(NULL);
 	ASSERT_EQ(1, readers_ok(&pid, 1, 60000));
@@ -717,14 +608,14 @@ TEST_F(lazy, feeder_killed_while_readers_wait_then_restarted)
 		blocks[i] = i * 25;
 	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 40, false, pids));
 	ASSERT_EQ(0, wait_misses(self->mnt, 40, 20000));
-	ASSERT_EQ(128 + SIGKILL, stop_feeder(&self->feeder, SIGKILL));
-	msleep(300);
+	ASSERT_EQ(128 + SIGKILL, pu_stop(&self->feeder, SIGKILL, 20000));
+	pu_msleep(300);
 	for (i = 0; i < 40; i++)
 		ASSERT_TRUE(still_running(pids[i])) TH_LOG("reader %d", i);
 	/* and killed in the middle of serving them */
 	FEEDER("--depth", "1", "--readahead", "0");
-	msleep(50);
-	stop_feeder(&self->feeder, SIGKILL);
+	pu_msleep(50);
+	pu_stop(&self->feeder, SIGKILL, 20000);
 	/* a new feeder gets every read still waiting */
 	FEEDER(NULL);
 	ASSERT_EQ(40, readers_ok(pids, 40, 60000));
@@ -876,12 +767,12 @@ TEST_F(lazy, feeder_with_a_corrupt_blob_fills_nothing)
 	ASSERT_EQ(-1, pread(fd, buf, BS, 0));
 	EXPECT_EQ(ETIMEDOUT, errno);
 	close(fd);
-	ASSERT_EQ(0, get_stats(mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(mnt, &st));
 	EXPECT_GT(st.hash_failures, 0);
 	EXPECT_EQ(0, st.blocks_present);
 	EXPECT_GE(st.timeouts, 1);
-	EXPECT_TRUE(wait_file_has(self->log, "SHA-256 mismatch", 5000));
-	EXPECT_EQ(0, stop_feeder(&pid, SIGINT));
+	EXPECT_TRUE(pu_wait_file_has(self->log, "SHA-256 mismatch", 5000));
+	EXPECT_EQ(0, pu_stop(&pid, SIGINT, 20000));
 	umount2(mnt, 0);
 	rmdir(mnt);
 	unlink(img);
@@ -911,13 +802,13 @@ TEST_F(lazy, unprivileged_is_refused)
 		_exit(0);
 	}
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(0, wait_exit(pid, 10000));
+	ASSERT_EQ(0, pu_wait_exit(pid, 10000));
 	close(fd);
 	/* incrfsd says why and fails */
 	pid = spawn_feeder(self->log, self->mnt, BLOB, true, opts);
-	st = wait_exit(pid, 20000);
+	st = pu_wait_exit(pid, 20000);
 	EXPECT_EQ(1, st);
-	EXPECT_TRUE(file_has(self->log, "needs CAP_SYS_ADMIN"));
+	EXPECT_TRUE(pu_file_has(self->log, "needs CAP_SYS_ADMIN"));
 }
 
 TEST_F(lazy, one_control_fd_at_a_time)
@@ -931,9 +822,9 @@ TEST_F(lazy, one_control_fd_at_a_time)
 	ASSERT_EQ(EBUSY, errno);
 	/* incrfsd refuses to run beside another feeder */
 	FEEDER(NULL);
-	ASSERT_EQ(1, wait_exit(self->feeder, 20000));
+	ASSERT_EQ(1, pu_wait_exit(self->feeder, 20000));
 	self->feeder = -1;
-	EXPECT_TRUE(file_has(self->log, "another feeder is already serving"));
+	EXPECT_TRUE(pu_file_has(self->log, "another feeder is already serving"));
 	close(cfd);
 	cfd2 = ioctl(fd, INCRFS_IOC_OPEN_CONTROL);
 	ASSERT_GE(cfd2, 0);
@@ -954,11 +845,11 @@ TEST_F(lazy, filled_blocks_persist_across_remount)
 	b = iu_slurp(SRC "/dir/sub/deep", &len);
 	ASSERT_EQ(0, memcmp(a, b, len));
 	free(a);
-	ASSERT_EQ(0, get_stats(self->mnt, &before));
-	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &before));
+	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
 	ASSERT_EQ(0, umount2(self->mnt, 0));
 	ASSERT_EQ(0, iu_mount(self->img, self->mnt, "timeout=500"));
-	ASSERT_EQ(0, get_stats(self->mnt, &after));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &after));
 	EXPECT_EQ(before.blocks_present, after.blocks_present);
 	EXPECT_EQ(0, after.misses);
 	/* no feeder: the file reads from the image alone */
@@ -967,15 +858,15 @@ TEST_F(lazy, filled_blocks_persist_across_remount)
 	ASSERT_EQ(0, memcmp(a, b, len));
 	free(a);
 	free(b);
-	ASSERT_EQ(0, get_stats(self->mnt, &after));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &after));
 	EXPECT_EQ(0, after.misses);
 	/* incrfsctl filled: the whole file, 18 blocks */
 	snprintf(out, sizeof(out), "incrfsctl filled %s > " TOP "/filled%d",
 		 mnt_path(self->mnt, "dir/sub/deep"), getpid());
 	ASSERT_EQ(0, iu_sh("%s", out));
 	snprintf(out, sizeof(out), TOP "/filled%d", getpid());
-	EXPECT_TRUE(file_has(out, "deep: 18 of 18 blocks present (100.0%) in 1 ranges\n0-17\n"));
-	show_file(out);
+	EXPECT_TRUE(pu_file_has(out, "deep: 18 of 18 blocks present (100.0%) in 1 ranges\n0-17\n"));
+	pu_show_log(out);
 	unlink(out);
 }
 
@@ -987,11 +878,11 @@ TEST_F_TIMEOUT(lazy, prefetch_all_then_remount_without_feeder, 300)
 	int ret;
 
 	FEEDER("--prefetch", "all", "--exit-when-complete", "-v");
-	ASSERT_EQ(0, wait_exit(self->feeder, 240000));
+	ASSERT_EQ(0, pu_wait_exit(self->feeder, 240000));
 	self->feeder = -1;
-	EXPECT_TRUE(file_has(self->log, "the image is complete"));
-	EXPECT_TRUE(file_has(self->log, "incrfsd: prefetch: finished, "));
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	EXPECT_TRUE(pu_file_has(self->log, "the image is complete"));
+	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: prefetch: finished, "));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	ASSERT_EQ(1, st.complete);
 	EXPECT_EQ(st.blocks_total, st.blocks_present);
 	EXPECT_EQ(0, st.misses);
@@ -1003,12 +894,12 @@ TEST_F_TIMEOUT(lazy, prefetch_all_then_remount_without_feeder, 300)
 	ASSERT_EQ(0, iu_sh("grep -qx 1 %s", path));
 	ret = iu_cmp_tree(SRC, self->mnt);
 	ASSERT_EQ(0, ret) TH_LOG("%s", iu_diff);
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(0, st.misses);
 	EXPECT_EQ(0, st.timeouts);
 	/* a feeder on a complete image has nothing to do */
 	FEEDER("--exit-when-complete");
-	ASSERT_EQ(0, wait_exit(self->feeder, 20000));
+	ASSERT_EQ(0, pu_wait_exit(self->feeder, 20000));
 	self->feeder = -1;
 }
 
@@ -1032,9 +923,9 @@ TEST_F(lazy, readahead_window_after_a_miss)
 		ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
 		if (fr.count == 1 && r[0].end == 48)
 			break;
-		msleep(10);
+		pu_msleep(10);
 	}
-	msleep(200);
+	pu_msleep(200);
 	memset(&fr, 0, sizeof(fr));
 	fr.ranges = (uintptr_t)r;
 	fr.capacity = 8;
@@ -1062,21 +953,21 @@ TEST_F(lazy, uid_timeout_overrides_mount_timeout)
 	snprintf(cmd, sizeof(cmd), "incrfsctl timeout %s --uid %d --set 200 > %s",
 		 self->mnt, NOBODY, out);
 	ASSERT_EQ(0, iu_sh("%s", cmd));
-	EXPECT_TRUE(file_has(out, "uid 65534: 200 ms\n"));
+	EXPECT_TRUE(pu_file_has(out, "uid 65534: 200 ms\n"));
 	snprintf(cmd, sizeof(cmd), "incrfsctl timeout %s --uid %d > %s",
 		 self->mnt, NOBODY, out);
 	ASSERT_EQ(0, iu_sh("%s", cmd));
-	EXPECT_TRUE(file_has(out, "uid 65534: 200 ms\n"));
+	EXPECT_TRUE(pu_file_has(out, "uid 65534: 200 ms\n"));
 	/* nobody gives up after 200 ms ... */
 	pid = start_reader(&o);
-	ASSERT_EQ(READ_TIMEDOUT, wait_exit(pid, 20000));
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(READ_TIMEDOUT, pu_wait_exit(pid, 20000));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(1, st.timeouts);
 	/* ... root still waits (the mount's 0: forever) */
 	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, false,
 				   &root_reader));
 	ASSERT_EQ(0, wait_misses(self->mnt, 2, 10000));
-	msleep(700);
+	pu_msleep(700);
 	ASSERT_TRUE(still_running(root_reader));
 	/* cleared, nobody waits like everybody else */
 	snprintf(cmd, sizeof(cmd), "incrfsctl timeout %s --uid %d --clear > %s",
@@ -1085,16 +976,16 @@ TEST_F(lazy, uid_timeout_overrides_mount_timeout)
 	snprintf(cmd, sizeof(cmd), "incrfsctl timeout %s --uid %d > %s",
 		 self->mnt, NOBODY, out);
 	ASSERT_EQ(0, iu_sh("%s", cmd));
-	EXPECT_TRUE(file_has(out, "uid 65534: no override (mount timeout: 0 (wait forever))\n"));
+	EXPECT_TRUE(pu_file_has(out, "uid 65534: no override (mount timeout: 0 (wait forever))\n"));
 	unlink(out);
 	pid = start_reader(&o);
-	msleep(700);
+	pu_msleep(700);
 	ASSERT_TRUE(still_running(pid));
 	/* the feeder serves both */
 	FEEDER(NULL);
-	ASSERT_EQ(READ_OK, wait_exit(pid, 60000));
+	ASSERT_EQ(READ_OK, pu_wait_exit(pid, 60000));
 	ASSERT_EQ(1, readers_ok(&root_reader, 1, 60000));
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(1, st.timeouts);
 }
 
@@ -1133,10 +1024,10 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	snprintf(out, sizeof(out), TOP "/status%d", getpid());
 	snprintf(cmd, sizeof(cmd), "incrfsctl status %s > %s", self->mnt, out);
 	ASSERT_EQ(0, iu_sh("%s", cmd));
-	show_file(out);
+	pu_show_log(out);
 	EXPECT_EQ(0, field(out, "blocks present: "));
-	EXPECT_TRUE(file_has(out, "(0.0%)\n"));
-	EXPECT_TRUE(file_has(out, "complete:       no\n"));
+	EXPECT_TRUE(pu_file_has(out, "(0.0%)\n"));
+	EXPECT_TRUE(pu_file_has(out, "complete:       no\n"));
 
 	FEEDER(NULL);
 	data = iu_slurp(mnt_path(self->mnt, "dir/f20"), &len);
@@ -1149,14 +1040,14 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	snprintf(cmd, sizeof(cmd), "incrfsctl filled %s > %s",
 		 mnt_path(self->mnt, "holes"), out);
 	ASSERT_EQ(0, iu_sh("%s", cmd));
-	show_file(out);
-	EXPECT_TRUE(file_has(out, "/holes: 2 of 513 blocks present (0.3%) in 2 ranges\n0\n256\n"));
+	pu_show_log(out);
+	EXPECT_TRUE(pu_file_has(out, "/holes: 2 of 513 blocks present (0.3%) in 2 ranges\n0\n256\n"));
 	snprintf(cmd, sizeof(cmd), "incrfsctl status %s > %s", self->mnt, out);
 	/* no fills behind our back while we compare */
-	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
+	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
 	ASSERT_EQ(0, iu_sh("%s", cmd));
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
-	show_file(out);
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
+	pu_show_log(out);
 	EXPECT_EQ((long long)st.blocks_present, field(out, "blocks present: "));
 	EXPECT_EQ((long long)st.blocks_total, field(out, " of "));
 	EXPECT_EQ((long long)st.misses, field(out, "misses:         "));
@@ -1165,9 +1056,9 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	EXPECT_EQ((long long)st.fills, field(out, "fills:          "));
 	EXPECT_EQ(0, field(out, "hash failures:  "));
 	EXPECT_GT(st.misses, 0);
-	EXPECT_TRUE(file_has(out, "wait time:      "));
-	EXPECT_TRUE(file_has(out, "complete:       no\n"));
-	EXPECT_TRUE(file_has(out, "/sys/fs/incrfs/"));
+	EXPECT_TRUE(pu_file_has(out, "wait time:      "));
+	EXPECT_TRUE(pu_file_has(out, "complete:       no\n"));
+	EXPECT_TRUE(pu_file_has(out, "/sys/fs/incrfs/"));
 
 	/* info: the blob's root hash */
 	bfd = open(BLOB, O_RDONLY);
@@ -1177,10 +1068,10 @@ TEST_F(lazy, incrfsctl_status_and_info)
 		sprintf(hex + 2 * i, "%02x", blob.root_hash[i]);
 	snprintf(cmd, sizeof(cmd), "incrfsctl info %s > %s", self->mnt, out);
 	ASSERT_EQ(0, iu_sh("%s", cmd));
-	show_file(out);
-	EXPECT_TRUE(file_has(out, hex));
+	pu_show_log(out);
+	EXPECT_TRUE(pu_file_has(out, hex));
 	EXPECT_EQ((long long)blob.nr_blocks, field(out, "data blocks: "));
-	EXPECT_TRUE(file_has(out, "timeout:     60000 ms\n"));
+	EXPECT_TRUE(pu_file_has(out, "timeout:     60000 ms\n"));
 	incrfs_blob_close(&blob);
 	close(bfd);
 	unlink(out);
@@ -1192,12 +1083,12 @@ TEST_F(lazy, feeder_refuses_a_blob_of_another_image)
 	pid_t pid;
 
 	pid = spawn_feeder(self->log, self->mnt, TOP "/one.blob", false, opts);
-	ASSERT_EQ(3, wait_exit(pid, 20000));
-	EXPECT_TRUE(file_has(self->log, "does not belong to the image mounted at"));
+	ASSERT_EQ(3, pu_wait_exit(pid, 20000));
+	EXPECT_TRUE(pu_file_has(self->log, "does not belong to the image mounted at"));
 	/* nor is a non-blob accepted */
 	pid = spawn_feeder(self->log, self->mnt, SRC "/big", false, opts);
-	ASSERT_EQ(1, wait_exit(pid, 20000));
-	EXPECT_TRUE(file_has(self->log, "not a valid blob"));
+	ASSERT_EQ(1, pu_wait_exit(pid, 20000));
+	EXPECT_TRUE(pu_file_has(self->log, "not a valid blob"));
 }
 
 /* utime + stime of @pid, in clock ticks; -1 on error. */
@@ -1230,7 +1121,7 @@ static long idle_ticks(pid_t pid, int ms)
 {
 	long before = cpu_ticks(pid), after;
 
-	msleep(ms);
+	pu_msleep(ms);
 	after = cpu_ticks(pid);
 	return before < 0 || after < 0 ? 1000 : after - before;
 }
@@ -1244,16 +1135,16 @@ TEST_F(lazy, idle_feeder_sleeps)
 	/* nothing to do for 2 s: next to no CPU (a tick is 10 ms or less),
 	 * before the first fetch and after it */
 	FEEDER_READY(NULL);
-	msleep(300);
+	pu_msleep(300);
 	ticks = idle_ticks(self->feeder, 2000);
 	EXPECT_LE(ticks, 5) TH_LOG("%ld ticks in 2 s before any fetch", ticks);
 	data = iu_slurp(mnt_path(self->mnt, "dir/f10"), &len);
 	ASSERT_NOT_NULL(data);
 	free(data);
-	msleep(300);
+	pu_msleep(300);
 	ticks = idle_ticks(self->feeder, 2000);
 	EXPECT_LE(ticks, 5) TH_LOG("%ld ticks in 2 s after a fetch", ticks);
-	ASSERT_EQ(0, stop_feeder(&self->feeder, SIGTERM));
+	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
 }
 
 TEST_F(lazy, feeder_exits_when_the_mount_goes_away)
@@ -1261,9 +1152,9 @@ TEST_F(lazy, feeder_exits_when_the_mount_goes_away)
 	FEEDER_READY(NULL);
 	/* the feeder does not hold the mount busy */
 	ASSERT_EQ(0, umount2(self->mnt, 0)) TH_LOG("umount: %s", strerror(errno));
-	ASSERT_EQ(0, wait_exit(self->feeder, 20000));
+	ASSERT_EQ(0, pu_wait_exit(self->feeder, 20000));
 	self->feeder = -1;
-	EXPECT_TRUE(file_has(self->log, "was unmounted; exiting"));
+	EXPECT_TRUE(pu_file_has(self->log, "was unmounted; exiting"));
 }
 
 TEST_HARNESS_MAIN

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/proc_util.h"
 
 #define TOP	"/tmp/http"
 #define SRC	TOP "/src"
@@ -22,14 +23,6 @@
 #define IMG	WWW "/lazy.img"
 #define PORT	"18080"
 #define URL	"http://127.0.0.1:" PORT "/lazy.blob"
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 static int setup_images(void)
 {
@@ -55,76 +48,27 @@ static int setup_images(void)
 
 static pid_t start_httpd(void)
 {
-	pid_t pid = fork();
+	const char *argv[] = { "busybox", "httpd", "-f", "-p",
+			       "127.0.0.1:" PORT, "-h", WWW, NULL };
+	pid_t pid = pu_spawn(NULL, argv);
 	int i;
 
-	if (pid == 0) {
-		execlp("busybox", "busybox", "httpd", "-f", "-p",
-		       "127.0.0.1:" PORT, "-h", WWW, (char *)NULL);
-		_exit(127);
-	}
 	/* up once it answers a range */
 	for (i = 0; i < 500 && pid > 0; i++) {
 		if (!iu_sh("wget -q -O /dev/null http://127.0.0.1:" PORT
 			   "/lazy.img 2>/dev/null"))
 			return pid;
-		msleep(20);
+		pu_msleep(20);
 	}
 	return -1;
 }
 
-static void stop(pid_t *pid)
-{
-	if (*pid > 0) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = -1;
-}
-
-static bool file_has(const char *path, const char *needle)
-{
-	size_t len;
-	unsigned char *buf = iu_slurp(path, &len);
-	bool found = false;
-
-	if (buf) {
-		unsigned char *z = realloc(buf, len + 1);
-
-		if (z) {
-			buf = z;
-			buf[len] = '\0';
-			found = strstr((char *)buf, needle) != NULL;
-		}
-		free(buf);
-	}
-	return found;
-}
-
-static bool wait_file_has(const char *path, const char *needle, int ms)
-{
-	for (; ms > 0; ms -= 20) {
-		if (file_has(path, needle))
-			return true;
-		msleep(20);
-	}
-	return file_has(path, needle);
-}
-
 static pid_t spawn_feeder(const char *log, const char *mnt)
 {
-	pid_t pid = fork();
-	int fd;
+	const char *argv[] = { "incrfsd", "-v", "--readahead", "0",
+			       "--source", URL, mnt, NULL };
 
-	if (pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
-		if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
-			_exit(98);
-		execlp("incrfsd", "incrfsd", "-v", "--readahead", "0",
-		       "--source", URL, mnt, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return pu_spawn(log, argv);
 }
 
 FIXTURE(web) {
@@ -148,44 +92,27 @@ FIXTURE_SETUP(web)
 
 FIXTURE_TEARDOWN(web)
 {
-	char line[512];
-	FILE *f;
-
-	stop(&self->feeder);
-	stop(&self->httpd);
-	if (_metadata->res->failed && (f = fopen(self->log, "r"))) {
-		while (fgets(line, sizeof(line), f))
-			TH_LOG("| %s", strtok(line, "\n"));
-		fclose(f);
-	}
+	pu_kill(&self->feeder);
+	pu_kill(&self->httpd);
+	if (_metadata->res->failed)
+		pu_show_log(self->log);
 	umount2(self->mnt, MNT_DETACH);
 	rmdir(self->mnt);
 	unlink(self->img);
 	unlink(self->log);
 }
 
-static int stats(const char *mnt, struct incrfs_stats *st)
-{
-	int fd = open(mnt, O_RDONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
-	close(fd);
-	return ret;
-}
-
 TEST_F(web, tree_matches_through_http)
 {
 	struct incrfs_stats st;
 
-	ASSERT_EQ(0, stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	ASSERT_EQ(0, st.blocks_present);
 	self->feeder = spawn_feeder(self->log, self->mnt);
 	ASSERT_GT(self->feeder, 0);
-	ASSERT_TRUE(wait_file_has(self->log, "incrfsd: serving", 20000));
+	ASSERT_TRUE(pu_wait_file_has(self->log, "incrfsd: serving", 20000));
 	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
-	ASSERT_EQ(0, stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(1, st.complete);
 	EXPECT_EQ(0, st.hash_failures);
 	EXPECT_EQ(0, st.timeouts);
@@ -228,16 +155,16 @@ TEST_F(web, readers_wait_while_the_server_is_down)
 
 	self->feeder = spawn_feeder(self->log, self->mnt);
 	ASSERT_GT(self->feeder, 0);
-	ASSERT_TRUE(wait_file_has(self->log, "incrfsd: serving", 20000));
-	stop(&self->httpd);
+	ASSERT_TRUE(pu_wait_file_has(self->log, "incrfsd: serving", 20000));
+	pu_kill(&self->httpd);
 	for (i = 0; i < 8; i++) {
 		snprintf(rel, sizeof(rel), i < 4 ? "big" : "dir/f%02d", i * 2);
 		readers[i] = start_reader(self->mnt, rel, i < 4 ? i * 1000000 : -1);
 		ASSERT_GT(readers[i], 0);
 	}
-	ASSERT_TRUE(wait_file_has(self->log, "retrying until it answers",
+	ASSERT_TRUE(pu_wait_file_has(self->log, "retrying until it answers",
 				  20000));
-	msleep(2000);
+	pu_msleep(2000);
 	/* nobody failed, nobody finished, the feeder is still there */
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, waitpid(readers[i], NULL, WNOHANG)) TH_LOG("reader %d", i);
@@ -249,7 +176,7 @@ TEST_F(web, readers_wait_while_the_server_is_down)
 		EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
 			TH_LOG("reader %d: status %#x", i, st);
 	}
-	EXPECT_TRUE(wait_file_has(self->log, "answering again", 5000));
+	EXPECT_TRUE(pu_wait_file_has(self->log, "answering again", 5000));
 }
 
 TEST_HARNESS_MAIN

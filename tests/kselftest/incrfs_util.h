@@ -2,7 +2,8 @@
 /*
  * incrfs_util.h - helpers shared by the guest tests: run a program, mount
  * an image with mount(2) (busybox mount would put a loop device under it),
- * build the reference source tree, and compare a mounted tree with it.
+ * issue an ioctl on a path (the mount's counters), build the reference
+ * source tree, and compare a mounted tree with it.
  *
  * Header-only (static inline) because each *_test.c is built alone.
  */
@@ -65,6 +66,25 @@ static inline int iu_mount(const char *image, const char *dir,
 {
 	mkdir(dir, 0755);
 	return mount(image, dir, "incrfs", MS_RDONLY, opts);
+}
+
+/* open(2) @path and issue ioctl @req on it: the ioctl's result, or -1. */
+static inline int iu_ioctl_path(const char *path, unsigned long req,
+				void *arg)
+{
+	int fd = open(path, O_RDONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, req, arg);
+	close(fd);
+	return ret;
+}
+
+/* The counters of the incrfs mount @path is on (INCRFS_IOC_GET_STATS). */
+static inline int iu_get_stats(const char *path, struct incrfs_stats *st)
+{
+	return iu_ioctl_path(path, INCRFS_IOC_GET_STATS, st);
 }
 
 static inline int iu_write_file(const char *path, const void *buf,

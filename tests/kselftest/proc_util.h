@@ -2,8 +2,8 @@
 /*
  * proc_util.h - helpers for guest tests that run daemons (incrfsd, a
  * server) beside the test: start one with its output in a log file, wait
- * for a line in that log, wait for an exit with a time limit, show the
- * log when a test failed.
+ * for a line in that log, wait for an exit with a time limit, stop it,
+ * show the log when a test failed.
  *
  * Header-only (static inline) because each *_test.c is built alone.
  */
@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "tests/kselftest/harness.h"
 
 static inline void pu_msleep(int ms)
 {
@@ -29,8 +30,13 @@ static inline void pu_msleep(int ms)
 		;
 }
 
-/* Run argv (NULL-ended) in the background, stdout and stderr to @log. */
-static inline pid_t pu_spawn(const char *log, const char *const argv[])
+/*
+ * Run argv (NULL-ended) in the background, stdout and stderr appended to
+ * @log (a NULL @log: where the test's own go); @in_child, if not NULL,
+ * runs in the child just before the exec (e.g. to drop privileges).
+ */
+static inline pid_t pu_spawn_with(const char *log, const char *const argv[],
+				  void (*in_child)(void))
 {
 	pid_t pid;
 	int fd;
@@ -38,13 +44,22 @@ static inline pid_t pu_spawn(const char *log, const char *const argv[])
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
-		if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
-			_exit(98);
+		if (log) {
+			fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
+			if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
+				_exit(98);
+		}
+		if (in_child)
+			in_child();
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	return pid;
+}
+
+static inline pid_t pu_spawn(const char *log, const char *const argv[])
+{
+	return pu_spawn_with(log, argv, NULL);
 }
 
 /* Exit status of @pid (128 + signal if killed), -1 after @ms. */
@@ -73,6 +88,25 @@ static inline void pu_kill(pid_t *pid)
 		waitpid(*pid, NULL, 0);
 	}
 	*pid = -1;
+}
+
+/*
+ * Send @sig to @pid and wait up to @ms for it to exit; SIGKILL it if it
+ * did not.  Forgets it; returns its exit status as pu_wait_exit() does
+ * (-1 also when there was none).
+ */
+static inline int pu_stop(pid_t *pid, int sig, int ms)
+{
+	int st;
+
+	if (*pid <= 0)
+		return -1;
+	kill(*pid, sig);
+	st = pu_wait_exit(*pid, ms);
+	if (st < 0)
+		pu_kill(pid);
+	*pid = -1;
+	return st;
 }
 
 /* The whole file as a NUL-terminated string, or NULL. */
@@ -123,6 +157,17 @@ static inline bool pu_wait_file_has(const char *path, const char *needle,
 		pu_msleep(20);
 	}
 	return pu_file_has(path, needle);
+}
+
+/* Each line of the file @path as a diagnostic: a log, for a failed test. */
+static inline void pu_show_log(const char *path)
+{
+	char *text = pu_read_text(path);
+
+	for (char *l = text ? strtok(text, "\n") : NULL; l;
+	     l = strtok(NULL, "\n"))
+		TH_LOG("| %s", l);
+	free(text);
 }
 
 #endif /* INCRFS_PROC_UTIL_H */

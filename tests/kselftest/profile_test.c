@@ -86,17 +86,6 @@ static int data_blocks(const char *mnt, int n, uint64_t *first, uint64_t *nr)
 	return ret;
 }
 
-static int get_stats(const char *mnt, struct incrfs_stats *st)
-{
-	int fd = open(mnt, O_RDONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
-	close(fd);
-	return ret;
-}
-
 /* Blocks of file fN present in the mount. */
 static long present_blocks(const char *mnt, int n)
 {
@@ -159,14 +148,9 @@ FIXTURE_SETUP(prof)
 
 FIXTURE_TEARDOWN(prof)
 {
-	char *log;
-
 	pu_kill(&self->feeder);
-	if (_metadata->res->failed && (log = pu_read_text(self->log))) {
-		for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
-			TH_LOG("| %s", l);
-		free(log);
-	}
+	if (_metadata->res->failed)
+		pu_show_log(self->log);
 	umount2(self->mnt, MNT_DETACH);
 	rmdir(self->mnt);
 	unlink(self->img);
@@ -351,23 +335,17 @@ TEST_F(prof, replay_fetches_profile_first_then_no_misses)
 		EXPECT_EQ(want[i], got[i]) TH_LOG("chunk #%d", i);
 
 	/* the workload now reads without a single miss */
-	ASSERT_EQ(0, get_stats(mnt2, &before));
+	ASSERT_EQ(0, iu_get_stats(mnt2, &before));
 	for (i = 0; i < NWORK; i++)
 		EXPECT_EQ(0, read_and_check(mnt2, workload[i]));
-	ASSERT_EQ(0, get_stats(mnt2, &after));
+	ASSERT_EQ(0, iu_get_stats(mnt2, &after));
 	EXPECT_EQ(0, after.misses);
 	EXPECT_EQ(before.waits, after.waits);
 	EXPECT_EQ(0, after.timeouts);
 
 	pu_kill(&self->feeder);
-	if (_metadata->res->failed) {
-		char *log = pu_read_text(log2);
-
-		for (char *l = log ? strtok(log, "\n") : NULL; l;
-		     l = strtok(NULL, "\n"))
-			TH_LOG("| %s", l);
-		free(log);
-	}
+	if (_metadata->res->failed)
+		pu_show_log(log2);
 	umount2(mnt2, MNT_DETACH);
 	rmdir(mnt2);
 	unlink(img2);
@@ -406,13 +384,7 @@ TEST_F(prof, profile_of_another_image_is_refused)
 
 static int get_log(const char *mnt, struct incrfs_access_log *arg)
 {
-	int fd = open(mnt, O_RDONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, INCRFS_IOC_GET_ACCESS_LOG, arg);
-	close(fd);
-	return ret;
+	return iu_ioctl_path(mnt, INCRFS_IOC_GET_ACCESS_LOG, arg);
 }
 
 TEST_F(prof, log_stops_when_full_and_counts_the_rest)

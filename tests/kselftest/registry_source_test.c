@@ -133,22 +133,13 @@ FIXTURE_SETUP(reg)
 		TH_LOG("push: %s", why);
 }
 
-static void show_log(const char *path)
-{
-	char *log = pu_read_text(path);
-
-	for (char *l = log ? strtok(log, "\n") : NULL; l; l = strtok(NULL, "\n"))
-		TH_LOG("| %s", l);
-	free(log);
-}
-
 FIXTURE_TEARDOWN(reg)
 {
 	pu_kill(&self->feeder);
 	pu_kill(&self->registry);
 	if (_metadata->res->failed) {
-		show_log(self->log);
-		show_log(self->reglog);
+		pu_show_log(self->log);
+		pu_show_log(self->reglog);
 	}
 	if (self->mnt[0]) {
 		umount2(self->mnt, MNT_DETACH);
@@ -171,29 +162,18 @@ static pid_t spawn_feeder(const char *log, const char *mnt,
 	return pu_spawn(log, argv);
 }
 
-static int get_stats(const char *mnt, struct incrfs_stats *st)
-{
-	int fd = open(mnt, O_RDONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
-	close(fd);
-	return ret;
-}
-
 TEST_F(reg, tree_matches_through_the_registry)
 {
 	struct incrfs_stats st;
 
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	ASSERT_EQ(0, st.blocks_present);
 	self->feeder = spawn_feeder(self->log, self->mnt, self->digest);
 	ASSERT_GT(self->feeder, 0);
 	ASSERT_TRUE(pu_wait_file_has(self->log, "incrfsd: serving", 30000));
 	EXPECT_TRUE(pu_file_has(self->log, "registry://127.0.0.1"));
 	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(1, st.complete);
 	EXPECT_EQ(0, st.hash_failures);
 	EXPECT_EQ(0, st.timeouts);
@@ -217,7 +197,7 @@ TEST_F(reg, unknown_digest_fails_clearly)
 	self->feeder = -1;
 	EXPECT_TRUE(pu_file_has(self->log, "HTTP 404: no such blob"));
 	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: error: "));
-	ASSERT_EQ(0, get_stats(self->mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(0, st.blocks_present);
 }
 

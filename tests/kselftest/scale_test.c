@@ -21,20 +21,13 @@
 #include <time.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/proc_util.h"
 #include "sha256.h"
 #include "writer.h"
 #include "image.h"
 
 #define TOP	"/tmp/scale"
 #define BS	4096
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 static double now_s(void)
 {
@@ -414,17 +407,6 @@ static int lazy_copy(const char *to)
 	return iu_sh("cp " LAZY " %s", to);
 }
 
-static int get_stats(const char *path, struct incrfs_stats *st)
-{
-	int fd = open(path, O_RDONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
-	close(fd);
-	return ret;
-}
-
 struct waiter {
 	pthread_t th;
 	const char *mnt;
@@ -510,10 +492,10 @@ TEST_TIMEOUT(thousand_waiters, 240)
 	}
 	/* wait until they all wait: one miss per block */
 	for (waited = 0; waited < 60000; waited += 50) {
-		ASSERT_EQ(0, get_stats(mnt, &st));
+		ASSERT_EQ(0, iu_get_stats(mnt, &st));
 		if (st.waits >= NWAITERS)
 			break;
-		msleep(50);
+		pu_msleep(50);
 	}
 	TH_LOG("%llu tasks waiting on %llu missing blocks",
 	       (unsigned long long)st.waits, (unsigned long long)st.misses);
@@ -553,7 +535,7 @@ TEST_TIMEOUT(thousand_waiters, 240)
 	TH_LOG("%d of %d waiters done with the right data %.2f s after "
 	       "the first fill", ok, NWAITERS, now_s() - t0);
 	EXPECT_EQ(NWAITERS, ok);
-	ASSERT_EQ(0, get_stats(mnt, &st));
+	ASSERT_EQ(0, iu_get_stats(mnt, &st));
 	EXPECT_EQ(1U, st.complete);
 	EXPECT_EQ(0U, st.timeouts);
 	close(cfd);
@@ -590,23 +572,6 @@ static pid_t start_reader(const char *mnt, int f, int b, int ready)
 	return pid;
 }
 
-static int wait_exit(pid_t pid, int timeout_ms)
-{
-	int st, waited = 0;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) :
-				128 + WTERMSIG(st);
-		if (r < 0 || waited >= timeout_ms)
-			return -1;
-		msleep(10);
-		waited += 10;
-	}
-}
-
 #define NREADERS 20
 
 static int start_readers(struct th_test *_metadata, const char *mnt,
@@ -633,11 +598,11 @@ static int wait_waits(const char *mnt, uint64_t n)
 	int ms;
 
 	for (ms = 0; ms < 30000; ms += 20) {
-		if (get_stats(mnt, &st))
+		if (iu_get_stats(mnt, &st))
 			return -1;
 		if (st.waits >= n)
 			return 0;
-		msleep(20);
+		pu_msleep(20);
 	}
 	return -1;
 }
@@ -666,9 +631,9 @@ TEST_TIMEOUT(lazy_umount_with_waiters_then_fill, 120)
 	ASSERT_EQ(0, umount2(mnt, MNT_DETACH)) TH_LOG("%s", strerror(errno));
 	TH_LOG("umount -l with %d waiting readers: %.3f s", NREADERS,
 	       now_s() - t0);
-	msleep(200);
+	pu_msleep(200);
 	for (i = 0; i < NREADERS; i++)
-		EXPECT_EQ(-1, wait_exit(pids[i], 0));
+		EXPECT_EQ(-1, pu_wait_exit(pids[i], 0));
 
 	/* the feeder fills: they wake with the right data */
 	ffd = open(FULL, O_RDONLY);
@@ -681,7 +646,7 @@ TEST_TIMEOUT(lazy_umount_with_waiters_then_fill, 120)
 	}
 	EXPECT_EQ(0, fill_blocks(cfd, blocks, data, NREADERS, 0));
 	for (i = 0; i < NREADERS; i++)
-		EXPECT_EQ(0, wait_exit(pids[i], 20000));
+		EXPECT_EQ(0, pu_wait_exit(pids[i], 20000));
 	/* the last reader gone, the super block goes: the feeder hears */
 	for (i = 0; i < 100; i++) {
 		struct pollfd p = { .fd = cfd, .events = POLLIN };
@@ -714,7 +679,7 @@ TEST_TIMEOUT(lazy_umount_with_waiters_then_timeout, 120)
 	ASSERT_EQ(0, umount2(mnt, MNT_DETACH));
 	/* no feeder: every reader times out, and nothing hangs */
 	for (i = 0; i < NREADERS; i++)
-		EXPECT_EQ(2, wait_exit(pids[i], 20000));
+		EXPECT_EQ(2, pu_wait_exit(pids[i], 20000));
 	unlink(TOP "/um2.img");
 }
 

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 void ctl_err(const char *fmt, ...)
@@ -72,8 +73,22 @@ int ctl_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
-		 const char **path)
+int ctl_open_ioctl(const char *path, unsigned long req, const char *what,
+		   void *arg)
+{
+	int fd = ctl_open(path);
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, req, arg) < 0) {
+		ctl_ioctl_failed(path, what);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -91,6 +106,16 @@ int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
 		return ctl_usage(cmd->name, "unknown option '%s'",
 				 argv[optind - 1]);
 	}
+	return -1;
+}
+
+int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
+		 const char **path)
+{
+	int ret = ctl_help_option(argc, argv, cmd);
+
+	if (ret >= 0)
+		return ret;
 	if (optind == argc)
 		return ctl_usage(cmd->name, "missing path");
 	if (optind + 1 < argc)

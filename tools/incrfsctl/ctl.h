@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ctl.h - what incrfsctl's commands share: their entry points and help,
- * opening a path, reporting an ioctl failure, parsing numbers.
+ * opening a path, issuing an ioctl and reporting its failure, parsing
+ * the command line and numbers.
  *
  * Why this exists: every command opens a path on a mount, issues one
  * ioctl and must say the same clear thing when the path is not on incrfs.
@@ -39,10 +40,22 @@ int ctl_open(const char *path);
  * incrfs mount".  Returns CTL_EXIT_ERROR.
  */
 int ctl_ioctl_failed(const char *path, const char *what);
+/*
+ * ctl_open() @path and issue ioctl @req (named @what in messages) with
+ * @arg.  Returns the open fd, or -1 after saying why (the fd closed).
+ */
+int ctl_open_ioctl(const char *path, unsigned long req, const char *what,
+		   void *arg);
 
 /* A decimal in [0, @max]: 0, or -1 if @s is not one. */
 int ctl_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
+/*
+ * Parse the options before a command's arguments: only -h/--help.
+ * Returns -1 with optind at the first argument to go on, or the exit
+ * status to return (after printing help or a usage error).
+ */
+int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd);
 /*
  * Parse the common "COMMAND [--help] PATH" command line of a command
  * without options.  Returns -1 with *path set to go on, or the exit

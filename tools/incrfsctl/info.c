@@ -7,7 +7,6 @@
  * one, by root hash and uuid.
  */
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -50,14 +49,10 @@ static int info_run(int argc, char *argv[])
 	ret = ctl_one_path(argc, argv, &ctl_info, &path);
 	if (ret >= 0)
 		return ret;
-	fd = ctl_open(path);
+	fd = ctl_open_ioctl(path, INCRFS_IOC_GET_INFO, "INCRFS_IOC_GET_INFO",
+			    &info);
 	if (fd < 0)
 		return CTL_EXIT_ERROR;
-	if (ioctl(fd, INCRFS_IOC_GET_INFO, &info) < 0) {
-		ret = ctl_ioctl_failed(path, "INCRFS_IOC_GET_INFO");
-		close(fd);
-		return ret;
-	}
 	close(fd);
 	printf("root hash:   ");
 	for (i = 0; i < INCRFS_HASH_SIZE; i++)

@@ -9,7 +9,6 @@
  * hash so it is never applied to another image.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -139,14 +138,10 @@ static int record(const char *path)
 	struct incrfs_info info;
 	int fd, ret;
 
-	fd = ctl_open(path);
+	fd = ctl_open_ioctl(path, INCRFS_IOC_GET_INFO, "INCRFS_IOC_GET_INFO",
+			    &info);
 	if (fd < 0)
 		return CTL_EXIT_ERROR;
-	if (ioctl(fd, INCRFS_IOC_GET_INFO, &info) < 0) {
-		ret = ctl_ioctl_failed(path, "INCRFS_IOC_GET_INFO");
-		close(fd);
-		return ret;
-	}
 	/* nothing on standard output unless there is a log to write */
 	if (get_log(fd, path, &probe)) {
 		close(fd);
@@ -168,22 +163,10 @@ static int record(const char *path)
 
 static int profile_run(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
+	int ret = ctl_help_option(argc, argv, &ctl_profile);
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			profile_help(stdout);
-			return CTL_EXIT_OK;
-		}
-		return ctl_usage("profile", "unknown option '%s'",
-				 argv[optind - 1]);
-	}
+	if (ret >= 0)
+		return ret;
 	if (optind == argc)
 		return ctl_usage("profile", "missing action (record)");
 	if (strcmp(argv[optind], "record"))

@@ -7,7 +7,6 @@
  * layer still needs its feeder and whether readers are waiting.
  */
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -60,14 +59,10 @@ static int status_run(int argc, char *argv[])
 	ret = ctl_one_path(argc, argv, &ctl_status, &path);
 	if (ret >= 0)
 		return ret;
-	fd = ctl_open(path);
+	fd = ctl_open_ioctl(path, INCRFS_IOC_GET_STATS, "INCRFS_IOC_GET_STATS",
+			    &st);
 	if (fd < 0)
 		return CTL_EXIT_ERROR;
-	if (ioctl(fd, INCRFS_IOC_GET_STATS, &st) < 0) {
-		ret = ctl_ioctl_failed(path, "INCRFS_IOC_GET_STATS");
-		close(fd);
-		return ret;
-	}
 	if (fstat(fd, &sb) < 0)
 		sb.st_dev = 0;
 	close(fd);
