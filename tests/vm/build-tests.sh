@@ -9,8 +9,9 @@
 # Everything else in SRC (shell tests, data files, sub-directories) is
 # copied to OUT as it is, except C sources and headers.  OUT should start
 # empty, so a deleted test never lingers.  Programs are compiled in CACHE
-# (default: OUT) and only rebuilt when older than their source, the harness,
-# the uapi header, tools/lib headers or the static libincrfs.a.  A file that
+# (default: OUT) and only rebuilt when older than their source, the
+# tests/kselftest headers (harness and helpers), the uapi header, tools/lib
+# headers, headers next to the source, or the static libincrfs.a.  A file that
 # does not compile does not stop the others; its test name is appended to
 # FAILED_LIST (if given) and the exit status is 1.
 #
@@ -54,8 +55,8 @@ lib=$repo/tools/out-static/libincrfs.a
 [ -f "$lib" ] && libs+=("$lib")
 libs+=(-lzstd -luring -lcrypto -lpthread)
 
-deps=("$repo/tests/kselftest/harness.h" "$repo/uapi/incrfs.h")
-for h in "$repo"/tools/lib/*.h; do
+deps=("$repo/uapi/incrfs.h")
+for h in "$repo"/tests/kselftest/*.h "$repo"/tools/lib/*.h "$src"/*.h; do
 	[ -f "$h" ] && deps+=("$h")
 done
 [ -f "$lib" ] && deps+=("$lib")
