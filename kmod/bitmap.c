@@ -134,7 +134,10 @@ static void incrfs_commit_worker(struct work_struct *work)
 						  struct incrfs_sb_info,
 						  commit_work);
 
-	incrfs_bitmap_commit(sbi);
+	/* the bits stay dirty: try again later rather than never */
+	if (incrfs_bitmap_commit(sbi))
+		schedule_delayed_work(&sbi->commit_work,
+				      INCRFS_COMMIT_INTERVAL);
 }
 
 void incrfs_bitmap_init(struct incrfs_sb_info *sbi)

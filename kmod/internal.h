@@ -70,6 +70,7 @@ struct incrfs_sb_info {
 
 	/* mount options */
 	unsigned int timeout_ms;	/* 0: wait forever */
+	unsigned int mount_timeout_ms;	/* as mounted, before any remount */
 
 	/* block bitmap: in memory it is the truth, on disk it is persisted */
 	unsigned long *bitmap;

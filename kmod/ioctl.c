@@ -67,6 +67,9 @@ long incrfs_ioc_get_filled_data(struct incrfs_sb_info *sbi,
 			return -EFAULT;
 		arg.count++;
 		bit = r.end;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 	}
 	arg.next = bit;
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
@@ -94,6 +97,10 @@ static long ioc_get_filled(struct inode *inode,
 		u64 pblk, bit, end;
 		u32 run;
 
+		/* a file of many extents and few present blocks loops long */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 		incrfs_map_block(inode, lblk, &pblk, &run);
 		if (pblk == U64_MAX) {
 			lblk += run;
@@ -112,8 +119,6 @@ static long ioc_get_filled(struct inode *inode,
 			return -EFAULT;
 		arg.count++;
 		lblk = r.end;
-		if (fatal_signal_pending(current))
-			return -EINTR;
 	}
 	arg.next = min(lblk, nblocks);
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;

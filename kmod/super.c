@@ -91,6 +91,16 @@ static int validate_super(struct super_block *sb,
 		       sb->s_id, le32_to_cpu(dsb->s_feature_incompat));
 		return -EINVAL;
 	}
+	/*
+	 * Read-only compatible features may only be read, and incrfs writes
+	 * the image (filled blocks and their bits): no mount at all.
+	 */
+	if (le32_to_cpu(dsb->s_feature_ro_compat) &
+	    ~INCRFS_FEATURE_RO_COMPAT_SUPP) {
+		pr_err("%s: unsupported read-only compatible features 0x%x (the image is written by fills)\n",
+		       sb->s_id, le32_to_cpu(dsb->s_feature_ro_compat));
+		return -EINVAL;
+	}
 	if (dsb->s_blkszbits != INCRFS_BLOCK_BITS ||
 	    le32_to_cpu(dsb->s_inode_size) != sizeof(struct incrfs_inode)) {
 		pr_err("%s: unsupported block or inode size\n", sb->s_id);
@@ -237,6 +247,7 @@ static struct incrfs_sb_info *incrfs_sbi_open(struct fs_context *fc)
 	refcount_set(&sbi->ref, 1);
 	init_rwsem(&sbi->fill_rwsem);
 	sbi->timeout_ms = ctx->timeout_ms;
+	sbi->mount_timeout_ms = ctx->timeout_ms;
 	incrfs_bitmap_init(sbi);
 	incrfs_wait_init(sbi);
 	return sbi;
@@ -349,19 +360,30 @@ static int incrfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	return 0;
 }
 
+/*
+ * The inode holding an image's bytes: for an image opened through
+ * overlayfs, the real (upper) inode, which is also what the upper path
+ * itself opens.
+ */
+static struct inode *image_real_inode(struct file *image)
+{
+	return d_real_inode(image->f_path.dentry);
+}
+
 /* One super block per image file, however many times it is mounted. */
 static int incrfs_test_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct incrfs_sb_info *sbi = INCRFS_SB(sb), *new = fc->s_fs_info;
 
-	return file_inode(sbi->image) == file_inode(new->image);
+	return image_real_inode(sbi->image) == image_real_inode(new->image);
 }
 
 /*
  * A second mount of an image shares the first one's super block, as a block
  * device's file system does: two super blocks would each keep their own
  * bitmap and overwrite each other's bits in the image.  Its options must
- * match, or it would silently run with the first mount's.
+ * match the first mount's (as given at mount, not as changed by a remount
+ * since), or it would silently run with the first mount's.
  */
 static int incrfs_get_tree(struct fs_context *fc)
 {
@@ -378,7 +400,8 @@ static int incrfs_get_tree(struct fs_context *fc)
 	if (IS_ERR(sb))
 		return PTR_ERR(sb);
 	if (sb->s_root) {
-		if (INCRFS_SB(sb)->timeout_ms != ctx->timeout_ms ||
+		/* a remount's timeout is not the options the image has */
+		if (INCRFS_SB(sb)->mount_timeout_ms != ctx->timeout_ms ||
 		    incrfs_access_log_max(INCRFS_SB(sb)) != ctx->access_log) {
 			deactivate_locked_super(sb);
 			errorf(fc, "incrfs: %s is mounted already, with other options",
@@ -456,13 +479,18 @@ static void incrfs_kill_sb(struct super_block *sb)
 		up_write(&sbi->fill_rwsem);
 		wake_up_interruptible_all(&sbi->control_wq);
 		incrfs_sysfs_unregister(sbi);
+		/*
+		 * The last bitmap commit while the super block is still
+		 * listed and s_umount held: a new mount of the image waits
+		 * for it in sget_fc() and then loads every bit set here.
+		 */
+		if (sbi->bitmap)
+			incrfs_bitmap_shutdown(sbi);
 	}
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
 	incrfs_access_log_free(sbi);
-	if (sbi->bitmap)
-		incrfs_bitmap_shutdown(sbi);
 	incrfs_sbi_put(sbi);
 }
 

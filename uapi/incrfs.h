@@ -42,7 +42,10 @@
 #define INCRFS_NAME_MAX		255
 #define INCRFS_SYMLINK_MAX	4095
 
-/* Feature flags.  An unknown incompat bit refuses the mount. */
+/*
+ * Feature flags.  An unknown incompat or ro_compat bit refuses the mount
+ * (the module writes every image it mounts); compat bits are ignored.
+ */
 #define INCRFS_FEATURE_COMPAT_SUPP	0
 #define INCRFS_FEATURE_INCOMPAT_SUPP	0
 #define INCRFS_FEATURE_RO_COMPAT_SUPP	0

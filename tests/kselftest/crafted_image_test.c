@@ -21,8 +21,14 @@
  * ext4 and tmpfs allow).  On 6.1 the kernel's little-endian bitops take an
  * int bit number, so block 2^31 reached 256 MiB before the bitmap: the
  * mount itself wrote there.  Images are now limited to INT_MAX blocks.
+ *
+ * feature_flags: an unknown ro_compat bit once mounted, and the module
+ * then wrote fills and bitmap bits into an image whose format it only
+ * knew well enough to read.  Unknown incompat and ro_compat bits are both
+ * refused now (EINVAL); an unknown compat bit is ignored.
  */
 #include <dirent.h>
+#include <stddef.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
 #include "crc32c.h"
@@ -186,6 +192,53 @@ TEST(bad_dtype)
 	EXPECT_EQ(access("/tmp/dtm/f0000001", F_OK), 0);
 	EXPECT_EQ(umount("/tmp/dtm"), 0);
 	unlink("/tmp/dt.img");
+}
+
+/* Set one feature word of the image's super block, checksum it again. */
+static int set_feature(const char *path, size_t field_off, uint32_t bits)
+{
+	struct incrfs_super_block sb;
+	uint32_t le = htole32(bits);
+	int fd, ok;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -1;
+	ok = pread(fd, &sb, sizeof(sb), 0) == (ssize_t)sizeof(sb);
+	memcpy((char *)&sb + field_off, &le, sizeof(le));
+	sb.s_checksum = 0;
+	sb.s_checksum = htole32(incrfs_crc32c(0, &sb, sizeof(sb)));
+	ok &= pwrite(fd, &sb, sizeof(sb), 0) == (ssize_t)sizeof(sb);
+	ok &= close(fd) == 0;
+	return ok ? 0 : -1;
+}
+
+TEST(feature_flags)
+{
+	const size_t compat = offsetof(struct incrfs_super_block,
+				       s_feature_compat);
+	const size_t incompat = offsetof(struct incrfs_super_block,
+					 s_feature_incompat);
+	const size_t ro_compat = offsetof(struct incrfs_super_block,
+					  s_feature_ro_compat);
+
+	ASSERT_EQ(craft("/tmp/ff.img", 1, 1, DT_REG), 0);
+	ASSERT_EQ(set_feature("/tmp/ff.img", ro_compat, 1u << 31), 0);
+	errno = 0;
+	EXPECT_EQ(iu_mount("/tmp/ff.img", "/tmp/ffm", "timeout=50"), -1);
+	EXPECT_EQ(errno, EINVAL);
+	ASSERT_EQ(set_feature("/tmp/ff.img", ro_compat, 0), 0);
+	ASSERT_EQ(set_feature("/tmp/ff.img", incompat, 1), 0);
+	errno = 0;
+	EXPECT_EQ(iu_mount("/tmp/ff.img", "/tmp/ffm", "timeout=50"), -1);
+	EXPECT_EQ(errno, EINVAL);
+	ASSERT_EQ(set_feature("/tmp/ff.img", incompat, 0), 0);
+	ASSERT_EQ(set_feature("/tmp/ff.img", compat, 0xffffffff), 0);
+	ASSERT_EQ(iu_mount("/tmp/ff.img", "/tmp/ffm", "timeout=50"), 0)
+		TH_LOG("an unknown compat bit: %s", strerror(errno));
+	EXPECT_EQ(access("/tmp/ffm/f0000000", F_OK), 0);
+	EXPECT_EQ(umount("/tmp/ffm"), 0);
+	unlink("/tmp/ff.img");
 }
 
 TEST(too_many_data_blocks)

@@ -9,7 +9,9 @@
  * The kernel now finds the super block already serving an image by the
  * image's inode (whatever path or hard link names it), so every mount of
  * it shares one bitmap, one control channel and one set of waiters; a
- * mount asking for other options is refused with EBUSY.
+ * mount asking for other options than the first mount's is refused with
+ * EBUSY (a remount since then does not change what "the options" are).
+ * An image reached through overlayfs is the same image as its upper file.
  */
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
@@ -99,6 +101,42 @@ TEST(one_super_block_per_image)
 	EXPECT_EQ(la, (size_t)FSIZE);
 	free(a);
 	EXPECT_EQ(umount(TOP "/a"), 0);
+}
+
+TEST(second_mount_after_remount)
+{
+	ASSERT_EQ(setup(), 0);
+	ASSERT_EQ(iu_mount(IMG, TOP "/a", "timeout=50"), 0);
+	ASSERT_EQ(iu_sh("mount -o remount,timeout=70 " TOP "/a"), 0);
+	EXPECT_EQ(iu_sh("grep -q ' " TOP "/a incrfs .*timeout=70' /proc/mounts"), 0);
+	/* the options the image was mounted with, not the live ones */
+	EXPECT_EQ(iu_mount(IMG, TOP "/b", "timeout=50"), 0)
+		TH_LOG("second mount after a remount: %s", strerror(errno));
+	EXPECT_EQ(dev_of(TOP "/a"), dev_of(TOP "/b"));
+	EXPECT_EQ(iu_sh("grep -q ' " TOP "/b incrfs .*timeout=70' /proc/mounts"), 0);
+	umount(TOP "/b");
+	EXPECT_EQ(umount(TOP "/a"), 0);
+}
+
+TEST(image_through_overlayfs)
+{
+	/* the image's upper file is a hard link of IMG: one inode */
+	ASSERT_EQ(setup(), 0);
+	ASSERT_EQ(iu_sh("rm -rf " TOP "/ov && mkdir -p " TOP "/ov/lower "
+			TOP "/ov/upper " TOP "/ov/work " TOP "/ov/m && ln "
+			IMG " " TOP "/ov/upper/lazy.img"), 0);
+	ASSERT_EQ(mount("overlay", TOP "/ov/m", "overlay", 0,
+			"lowerdir=" TOP "/ov/lower,upperdir=" TOP
+			"/ov/upper,workdir=" TOP "/ov/work"), 0)
+		TH_LOG("overlayfs: %s", strerror(errno));
+	ASSERT_EQ(iu_mount(TOP "/ov/m/lazy.img", TOP "/a", "timeout=50"), 0)
+		TH_LOG("mount through overlayfs: %s", strerror(errno));
+	EXPECT_EQ(iu_mount(IMG, TOP "/b", "timeout=50"), 0);
+	EXPECT_EQ(dev_of(TOP "/a"), dev_of(TOP "/b"));
+	umount(TOP "/b");
+	EXPECT_EQ(umount(TOP "/a"), 0);
+	EXPECT_EQ(umount(TOP "/ov/m"), 0);
+	iu_sh("rm -rf " TOP "/ov");
 }
 
 TEST(remount_after_umount_gets_a_fresh_super_block)
