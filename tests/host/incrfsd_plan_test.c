@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * incrfsd_plan_test.c - the fetch order of incrfsd (tools/incrfsd/plan.c):
- * waits first, then their read-ahead window, then hints, then prefetch;
+ * waits first, then their read-ahead window (only for a wait that continues
+ * a stream), then hints, then prefetch;
  * done chunks never again; failed chunks only when a reader waits anew;
  * the prefetch thread and the main thread never fetch against each other
  * except when a reader waits.
@@ -57,6 +58,7 @@ TEST(miss_then_window_in_order)
 	struct plan p;
 
 	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 3));
+	ASSERT_EQ(0, plan_add_present(&p, 16, 32));	/* the reader came from 1 */
 	/* block 35 is in chunk 2: chunk 2, then 3, 4, 5 */
 	ASSERT_EQ(4, plan_record(&p, 35, 1, false));
 	ASSERT_EQ(4, plan_queued(&p));
@@ -76,12 +78,14 @@ TEST(later_wait_overtakes_earlier_window)
 	struct plan p;
 
 	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 2));
-	ASSERT_EQ(3, plan_record(&p, 0, 1, false));	/* 0; window 1, 2 */
+	ASSERT_EQ(0, plan_add_present(&p, 0, 16));
+	ASSERT_EQ(0, plan_add_present(&p, 49 * 16, 50 * 16));
+	ASSERT_EQ(3, plan_record(&p, 16, 1, false));	/* 1; window 2, 3 */
 	ASSERT_EQ(3, plan_record(&p, 50 * 16, 1, false)); /* 50; 51, 52 */
-	ASSERT_EQ(0, next(&p, NULL));
-	ASSERT_EQ(50, next(&p, NULL));	/* before chunk 0's window */
 	ASSERT_EQ(1, next(&p, NULL));
+	ASSERT_EQ(50, next(&p, NULL));	/* before chunk 1's window */
 	ASSERT_EQ(2, next(&p, NULL));
+	ASSERT_EQ(3, next(&p, NULL));
 	ASSERT_EQ(51, next(&p, NULL));
 	ASSERT_EQ(52, next(&p, NULL));
 	ASSERT_EQ(-1, next(&p, NULL));
@@ -94,21 +98,23 @@ TEST(window_promoted_to_wait)
 	struct plan p;
 
 	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 4));
-	ASSERT_EQ(5, plan_record(&p, 0, 1, false));	/* 0; 1..4 */
-	/* a reader now waits in chunk 4: it moves up, not queued twice */
-	ASSERT_EQ(4, plan_record(&p, 4 * 16 + 3, 1, false)); /* 5..8 new */
+	ASSERT_EQ(0, plan_add_present(&p, 15 * 16, 16 * 16));
+	ASSERT_EQ(5, plan_record(&p, 16 * 16, 1, false));	/* 16; 17..20 */
+	/* a reader now waits in chunk 20: it moves up, not queued twice;
+	 * chunk 19 is queued, so it continues a stream: 21..24 */
+	ASSERT_EQ(4, plan_record(&p, 20 * 16 + 3, 1, false));
 	ASSERT_EQ(9, plan_queued(&p));
-	ASSERT_EQ(0, next(&p, &prio));
-	ASSERT_EQ(4, next(&p, &prio));
+	ASSERT_EQ(16, next(&p, &prio));
+	ASSERT_EQ(20, next(&p, &prio));
 	ASSERT_EQ(PRIO_MISS, prio);
-	ASSERT_EQ(1, next(&p, &prio));
+	ASSERT_EQ(17, next(&p, &prio));
 	ASSERT_EQ(PRIO_WINDOW, prio);
-	ASSERT_EQ(2, next(&p, NULL));
-	ASSERT_EQ(3, next(&p, NULL));
-	ASSERT_EQ(5, next(&p, NULL));	/* the stale entry of 4 is skipped */
-	ASSERT_EQ(6, next(&p, NULL));
-	ASSERT_EQ(7, next(&p, NULL));
-	ASSERT_EQ(8, next(&p, NULL));
+	ASSERT_EQ(18, next(&p, NULL));
+	ASSERT_EQ(19, next(&p, NULL));
+	ASSERT_EQ(21, next(&p, NULL));	/* the stale entry of 20 is skipped */
+	ASSERT_EQ(22, next(&p, NULL));
+	ASSERT_EQ(23, next(&p, NULL));
+	ASSERT_EQ(24, next(&p, NULL));
 	ASSERT_EQ(-1, next(&p, NULL));
 	ASSERT_EQ(0, plan_queued(&p));
 	plan_free(&p);
@@ -120,6 +126,7 @@ TEST(profile_after_waits_before_windows_and_hints)
 	struct plan p;
 
 	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 1));
+	ASSERT_EQ(0, plan_add_present(&p, 69 * 16, 70 * 16));
 	ASSERT_EQ(1, plan_record(&p, 90 * 16, 1, true));	/* hint 90 */
 	ASSERT_EQ(2, plan_record(&p, 70 * 16, 1, false));	/* 70; 71 */
 	/* profile order, not block order; chunk 9 twice, once queued */
@@ -174,6 +181,7 @@ TEST(window_clipped_and_disabled)
 	struct plan p;
 
 	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 4));
+	ASSERT_EQ(0, plan_add_present(&p, 7 * 16, 8 * 16));
 	ASSERT_EQ(2, plan_record(&p, 8 * 16, 1, false));	/* 8, 9 */
 	ASSERT_EQ(8, next(&p, NULL));
 	ASSERT_EQ(9, next(&p, NULL));
@@ -192,7 +200,8 @@ TEST(window_clipped_and_disabled)
 
 	/* a huge window is clipped, not wrapped */
 	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 4096));
-	ASSERT_EQ(10, plan_record(&p, 0, 1, false));
+	ASSERT_EQ(0, plan_add_present(&p, 0, 16));
+	ASSERT_EQ(9, plan_record(&p, 16, 1, false));
 	plan_free(&p);
 }
 
@@ -202,6 +211,8 @@ TEST(hints_after_windows_and_promoted)
 	struct plan p;
 
 	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 1));
+	ASSERT_EQ(0, plan_add_present(&p, 9 * 16, 10 * 16));
+	ASSERT_EQ(0, plan_add_present(&p, 79 * 16, 80 * 16));
 	ASSERT_EQ(1, plan_record(&p, 90 * 16, 1, true));	/* hint 90 */
 	ASSERT_EQ(1, plan_record(&p, 80 * 16, 1, true));	/* hint 80 */
 	ASSERT_EQ(2, plan_record(&p, 10 * 16, 1, false));	/* 10; 11 */
@@ -244,9 +255,14 @@ TEST(present_chunks_never_fetched)
 	ASSERT_EQ(CHUNK_MISSING, plan_state_of(&p, 3));
 	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 10));
 	ASSERT_EQ(3, plan_nr_done(&p));
-	/* a wait in chunk 0 (filled meanwhile): only the window is news */
-	ASSERT_EQ(1, plan_record(&p, 3, 1, false));
+	/* a wait in chunk 0 (filled meanwhile): nothing is news */
+	ASSERT_EQ(0, plan_record(&p, 3, 1, false));
+	/* in chunk 2 (filled): no window, chunk 1 before it is missing */
+	ASSERT_EQ(0, plan_record(&p, 2 * 16, 1, false));
+	/* in chunk 1, after done chunk 0: 1 and its window (2 is done) */
+	ASSERT_EQ(2, plan_record(&p, 16, 1, false));
 	ASSERT_EQ(1, next(&p, NULL));
+	ASSERT_EQ(3, next(&p, NULL));
 	ASSERT_EQ(-1, next(&p, NULL));
 	plan_free(&p);
 }
@@ -276,24 +292,55 @@ TEST(failed_retried_only_for_a_waiting_reader)
 	struct plan p;
 
 	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 1));
-	ASSERT_EQ(2, plan_record(&p, 16, 1, false));	/* 1; 2 */
-	ASSERT_EQ(1, next(&p, NULL));
-	ASSERT_EQ(2, next(&p, NULL));
-	plan_finish(&p, 1, false);
-	plan_finish(&p, 2, false);
-	ASSERT_EQ(CHUNK_FAILED, plan_state_of(&p, 1));
+	ASSERT_EQ(0, plan_add_present(&p, 3 * 16, 5 * 16));	/* 3, 4 */
+	ASSERT_EQ(2, plan_record(&p, 5 * 16, 1, false));	/* 5; 6 */
+	ASSERT_EQ(5, next(&p, NULL));
+	ASSERT_EQ(6, next(&p, NULL));
+	plan_finish(&p, 5, false);
+	plan_finish(&p, 6, false);
+	ASSERT_EQ(CHUNK_FAILED, plan_state_of(&p, 5));
 	ASSERT_FALSE(plan_main_busy(&p));
 	/* as a window or a hint: not again */
-	ASSERT_EQ(0, plan_record(&p, 17, 1, true));
-	ASSERT_EQ(1, plan_record(&p, 0, 1, false));	/* 0; window 1 no */
-	ASSERT_EQ(0, next(&p, NULL));
+	ASSERT_EQ(0, plan_record(&p, 5 * 16 + 1, 1, true));
+	ASSERT_EQ(0, plan_record(&p, 4 * 16, 1, false));	/* window 5 no */
 	ASSERT_EQ(-1, next(&p, NULL));
-	/* a reader waits for it anew: tried again (and its window) */
-	ASSERT_EQ(2, plan_record(&p, 2 * 16, 1, false));
-	ASSERT_EQ(2, next(&p, NULL));
-	ASSERT_EQ(3, next(&p, NULL));
-	plan_finish(&p, 2, true);
-	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 2));
+	/* a reader waits for it anew: tried again; no window after 6, the
+	 * chunk before it failed too */
+	ASSERT_EQ(1, plan_record(&p, 6 * 16, 1, false));
+	ASSERT_EQ(6, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_finish(&p, 6, true);
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 6));
+	plan_free(&p);
+}
+
+TEST(random_access_gets_no_window)
+{
+	enum plan_prio prio;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 4));
+	/* chunk 0 (nothing before it) and 40 (39 missing): no window */
+	ASSERT_EQ(1, plan_record(&p, 5, 1, false));
+	ASSERT_EQ(1, plan_record(&p, 40 * 16, 1, false));
+	/* 41 follows a chunk on its way: a stream, 42..45 */
+	ASSERT_EQ(5, plan_record(&p, 41 * 16, 1, false));
+	ASSERT_EQ(0, next(&p, &prio));
+	ASSERT_EQ(40, next(&p, &prio));
+	ASSERT_EQ(41, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(42, next(&p, &prio));
+	ASSERT_EQ(PRIO_WINDOW, prio);
+	ASSERT_EQ(43, next(&p, NULL));
+	ASSERT_EQ(44, next(&p, NULL));
+	ASSERT_EQ(45, next(&p, NULL));
+	/* 60 after a failed chunk: the reader never came from there */
+	ASSERT_EQ(1, plan_record(&p, 59 * 16, 1, false));
+	ASSERT_EQ(59, next(&p, NULL));
+	plan_finish(&p, 59, false);
+	ASSERT_EQ(1, plan_record(&p, 60 * 16, 1, false));
+	ASSERT_EQ(60, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
 	plan_free(&p);
 }
 

@@ -177,6 +177,23 @@ static int claim(struct plan *p, uint64_t c, enum plan_prio prio)
 	return 1;
 }
 
+/*
+ * Does a wait in chunk @c continue a stream of reads?  Yes when the chunk
+ * before it is present or on its way: the reader came from there (or the
+ * blob is read in its packing order, a tree walk).  A wait anywhere else
+ * is a random access, a page fault in a mapped library, and the chunks
+ * after it are as likely unused as not.
+ */
+static bool continues_stream(const struct plan *p, uint64_t c)
+{
+	uint8_t s;
+
+	if (!c)
+		return false;
+	s = atomic_load(&p->state[c - 1]);
+	return s == CHUNK_DONE || s == CHUNK_MAIN || s == CHUNK_PREFETCH;
+}
+
 int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 {
 	uint64_t first, last, c, end;
@@ -192,7 +209,7 @@ int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 			return ret;
 		n += ret;
 	}
-	if (hint)
+	if (hint || !continues_stream(p, first))
 		return n;
 	end = p->readahead < p->nr_chunks - 1 - last ?
 		last + p->readahead : p->nr_chunks - 1;

@@ -8,7 +8,9 @@
  *
  *   1. chunks somebody waits for (a pending-read record), oldest first;
  *   2. with --prefetch-profile, the chunks of the profile, in its order;
- *   3. the read-ahead window: the @readahead chunks after such a chunk;
+ *   3. the read-ahead window: the @readahead chunks after such a chunk,
+ *      when the wait continues a stream (the chunk before it is present
+ *      or on its way), not after a random access;
  *   4. chunks the kernel's readahead hinted at (nobody waits yet);
  *   5. with --prefetch all, every other chunk in order, by a separate
  *      low-priority thread, only while 1-4 are empty.
@@ -94,8 +96,9 @@ int plan_add_present(struct plan *p, uint64_t begin, uint64_t end);
 
 /*
  * A pending-read record: data blocks [@block, @block + @count).  A real
- * wait (@hint false) queues their chunks first in line and the read-ahead
- * window behind them; a hint queues the chunks after every window.
+ * wait (@hint false) queues their chunks first in line and, if the chunk
+ * before them is present or on its way, the read-ahead window behind
+ * them; a hint queues the chunks after every window.
  * Returns the number of chunks newly queued, or -ERANGE (the record is
  * beyond the image: ignored).
  */
