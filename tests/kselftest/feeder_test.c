@@ -950,6 +950,43 @@ TEST_F(lazy, readahead_window_only_for_a_stream)
 	close(fd);
 }
 
+/*
+ * A wait in the middle of a chunk: the kernel writes the verified blocks
+ * before the waited one and wakes the reader, then the rest; every block
+ * of the chunk ends up present and right.
+ */
+TEST_F(lazy, wait_in_the_middle_of_a_chunk_fills_all_of_it)
+{
+	struct reader_opts o = { .mnt = self->mnt, .rel = "big",
+				 .off = 7 * BS + 10, .len = 100,
+				 .ready_fd = -1 };
+	struct incrfs_block_range r[8];
+	struct incrfs_filled_ranges fr;
+	int fd, i;
+
+	FEEDER("--readahead", "0");
+	ASSERT_EQ(READ_OK, reader_body(&o));
+	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < 500; i++) {
+		memset(&fr, 0, sizeof(fr));
+		fr.ranges = (uintptr_t)r;
+		fr.capacity = 8;
+		ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
+		if (fr.count == 1 && r[0].begin == 0 && r[0].end == 16)
+			break;
+		pu_msleep(10);
+	}
+	close(fd);
+	ASSERT_EQ(1, fr.count);
+	EXPECT_EQ(0, r[0].begin);
+	EXPECT_EQ(16, r[0].end);
+	/* and their bytes are the source's */
+	o.off = 0;
+	o.len = 16 * BS;
+	EXPECT_EQ(READ_OK, reader_body(&o));
+}
+
 TEST_F(lazy, uid_timeout_overrides_mount_timeout)
 {
 	struct reader_opts o = { .rel = "big", .off = 40 * BS, .len = BS,
