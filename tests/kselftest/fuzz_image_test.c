@@ -383,7 +383,9 @@ static void fz_stop_flipper(void *p)
  * mount, and its walk may then fail only where a block is missing
  * (ETIMEDOUT); the kernel refusing it, or finding it corrupted, is a bug
  * in one of the two.  Not for kinds that change the image once mounted,
- * nor through an overlay.
+ * nor through an overlay, nor for an image with unknown ro_compat
+ * features: a reader may read it, the kernel, which writes every image it
+ * mounts, refuses it.
  */
 struct fz_oracle {
 	int accepted;
@@ -416,7 +418,9 @@ static void fz_oracle_before(enum fz_kind kind, const char *image,
 	if (fd < 0)
 		return;
 	if (incrfs_image_open(&img, fd) == 0)
-		o->accepted = incrfs_image_check(&img, false) == 0;
+		o->accepted = incrfs_image_check(&img, false) == 0 &&
+			      !(img.sb.feature_ro_compat &
+				~(uint32_t)INCRFS_FEATURE_RO_COMPAT_SUPP);
 	incrfs_image_close(&img);
 	close(fd);
 }
