@@ -903,13 +903,40 @@ TEST_F_TIMEOUT(lazy, prefetch_all_then_remount_without_feeder, 300)
 	self->feeder = -1;
 }
 
+/* GET_FILLED of @fd from block 0: the number of ranges (up to 8), or -1. */
+static int filled(int fd, struct incrfs_block_range *r)
+{
+	struct incrfs_filled_ranges fr;
+
+	memset(&fr, 0, sizeof(fr));
+	fr.ranges = (uintptr_t)r;
+	fr.capacity = 8;
+	return ioctl(fd, INCRFS_IOC_GET_FILLED, &fr) ? -1 : (int)fr.count;
+}
+
+/*
+ * The present ranges of @fd once they are [0, @end) (waited for up to
+ * 5 s), looked at again 200 ms later, when nothing more should come.
+ */
+static int settled_filled(int fd, uint64_t end, struct incrfs_block_range *r)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (filled(fd, r) == 1 && r[0].begin == 0 && r[0].end == end)
+			break;
+		pu_msleep(10);
+	}
+	pu_msleep(200);
+	return filled(fd, r);
+}
+
 TEST_F(lazy, readahead_window_only_for_a_stream)
 {
 	struct incrfs_block_range r[8];
-	struct incrfs_filled_ranges fr;
 	struct reader_opts o = { .mnt = self->mnt, .rel = "big", .off = 0,
 				 .len = 100, .ready_fd = -1 };
-	int fd, i;
+	int fd;
 
 	FEEDER("--readahead", "2");
 	/*
@@ -919,32 +946,13 @@ TEST_F(lazy, readahead_window_only_for_a_stream)
 	ASSERT_EQ(READ_OK, reader_body(&o));
 	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
 	ASSERT_GE(fd, 0);
-	pu_msleep(200);
-	memset(&fr, 0, sizeof(fr));
-	fr.ranges = (uintptr_t)r;
-	fr.capacity = 8;
-	ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
-	ASSERT_EQ(1, fr.count);
+	ASSERT_EQ(1, settled_filled(fd, 16, r));
 	EXPECT_EQ(0, r[0].begin);
 	EXPECT_EQ(16, r[0].end);
 	/* a miss in chunk 1 continues the stream: 1 and the two after it */
 	o.off = 16 * BS;
 	ASSERT_EQ(READ_OK, reader_body(&o));
-	for (i = 0; i < 500; i++) {
-		memset(&fr, 0, sizeof(fr));
-		fr.ranges = (uintptr_t)r;
-		fr.capacity = 8;
-		ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
-		if (fr.count == 1 && r[0].end == 64)
-			break;
-		pu_msleep(10);
-	}
-	pu_msleep(200);
-	memset(&fr, 0, sizeof(fr));
-	fr.ranges = (uintptr_t)r;
-	fr.capacity = 8;
-	ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
-	ASSERT_EQ(1, fr.count);
+	ASSERT_EQ(1, settled_filled(fd, 64, r));
 	EXPECT_EQ(0, r[0].begin);
 	EXPECT_EQ(64, r[0].end);
 	close(fd);
@@ -961,24 +969,14 @@ TEST_F(lazy, wait_in_the_middle_of_a_chunk_fills_all_of_it)
 				 .off = 7 * BS + 10, .len = 100,
 				 .ready_fd = -1 };
 	struct incrfs_block_range r[8];
-	struct incrfs_filled_ranges fr;
-	int fd, i;
+	int fd;
 
 	FEEDER("--readahead", "0");
 	ASSERT_EQ(READ_OK, reader_body(&o));
 	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
 	ASSERT_GE(fd, 0);
-	for (i = 0; i < 500; i++) {
-		memset(&fr, 0, sizeof(fr));
-		fr.ranges = (uintptr_t)r;
-		fr.capacity = 8;
-		ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
-		if (fr.count == 1 && r[0].begin == 0 && r[0].end == 16)
-			break;
-		pu_msleep(10);
-	}
+	ASSERT_EQ(1, settled_filled(fd, 16, r));
 	close(fd);
-	ASSERT_EQ(1, fr.count);
 	EXPECT_EQ(0, r[0].begin);
 	EXPECT_EQ(16, r[0].end);
 	/* and their bytes are the source's */
