@@ -234,17 +234,6 @@ static inline int b_cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static inline int b_stats(const char *mnt, struct incrfs_stats *st)
-{
-	int fd = open(mnt, O_RDONLY | O_DIRECTORY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, INCRFS_IOC_GET_STATS, st);
-	close(fd);
-	return ret;
-}
-
 /*
  * A fresh copy of a lazy image @src at @dst: everything before the data
  * region, then a hole up to the size (every block missing again).
@@ -263,7 +252,7 @@ static inline int b_fresh_image(const char *src, const char *dst)
 	if (out < 0 || pread(in, &sb, sizeof(sb), 0) != sizeof(sb) ||
 	    fstat(in, &st))
 		goto out;
-	for (left = sb.s_data_off; left;) {
+	for (left = le64toh(sb.s_data_off); left;) {
 		ssize_t n = read(in, buf, left < sizeof(buf) ? left : sizeof(buf));
 
 		if (n <= 0 || write(out, buf, n) != n)

@@ -191,7 +191,7 @@ TEST_TIMEOUT(miss_and_cold_reads, 5000)
 		feeder = start_incrfs("0");
 		ASSERT_GT(feeder, 0);
 		ASSERT_EQ(time_misses(M_INC, "incrfs", &f, mr, nmiss), 0);
-		ASSERT_EQ(b_stats(M_INC, &st), 0);
+		ASSERT_EQ(iu_get_stats(M_INC, &st), 0);
 		EXPECT_GE(st.misses, nmiss);
 		stop_incrfs(feeder);
 
@@ -232,7 +232,7 @@ TEST_TIMEOUT(miss_and_cold_reads, 5000)
 	 * Figure 4: both now hold every block (incrfs needs no feeder any
 	 * more); read the tree again, cold page cache, next to plain ext4.
 	 */
-	ASSERT_EQ(b_stats(M_INC, &st), 0);
+	ASSERT_EQ(iu_get_stats(M_INC, &st), 0);
 	EXPECT_EQ(st.complete, 1);
 	for (run = 0; run < runs; run++) {
 		const char *name[3] = { "ext4", "incrfs", "fuse" };

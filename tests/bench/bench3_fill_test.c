@@ -59,7 +59,7 @@ TEST_TIMEOUT(fill_throughput, 3000)
 				"--source " BLOB " " M_INC " 2>/dev/null && "
 				"sync"), 0);
 		b_sample("fill", "incrfsd", b_now() - t0);
-		ASSERT_EQ(b_stats(M_INC, &st), 0);
+		ASSERT_EQ(iu_get_stats(M_INC, &st), 0);
 		EXPECT_EQ(st.complete, 1);
 		ASSERT_EQ(umount(M_INC), 0);
 

@@ -99,7 +99,7 @@ static double lazy_start(struct th_test *_metadata, const char *const argv[],
 	ASSERT_GT(feeder, 0);
 	t = first_output(L "/m");
 	ASSERT_TRUE(t > 0);
-	ASSERT_EQ(b_stats(L "/m", st), 0);
+	ASSERT_EQ(iu_get_stats(L "/m", st), 0);
 	b_stop(feeder);
 	ASSERT_EQ(umount(L "/m"), 0);
 	return t - t0;
