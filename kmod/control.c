@@ -52,8 +52,7 @@ void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count)
 	pr->rec.time_ns = ktime_get_boottime_ns();
 	spin_lock(&sbi->pending_lock);
 	pr->rec.seq = ++sbi->next_seq;
-	list_add_tail(&pr->unread, &sbi->unread);
-	sbi->nr_hints++;
+	incrfs_unread_add(sbi, pr);
 	spin_unlock(&sbi->pending_lock);
 	wake_up_interruptible(&sbi->control_wq);
 }
@@ -70,11 +69,9 @@ static unsigned int pop_records(struct incrfs_sb_info *sbi,
 		if (n == max)
 			break;
 		out[n++] = pr->rec;
-		list_del_init(&pr->unread);
-		if (pr->hint) {
-			sbi->nr_hints--;
+		incrfs_unread_del(sbi, pr);
+		if (pr->hint)
 			kfree(pr);
-		}
 	}
 	return n;
 }
@@ -104,8 +101,10 @@ static void requeue_records(struct incrfs_sb_info *sbi,
 				node = node->rb_right;
 			} else {
 				if (pr->rec.seq == recs[i].seq &&
-				    list_empty(&pr->unread))
+				    list_empty(&pr->unread)) {
 					list_add_tail(&pr->unread, &again);
+					sbi->nr_unread_waits++;
+				}
 				break;
 			}
 		}
@@ -181,8 +180,7 @@ static int control_release(struct inode *inode, struct file *file)
 	list_for_each_entry_safe(pr, tmp, &sbi->unread, unread) {
 		if (!pr->hint)
 			continue;
-		list_del(&pr->unread);
-		sbi->nr_hints--;
+		incrfs_unread_del(sbi, pr);
 		kfree(pr);
 	}
 	spin_unlock(&sbi->pending_lock);
@@ -238,7 +236,7 @@ int incrfs_open_control(struct super_block *sb)
 	for (node = rb_first(&sbi->pending); node; node = rb_next(node)) {
 		pr = rb_entry(node, struct incrfs_pending, node);
 		if (list_empty(&pr->unread))
-			list_add_tail(&pr->unread, &sbi->unread);
+			incrfs_unread_add(sbi, pr);
 	}
 	refcount_inc(&sbi->ref);
 	spin_unlock(&sbi->pending_lock);

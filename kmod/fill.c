@@ -16,12 +16,19 @@
  * for, is taken once per run instead of once per block.  A block some
  * reader waits for ends its run at once, so readers are not held back.
  *
+ * Verifying is the slow part (a 64 KiB chunk takes milliseconds where
+ * SHA-256 runs in C), so a feeder can ask that nobody waits behind it:
+ * INCRFS_FILL_WAITED_FIRST writes the blocks readers wait for before the
+ * rest of the batch is looked at, and INCRFS_FILL_YIELD returns as soon as
+ * another reader starts to wait, leaving the rest (-EAGAIN) for later.
+ *
  * SHA-256 comes from the crypto API ("sha256"), allocated once for the
  * module: it picks the fastest implementation the CPU has (SHA-NI, AVX2,
  * SSSE3 when sha256_ssse3 is loaded), where the library function is
  * plain C.
  */
 #include <crypto/hash.h>
+#include <linux/bitmap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "internal.h"
@@ -54,9 +61,10 @@ void incrfs_fill_exit(void)
 
 /* Verified blocks waiting to be written, all in consecutive data blocks. */
 struct fill_run {
-	u8 *buf;			/* INCRFS_FILL_RUN blocks */
+	u8 *buf;			/* @cap blocks */
 	u64 pblk;			/* data block of the first */
 	u32 nr;
+	u32 cap;			/* at most INCRFS_FILL_RUN */
 	u32 idx[INCRFS_FILL_RUN];	/* their entries in the FILL batch */
 };
 
@@ -155,7 +163,7 @@ static int run_flush(struct incrfs_sb_info *sbi, struct fill_run *run,
 		/* not newly set: somebody else filled it meanwhile */
 		if (!err && incrfs_bitmap_set(sbi, run->pblk + i)) {
 			atomic64_inc(&sbi->stats.fills);
-			incrfs_wake_block(sbi, run->pblk + i);
+			incrfs_block_filled(sbi, run->pblk + i);
 			(*filled)++;
 		}
 		if (put_user(err, &ublocks[run->idx[i]].result))
@@ -165,37 +173,53 @@ static int run_flush(struct incrfs_sb_info *sbi, struct fill_run *run,
 	return ret;
 }
 
-long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg)
-{
+/* One INCRFS_IOC_FILL call. */
+struct fill_batch {
+	struct incrfs_sb_info *sbi;
 	struct incrfs_fill_block __user *ublocks;
-	struct fill_run *run;
-	struct incrfs_fill arg;
+	u32 count;
+	u32 flags;
+	u32 filled;
+	struct fill_run run;
+	DECLARE_BITMAP(done, INCRFS_FILL_MAX);	/* by the first pass */
+};
+
+/* The batch yielded: entries from @from on not done yet get -EAGAIN. */
+static int batch_yield(struct fill_batch *b, u32 from)
+{
+	u32 i;
+
+	for (i = from; i < b->count; i++)
+		if (!test_bit(i, b->done) &&
+		    put_user(-EAGAIN, &b->ublocks[i].result))
+			return -EFAULT;
+	return 0;
+}
+
+/*
+ * Should the batch stop before its next entry?  With INCRFS_FILL_YIELD,
+ * when a reader waits that the feeder has not heard of: it would wait
+ * behind the rest of this batch.
+ */
+static bool batch_should_yield(struct fill_batch *b)
+{
+	return (b->flags & INCRFS_FILL_YIELD) &&
+	       READ_ONCE(b->sbi->nr_unread_waits);
+}
+
+/*
+ * One pass over the batch: with @waited_only just the entries a reader
+ * waits for now (marked done), else every entry not done yet.
+ */
+static int batch_pass(struct fill_batch *b, bool waited_only)
+{
+	struct incrfs_sb_info *sbi = b->sbi;
+	struct fill_run *run = &b->run;
 	struct incrfs_fill_block fb;
-	u32 i, filled = 0;
-	long err = 0, ret;
+	int err = 0;
+	u32 i;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
-	if (arg.count > INCRFS_FILL_MAX || arg.flags & ~INCRFS_FILL_SYNC ||
-	    arg.reserved || arg.filled)
-		return -EINVAL;
-	ublocks = u64_to_user_ptr(arg.blocks);
-	run = kmalloc(sizeof(*run), GFP_KERNEL);
-	if (!run)
-		return -ENOMEM;
-	run->nr = 0;
-	run->buf = kvmalloc(INCRFS_FILL_RUN * INCRFS_BLOCK_SIZE, GFP_KERNEL);
-	if (!run->buf) {
-		kfree(run);
-		return -ENOMEM;
-	}
-
-	down_read(&sbi->fill_rwsem);
-	if (sbi->dead) {
-		err = -ENODEV;
-		goto out;
-	}
-	for (i = 0; i < arg.count; i++) {
+	for (i = 0; i < b->count; i++) {
 		u64 pblk;
 		int res;
 
@@ -203,15 +227,29 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 			err = -EINTR;
 			break;
 		}
-		if (copy_from_user(&fb, &ublocks[i], sizeof(fb))) {
+		if (!waited_only && batch_should_yield(b)) {
+			err = run_flush(sbi, run, b->ublocks, &b->filled);
+			if (!err)
+				err = batch_yield(b, i);
+			break;
+		}
+		if (test_bit(i, b->done))
+			continue;
+		if (copy_from_user(&fb, &b->ublocks[i], sizeof(fb))) {
 			err = -EFAULT;
 			break;
 		}
 		res = fill_map(sbi, &fb, &pblk);
+		if (waited_only) {
+			if (res || incrfs_block_present(sbi, pblk) ||
+			    !incrfs_block_waited(sbi, pblk))
+				continue;
+			__set_bit(i, b->done);
+		}
 		/* a block that does not extend the run: write the run first */
-		if (!res && run->nr && (run->nr == INCRFS_FILL_RUN ||
+		if (!res && run->nr && (run->nr == run->cap ||
 					pblk != run->pblk + run->nr)) {
-			err = run_flush(sbi, run, ublocks, &filled);
+			err = run_flush(sbi, run, b->ublocks, &b->filled);
 			if (err)
 				break;
 		}
@@ -225,8 +263,8 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 				run->idx[run->nr++] = i;
 				/* a reader waits for it: no later than now */
 				if (incrfs_block_waited(sbi, pblk)) {
-					err = run_flush(sbi, run, ublocks,
-							&filled);
+					err = run_flush(sbi, run, b->ublocks,
+							&b->filled);
 					if (err)
 						break;
 				}
@@ -235,23 +273,66 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 			}
 		}
 		fb.result = res;	/* 0: it was present already */
-		if (put_user(fb.result, &ublocks[i].result)) {
+		if (put_user(fb.result, &b->ublocks[i].result)) {
 			err = -EFAULT;
 			break;
 		}
 		cond_resched();
 	}
+	return err;
+}
+
+long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg)
+{
+	struct incrfs_fill arg;
+	struct fill_batch *b;
+	long err = 0, ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.count > INCRFS_FILL_MAX || arg.flags & ~INCRFS_FILL_FLAGS ||
+	    arg.reserved || arg.filled)
+		return -EINVAL;
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	b->sbi = sbi;
+	b->ublocks = u64_to_user_ptr(arg.blocks);
+	b->count = arg.count;
+	b->flags = arg.flags;
+	/* no more than the batch needs: most calls are one chunk */
+	b->run.cap = clamp_t(u32, arg.count, 1, INCRFS_FILL_RUN);
+	b->run.buf = kvmalloc(b->run.cap * INCRFS_BLOCK_SIZE, GFP_KERNEL);
+	if (!b->run.buf) {
+		kfree(b);
+		return -ENOMEM;
+	}
+
+	down_read(&sbi->fill_rwsem);
+	if (sbi->dead) {
+		err = -ENODEV;
+		goto out;
+	}
+	if (arg.flags & INCRFS_FILL_WAITED_FIRST) {
+		err = batch_pass(b, true);
+		/* its blocks are present before the second pass looks */
+		ret = run_flush(sbi, &b->run, b->ublocks, &b->filled);
+		if (!err)
+			err = ret;
+	}
+	if (!err)
+		err = batch_pass(b, false);
 	/* verified blocks are written even if the batch stops early */
-	ret = run_flush(sbi, run, ublocks, &filled);
+	ret = run_flush(sbi, &b->run, b->ublocks, &b->filled);
 	if (!err)
 		err = ret;
 	if (!err && (arg.flags & INCRFS_FILL_SYNC))
 		err = incrfs_bitmap_commit(sbi);
 out:
 	up_read(&sbi->fill_rwsem);
-	kvfree(run->buf);
-	kfree(run);
-	if (put_user(filled, &uarg->filled) && !err)
+	if (put_user(b->filled, &uarg->filled) && !err)
 		err = -EFAULT;
+	kvfree(b->run.buf);
+	kfree(b);
 	return err;
 }

@@ -89,6 +89,7 @@ struct incrfs_sb_info {
 	wait_queue_head_t control_wq;	/* poll() of the control fd */
 	bool control_open;		/* under pending_lock */
 	unsigned int nr_hints;		/* readahead hints on @unread */
+	unsigned int nr_unread_waits;	/* waits on @unread (FILL_YIELD) */
 	struct xarray uid_timeouts;	/* uid -> timeout_ms + 1 */
 
 	struct incrfs_counters stats;
@@ -181,6 +182,9 @@ void incrfs_wait_destroy(struct incrfs_sb_info *sbi);
 int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk);
 void incrfs_wake_block(struct incrfs_sb_info *sbi, u64 pblk);
 bool incrfs_block_waited(struct incrfs_sb_info *sbi, u64 pblk);
+void incrfs_block_filled(struct incrfs_sb_info *sbi, u64 pblk);
+void incrfs_unread_add(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);
+void incrfs_unread_del(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);
 
 /* control.c */
 int incrfs_open_control(struct super_block *sb);

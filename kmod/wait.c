@@ -44,11 +44,6 @@ static wait_queue_head_t *block_wq(struct incrfs_sb_info *sbi, u64 pblk)
 	return &sbi->block_wq[hash_64(pblk, INCRFS_WAIT_TABLE_BITS)];
 }
 
-void incrfs_wake_block(struct incrfs_sb_info *sbi, u64 pblk)
-{
-	wake_up_all(block_wq(sbi, pblk));
-}
-
 static struct incrfs_pending *pending_find(struct incrfs_sb_info *sbi,
 					   u64 pblk, struct rb_node ***link,
 					   struct rb_node **parent)
@@ -70,6 +65,47 @@ static struct incrfs_pending *pending_find(struct incrfs_sb_info *sbi,
 	}
 	*link = p;
 	return NULL;
+}
+
+/*
+ * Queue @pr's record for the feeder / take it off the queue; caller holds
+ * pending_lock.  The counts let FILL_YIELD ask "does a reader wait that
+ * the feeder has not heard of?" without walking the list.
+ */
+void incrfs_unread_add(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
+{
+	list_add_tail(&pr->unread, &sbi->unread);
+	if (pr->hint)
+		sbi->nr_hints++;
+	else
+		sbi->nr_unread_waits++;
+}
+
+void incrfs_unread_del(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
+{
+	list_del_init(&pr->unread);
+	if (pr->hint)
+		sbi->nr_hints--;
+	else
+		sbi->nr_unread_waits--;
+}
+
+/*
+ * Data block @pblk was just filled: a record of a wait for it that the
+ * feeder has not read yet is news no more, so it is dropped (the feeder
+ * would only fetch the block again), and its waiters are woken.
+ */
+void incrfs_block_filled(struct incrfs_sb_info *sbi, u64 pblk)
+{
+	struct rb_node **link, *parent;
+	struct incrfs_pending *pr;
+
+	spin_lock(&sbi->pending_lock);
+	pr = pending_find(sbi, pblk, &link, &parent);
+	if (pr && !list_empty(&pr->unread))
+		incrfs_unread_del(sbi, pr);
+	spin_unlock(&sbi->pending_lock);
+	wake_up_all(block_wq(sbi, pblk));
 }
 
 /* Does some task wait for data block @pblk right now? */
@@ -115,7 +151,7 @@ static struct incrfs_pending *pending_get(struct incrfs_sb_info *sbi,
 	new->rec.time_ns = ktime_get_boottime_ns();
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &sbi->pending);
-	list_add_tail(&new->unread, &sbi->unread);
+	incrfs_unread_add(sbi, new);
 	spin_unlock(&sbi->pending_lock);
 
 	atomic64_inc(&sbi->stats.misses);
@@ -131,7 +167,8 @@ static void pending_put(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
 		return;
 	}
 	rb_erase(&pr->node, &sbi->pending);
-	list_del_init(&pr->unread);
+	if (!list_empty(&pr->unread))
+		incrfs_unread_del(sbi, pr);
 	spin_unlock(&sbi->pending_lock);
 	kfree(pr);
 }

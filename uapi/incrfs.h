@@ -273,7 +273,8 @@ struct incrfs_pending_read {
  * @data: user pointer to the block's content
  * @len: bytes at @data, INCRFS_BLOCK_SIZE
  * @result: out: 0, or a negative errno for this entry (-EBADMSG: the
- *	SHA-256 did not match; the block stays missing)
+ *	SHA-256 did not match; the block stays missing; -EAGAIN: not reached,
+ *	the call yielded, see INCRFS_FILL_YIELD)
  */
 struct incrfs_fill_block {
 	__u64 ino;
@@ -284,6 +285,18 @@ struct incrfs_fill_block {
 };
 
 #define INCRFS_FILL_SYNC	0x1	/* data and bitmap durable on return */
+/*
+ * INCRFS_FILL_WAITED_FIRST: the entries some reader waits for right now are
+ * written (and their readers woken) before the others are verified.
+ * INCRFS_FILL_YIELD: stop before the next entry once a reader waits for a
+ * block whose record the feeder has not read yet; the entries not reached
+ * get result -EAGAIN and are for a later call.  A feeder whose readers
+ * must never wait behind the rest of a batch sets both.
+ */
+#define INCRFS_FILL_WAITED_FIRST	0x2
+#define INCRFS_FILL_YIELD		0x4
+#define INCRFS_FILL_FLAGS	(INCRFS_FILL_SYNC | INCRFS_FILL_WAITED_FIRST | \
+				 INCRFS_FILL_YIELD)
 
 /*
  * struct incrfs_fill - argument of INCRFS_IOC_FILL on the control fd

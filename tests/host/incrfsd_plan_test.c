@@ -3,7 +3,8 @@
  * incrfsd_plan_test.c - the fetch order of incrfsd (tools/incrfsd/plan.c):
  * waits first, then their read-ahead window (only for a wait that continues
  * a stream), then hints, then prefetch;
- * done chunks never again; failed chunks only when a reader waits anew;
+ * done chunks never again; failed chunks only when a reader waits anew,
+ * released ones (an evicted tail) like missing ones;
  * the prefetch thread and the main thread never fetch against each other
  * except when a reader waits.
  *
@@ -284,6 +285,31 @@ TEST(in_flight_not_queued_again)
 	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 0));
 	ASSERT_EQ(0, plan_record(&p, 5, 1, false));
 	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+TEST(released_chunk_is_missing_again)
+{
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 0));
+	ASSERT_EQ(1, plan_record(&p, 2 * 16, 1, false));
+	ASSERT_EQ(2, next(&p, NULL));
+	/* its tail was evicted unfinished */
+	plan_release(&p, 2);
+	ASSERT_EQ(CHUNK_MISSING, plan_state_of(&p, 2));
+	ASSERT_FALSE(plan_main_busy(&p));
+	/* a second release, or one after the prefetch thread made it done,
+	 * changes nothing */
+	plan_release(&p, 2);
+	ASSERT_FALSE(plan_main_busy(&p));
+	/* missing, not failed: even a hint queues it again */
+	ASSERT_EQ(1, plan_record(&p, 2 * 16 + 5, 1, true));
+	ASSERT_EQ(2, next(&p, NULL));
+	plan_finish(&p, 2, true);
+	plan_release(&p, 2);
+	ASSERT_EQ(CHUNK_DONE, plan_state_of(&p, 2));
+	ASSERT_FALSE(plan_complete(&p));
 	plan_free(&p);
 }
 

@@ -470,48 +470,78 @@ TEST_F(lazy, metadata_and_holes_need_no_feeder)
 	close(fd);
 }
 
-/* Fill blocks @blocks of @name from the source through the control fd. */
-static int fill_from_source(const char *mnt, const char *name,
-			    const unsigned long *blocks, int n, int sync)
+/* The control fd of the mount at @mnt, or -1. */
+static int open_control(const char *mnt)
+{
+	int root = open(mnt, O_RDONLY | O_DIRECTORY), ctl;
+
+	if (root < 0)
+		return -1;
+	ctl = ioctl(root, INCRFS_IOC_OPEN_CONTROL);
+	close(root);
+	return ctl;
+}
+
+/*
+ * FILL file blocks @blocks of @name (content from the source tree) on
+ * control fd @ctl with @flags; each entry's result to @res.  Returns the
+ * count filled, or -1 if the call failed.
+ */
+static int fill_on(int ctl, const char *mnt, const char *name,
+		   const unsigned long *blocks, int n, unsigned int flags,
+		   int *res)
 {
 	struct incrfs_fill_block fb[8];
 	struct incrfs_fill arg = { 0 };
 	unsigned char data[8][4096];
 	char p[256];
 	struct stat st;
-	int root, ctl, src, i, ret;
+	int src, i, ret;
 
 	snprintf(p, sizeof(p), "%s/%s", mnt, name);
-	if (stat(p, &st))
+	if (n > 8 || stat(p, &st))
 		return -1;
 	snprintf(p, sizeof(p), SRC "/%s", name);
 	src = open(p, O_RDONLY);
-	root = open(mnt, O_RDONLY | O_DIRECTORY);
-	if (src < 0 || root < 0)
-		return -1;
-	ctl = ioctl(root, INCRFS_IOC_OPEN_CONTROL);
-	close(root);
-	if (ctl < 0)
+	if (src < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		memset(data[i], 0, 4096);
-		if (pread(src, data[i], 4096, blocks[i] * 4096) < 0)
+		if (pread(src, data[i], 4096, blocks[i] * 4096) < 0) {
+			close(src);
 			return -1;
+		}
 		fb[i] = (struct incrfs_fill_block){
 			.ino = st.st_ino, .block = blocks[i],
 			.data = (uintptr_t)data[i], .len = 4096,
+			.result = 1,	/* the kernel must overwrite it */
 		};
 	}
+	close(src);
 	arg.blocks = (uintptr_t)fb;
 	arg.count = n;
-	arg.flags = sync ? INCRFS_FILL_SYNC : 0;
+	arg.flags = flags;
 	ret = ioctl(ctl, INCRFS_IOC_FILL, &arg);
-	for (i = 0; !ret && i < n; i++)
-		if (fb[i].result)
+	for (i = 0; i < n; i++)
+		res[i] = fb[i].result;
+	return ret ? -1 : (int)arg.filled;
+}
+
+/* Fill blocks @blocks of @name from the source through a new control fd. */
+static int fill_from_source(const char *mnt, const char *name,
+			    const unsigned long *blocks, int n, int sync)
+{
+	int ctl = open_control(mnt), res[8], i, ret;
+
+	if (ctl < 0)
+		return -1;
+	ret = fill_on(ctl, mnt, name, blocks, n, sync ? INCRFS_FILL_SYNC : 0,
+		      res);
+	for (i = 0; ret >= 0 && i < n; i++)
+		if (res[i])
 			ret = -1;
 	close(ctl);
-	close(src);
-	return ret ? -1 : (int)arg.filled;
+	return ret;
 }
 
 TEST_F(lazy, present_blocks_read_around_missing_ones)
@@ -617,6 +647,114 @@ TEST_F(lazy, waiter_wakes_when_block_is_filled)
 	ASSERT_EQ(waitpid(pid, &st, 0), pid);
 	ASSERT_TRUE(WIFEXITED(st));
 	ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
+/* A child that reads block @blk of @name and checks it; exits 0 if right. */
+static pid_t start_reader(const char *mnt, const char *name, unsigned long blk,
+			  int seed)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		unsigned char buf[4096], want[4096];
+		unsigned char *all;
+		char p[128];
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%s", mnt, name);
+		fd = open(p, O_RDONLY);
+		all = malloc((blk + 1) * 4096);
+		if (fd < 0 || !all)
+			_exit(3);
+		iu_fill_pattern(all, (blk + 1) * 4096, seed);
+		memcpy(want, all + blk * 4096, 4096);
+		if (pread(fd, buf, 4096, blk * 4096) != 4096)
+			_exit(1);
+		_exit(memcmp(buf, want, 4096) ? 2 : 0);
+	}
+	return pid;
+}
+
+static int exit_code(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * INCRFS_FILL_WAITED_FIRST and INCRFS_FILL_YIELD: a batch writes the
+ * block a reader waits for first, then stops for a reader the feeder has
+ * not heard of (-EAGAIN for what it did not reach); a record of a wait
+ * the batch satisfied is not reported; once the feeder has read every
+ * record the batch runs to its end.
+ */
+TEST_F(lazy, fill_waited_first_and_yield)
+{
+	const unsigned long big[] = { 0, 1, 2, 3 }, exact[] = { 1 };
+	const unsigned int urgent = INCRFS_FILL_WAITED_FIRST |
+				    INCRFS_FILL_YIELD;
+	struct incrfs_pending_read recs[64];
+	struct incrfs_fill bad = { .flags = 0x8 };
+	pid_t in_big, in_exact;
+	struct stat st;
+	char p[128];
+	int ctl, res[8], waits = 0;
+	ssize_t n, i;
+
+	/* long enough for the test, short enough not to hang if it fails */
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=30000"), 0);
+	in_big = start_reader(self->mnt, "big", 2, 4);
+	in_exact = start_reader(self->mnt, "exact", 1, 1);
+	ASSERT_GT(in_big, 0);
+	ASSERT_GT(in_exact, 0);
+	usleep(300 * 1000);	/* both wait, nobody has read their records */
+	ctl = open_control(self->mnt);
+	ASSERT_GE(ctl, 0);
+
+	/* unknown flags are refused */
+	EXPECT_EQ(-1, ioctl(ctl, INCRFS_IOC_FILL, &bad));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* YIELD alone, with waits unread: stops before the first entry */
+	ASSERT_EQ(0, fill_on(ctl, self->mnt, "exact", exact, 1,
+			     INCRFS_FILL_YIELD, res));
+	EXPECT_EQ(-EAGAIN, res[0]);
+
+	/* the waited block 2 first; then the unread wait in exact stops it */
+	ASSERT_EQ(1, fill_on(ctl, self->mnt, "big", big, 4, urgent, res));
+	EXPECT_EQ(-EAGAIN, res[0]);
+	EXPECT_EQ(-EAGAIN, res[1]);
+	EXPECT_EQ(0, res[2]);
+	EXPECT_EQ(-EAGAIN, res[3]);
+	EXPECT_EQ(0, exit_code(in_big));
+
+	/* only the wait still waiting is news: big's was satisfied */
+	ASSERT_EQ(0, fcntl(ctl, F_SETFL, O_NONBLOCK));
+	n = read(ctl, recs, sizeof(recs));
+	ASSERT_GT(n, 0);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	ASSERT_EQ(0, stat(p, &st));
+	for (i = 0; i < n / (ssize_t)sizeof(recs[0]); i++) {
+		if (recs[i].flags & INCRFS_PENDING_READAHEAD)
+			continue;	/* hints do not count */
+		EXPECT_EQ(st.st_ino, recs[i].ino);
+		EXPECT_EQ(1, recs[i].block);
+		waits++;
+	}
+	EXPECT_EQ(1, waits);
+	EXPECT_EQ(-1, read(ctl, recs, sizeof(recs)));
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* nothing unread: the batches run to their end */
+	ASSERT_EQ(3, fill_on(ctl, self->mnt, "big", big, 4, urgent, res));
+	EXPECT_EQ(0, res[0] | res[1] | res[2] | res[3]);
+	ASSERT_EQ(1, fill_on(ctl, self->mnt, "exact", exact, 1, urgent, res));
+	EXPECT_EQ(0, res[0]);
+	EXPECT_EQ(0, exit_code(in_exact));
+	close(ctl);
 }
 
 /* ---- corrupted images are refused ---- */

@@ -8,6 +8,11 @@
  * decode and fill the ones that arrived.  One epoll set watches the
  * control fd, a signalfd (SIGTERM, SIGINT, SIGHUP), the blob source's
  * completion eventfd and the prefetch thread's eventfd.
+ *
+ * The kernel may hand back the end of a chunk it had no time for because
+ * another reader started to wait (INCRFS_FILL_YIELD): such tails (tails.h)
+ * are filled when nothing else is to do, or first when a reader waits in
+ * one of them.
  */
 #include "feeder.h"
 #include "feeder_priv.h"
@@ -15,6 +20,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -26,6 +32,10 @@
 #include "log.h"
 
 enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
+
+/* Unfinished chunks kept, at most: by count, and by their decoded bytes. */
+#define TAILS_MAX		64
+#define TAILS_MEMORY_MAX	(16U << 20)
 
 /* What a turn of the loop decided. */
 enum { GO_ON, STOP_OK, STOP_ERROR };
@@ -72,19 +82,40 @@ static int start_loop(struct feeder *f)
 		return -1;
 	}
 	ret = fetcher_init(&f->fetch, &f->src, &f->meta, f->opt->depth,
-			   f->control_fd, f->opt->sync ? INCRFS_FILL_SYNC : 0,
-			   0);
+			   f->control_fd,
+			   (f->opt->sync ? INCRFS_FILL_SYNC : 0) |
+			   INCRFS_FILL_WAITED_FIRST | INCRFS_FILL_YIELD, 0);
 	if (ret) {
 		log_err("%s: %s", f->opt->source, f->fetch.err);
 		return -1;
 	}
 	f->fetch_ok = true;
+	if (tails_init(&f->tails, TAILS_MEMORY_MAX / f->fetch.dcap < TAILS_MAX ?
+			(unsigned int)(TAILS_MEMORY_MAX / f->fetch.dcap) :
+			TAILS_MAX)) {
+		log_err("out of memory");
+		return -1;
+	}
 	if (watch(f, f->signal_fd, EV_SIGNAL) ||
 	    watch(f, f->control_fd, EV_CONTROL) ||
 	    watch(f, f->fetch.src.event_fd, EV_SOURCE) ||
 	    watch(f, f->pf_event_fd, EV_PREFETCH))
 		return -1;
 	return 0;
+}
+
+/* A reader waits for data blocks [@block, @block + @count). */
+static void mark_tails_urgent(struct feeder *f, uint64_t block,
+			      uint32_t count)
+{
+	uint64_t c;
+
+	if (!f->tails.nr || block >= f->plan.nr_blocks || !count ||
+	    count > f->plan.nr_blocks - block)
+		return;
+	for (c = plan_chunk_of(&f->plan, block);
+	     c <= plan_chunk_of(&f->plan, block + count - 1); c++)
+		tails_mark_urgent(&f->tails, c);
 }
 
 static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
@@ -112,6 +143,7 @@ static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 		return;
 	}
 	f->waits++;
+	mark_tails_urgent(f, r->data_block, r->count);
 	log_verbose("wait: inode %llu block %llu+%u (data block %llu, chunk %llu), pid %u uid %u, waiting %.1f ms",
 		    (unsigned long long)r->ino, (unsigned long long)r->block,
 		    r->count, (unsigned long long)r->data_block,
@@ -176,10 +208,89 @@ static void start_fetches(struct feeder *f)
 	}
 }
 
+static int chunk_done(struct feeder *f, const struct fetch_done *d);
+
+/* Fill the rest of @t; with @yield the kernel may stop early again. */
+static int fill_tail(struct feeder *f, struct tail *t, bool yield,
+		     struct fetch_done *d)
+{
+	unsigned int flags = f->fetch.fill_flags;
+
+	if (!yield)
+		flags &= ~INCRFS_FILL_YIELD;
+	memset(d, 0, sizeof(*d));
+	d->chunk = t->chunk;
+	d->tag = t->tag;
+	d->err = fill_data_blocks(f->control_fd, t->first_block, t->nr,
+				  t->data, flags, f->fetch.scratch, &d->fill);
+	t->filled += d->fill.filled;
+	d->fill.filled = t->filled;
+	if (!d->err && d->fill.deferred)
+		return 1;	/* not yet */
+	if (!d->err)
+		d->err = fill_result_err(&d->fill);
+	d->elapsed_ns = fetcher_now_ns() - t->start_ns;
+	return 0;
+}
+
+/*
+ * A new tail.  If the store was full, the evicted one is given up (it goes
+ * back to missing in the plan), unless somebody waits in it: then it is
+ * filled now.
+ */
+static void keep_tail(struct feeder *f, const struct fetch_done *d)
+{
+	struct tail t = {
+		.chunk = d->chunk, .first_block = d->first_block,
+		.nr = d->nr_blocks, .tag = d->tag, .filled = d->fill.filled,
+		.start_ns = d->start_ns, .data = d->tail,
+	};
+	struct fetch_done done;
+	struct tail old;
+
+	f->yields++;
+	if (!tails_add(&f->tails, &t, &old))
+		return;
+	if (old.urgent) {
+		fill_tail(f, &old, false, &done);
+		chunk_done(f, &done);
+	} else {
+		log_debug("chunk %llu: tail evicted, %u blocks still missing",
+			  (unsigned long long)old.chunk, old.nr - old.filled);
+		plan_release(&f->plan, old.chunk);
+		f->evicted++;
+	}
+	free(old.data);
+}
+
+/*
+ * Fill the tail most worth it, if any: an urgent one always, another
+ * only when no reader waits for a chunk in flight.  GO_ON or how to stop.
+ */
+static int fill_next_tail(struct feeder *f, int i)
+{
+	struct fetch_done d;
+	struct tail t;
+
+	if (fill_tail(f, &f->tails.v[i], true, &d) > 0)
+		return GO_ON;
+	tails_remove(&f->tails, (unsigned int)i, &t);
+	free(t.data);
+	return chunk_done(f, &d);
+}
+
 static int chunk_done(struct feeder *f, const struct fetch_done *d)
 {
 	const char *why = prio_name[d->tag < PRIO_NR ? d->tag : PRIO_HINT];
 
+	if (!d->err && d->tail) {
+		keep_tail(f, d);
+		log_verbose("chunk %llu (%s): %u blocks new, %u left for later: a reader waits",
+			    (unsigned long long)d->chunk, why, d->fill.filled,
+			    d->fill.deferred);
+		return GO_ON;
+	}
+	free(d->tail);		/* (with an error there is none) */
 	if (!d->err) {
 		plan_finish(&f->plan, d->chunk, true);
 		f->chunks++;
@@ -294,11 +405,14 @@ static bool complete(struct feeder *f)
 static int loop(struct feeder *f)
 {
 	struct epoll_event ev[8];
-	int n, i, ret;
+	int n, i, ret, tail;
 
 	for (;;) {
 		start_fetches(f);
-		n = epoll_wait(f->epoll_fd, ev, 8, -1);
+		/* a tail to fill if nothing else comes in */
+		tail = tails_next(&f->tails,
+				  !fetcher_in_flight(&f->fetch, PRIO_MISS));
+		n = epoll_wait(f->epoll_fd, ev, 8, tail < 0 ? -1 : 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -306,6 +420,8 @@ static int loop(struct feeder *f)
 			return STOP_ERROR;
 		}
 		ret = GO_ON;
+		if (n == 0 && tail >= 0)
+			ret = fill_next_tail(f, tail);
 		for (i = 0; i < n && ret == GO_ON; i++) {
 			switch (ev[i].data.u32) {
 			case EV_SIGNAL:
@@ -350,11 +466,13 @@ static void log_summary(struct feeder *f)
 	if (f->prefetch_ran)
 		snprintf(pf, sizeof(pf), ", %llu prefetched",
 			 (unsigned long long)f->pf.chunks);
-	log_info("served %llu waits and %llu hints: %llu chunks fetched%s, %llu blocks filled, %llu chunks failed",
+	log_info("served %llu waits and %llu hints: %llu chunks fetched%s, %llu blocks filled, %llu chunks failed; %llu fills yielded to a reader, %llu unfinished chunks given up",
 		 (unsigned long long)f->waits, (unsigned long long)f->hints,
 		 (unsigned long long)f->chunks, pf,
 		 (unsigned long long)(f->blocks + f->pf.blocks),
-		 (unsigned long long)(f->failed_chunks + f->pf.failed));
+		 (unsigned long long)(f->failed_chunks + f->pf.failed),
+		 (unsigned long long)f->yields,
+		 (unsigned long long)f->evicted);
 }
 
 int feeder_main(const struct incrfsd_options *o)

@@ -15,6 +15,7 @@
 #include "plan.h"
 #include "prefetch.h"
 #include "source.h"
+#include "tails.h"
 #include "uapi/incrfs.h"
 
 struct feeder {
@@ -30,10 +31,12 @@ struct feeder {
 	struct plan plan;
 	struct fetcher fetch;
 	bool fetch_ok;
+	struct tails tails;		/* chunks the kernel yielded in */
 	struct prefetch pf;
 	int pf_event_fd;
 	/* counters for the log */
 	uint64_t waits, hints, chunks, blocks, hash_failures, failed_chunks;
+	uint64_t yields, evicted;
 	bool complete_seen;
 	bool prefetch_ran;
 	bool prefetch_reported;

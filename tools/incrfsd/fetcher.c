@@ -12,14 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static uint64_t now_ns(void)
+bool fetcher_in_flight(const struct fetcher *f, int tag)
 {
-	struct timespec ts;
+	unsigned int i;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	for (i = 0; i < f->nslots; i++)
+		if (f->slots[i].busy && f->slots[i].tag == tag)
+			return true;
+	return false;
 }
 
 int fetcher_init(struct fetcher *f, struct incrfsd_source *src,
@@ -114,9 +115,35 @@ int fetcher_start(struct fetcher *f, uint64_t chunk, int tag)
 	s->busy = true;
 	s->chunk = chunk;
 	s->tag = tag;
-	s->start_ns = now_ns();
+	s->start_ns = fetcher_now_ns();
 	f->busy++;
 	return 0;
+}
+
+/*
+ * The kernel yielded before the end of the chunk in f->dbuf: hand a copy
+ * to the caller as a tail.  Without memory for it, fill the rest now.
+ */
+static int keep_tail(struct fetcher *f, const struct incrfs_chunk_info *ci,
+		     struct fetch_done *d)
+{
+	size_t len = (size_t)ci->nr_blocks * INCRFS_BLOCK_SIZE;
+	struct fill_result r;
+	int ret;
+
+	d->first_block = ci->first_block;
+	d->nr_blocks = ci->nr_blocks;
+	d->tail = malloc(len);
+	if (d->tail) {
+		memcpy(d->tail, f->dbuf, len);
+		return 0;
+	}
+	ret = fill_data_blocks(f->control_fd, ci->first_block, ci->nr_blocks,
+			       f->dbuf, f->fill_flags & ~INCRFS_FILL_YIELD,
+			       f->scratch, &r);
+	r.filled += d->fill.filled;
+	d->fill = r;
+	return ret;
 }
 
 /* Decode and fill the chunk whose bytes arrived in @s. */
@@ -142,12 +169,13 @@ static void finish(struct fetcher *f, struct fetch_slot *s, int read_err,
 		ret = fill_data_blocks(f->control_fd, ci.first_block,
 				       ci.nr_blocks, f->dbuf, f->fill_flags,
 				       f->scratch, &d->fill);
-	if (!ret && d->fill.bad_hash)
-		ret = -EBADMSG;
-	else if (!ret && d->fill.failed)
-		ret = d->fill.first_err;
+	if (!ret && d->fill.deferred)
+		ret = keep_tail(f, &ci, d);
+	if (!ret && !d->tail)
+		ret = fill_result_err(&d->fill);
 	d->err = ret;
-	d->elapsed_ns = now_ns() - s->start_ns;
+	d->start_ns = s->start_ns;
+	d->elapsed_ns = fetcher_now_ns() - s->start_ns;
 	s->busy = false;
 	f->busy--;
 }

@@ -13,11 +13,21 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "blob.h"
 #include "blobmeta.h"
 #include "fill.h"
 #include "source.h"
+
+/* CLOCK_MONOTONIC in ns: when fetches begin and end. */
+static inline uint64_t fetcher_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 /* Decoded bytes a fetcher's reads in flight may hold, at most. */
 #define FETCHER_MEMORY_MAX	(256U << 20)
@@ -42,6 +52,16 @@ struct fetch_done {
 	 */
 	int err;
 	struct fill_result fill;
+	/*
+	 * Not NULL: the kernel yielded (INCRFS_FILL_YIELD in fill_flags)
+	 * before every block was filled; a malloc'ed copy of the decoded
+	 * chunk, @nr_blocks from data block @first_block, now the caller's
+	 * (tails.h).  @err and @fill then say how far it got.
+	 */
+	void *tail;
+	uint64_t first_block;
+	uint32_t nr_blocks;
+	uint64_t start_ns;	/* CLOCK_MONOTONIC when its fetch began */
 	uint64_t elapsed_ns;
 	char why[INCRFS_ERR_MAX];	/* decode error text, if any */
 };
@@ -75,6 +95,9 @@ static inline bool fetcher_has_room(const struct fetcher *f)
 {
 	return f->busy < f->nslots;
 }
+
+/* Is a chunk fetched with tag @tag in flight? */
+bool fetcher_in_flight(const struct fetcher *f, int tag);
 
 /* Start fetching chunk @chunk.  -EBUSY when no slot is free. */
 int fetcher_start(struct fetcher *f, uint64_t chunk, int tag);

@@ -50,6 +50,8 @@ int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
 
 			if (r == 0) {
 				res->present++;
+			} else if (r == -EAGAIN) {
+				res->deferred++;
 			} else if (r == -EBADMSG) {
 				res->bad_hash++;
 			} else {
@@ -59,6 +61,18 @@ int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
 			}
 		}
 		done += n;
+		if (res->deferred) {
+			/* it yielded: the calls after it wait too */
+			res->deferred += nr - done;
+			break;
+		}
 	}
 	return 0;
+}
+
+int fill_result_err(const struct fill_result *res)
+{
+	if (res->bad_hash)
+		return -EBADMSG;
+	return res->failed ? res->first_err : 0;
 }

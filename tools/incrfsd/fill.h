@@ -17,15 +17,22 @@ struct fill_result {
 	uint32_t present;	/* accepted: new or already there */
 	uint32_t bad_hash;	/* refused: -EBADMSG */
 	uint32_t failed;	/* refused for another reason */
+	uint32_t deferred;	/* not reached: INCRFS_FILL_YIELD returned */
 	int first_err;		/* first per-block error other than -EBADMSG */
 };
+
+/* What became of a whole chunk: 0, -EBADMSG or the first other error. */
+int fill_result_err(const struct fill_result *res);
 
 /*
  * Fill data blocks [@first, @first + @nr) from @data (@nr * 4096 bytes)
  * by data block (ino 0), INCRFS_FILL_MAX at a time, using @scratch
  * (INCRFS_FILL_MAX entries).  Returns 0 when every call went through (the
  * blocks' fate is in @res), or -errno if an ioctl failed as a whole
- * (-ENODEV: the mount is gone).
+ * (-ENODEV: the mount is gone).  With INCRFS_FILL_YIELD in @flags it stops
+ * at the first call that yields: the blocks not reached are @res->deferred,
+ * to be filled by calling again with the same blocks (the present ones
+ * cost the kernel a bitmap test).
  */
 int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
 		     const void *data, unsigned int flags,

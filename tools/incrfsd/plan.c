@@ -279,6 +279,15 @@ void plan_finish(struct plan *p, uint64_t chunk, bool ok)
 		atomic_fetch_sub(&p->nr_main, 1);
 }
 
+void plan_release(struct plan *p, uint64_t chunk)
+{
+	uint8_t s = CHUNK_MAIN;
+
+	if (atomic_compare_exchange_strong(&p->state[chunk], &s,
+					   CHUNK_MISSING))
+		atomic_fetch_sub(&p->nr_main, 1);
+}
+
 bool plan_claim_prefetch(struct plan *p, uint64_t *cursor, uint64_t *chunk)
 {
 	while (*cursor < p->nr_chunks) {

@@ -126,6 +126,12 @@ static inline bool plan_queued_at(const struct plan *p, enum plan_prio prio)
 }
 /* Main thread: the fetch of @chunk ended. */
 void plan_finish(struct plan *p, uint64_t chunk, bool ok);
+/*
+ * Main thread: @chunk was fetched but is given up unfinished (its tail was
+ * evicted, see tails.h): it is missing again, fetched anew by whatever
+ * queues it next, a wait or a window.
+ */
+void plan_release(struct plan *p, uint64_t chunk);
 
 /*
  * Prefetch thread: claim the first missing chunk at or after *cursor,

@@ -184,6 +184,7 @@ void feeder_teardown(struct feeder *f)
 	prefetch_stop(&f->pf);
 	if (f->fetch_ok)
 		fetcher_destroy(&f->fetch);
+	tails_free(&f->tails);
 	incrfsd_source_close(&f->src);
 	blob_meta_free(&f->meta);
 	plan_free(&f->plan);
