@@ -16,56 +16,40 @@
  * for, is taken once per run instead of once per block.  A block some
  * reader waits for ends its run at once, so readers are not held back.
  *
- * Verifying is the slow part (a 64 KiB chunk takes milliseconds where
- * SHA-256 runs in C), so a feeder can ask that nobody waits behind it:
+ * Verifying (verify.c) is the slow part (a 64 KiB chunk takes
+ * milliseconds where SHA-256 runs in C), so blocks are copied in and
+ * staged in the run first, and the run is verified as a whole when it is
+ * written, on two CPUs.  And a feeder can ask that nobody waits behind it:
  * INCRFS_FILL_WAITED_FIRST writes the blocks readers wait for before the
  * rest of the batch is looked at, and INCRFS_FILL_YIELD returns as soon as
  * another reader starts to wait, leaving the rest (-EAGAIN) for later.
- *
- * SHA-256 comes from the crypto API ("sha256"), allocated once for the
- * module: it picks the fastest implementation the CPU has (SHA-NI, AVX2,
- * SSSE3 when sha256_ssse3 is loaded), where the library function is
- * plain C.
  */
-#include <crypto/hash.h>
 #include <linux/bitmap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "internal.h"
 
-static struct crypto_shash *incrfs_sha256;
+/* Blocks verified and written together at most: consecutive data blocks. */
+#define INCRFS_FILL_RUN		32
+/*
+ * With INCRFS_FILL_YIELD, which looks for new readers only between runs:
+ * while readers wait, runs of 8 (verified on two CPUs, the readers' CPUs
+ * are idle); while none does, runs of 2, on this CPU only, so the readers
+ * that run have their CPU and a new one waits for 2 blocks at most.
+ */
+#define INCRFS_FILL_RUN_BUSY	8
+#define INCRFS_FILL_RUN_IDLE	2
 
-int __init incrfs_fill_init(void)
-{
-	struct crypto_shash *tfm = crypto_alloc_shash("sha256", 0, 0);
-
-	if (IS_ERR(tfm)) {
-		pr_err("no sha256 in the crypto API: %ld\n", PTR_ERR(tfm));
-		return PTR_ERR(tfm);
-	}
-	if (WARN_ON(crypto_shash_digestsize(tfm) != INCRFS_HASH_SIZE)) {
-		crypto_free_shash(tfm);
-		return -EINVAL;
-	}
-	incrfs_sha256 = tfm;
-	return 0;
-}
-
-void incrfs_fill_exit(void)
-{
-	crypto_free_shash(incrfs_sha256);
-}
-
-/* Blocks written with one write at most: verified, consecutive data blocks. */
-#define INCRFS_FILL_RUN	32
-
-/* Verified blocks waiting to be written, all in consecutive data blocks. */
+/* Blocks copied in, to verify and write, all in consecutive data blocks. */
 struct fill_run {
 	u8 *buf;			/* @cap blocks */
 	u64 pblk;			/* data block of the first */
 	u32 nr;
 	u32 cap;			/* at most INCRFS_FILL_RUN */
 	u32 idx[INCRFS_FILL_RUN];	/* their entries in the FILL batch */
+	int res[INCRFS_FILL_RUN];
+	u8 want[INCRFS_FILL_RUN][INCRFS_HASH_SIZE];
+	u8 got[INCRFS_FILL_RUN][INCRFS_HASH_SIZE];
 };
 
 static int write_blocks(struct incrfs_sb_info *sbi, const u8 *buf, u64 pblk,
@@ -118,57 +102,44 @@ static int fill_map(struct incrfs_sb_info *sbi,
 	return 0;
 }
 
-/* Copy @fb's block to @buf and check it against data block @pblk's hash. */
-static int fill_verify(struct incrfs_sb_info *sbi,
-		       const struct incrfs_fill_block *fb, u64 pblk, u8 *buf)
-{
-	u8 want[INCRFS_HASH_SIZE], got[INCRFS_HASH_SIZE];
-	int err;
-
-	if (copy_from_user(buf, u64_to_user_ptr(fb->data), INCRFS_BLOCK_SIZE))
-		return -EFAULT;
-	err = incrfs_read_image(sbi, want, sizeof(want),
-				sbi->hash_off + pblk * INCRFS_HASH_SIZE);
-	if (err)
-		return err;
-	err = crypto_shash_tfm_digest(incrfs_sha256, buf, INCRFS_BLOCK_SIZE,
-				      got);
-	if (err)
-		return err;
-	if (memcmp(want, got, sizeof(want))) {
-		atomic64_inc(&sbi->stats.hash_failures);
-		pr_warn_ratelimited("%s: block %llu of inode %llu: SHA-256 mismatch, refused\n",
-				    sbi->sb->s_id, fb->block, fb->ino);
-		return -EBADMSG;
-	}
-	return 0;
-}
-
 /*
- * Write the run with one write, then set its bits and wake its readers
- * (data before bit, as for a single block), and give each of its entries
- * its result.  0, or -EFAULT if a result could not be stored.
+ * Verify the run, write each stretch of good blocks with one write, then
+ * set their bits and wake their readers (data before bit), and give each
+ * entry its result.  0, or -EFAULT if a result could not be stored.
  */
 static int run_flush(struct incrfs_sb_info *sbi, struct fill_run *run,
 		     struct incrfs_fill_block __user *ublocks, u32 *filled)
 {
+	u32 i, end, from;
 	int err, ret = 0;
-	u32 i;
 
 	if (!run->nr)
 		return 0;
-	err = write_blocks(sbi, run->buf, run->pblk,
-			   (size_t)run->nr << INCRFS_BLOCK_BITS);
-	for (i = 0; i < run->nr; i++) {
-		/* not newly set: somebody else filled it meanwhile */
-		if (!err && incrfs_bitmap_set(sbi, run->pblk + i)) {
-			atomic64_inc(&sbi->stats.fills);
-			incrfs_block_filled(sbi, run->pblk + i);
-			(*filled)++;
+	incrfs_verify_run(sbi, run->buf, run->pblk, run->nr, run->want[0],
+			  run->got[0], run->res);
+	for (from = 0; from < run->nr; from = end) {
+		for (end = from; end < run->nr && !run->res[end]; end++)
+			;
+		if (end == from) {
+			end++;	/* refused */
+			continue;
 		}
-		if (put_user(err, &ublocks[run->idx[i]].result))
-			ret = -EFAULT;
+		err = write_blocks(sbi, run->buf + from * INCRFS_BLOCK_SIZE,
+				   run->pblk + from,
+				   (size_t)(end - from) << INCRFS_BLOCK_BITS);
+		for (i = from; i < end; i++) {
+			run->res[i] = err;
+			/* not newly set: somebody else filled it meanwhile */
+			if (!err && incrfs_bitmap_set(sbi, run->pblk + i)) {
+				atomic64_inc(&sbi->stats.fills);
+				incrfs_block_filled(sbi, run->pblk + i);
+				(*filled)++;
+			}
+		}
 	}
+	for (i = 0; i < run->nr; i++)
+		if (put_user(run->res[i], &ublocks[run->idx[i]].result))
+			ret = -EFAULT;
 	run->nr = 0;
 	return ret;
 }
@@ -207,9 +178,22 @@ static bool batch_should_yield(struct fill_batch *b)
 	       READ_ONCE(b->sbi->nr_unread_waits);
 }
 
+/* Blocks the run may hold before it is verified and written. */
+static u32 batch_run_limit(struct fill_batch *b)
+{
+	if (!(b->flags & INCRFS_FILL_YIELD))
+		return b->run.cap;
+	return min(b->run.cap, incrfs_any_waiter(b->sbi) ?
+		   INCRFS_FILL_RUN_BUSY : INCRFS_FILL_RUN_IDLE);
+}
+
 /*
  * One pass over the batch: with @waited_only just the entries a reader
- * waits for now (marked done), else every entry not done yet.
+ * waits for now (marked done), else every entry not done yet.  When a new
+ * reader waits, the second pass first looks for its block in the batch
+ * (with INCRFS_FILL_WAITED_FIRST): a sequential reader that catches up
+ * with the fill is served from it, without a round trip to the feeder.
+ * Returns 0, -EAGAIN if the batch yielded, or an error.
  */
 static int batch_pass(struct fill_batch *b, bool waited_only)
 {
@@ -228,10 +212,18 @@ static int batch_pass(struct fill_batch *b, bool waited_only)
 			break;
 		}
 		if (!waited_only && batch_should_yield(b)) {
+			/* a new reader: maybe for a block of this batch */
 			err = run_flush(sbi, run, b->ublocks, &b->filled);
+			if (!err && (b->flags & INCRFS_FILL_WAITED_FIRST))
+				err = batch_pass(b, true);
 			if (!err)
-				err = batch_yield(b, i);
-			break;
+				err = run_flush(sbi, run, b->ublocks,
+						&b->filled);
+			/* its record is gone once its block is filled */
+			if (!err && batch_should_yield(b))
+				err = batch_yield(b, i) ?: -EAGAIN;
+			if (err)
+				break;
 		}
 		if (test_bit(i, b->done))
 			continue;
@@ -247,16 +239,17 @@ static int batch_pass(struct fill_batch *b, bool waited_only)
 			__set_bit(i, b->done);
 		}
 		/* a block that does not extend the run: write the run first */
-		if (!res && run->nr && (run->nr == run->cap ||
+		if (!res && run->nr && (run->nr >= batch_run_limit(b) ||
 					pblk != run->pblk + run->nr)) {
 			err = run_flush(sbi, run, b->ublocks, &b->filled);
 			if (err)
 				break;
 		}
 		if (!res && !incrfs_block_present(sbi, pblk)) {
-			res = fill_verify(sbi, &fb, pblk,
-					  run->buf + run->nr * INCRFS_BLOCK_SIZE);
-			if (!res) {
+			res = -EFAULT;
+			if (!copy_from_user(run->buf + run->nr * INCRFS_BLOCK_SIZE,
+					    u64_to_user_ptr(fb.data),
+					    INCRFS_BLOCK_SIZE)) {
 				/* its result once the run is written */
 				if (!run->nr)
 					run->pblk = pblk;
@@ -322,6 +315,8 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 	}
 	if (!err)
 		err = batch_pass(b, false);
+	if (err == -EAGAIN)
+		err = 0;	/* it yielded: the results say so */
 	/* verified blocks are written even if the batch stops early */
 	ret = run_flush(sbi, &b->run, b->ublocks, &b->filled);
 	if (!err)

@@ -90,6 +90,7 @@ struct incrfs_sb_info {
 	bool control_open;		/* under pending_lock */
 	unsigned int nr_hints;		/* readahead hints on @unread */
 	unsigned int nr_unread_waits;	/* waits on @unread (FILL_YIELD) */
+	unsigned int nr_waited_missing;	/* @pending blocks not filled yet */
 	struct xarray uid_timeouts;	/* uid -> timeout_ms + 1 */
 
 	struct incrfs_counters stats;
@@ -108,6 +109,7 @@ struct incrfs_pending {
 	struct list_head unread;	/* in sbi->unread until read */
 	unsigned int waiters;
 	bool hint;
+	bool filled;			/* its block was filled, waiters woken */
 	struct incrfs_pending_read rec;
 };
 
@@ -182,6 +184,7 @@ void incrfs_wait_destroy(struct incrfs_sb_info *sbi);
 int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk);
 void incrfs_wake_block(struct incrfs_sb_info *sbi, u64 pblk);
 bool incrfs_block_waited(struct incrfs_sb_info *sbi, u64 pblk);
+bool incrfs_any_waiter(struct incrfs_sb_info *sbi);
 void incrfs_block_filled(struct incrfs_sb_info *sbi, u64 pblk);
 void incrfs_unread_add(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);
 void incrfs_unread_del(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);
@@ -191,9 +194,13 @@ int incrfs_open_control(struct super_block *sb);
 void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count);
 void incrfs_sbi_put(struct incrfs_sb_info *sbi);
 
+/* verify.c */
+int __init incrfs_verify_init(void);
+void incrfs_verify_exit(void);
+void incrfs_verify_run(struct incrfs_sb_info *sbi, const u8 *buf, u64 pblk,
+		       u32 nr, u8 *want, u8 *got, int *res);
+
 /* fill.c */
-int __init incrfs_fill_init(void);
-void incrfs_fill_exit(void);
 long incrfs_ioc_fill(struct incrfs_sb_info *sbi,
 		     struct incrfs_fill __user *uarg);
 

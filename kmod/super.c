@@ -544,15 +544,15 @@ static int __init incrfs_init(void)
 	err = incrfs_sysfs_init();
 	if (err)
 		goto out_cache;
-	err = incrfs_fill_init();
+	err = incrfs_verify_init();
 	if (err)
 		goto out_sysfs;
 	err = register_filesystem(&incrfs_fs_type);
 	if (err)
-		goto out_fill;
+		goto out_verify;
 	return 0;
-out_fill:
-	incrfs_fill_exit();
+out_verify:
+	incrfs_verify_exit();
 out_sysfs:
 	incrfs_sysfs_exit();
 out_cache:
@@ -563,7 +563,7 @@ out_cache:
 static void __exit incrfs_exit(void)
 {
 	unregister_filesystem(&incrfs_fs_type);
-	incrfs_fill_exit();
+	incrfs_verify_exit();
 	incrfs_sysfs_exit();
 	rcu_barrier();	/* inodes are freed by RCU */
 	kmem_cache_destroy(incrfs_inode_cachep);

@@ -104,8 +104,21 @@ void incrfs_block_filled(struct incrfs_sb_info *sbi, u64 pblk)
 	pr = pending_find(sbi, pblk, &link, &parent);
 	if (pr && !list_empty(&pr->unread))
 		incrfs_unread_del(sbi, pr);
+	if (pr && !pr->filled) {
+		pr->filled = true;
+		sbi->nr_waited_missing--;
+	}
 	spin_unlock(&sbi->pending_lock);
 	wake_up_all(block_wq(sbi, pblk));
+}
+
+/*
+ * Does any task wait for a block that is still missing?  (Not counting
+ * those woken by a fill that have not run yet.)  A hint: no lock taken.
+ */
+bool incrfs_any_waiter(struct incrfs_sb_info *sbi)
+{
+	return READ_ONCE(sbi->nr_waited_missing);
 }
 
 /* Does some task wait for data block @pblk right now? */
@@ -151,6 +164,7 @@ static struct incrfs_pending *pending_get(struct incrfs_sb_info *sbi,
 	new->rec.time_ns = ktime_get_boottime_ns();
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &sbi->pending);
+	sbi->nr_waited_missing++;
 	incrfs_unread_add(sbi, new);
 	spin_unlock(&sbi->pending_lock);
 
@@ -167,6 +181,8 @@ static void pending_put(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
 		return;
 	}
 	rb_erase(&pr->node, &sbi->pending);
+	if (!pr->filled)
+		sbi->nr_waited_missing--;	/* timed out or killed */
 	if (!list_empty(&pr->unread))
 		incrfs_unread_del(sbi, pr);
 	spin_unlock(&sbi->pending_lock);
