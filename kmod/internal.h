@@ -182,7 +182,6 @@ void incrfs_bitmap_shutdown(struct incrfs_sb_info *sbi);
 void incrfs_wait_init(struct incrfs_sb_info *sbi);
 void incrfs_wait_destroy(struct incrfs_sb_info *sbi);
 int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk);
-void incrfs_wake_block(struct incrfs_sb_info *sbi, u64 pblk);
 bool incrfs_block_waited(struct incrfs_sb_info *sbi, u64 pblk);
 bool incrfs_any_waiter(struct incrfs_sb_info *sbi);
 void incrfs_block_filled(struct incrfs_sb_info *sbi, u64 pblk);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * incrfsd_tails_test.c - the store of unfinished chunks of incrfsd
- * (tools/incrfsd/tails.c): urgent tails first, the oldest otherwise and
- * only when idle, eviction of the oldest tail nobody waits for, and no
+ * (tools/incrfsd/tails.c): urgent tails first, the oldest otherwise,
+ * eviction of the oldest tail nobody waits for, and no
  * data lost or freed twice on the way.
  *
  * Built alone by tests/run-host.sh, so it compiles the unit under test
@@ -25,8 +25,7 @@ TEST(empty_store_offers_nothing)
 	struct tails ts;
 
 	ASSERT_EQ(0, tails_init(&ts, 4));
-	EXPECT_EQ(-1, tails_next(&ts, true));
-	EXPECT_EQ(-1, tails_next(&ts, false));
+	EXPECT_EQ(-1, tails_next(&ts));
 	EXPECT_FALSE(tails_mark_urgent(&ts, 3));
 	tails_free(&ts);
 	/* a store of 0 holds one */
@@ -35,7 +34,7 @@ TEST(empty_store_offers_nothing)
 	tails_free(&ts);
 }
 
-TEST(oldest_only_when_idle_urgent_always)
+TEST(urgent_first_then_oldest)
 {
 	struct tails ts;
 	struct tail t, out;
@@ -47,20 +46,18 @@ TEST(oldest_only_when_idle_urgent_always)
 	ASSERT_FALSE(tails_add(&ts, &t, &out));
 	t = mk(12);
 	ASSERT_FALSE(tails_add(&ts, &t, &out));
-	/* nobody waits: only when the loop is idle, the oldest */
-	EXPECT_EQ(-1, tails_next(&ts, false));
-	EXPECT_EQ(0, tails_next(&ts, true));
-	/* a reader waits in chunk 12: it goes first, idle or not */
+	/* nobody waits: the oldest */
+	EXPECT_EQ(0, tails_next(&ts));
+	/* a reader waits in chunk 12: it goes first */
 	EXPECT_TRUE(tails_mark_urgent(&ts, 12));
 	EXPECT_FALSE(tails_mark_urgent(&ts, 99));
-	EXPECT_EQ(2, tails_next(&ts, false));
-	EXPECT_EQ(2, tails_next(&ts, true));
+	EXPECT_EQ(2, tails_next(&ts));
 	tails_remove(&ts, 2, &out);
 	EXPECT_EQ(12, out.chunk);
 	EXPECT_TRUE(out.urgent);
 	free(out.data);
 	EXPECT_EQ(2, ts.nr);
-	EXPECT_EQ(-1, tails_next(&ts, false));
+	EXPECT_EQ(0, tails_next(&ts));
 	tails_free(&ts);	/* frees 10 and 11 */
 }
 

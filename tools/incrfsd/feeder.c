@@ -11,8 +11,8 @@
  *
  * The kernel may hand back the end of a chunk it had no time for because
  * another reader started to wait (INCRFS_FILL_YIELD): such tails (tails.h)
- * are filled when nothing else is to do, or first when a reader waits in
- * one of them.
+ * go before any other work, but not while a chunk a reader waits for is
+ * on its way, and first when a reader waits in one of them.
  */
 #include "feeder.h"
 #include "feeder_priv.h"
@@ -34,7 +34,7 @@
 enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
 
 /* Unfinished chunks kept, at most: by count, and by their decoded bytes. */
-#define TAILS_MAX		64
+#define TAILS_MAX		256
 #define TAILS_MEMORY_MAX	(16U << 20)
 
 /* What a turn of the loop decided. */
@@ -198,7 +198,9 @@ static void start_fetches(struct feeder *f)
 
 	while (fetcher_has_room(&f->fetch) &&
 	       plan_next_upto(&f->plan, slot_limit(f), &c, &prio)) {
-		ret = fetcher_start(&f->fetch, c, prio);
+		/* a profile is the app's known working set, in its order:
+		 * each of its chunks whole, not handed back to every reader */
+		ret = fetcher_start(&f->fetch, c, prio, prio != PRIO_PROFILE);
 		if (ret) {
 			log_err("chunk %llu: cannot start reading the blob: %s",
 				(unsigned long long)c, strerror(-ret));
@@ -210,23 +212,32 @@ static void start_fetches(struct feeder *f)
 
 static int chunk_done(struct feeder *f, const struct fetch_done *d);
 
-/* Fill the rest of @t; with @yield the kernel may stop early again. */
+/*
+ * Hand the kernel the rest of @t; with @yield it may stop early again.
+ * 1 while blocks are left, 0 when @t is finished (reported in @d).
+ */
 static int fill_tail(struct feeder *f, struct tail *t, bool yield,
 		     struct fetch_done *d)
 {
 	unsigned int flags = f->fetch.fill_flags;
+	uint32_t from = t->fill.done, n = t->nr - from;
+	struct fill_result r;
 
 	if (!yield)
 		flags &= ~INCRFS_FILL_YIELD;
 	memset(d, 0, sizeof(*d));
 	d->chunk = t->chunk;
 	d->tag = t->tag;
-	d->err = fill_data_blocks(f->control_fd, t->first_block, t->nr,
-				  t->data, flags, f->fetch.scratch, &d->fill);
-	t->filled += d->fill.filled;
-	d->fill.filled = t->filled;
-	if (!d->err && d->fill.deferred)
-		return 1;	/* not yet */
+	d->err = fill_data_blocks(f->control_fd, t->first_block + from, n,
+				  (char *)t->data + (size_t)from *
+				  INCRFS_BLOCK_SIZE, flags, f->fetch.scratch,
+				  &r);
+	if (!d->err) {
+		fill_result_add(&t->fill, &r);
+		if (t->fill.done < t->nr)
+			return 1;	/* not yet */
+	}
+	d->fill = t->fill;
 	if (!d->err)
 		d->err = fill_result_err(&d->fill);
 	d->elapsed_ns = fetcher_now_ns() - t->start_ns;
@@ -242,7 +253,7 @@ static void keep_tail(struct feeder *f, const struct fetch_done *d)
 {
 	struct tail t = {
 		.chunk = d->chunk, .first_block = d->first_block,
-		.nr = d->nr_blocks, .tag = d->tag, .filled = d->fill.filled,
+		.nr = d->nr_blocks, .tag = d->tag, .fill = d->fill,
 		.start_ns = d->start_ns, .data = d->tail,
 	};
 	struct fetch_done done;
@@ -256,17 +267,15 @@ static void keep_tail(struct feeder *f, const struct fetch_done *d)
 		chunk_done(f, &done);
 	} else {
 		log_debug("chunk %llu: tail evicted, %u blocks still missing",
-			  (unsigned long long)old.chunk, old.nr - old.filled);
+			  (unsigned long long)old.chunk,
+			  old.nr - old.fill.done);
 		plan_release(&f->plan, old.chunk);
 		f->evicted++;
 	}
 	free(old.data);
 }
 
-/*
- * Fill the tail most worth it, if any: an urgent one always, another
- * only when no reader waits for a chunk in flight.  GO_ON or how to stop.
- */
+/* Fill tail @i (tails_next()).  GO_ON or how to stop. */
 static int fill_next_tail(struct feeder *f, int i)
 {
 	struct fetch_done d;
@@ -409,9 +418,22 @@ static int loop(struct feeder *f)
 
 	for (;;) {
 		start_fetches(f);
-		/* a tail to fill if nothing else comes in */
-		tail = tails_next(&f->tails,
-				  !fetcher_in_flight(&f->fetch, PRIO_MISS));
+		/*
+		 * A tail before the chunks that arrived meanwhile: its bytes
+		 * are here and decoded, and the kernel hands it back again
+		 * as soon as a reader waits.  But while a chunk a reader
+		 * waits for is on its way, only a tail a reader waits in:
+		 * hashing would take the CPU that chunk's read needs.
+		 */
+		tail = tails_next(&f->tails);
+		if (tail >= 0 && !f->tails.v[tail].urgent &&
+		    fetcher_in_flight(&f->fetch, PRIO_MISS))
+			tail = -1;
+		if (tail >= 0) {
+			ret = fill_next_tail(f, tail);
+			if (ret != GO_ON)
+				return ret;
+		}
 		n = epoll_wait(f->epoll_fd, ev, 8, tail < 0 ? -1 : 0);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -420,8 +442,6 @@ static int loop(struct feeder *f)
 			return STOP_ERROR;
 		}
 		ret = GO_ON;
-		if (n == 0 && tail >= 0)
-			ret = fill_next_tail(f, tail);
 		for (i = 0; i < n && ret == GO_ON; i++) {
 			switch (ev[i].data.u32) {
 			case EV_SIGNAL:

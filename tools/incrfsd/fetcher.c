@@ -82,7 +82,7 @@ void fetcher_destroy(struct fetcher *f)
 	f->nslots = f->busy = 0;
 }
 
-int fetcher_start(struct fetcher *f, uint64_t chunk, int tag)
+int fetcher_start(struct fetcher *f, uint64_t chunk, int tag, bool may_yield)
 {
 	struct incrfs_chunk_info ci;
 	struct fetch_slot *s = NULL;
@@ -115,6 +115,9 @@ int fetcher_start(struct fetcher *f, uint64_t chunk, int tag)
 	s->busy = true;
 	s->chunk = chunk;
 	s->tag = tag;
+	s->fill_flags = f->fill_flags;
+	if (!may_yield)
+		s->fill_flags &= ~INCRFS_FILL_YIELD;
 	s->start_ns = fetcher_now_ns();
 	f->busy++;
 	return 0;
@@ -124,12 +127,14 @@ int fetcher_start(struct fetcher *f, uint64_t chunk, int tag)
  * The kernel yielded before the end of the chunk in f->dbuf: hand a copy
  * to the caller as a tail.  Without memory for it, fill the rest now.
  */
-static int keep_tail(struct fetcher *f, const struct incrfs_chunk_info *ci,
-		     struct fetch_done *d)
+static int keep_tail(struct fetcher *f, const struct fetch_slot *s,
+		     const struct incrfs_chunk_info *ci, struct fetch_done *d)
 {
 	size_t len = (size_t)ci->nr_blocks * INCRFS_BLOCK_SIZE;
 	struct fill_result r;
 	int ret;
+
+	uint32_t done = d->fill.done;
 
 	d->first_block = ci->first_block;
 	d->nr_blocks = ci->nr_blocks;
@@ -138,11 +143,12 @@ static int keep_tail(struct fetcher *f, const struct incrfs_chunk_info *ci,
 		memcpy(d->tail, f->dbuf, len);
 		return 0;
 	}
-	ret = fill_data_blocks(f->control_fd, ci->first_block, ci->nr_blocks,
-			       f->dbuf, f->fill_flags & ~INCRFS_FILL_YIELD,
-			       f->scratch, &r);
-	r.filled += d->fill.filled;
-	d->fill = r;
+	ret = fill_data_blocks(f->control_fd, ci->first_block + done,
+			       ci->nr_blocks - done,
+			       (char *)f->dbuf + (size_t)done * INCRFS_BLOCK_SIZE,
+			       s->fill_flags & ~INCRFS_FILL_YIELD, f->scratch,
+			       &r);
+	fill_result_add(&d->fill, &r);
 	return ret;
 }
 
@@ -167,10 +173,10 @@ static void finish(struct fetcher *f, struct fetch_slot *s, int read_err,
 	}
 	if (!ret)
 		ret = fill_data_blocks(f->control_fd, ci.first_block,
-				       ci.nr_blocks, f->dbuf, f->fill_flags,
+				       ci.nr_blocks, f->dbuf, s->fill_flags,
 				       f->scratch, &d->fill);
 	if (!ret && d->fill.deferred)
-		ret = keep_tail(f, &ci, d);
+		ret = keep_tail(f, s, &ci, d);
 	if (!ret && !d->tail)
 		ret = fill_result_err(&d->fill);
 	d->err = ret;

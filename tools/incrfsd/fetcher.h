@@ -36,6 +36,7 @@ struct fetch_slot {
 	bool busy;
 	uint64_t chunk;
 	int tag;		/* caller's, returned in fetch_done */
+	unsigned int fill_flags;	/* for this chunk's FILL */
 	uint64_t start_ns;	/* CLOCK_MONOTONIC at start */
 	void *cbuf;		/* compressed bytes */
 	size_t ccap;
@@ -99,8 +100,12 @@ static inline bool fetcher_has_room(const struct fetcher *f)
 /* Is a chunk fetched with tag @tag in flight? */
 bool fetcher_in_flight(const struct fetcher *f, int tag);
 
-/* Start fetching chunk @chunk.  -EBUSY when no slot is free. */
-int fetcher_start(struct fetcher *f, uint64_t chunk, int tag);
+/*
+ * Start fetching chunk @chunk.  Its FILL may yield (if the fetcher's fill
+ * flags have INCRFS_FILL_YIELD) only if @may_yield.  -EBUSY when no slot
+ * is free.
+ */
+int fetcher_start(struct fetcher *f, uint64_t chunk, int tag, bool may_yield);
 /*
  * Finish up to @max fetched chunks: decode and fill each, report it in
  * @done.  If @wait and some are in flight, block until one is.  Returns

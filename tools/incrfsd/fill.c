@@ -48,10 +48,14 @@ int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
 		for (i = 0; i < n; i++) {
 			int r = scratch[i].result;
 
+			/* from the first one not reached on: for a later call */
+			if (r == -EAGAIN || res->deferred) {
+				res->deferred++;
+				continue;
+			}
+			res->done++;
 			if (r == 0) {
 				res->present++;
-			} else if (r == -EAGAIN) {
-				res->deferred++;
 			} else if (r == -EBADMSG) {
 				res->bad_hash++;
 			} else {
@@ -68,6 +72,18 @@ int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
 		}
 	}
 	return 0;
+}
+
+void fill_result_add(struct fill_result *to, const struct fill_result *r)
+{
+	to->filled += r->filled;
+	to->done += r->done;
+	to->present += r->present;
+	to->bad_hash += r->bad_hash;
+	to->failed += r->failed;
+	to->deferred = r->deferred;
+	if (!to->first_err)
+		to->first_err = r->first_err;
 }
 
 int fill_result_err(const struct fill_result *res)

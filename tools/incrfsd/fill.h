@@ -12,17 +12,26 @@
 
 #include "uapi/incrfs.h"
 
+/*
+ * Counts of one or more FILL calls.  @done blocks from the start settled
+ * (present, refused); the @deferred after them are not, the kernel yielded
+ * before the first of them (INCRFS_FILL_YIELD), and are to be handed in
+ * again (some may have been filled meanwhile: WAITED_FIRST).
+ */
 struct fill_result {
 	uint32_t filled;	/* newly written by the kernel */
-	uint32_t present;	/* accepted: new or already there */
+	uint32_t done;		/* settled, from the first block on */
+	uint32_t present;	/* of those, accepted: new or already there */
 	uint32_t bad_hash;	/* refused: -EBADMSG */
 	uint32_t failed;	/* refused for another reason */
-	uint32_t deferred;	/* not reached: INCRFS_FILL_YIELD returned */
+	uint32_t deferred;	/* the rest: not settled yet */
 	int first_err;		/* first per-block error other than -EBADMSG */
 };
 
 /* What became of a whole chunk: 0, -EBADMSG or the first other error. */
 int fill_result_err(const struct fill_result *res);
+/* Add the counts of a call for the blocks after @to's (@to's deferred). */
+void fill_result_add(struct fill_result *to, const struct fill_result *r);
 
 /*
  * Fill data blocks [@first, @first + @nr) from @data (@nr * 4096 bytes)

@@ -65,12 +65,12 @@ bool tails_mark_urgent(struct tails *ts, uint64_t chunk)
 	return false;
 }
 
-int tails_next(const struct tails *ts, bool idle)
+int tails_next(const struct tails *ts)
 {
 	unsigned int i;
 
 	for (i = 0; i < ts->nr; i++)
 		if (ts->v[i].urgent)
 			return (int)i;
-	return idle && ts->nr ? 0 : -1;
+	return ts->nr ? 0 : -1;
 }

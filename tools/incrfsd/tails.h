@@ -8,8 +8,9 @@
  * INCRFS_FILL_WAITED_FIRST | INCRFS_FILL_YIELD: the kernel writes the
  * blocks readers wait for, then returns as soon as another reader waits.
  * What it did not reach is the chunk's "tail", kept here (the decoded
- * bytes, so nothing is fetched twice) and filled when the loop has nothing
- * more urgent to do, or at once when a reader waits for one of its blocks.
+ * bytes, so nothing is fetched twice) and filled before any other work,
+ * but not while a chunk a reader waits for is on its way, unless a reader
+ * waits in the tail: those go first.
  *
  * The store is bounded: when it is full, the oldest tail nobody waits for
  * is evicted, its chunk missing again (plan_release), to be fetched anew
@@ -29,7 +30,7 @@ struct tail {
 	uint32_t nr;		/* blocks in the chunk */
 	int tag;		/* why it was fetched (enum plan_prio) */
 	bool urgent;		/* a reader waits for one of its blocks */
-	uint32_t filled;	/* blocks filled so far by all calls */
+	struct fill_result fill;	/* so far: @fill.done blocks settled */
 	uint64_t start_ns;	/* when its fetch began */
 	void *data;		/* @nr decoded blocks, owned */
 };
@@ -55,11 +56,8 @@ bool tails_add(struct tails *ts, const struct tail *t, struct tail *evicted);
 /* A reader waits in @chunk: its tail, if any, goes first.  True if any. */
 bool tails_mark_urgent(struct tails *ts, uint64_t chunk);
 
-/*
- * The tail to fill next: an urgent one, else (if @idle) the oldest.  An
- * index into ts->v, or -1 for none.
- */
-int tails_next(const struct tails *ts, bool idle);
+/* The tail to fill next: an urgent one, else the oldest; -1 for none. */
+int tails_next(const struct tails *ts);
 
 /* Take tail @i out (the caller now owns its data). */
 void tails_remove(struct tails *ts, unsigned int i, struct tail *out);
