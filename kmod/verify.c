@@ -8,9 +8,9 @@
  * part that needs no lock: each block is hashed alone.  So a run of
  * several blocks is split: a work item on system_unbound_wq hashes its
  * second half while the caller hashes the first, and the caller waits for
- * it.  The wait is not killable, but it is for a few milliseconds of CPU
- * work that is already running, like flush_work().  A single block, the
- * one a reader waits for, is hashed by the caller alone, at once.
+ * it with flush_work(): not killable, but for at most a few milliseconds
+ * of CPU work that is already queued.  A single block, the one a reader
+ * waits for, is hashed by the caller alone, at once.
  *
  * The expected hashes of a run are read from the image with one read.
  * SHA-256 comes from the crypto API ("sha256"), allocated once for the
@@ -20,7 +20,6 @@
  * lives in each call's descriptor.
  */
 #include <crypto/hash.h>
-#include <linux/completion.h>
 #include <linux/workqueue.h>
 #include "internal.h"
 
@@ -73,7 +72,6 @@ struct hash_work {
 	u32 nr;
 	u8 *got;
 	int err;
-	struct completion done;
 };
 
 static void hash_work_fn(struct work_struct *work)
@@ -81,7 +79,6 @@ static void hash_work_fn(struct work_struct *work)
 	struct hash_work *hw = container_of(work, struct hash_work, work);
 
 	hw->err = hash_blocks(hw->buf, hw->nr, hw->got);
-	complete(&hw->done);
 }
 
 /*
@@ -105,14 +102,13 @@ void incrfs_verify_run(struct incrfs_sb_info *sbi, const u8 *buf, u64 pblk,
 		hw.buf = buf + mine * INCRFS_BLOCK_SIZE;
 		hw.nr = nr - mine;
 		hw.got = got + mine * INCRFS_HASH_SIZE;
-		init_completion(&hw.done);
 		INIT_WORK_ONSTACK(&hw.work, hash_work_fn);
 		queue_work(system_unbound_wq, &hw.work);
 	}
 	if (!err)
 		err = hash_blocks(buf, mine, got);
 	if (mine < nr) {
-		wait_for_completion(&hw.done);
+		flush_work(&hw.work);
 		destroy_work_on_stack(&hw.work);
 		if (!err)
 			err = hw.err;

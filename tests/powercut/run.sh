@@ -153,6 +153,7 @@ mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 \
 
 modes=(custom custom incrfsd incrfsd-sync)
 declare -A durable=()	# data blocks reported durable since the last reset
+reboots=0		# rounds booted again after a crash of the kernel's own boot
 start=$SECONDS
 round=0
 while [ "$round" -lt "$rounds" ] && [ $((SECONDS - start)) -lt "$budget" ]
@@ -213,13 +214,30 @@ do
 	qpid=
 	tr -d '\r' <"$out" >"$out.txt"
 
+	# A guest kernel that died in its own boot, before init ran (nothing
+	# on the test port, incrfs never loaded), says nothing about incrfs:
+	# under TCG the kernel's own text patching now and then takes an int3
+	# on a secondary CPU.  That round boots again, a few times at most;
+	# the image is still the one the last cut left.
+	if [ ! -s "$out.txt" ] && [ -z "$why" ] && [ "$reboots" -lt 3 ] &&
+	   grep -qE 'Oops|Kernel panic' "$kcon" && ! grep -q incrfs "$kcon"
+	then
+		reboots=$((reboots + 1))
+		echo "# round $round: the guest kernel died in its boot, before init ($(grep -m1 -oE '(Oops|Kernel panic)[^[]*[^[ ]' "$kcon")): booting again"
+		round=$((round - 1))
+		continue
+	fi
+
 	# The guest's own checks of what the previous cut left.
 	g_ok=$(grep -cE '^ok [0-9]+ - ' "$out.txt" || true)
 	g_bad=$(grep -E '^not ok [0-9]+ - ' "$out.txt" || true)
 	if [ -n "$why" ] || [ -n "$g_bad" ] || [ "$g_ok" -lt 4 ]; then
 		result FAIL "round $round ($mode): ${why:-the checks in the guest failed}"
-		sed 's/^/#   /' "$out.txt" | grep -v '^#   @@PC-' | tail -n 20
+		# (grep finds nothing in an empty log: not an error here)
+		{ sed 's/^/#   /' "$out.txt" | grep -v '^#   @@PC-' || true; } |
+			tail -n 20
 		tail -n 20 "$kcon" | sed 's/^/#   kernel: /'
+		tail -n 5 "$work/qemu.$round.out" | sed 's/^/#   qemu: /'
 		# The image is damaged for good: more cuts tell nothing new.
 		[ -z "$g_bad" ] || break
 		continue
@@ -285,7 +303,8 @@ if [ -n "$bits" ] && [ "$lost" = 0 ] && ! grep -q '^not ok' "$out.txt"; then
 	result OK "after the last cut: image consistent and mountable, all ${#durable[@]} durable blocks present"
 else
 	result FAIL "after the last cut: $lost of ${#durable[@]} durable blocks lost, or the guest's checks failed"
-	sed 's/^/#   /' "$out.txt" | grep -v '^#   @@PC-' | tail -n 20
+	{ sed 's/^/#   /' "$out.txt" | grep -v '^#   @@PC-' || true; } |
+		tail -n 20
 fi
 want=$((rounds < 5 ? rounds : 5))
 [ "$round" -ge "$want" ] ||

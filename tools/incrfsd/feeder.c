@@ -339,8 +339,11 @@ static int reap_fetches(struct feeder *f)
 		}
 		for (i = 0; i < n; i++) {
 			ret = chunk_done(f, &done[i]);
-			if (ret != GO_ON)
+			if (ret != GO_ON) {
+				while (++i < n)
+					free(done[i].tail);
 				return ret;
+			}
 		}
 	} while (n == 16);
 	return GO_ON;
