@@ -81,6 +81,12 @@ static inline int iu_ioctl_path(const char *path, unsigned long req,
 	return ret;
 }
 
+/* The control fd of the incrfs mount at @mnt, or -1 (errno set). */
+static inline int iu_open_control(const char *mnt)
+{
+	return iu_ioctl_path(mnt, INCRFS_IOC_OPEN_CONTROL, NULL);
+}
+
 /* The counters of the incrfs mount @path is on (INCRFS_IOC_GET_STATS). */
 static inline int iu_get_stats(const char *path, struct incrfs_stats *st)
 {

@@ -470,18 +470,6 @@ TEST_F(lazy, metadata_and_holes_need_no_feeder)
 	close(fd);
 }
 
-/* The control fd of the mount at @mnt, or -1. */
-static int open_control(const char *mnt)
-{
-	int root = open(mnt, O_RDONLY | O_DIRECTORY), ctl;
-
-	if (root < 0)
-		return -1;
-	ctl = ioctl(root, INCRFS_IOC_OPEN_CONTROL);
-	close(root);
-	return ctl;
-}
-
 /*
  * FILL file blocks @blocks of @name (content from the source tree) on
  * control fd @ctl with @flags; each entry's result to @res.  Returns the
@@ -531,7 +519,7 @@ static int fill_on(int ctl, const char *mnt, const char *name,
 static int fill_from_source(const char *mnt, const char *name,
 			    const unsigned long *blocks, int n, int sync)
 {
-	int ctl = open_control(mnt), res[8], i, ret;
+	int ctl = iu_open_control(mnt), res[8], i, ret;
 
 	if (ctl < 0)
 		return -1;
@@ -711,7 +699,7 @@ TEST_F(lazy, fill_waited_first_and_yield)
 	ASSERT_GT(in_big, 0);
 	ASSERT_GT(in_exact, 0);
 	usleep(300 * 1000);	/* both wait, nobody has read their records */
-	ctl = open_control(self->mnt);
+	ctl = iu_open_control(self->mnt);
 	ASSERT_GE(ctl, 0);
 
 	/* unknown flags are refused */

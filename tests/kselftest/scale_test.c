@@ -63,17 +63,6 @@ static long used_kib(void)
 	return meminfo("MemTotal") - meminfo("MemAvailable");
 }
 
-static int open_control(const char *mnt)
-{
-	int dfd = open(mnt, O_RDONLY | O_DIRECTORY), cfd;
-
-	if (dfd < 0)
-		return -1;
-	cfd = ioctl(dfd, INCRFS_IOC_OPEN_CONTROL);
-	close(dfd);
-	return cfd;
-}
-
 static int fill_blocks(int cfd, const uint64_t *blocks, unsigned char *data,
 		       uint32_t n, uint32_t flags)
 {
@@ -221,7 +210,7 @@ TEST_TIMEOUT(tib_file, 180)
 	ASSERT_EQ(0, statfs(TIB_MNT, &sfs));
 	EXPECT_EQ(TIB_BLOCKS, (uint64_t)sfs.f_blocks);
 
-	cfd = open_control(TIB_MNT);
+	cfd = iu_open_control(TIB_MNT);
 	ASSERT_GE(cfd, 0);
 	for (i = 0; i < sizeof(tib_filled) / sizeof(tib_filled[0]); i++) {
 		tib_content(tib_filled[i], buf);
@@ -510,7 +499,7 @@ TEST_TIMEOUT(thousand_waiters, 240)
 		order[i] = order[k];
 		order[k] = t;
 	}
-	cfd = open_control(mnt);
+	cfd = iu_open_control(mnt);
 	ASSERT_GE(cfd, 0);
 	t0 = now_s();
 	for (i = 0; i < NWAITERS;) {
@@ -621,7 +610,7 @@ TEST_TIMEOUT(lazy_umount_with_waiters_then_fill, 120)
 	ASSERT_EQ(0, build_waiter_images());
 	ASSERT_EQ(0, lazy_copy(TOP "/um1.img"));
 	ASSERT_EQ(0, iu_mount(TOP "/um1.img", mnt, "timeout=60000"));
-	cfd = open_control(mnt);
+	cfd = iu_open_control(mnt);
 	ASSERT_GE(cfd, 0);
 	start_readers(_metadata, mnt, pids);
 	ASSERT_EQ(0, wait_waits(mnt, NREADERS));
@@ -696,7 +685,7 @@ TEST_TIMEOUT(umount_while_feeder_holds_control_fd, 60)
 	ASSERT_EQ(0, build_waiter_images());
 	ASSERT_EQ(0, lazy_copy(TOP "/um3.img"));
 	ASSERT_EQ(0, iu_mount(TOP "/um3.img", mnt, NULL));
-	cfd = open_control(mnt);
+	cfd = iu_open_control(mnt);
 	ASSERT_GE(cfd, 0);
 	p = (struct pollfd){ .fd = cfd, .events = POLLIN };
 	EXPECT_EQ(0, poll(&p, 1, 0));
