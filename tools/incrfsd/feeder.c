@@ -104,14 +104,16 @@ static int start_loop(struct feeder *f)
 	return 0;
 }
 
-/* A reader waits for data blocks [@block, @block + @count). */
+/*
+ * A reader waits for data blocks [@block, @block + @count), a range
+ * plan_record() has accepted (within the image, @count > 0).
+ */
 static void mark_tails_urgent(struct feeder *f, uint64_t block,
 			      uint32_t count)
 {
 	uint64_t c;
 
-	if (!f->tails.nr || block >= f->plan.nr_blocks || !count ||
-	    count > f->plan.nr_blocks - block)
+	if (!f->tails.nr)
 		return;
 	for (c = plan_chunk_of(&f->plan, block);
 	     c <= plan_chunk_of(&f->plan, block + count - 1); c++)
@@ -247,9 +249,9 @@ static int fill_tail(struct feeder *f, struct tail *t, bool yield,
 /*
  * A new tail.  If the store was full, the evicted one is given up (it goes
  * back to missing in the plan), unless somebody waits in it: then it is
- * filled now.
+ * filled now.  GO_ON or how to stop (that fill found the mount gone).
  */
-static void keep_tail(struct feeder *f, const struct fetch_done *d)
+static int keep_tail(struct feeder *f, const struct fetch_done *d)
 {
 	struct tail t = {
 		.chunk = d->chunk, .first_block = d->first_block,
@@ -258,13 +260,14 @@ static void keep_tail(struct feeder *f, const struct fetch_done *d)
 	};
 	struct fetch_done done;
 	struct tail old;
+	int ret = GO_ON;
 
 	f->yields++;
 	if (!tails_add(&f->tails, &t, &old))
-		return;
+		return GO_ON;
 	if (old.urgent) {
 		fill_tail(f, &old, false, &done);
-		chunk_done(f, &done);
+		ret = chunk_done(f, &done);
 	} else {
 		log_debug("chunk %llu: tail evicted, %u blocks still missing",
 			  (unsigned long long)old.chunk,
@@ -273,6 +276,7 @@ static void keep_tail(struct feeder *f, const struct fetch_done *d)
 		f->evicted++;
 	}
 	free(old.data);
+	return ret;
 }
 
 /* Fill tail @i (tails_next()).  GO_ON or how to stop. */
@@ -293,11 +297,10 @@ static int chunk_done(struct feeder *f, const struct fetch_done *d)
 	const char *why = prio_name[d->tag < PRIO_NR ? d->tag : PRIO_HINT];
 
 	if (!d->err && d->tail) {
-		keep_tail(f, d);
 		log_verbose("chunk %llu (%s): %u blocks new, %u left for later: a reader waits",
 			    (unsigned long long)d->chunk, why, d->fill.filled,
 			    d->fill.deferred);
-		return GO_ON;
+		return keep_tail(f, d);
 	}
 	free(d->tail);		/* (with an error there is none) */
 	if (!d->err) {
