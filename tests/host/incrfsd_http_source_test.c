@@ -22,6 +22,7 @@
 #include "tools/incrfsd/log.c"
 #include "tools/incrfsd/source.c"
 #include "tools/incrfsd/source_file.c"
+#include "tools/incrfsd/curl_lib.c"
 #include "tools/incrfsd/source_http.c"
 
 #define FILE_BYTES (1 << 20)

@@ -20,6 +20,7 @@
 #include "tools/incrfsd/fill.c"
 #include "tools/incrfsd/source.c"
 #include "tools/incrfsd/source_file.c"
+#include "tools/incrfsd/curl_lib.c"
 #include "tools/incrfsd/source_http.c"	/* source.c lists it */
 #include "tools/incrfsd/log.c"
 #include "writer.h"

@@ -135,8 +135,9 @@ else
 		"the kernel must have the rest built in" >&2
 fi
 
-# Static tools, if they were built.  A dynamically linked one (incrfsd:
-# Debian has no usable static libcurl) brings the libraries ldd names.
+# Static tools, if they were built.  A dynamically linked one (incrfsd,
+# which dlopen()s libcurl) brings the libraries ldd names, and incrfsd
+# libcurl with its own.
 if [ -d "$tools" ]; then
 	for t in "$tools"/*; do
 		[ -f "$t" ] && [ -x "$t" ] || continue
@@ -148,6 +149,16 @@ if [ -d "$tools" ]; then
 				"$here/copy-with-libs.sh" "$root" "${tlibs[@]}"
 		fi
 	done
+	if [ -f "$tools/incrfsd" ]; then
+		curl=$(/sbin/ldconfig -p | awk '$1 == "libcurl.so.4" &&
+			/x86-64/ { print $NF; exit }')
+		if [ -n "$curl" ]; then
+			"$here/copy-with-libs.sh" "$root" "$curl"
+		else
+			echo "$prog: no libcurl.so.4 on the host:" \
+				"incrfsd in the guest cannot read HTTP sources" >&2
+		fi
+	fi
 fi
 
 cp -a "$tests/." "$root/tests/"

@@ -33,7 +33,6 @@
  */
 #include "source.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -46,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "curl_lib.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS		100
@@ -93,13 +93,8 @@ struct http_source {
 	char err[CURL_ERROR_SIZE];
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_ret;
-
-static void curl_init(void)
-{
-	curl_init_ret = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+/* libcurl, loaded by the first http_open() (curl_lib.c) */
+static const struct curl_lib *cu;
 
 static bool http_match(const char *location)
 {
@@ -189,7 +184,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	long code = 0;
 	uint64_t pos;
 
-	curl_easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
+	cu->easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 206 && code != 200)
 		return len;	/* an error page: the status says it all */
 	if (code == 200)
@@ -230,24 +225,24 @@ static void setup_handle(struct http_source *hs)
 {
 	CURL *c = hs->curl;
 
-	curl_easy_setopt(c, CURLOPT_URL, hs->url);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, hs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, hs);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, hs);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, hs->err);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "incrfsd");
+	cu->easy_setopt(c, CURLOPT_URL, hs->url);
+	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	cu->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	cu->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cu->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
+	cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	cu->easy_setopt(c, CURLOPT_HEADERDATA, hs);
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, hs);
+	cu->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	cu->easy_setopt(c, CURLOPT_XFERINFODATA, hs);
+	cu->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, hs->err);
+	cu->easy_setopt(c, CURLOPT_USERAGENT, "incrfsd");
 	/* The blob is zstd chunks: never let a server re-encode the range. */
-	curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	cu->easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 }
 
 /* What one transfer amounted to. */
@@ -274,14 +269,14 @@ static int transfer(struct http_source *hs, uint64_t off, uint64_t len,
 	hs->err[0] = 0;
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
 		 off + len - 1);
-	curl_easy_setopt(hs->curl, CURLOPT_RANGE, range);
-	cc = curl_easy_perform(hs->curl);
+	cu->easy_setopt(hs->curl, CURLOPT_RANGE, range);
+	cc = cu->easy_perform(hs->curl);
 	if (atomic_load(&hs->stop))
 		return XFER_FAIL;
-	curl_easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
+	cu->easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && code == 200)) {
 		snprintf(why, why_len, "%s",
-			 hs->err[0] ? hs->err : curl_easy_strerror(cc));
+			 hs->err[0] ? hs->err : cu->easy_strerror(cc));
 		/* a body longer than asked is the server's error, not luck */
 		return cc == CURLE_WRITE_ERROR ? XFER_FAIL : XFER_RETRY;
 	}
@@ -474,12 +469,9 @@ static int http_open(struct incrfsd_source *src, const char *location,
 
 	(void)depth;
 	src->event_fd = -1;
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_ret != CURLE_OK) {
-		snprintf(src->err, sizeof(src->err), "curl_global_init: %s",
-			 curl_easy_strerror(curl_init_ret));
-		return -EIO;
-	}
+	cu = curl_lib_get(src->err, sizeof(src->err));
+	if (!cu)
+		return -ENOPKG;
 	hs = calloc(1, sizeof(*hs));
 	if (!hs)
 		return -ENOMEM;
@@ -497,7 +489,7 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	if (!hs->url)
 		return http_fail(src, -EINVAL, bad ? "%s" : "out of memory",
 				 bad);
-	hs->curl = curl_easy_init();
+	hs->curl = cu->easy_init();
 	if (!hs->curl)
 		return http_fail(src, -ENOMEM, "%s: curl_easy_init failed",
 				 location);
@@ -633,7 +625,7 @@ static void http_close(struct incrfsd_source *src)
 	free_list(hs->queue);
 	free_list(hs->done);
 	if (hs->curl)
-		curl_easy_cleanup(hs->curl);
+		cu->easy_cleanup(hs->curl);
 	if (src->event_fd >= 0)
 		close(src->event_fd);
 	pthread_mutex_destroy(&hs->lock);

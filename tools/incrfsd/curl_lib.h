@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * curl_lib.h - libcurl, loaded when the first HTTP source is opened.
+ *
+ * Why this exists: libcurl brings some thirty shared libraries (TLS, SSH,
+ * LDAP, Kerberos...) whose loading and relocation were most of incrfsd's
+ * start-up time, and a feeder is started for every lazily mounted layer,
+ * most of them served from a local file.  Only an http://, https:// or
+ * registry:// source pays for libcurl now.  The types come from
+ * <curl/curl.h> as before; the calls go through struct curl_lib.
+ */
+#ifndef INCRFSD_CURL_LIB_H
+#define INCRFSD_CURL_LIB_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+/* The libcurl functions incrfsd calls, with libcurl's own signatures. */
+struct curl_lib {
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+	CURLcode (*easy_perform)(CURL *curl);
+	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode code);
+	void (*easy_cleanup)(CURL *curl);
+};
+
+/*
+ * libcurl loaded and curl_global_init() done, once per process; NULL
+ * (and why in @err) if libcurl.so.4 cannot be loaded or initialised.
+ */
+const struct curl_lib *curl_lib_get(char *err, size_t err_len);
+
+#endif
