@@ -6,8 +6,9 @@
  * while incrfsd fetches what it reads, vs (b) the classic pull: copy the
  * whole layer (tar.zst) and unpack it, then run, vs (c) lazily with an
  * access profile of that start (recorded once with -o access_log and
- * incrfsctl profile record, then incrfsd --prefetch-profile).  Also how
- * much of the layer the lazy starts fetched.
+ * incrfsctl profile record, then incrfsd --prefetch-profile), vs (d) the
+ * program alone from the unpacked layer, caches dropped: the floor of any
+ * start.  Also how much of the layer the lazy starts fetched.
  *
  * Why this exists: this is the job incrfs is for.  The blob and the
  * tar.zst stand for the registry: both are on the same ext4, read cold.
@@ -144,6 +145,8 @@ TEST_TIMEOUT(cold_start, 3000)
 		b_sample("coldstart", "lazy", lazy_start(_metadata, argv, &st));
 		b_sample("coldstart_fetched", "lazy",
 			 st.blocks_present * 4096.0 / (1 << 20));
+		b_sample("coldstart_waited", "lazy", st.wait_ns / 1e9);
+		b_sample("coldstart_misses", "lazy", st.misses);
 		b_sample("coldstart_fetched", "layer",
 			 st.blocks_total * 4096.0 / (1 << 20));
 
@@ -152,6 +155,8 @@ TEST_TIMEOUT(cold_start, 3000)
 			 lazy_start(_metadata, pargv, &st));
 		b_sample("coldstart_fetched", "lazy+profile",
 			 st.blocks_present * 4096.0 / (1 << 20));
+		b_sample("coldstart_waited", "lazy+profile", st.wait_ns / 1e9);
+		b_sample("coldstart_misses", "lazy+profile", st.misses);
 
 		/* (b) pull the whole layer, unpack, run */
 		iu_sh("rm -rf " L "/pull");
@@ -164,6 +169,13 @@ TEST_TIMEOUT(cold_start, 3000)
 		t = first_output(L "/pull/root");
 		ASSERT_TRUE(t > 0);
 		b_sample("coldstart", "unpack", t - t0);
+
+		/* the program alone, nothing to fetch: what any start needs */
+		b_drop_caches();
+		t0 = b_now();
+		t = first_output(L "/pull/root");
+		ASSERT_TRUE(t > 0);
+		b_sample("coldstart", "program", t - t0);
 	}
 	iu_sh("rm -rf " L "/pull");
 }
