@@ -271,6 +271,25 @@ static void incrfs_readahead(struct readahead_control *rac)
 	hint_flush(inode, &h);
 }
 
+/*
+ * A page fault in a mapping reads around the faulting page, by the
+ * file's readahead window: INCRFS_RA_KB, sized for streaming read()s of
+ * present data.  Faults in mapped code and data are random: around a
+ * missing page, a window that large only had the feeder fetch what is
+ * not used (most of every library), so a mapped file reads around by
+ * INCRFS_MMAP_RA_KB, what a disk gets by default.
+ */
+static int incrfs_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	unsigned int pages = INCRFS_MMAP_RA_KB / (PAGE_SIZE / 1024);
+
+	spin_lock(&file->f_lock);
+	if (file->f_ra.ra_pages > pages)
+		file->f_ra.ra_pages = pages;
+	spin_unlock(&file->f_lock);
+	return generic_file_readonly_mmap(file, vma);
+}
+
 const struct address_space_operations incrfs_aops = {
 	.read_folio	= incrfs_read_folio,
 	.readahead	= incrfs_readahead,
@@ -279,7 +298,7 @@ const struct address_space_operations incrfs_aops = {
 const struct file_operations incrfs_file_fops = {
 	.llseek		= generic_file_llseek,
 	.read_iter	= generic_file_read_iter,
-	.mmap		= generic_file_readonly_mmap,
+	.mmap		= incrfs_file_mmap,
 	.splice_read	= incrfs_splice_read,
 	.unlocked_ioctl	= incrfs_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

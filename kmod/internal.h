@@ -28,6 +28,7 @@
 #define INCRFS_DEFAULT_TIMEOUT_MS	10000
 #define INCRFS_WAIT_TABLE_BITS		6
 #define INCRFS_RA_KB			512	/* readahead window of a mount */
+#define INCRFS_MMAP_RA_KB		128	/* read-around of a page fault */
 
 /* Per-mount counters; see struct incrfs_stats in the uapi header. */
 struct incrfs_counters {

@@ -608,6 +608,60 @@ TEST_F(lazy, page_fault_timeout_is_sigbus)
 	ASSERT_EQ(WTERMSIG(st), SIGBUS);
 }
 
+/*
+ * A page fault reads around the faulting page by INCRFS_MMAP_RA_KB (128
+ * KiB), not by the mount's 512 KiB window for read(): the hints it gives
+ * the feeder lie around the fault, within 16 blocks on either side.
+ */
+TEST_F(lazy, page_fault_reads_around_a_small_window)
+{
+	struct incrfs_pending_read recs[64];
+	unsigned long fault = 128, lo = ~0UL, hi = 0;
+	struct stat st;
+	char p[128];
+	ssize_t n, i;
+	pid_t pid;
+	int ctl;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=30000"), 0);
+	snprintf(p, sizeof(p), "%s/big", self->mnt);
+	ASSERT_EQ(0, stat(p, &st));
+	/* hints go only to a feeder that is there */
+	ctl = iu_open_control(self->mnt);
+	ASSERT_GE(ctl, 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int fd = open(p, O_RDONLY);
+		volatile unsigned char *m;
+
+		m = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			_exit(2);
+		(void)m[fault * 4096];
+		_exit(0);
+	}
+	usleep(300 * 1000);	/* it waits for block 128 */
+	ASSERT_EQ(0, fcntl(ctl, F_SETFL, O_NONBLOCK));
+	n = read(ctl, recs, sizeof(recs));
+	ASSERT_GT(n, 0);
+	for (i = 0; i < n / (ssize_t)sizeof(recs[0]); i++) {
+		if (!(recs[i].flags & INCRFS_PENDING_READAHEAD) ||
+		    recs[i].ino != st.st_ino)
+			continue;
+		if (recs[i].block < lo)
+			lo = recs[i].block;
+		if (recs[i].block + recs[i].count > hi)
+			hi = recs[i].block + recs[i].count;
+	}
+	EXPECT_LT(lo, hi) TH_LOG("no readahead hint for the fault");
+	EXPECT_GE(lo, fault - 16) TH_LOG("hints %lu..%lu", lo, hi);
+	EXPECT_LE(hi, fault + 16) TH_LOG("hints %lu..%lu", lo, hi);
+	close(ctl);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
+}
+
 TEST_F(lazy, waiter_wakes_when_block_is_filled)
 {
 	unsigned long blocks[] = { 1 };
