@@ -370,6 +370,37 @@ TEST(random_access_gets_no_window)
 	plan_free(&p);
 }
 
+TEST(read_around_hint_is_no_stream)
+{
+	enum plan_prio prio;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 4));
+	/* a page fault in chunk 41: the read-around hinted 40..42 */
+	ASSERT_EQ(3, plan_record(&p, 40 * 16, 48, true));
+	/* the wait in 41 is no stream (40 is only hinted): no window */
+	ASSERT_EQ(0, plan_record(&p, 41 * 16 + 5, 1, false));
+	ASSERT_EQ(41, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(40, next(&p, &prio));
+	ASSERT_EQ(PRIO_HINT, prio);
+	ASSERT_EQ(42, next(&p, &prio));
+	ASSERT_EQ(-1, next(&p, NULL));
+	/* a wait in 42 follows 41, where a reader waited: a stream */
+	ASSERT_EQ(4, plan_record(&p, 42 * 16, 1, false));	/* 43..46 */
+	ASSERT_EQ(43, next(&p, &prio));
+	ASSERT_EQ(PRIO_WINDOW, prio);
+	ASSERT_EQ(44, next(&p, NULL));
+	ASSERT_EQ(45, next(&p, NULL));
+	ASSERT_EQ(46, next(&p, NULL));
+	/* a chunk present after a hint counts, as any present one */
+	ASSERT_EQ(1, plan_record(&p, 70 * 16, 1, true));
+	ASSERT_EQ(70, next(&p, NULL));
+	plan_finish(&p, 70, true);
+	ASSERT_EQ(5, plan_record(&p, 71 * 16, 1, false));	/* 71; 72..75 */
+	plan_free(&p);
+}
+
 TEST(records_spanning_and_out_of_range)
 {
 	struct plan p;

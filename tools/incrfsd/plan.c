@@ -70,7 +70,9 @@ int plan_init(struct plan *p, uint64_t nr_blocks, uint32_t chunk_blocks,
 		return -ENOMEM;
 	p->state = calloc(p->nr_chunks ? p->nr_chunks : 1, sizeof(*p->state));
 	p->prio = malloc(p->nr_chunks ? p->nr_chunks : 1);
-	if (!p->state || !p->prio) {
+	p->hinted = calloc(p->nr_chunks ? p->nr_chunks : 1,
+			   sizeof(*p->hinted));
+	if (!p->state || !p->prio || !p->hinted) {
 		plan_free(p);
 		return -ENOMEM;
 	}
@@ -89,6 +91,7 @@ void plan_free(struct plan *p)
 
 	free((void *)p->state);
 	free(p->prio);
+	free(p->hinted);
 	free(p->present);
 	for (i = 0; i < PRIO_NR; i++)
 		free(p->q[i].v);
@@ -142,6 +145,8 @@ static int claim(struct plan *p, uint64_t c, enum plan_prio prio)
 {
 	uint8_t s = atomic_load(&p->state[c]);
 
+	if (prio != PRIO_HINT)
+		p->hinted[c] = false;	/* wanted for more than a hint now */
 	for (;;) {
 		switch (s) {
 		case CHUNK_DONE:
@@ -173,6 +178,7 @@ static int claim(struct plan *p, uint64_t c, enum plan_prio prio)
 		return -ENOMEM;
 	}
 	p->prio[c] = prio;
+	p->hinted[c] = prio == PRIO_HINT;
 	p->nr_queued++;
 	return 1;
 }
@@ -182,7 +188,10 @@ static int claim(struct plan *p, uint64_t c, enum plan_prio prio)
  * before it is present or on its way: the reader came from there (or the
  * blob is read in its packing order, a tree walk).  A wait anywhere else
  * is a random access, a page fault in a mapped library, and the chunks
- * after it are as likely unused as not.
+ * after it are as likely unused as not.  A chunk before it that is on its
+ * way for a readahead hint alone does not count: a page fault's
+ * read-around hints the pages on both sides of the faulting one, so every
+ * fault would look like a stream.
  */
 static bool continues_stream(const struct plan *p, uint64_t c)
 {
@@ -191,7 +200,9 @@ static bool continues_stream(const struct plan *p, uint64_t c)
 	if (!c)
 		return false;
 	s = atomic_load(&p->state[c - 1]);
-	return s == CHUNK_DONE || s == CHUNK_MAIN || s == CHUNK_PREFETCH;
+	if (s == CHUNK_MAIN)
+		return !p->hinted[c - 1];
+	return s == CHUNK_DONE || s == CHUNK_PREFETCH;
 }
 
 int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)

@@ -64,6 +64,8 @@ struct plan {
 	unsigned int readahead;		/* window, in chunks */
 	_Atomic uint8_t *state;		/* enum plan_state, per chunk */
 	uint8_t *prio;			/* main thread: queue it is in */
+	/* main thread: queued (or fetched) for a readahead hint alone */
+	bool *hinted;
 	struct chunk_queue q[PRIO_NR];
 	atomic_uint_fast64_t nr_done;	/* chunks in CHUNK_DONE */
 	atomic_uint_fast64_t nr_main;	/* chunks in CHUNK_MAIN */
