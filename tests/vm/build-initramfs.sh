@@ -135,9 +135,9 @@ else
 		"the kernel must have the rest built in" >&2
 fi
 
-# Static tools, if they were built.  A dynamically linked one (incrfsd,
-# which dlopen()s libcurl) brings the libraries ldd names, and incrfsd
-# libcurl with its own.
+# Static tools, if they were built.  A dynamically linked one (incrfsd)
+# brings the libraries ldd names; incrfsd also brings libcurl, which it
+# dlopen()s for HTTP sources, with libcurl's own libraries.
 if [ -d "$tools" ]; then
 	for t in "$tools"/*; do
 		[ -f "$t" ] && [ -x "$t" ] || continue

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * curl_lib.c - load libcurl at run time, for HTTP sources only (see
- * curl_lib.h for curl_why).  dlopen() of the library's soname, every function
+ * curl_lib.h for why).  dlopen() of the library's soname, every function
  * looked up once, curl_global_init() called once; the result is shared
  * by every source of the process.
  */
