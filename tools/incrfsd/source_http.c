@@ -67,6 +67,7 @@ struct http_req {
 };
 
 struct http_source {
+	const struct curl_lib *cu;	/* libcurl (curl_lib.c) */
 	char *url;
 	char *display;		/* the location, for messages */
 	CURL *curl;
@@ -93,8 +94,6 @@ struct http_source {
 	char err[CURL_ERROR_SIZE];
 };
 
-/* libcurl, loaded by the first http_open() (curl_lib.c) */
-static const struct curl_lib *cu;
 
 static bool http_match(const char *location)
 {
@@ -184,7 +183,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	long code = 0;
 	uint64_t pos;
 
-	cu->easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
+	hs->cu->easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 206 && code != 200)
 		return len;	/* an error page: the status says it all */
 	if (code == 200)
@@ -223,6 +222,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 
 static void setup_handle(struct http_source *hs)
 {
+	const struct curl_lib *cu = hs->cu;
 	CURL *c = hs->curl;
 
 	cu->easy_setopt(c, CURLOPT_URL, hs->url);
@@ -269,14 +269,14 @@ static int transfer(struct http_source *hs, uint64_t off, uint64_t len,
 	hs->err[0] = 0;
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
 		 off + len - 1);
-	cu->easy_setopt(hs->curl, CURLOPT_RANGE, range);
-	cc = cu->easy_perform(hs->curl);
+	hs->cu->easy_setopt(hs->curl, CURLOPT_RANGE, range);
+	cc = hs->cu->easy_perform(hs->curl);
 	if (atomic_load(&hs->stop))
 		return XFER_FAIL;
-	cu->easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
+	hs->cu->easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && code == 200)) {
 		snprintf(why, why_len, "%s",
-			 hs->err[0] ? hs->err : cu->easy_strerror(cc));
+			 hs->err[0] ? hs->err : hs->cu->easy_strerror(cc));
 		/* a body longer than asked is the server's error, not luck */
 		return cc == CURLE_WRITE_ERROR ? XFER_FAIL : XFER_RETRY;
 	}
@@ -454,6 +454,7 @@ static int http_fail(struct incrfsd_source *src, int err, const char *fmt,
 static int http_open(struct incrfsd_source *src, const char *location,
 		     unsigned int depth)
 {
+	const struct curl_lib *cu;
 	struct http_source *hs;
 	char why[CURL_ERROR_SIZE + 128] = "";
 	/*
@@ -476,6 +477,7 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	if (!hs)
 		return -ENOMEM;
 	src->priv = hs;
+	hs->cu = cu;
 	pthread_mutex_init(&hs->lock, NULL);
 	pthread_cond_init(&hs->cond, NULL);
 	hs->queue_tail = &hs->queue;
@@ -489,7 +491,7 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	if (!hs->url)
 		return http_fail(src, -EINVAL, bad ? "%s" : "out of memory",
 				 bad);
-	hs->curl = cu->easy_init();
+	hs->curl = hs->cu->easy_init();
 	if (!hs->curl)
 		return http_fail(src, -ENOMEM, "%s: curl_easy_init failed",
 				 location);
@@ -625,7 +627,7 @@ static void http_close(struct incrfsd_source *src)
 	free_list(hs->queue);
 	free_list(hs->done);
 	if (hs->curl)
-		cu->easy_cleanup(hs->curl);
+		hs->cu->easy_cleanup(hs->curl);
 	if (src->event_fd >= 0)
 		close(src->event_fd);
 	pthread_mutex_destroy(&hs->lock);
