@@ -150,8 +150,10 @@ if [ -d "$tools" ]; then
 		fi
 	done
 	if [ -f "$tools/incrfsd" ]; then
+		# (awk reads to the end: an early exit would make ldconfig
+		# die of SIGPIPE, and pipefail end this script)
 		curl=$(/sbin/ldconfig -p | awk '$1 == "libcurl.so.4" &&
-			/x86-64/ { print $NF; exit }')
+			/x86-64/ && !found { print $NF; found = 1 }')
 		if [ -n "$curl" ]; then
 			"$here/copy-with-libs.sh" "$root" "$curl"
 		else
