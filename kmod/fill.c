@@ -22,7 +22,8 @@
  * written, on two CPUs.  And a feeder can ask that nobody waits behind it:
  * INCRFS_FILL_WAITED_FIRST writes the blocks readers wait for before the
  * rest of the batch is looked at, and INCRFS_FILL_YIELD returns as soon as
- * another reader starts to wait, leaving the rest (-EAGAIN) for later.
+ * another reader starts to wait, leaving the rest (-EAGAIN) for later;
+ * INCRFS_FILL_WAITED_ONLY leaves the rest at once.
  */
 #include <linux/bitmap.h>
 #include <linux/slab.h>
@@ -306,14 +307,16 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 		err = -ENODEV;
 		goto out;
 	}
-	if (arg.flags & INCRFS_FILL_WAITED_FIRST) {
+	if (arg.flags & (INCRFS_FILL_WAITED_FIRST | INCRFS_FILL_WAITED_ONLY)) {
 		err = batch_pass(b, true);
 		/* its blocks are present before the second pass looks */
 		ret = run_flush(sbi, &b->run, b->ublocks, &b->filled);
 		if (!err)
 			err = ret;
 	}
-	if (!err)
+	if (!err && (arg.flags & INCRFS_FILL_WAITED_ONLY))
+		err = batch_yield(b, 0);
+	else if (!err)
 		err = batch_pass(b, false);
 	if (err == -EAGAIN)
 		err = 0;	/* it yielded: the results say so */

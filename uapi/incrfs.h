@@ -292,11 +292,16 @@ struct incrfs_fill_block {
  * block whose record the feeder has not read yet; the entries not reached
  * get result -EAGAIN and are for a later call.  A feeder whose readers
  * must never wait behind the rest of a batch sets both.
+ * INCRFS_FILL_WAITED_ONLY: write only the entries some reader waits for
+ * right now; every other gets -EAGAIN, as if the call had yielded before
+ * it.  For a random access, whose neighbours nobody may read: the feeder
+ * is free for the next reader at once, and fills the rest when idle.
  */
 #define INCRFS_FILL_WAITED_FIRST	0x2
 #define INCRFS_FILL_YIELD		0x4
+#define INCRFS_FILL_WAITED_ONLY		0x8
 #define INCRFS_FILL_FLAGS	(INCRFS_FILL_SYNC | INCRFS_FILL_WAITED_FIRST | \
-				 INCRFS_FILL_YIELD)
+				 INCRFS_FILL_YIELD | INCRFS_FILL_WAITED_ONLY)
 
 /*
  * struct incrfs_fill - argument of INCRFS_IOC_FILL on the control fd

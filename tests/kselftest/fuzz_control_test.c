@@ -469,7 +469,9 @@ TEST_F_TIMEOUT(ctl, fill_batches, 600)
 				     INCRFS_FILL_YIELD;
 		switch (fz_below(r, 24)) {
 		case 0:
-			arg.flags = (uint32_t)fz_next(r) | 0x8;
+			/* a bit past the known flags */
+			arg.flags = (uint32_t)fz_next(r) |
+				    (INCRFS_FILL_FLAGS + 1);
 			exotic = 1;	/* EINVAL */
 			break;
 		case 1:

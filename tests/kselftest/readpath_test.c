@@ -739,7 +739,7 @@ TEST_F(lazy, fill_waited_first_and_yield)
 	const unsigned int urgent = INCRFS_FILL_WAITED_FIRST |
 				    INCRFS_FILL_YIELD;
 	struct incrfs_pending_read recs[64];
-	struct incrfs_fill bad = { .flags = 0x8 };
+	struct incrfs_fill bad = { .flags = INCRFS_FILL_FLAGS + 1 };
 	pid_t in_big, in_exact;
 	struct stat st;
 	char p[128];
@@ -796,6 +796,48 @@ TEST_F(lazy, fill_waited_first_and_yield)
 	ASSERT_EQ(1, fill_on(ctl, self->mnt, "exact", exact, 1, urgent, res));
 	EXPECT_EQ(0, res[0]);
 	EXPECT_EQ(0, exit_code(in_exact));
+	close(ctl);
+}
+
+/*
+ * INCRFS_FILL_WAITED_ONLY: of a batch only the block a reader waits for
+ * is written; every other entry gets -EAGAIN and stays missing, for a
+ * later call.
+ */
+TEST_F(lazy, fill_waited_only)
+{
+	const unsigned long big[] = { 0, 1, 2, 3 };
+	struct incrfs_stats before, after;
+	pid_t in_big;
+	int ctl, res[8], i;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=30000"), 0);
+	ctl = iu_open_control(self->mnt);
+	ASSERT_GE(ctl, 0);
+
+	/* nobody waits: nothing is written */
+	ASSERT_EQ(0, fill_on(ctl, self->mnt, "big", big, 4,
+			     INCRFS_FILL_WAITED_ONLY, res));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(-EAGAIN, res[i]);
+
+	in_big = start_reader(self->mnt, "big", 2, 4);
+	ASSERT_GT(in_big, 0);
+	usleep(300 * 1000);	/* it waits for block 2 */
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &before));
+	ASSERT_EQ(1, fill_on(ctl, self->mnt, "big", big, 4,
+			     INCRFS_FILL_WAITED_ONLY, res));
+	EXPECT_EQ(-EAGAIN, res[0]);
+	EXPECT_EQ(-EAGAIN, res[1]);
+	EXPECT_EQ(0, res[2]);
+	EXPECT_EQ(-EAGAIN, res[3]);
+	EXPECT_EQ(0, exit_code(in_big));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &after));
+	EXPECT_EQ(before.blocks_present + 1, after.blocks_present);
+
+	/* the rest, in a later call */
+	ASSERT_EQ(3, fill_on(ctl, self->mnt, "big", big, 4, 0, res));
+	EXPECT_EQ(0, res[0] | res[1] | res[2] | res[3]);
 	close(ctl);
 }
 
