@@ -340,6 +340,35 @@ TEST(failed_retried_only_for_a_waiting_reader)
 	plan_free(&p);
 }
 
+/*
+ * A wait no readahead hint announced and that continues no stream is a
+ * lone random access (plan_lone): the feeder fills only its waited blocks
+ * at once.  A hinted chunk, a stream, or any later claim is not lone.
+ */
+TEST(lone_random_access)
+{
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 100 * 16, 16, 2));
+	/* unannounced, nothing before it: lone */
+	ASSERT_EQ(1, plan_record(&p, 40 * 16 + 3, 1, false));
+	EXPECT_TRUE(plan_lone(&p, 40));
+	/* the kernel's readahead hinted at 60 first: more reads may come */
+	ASSERT_EQ(1, plan_record(&p, 60 * 16, 2, true));
+	ASSERT_EQ(0, plan_record(&p, 60 * 16 + 1, 1, false));
+	EXPECT_FALSE(plan_lone(&p, 60));
+	/* a stream: the chunk before 11 is present */
+	ASSERT_EQ(0, plan_add_present(&p, 10 * 16, 11 * 16));
+	ASSERT_EQ(3, plan_record(&p, 11 * 16, 1, false));	/* 11; 12, 13 */
+	EXPECT_FALSE(plan_lone(&p, 11));
+	EXPECT_FALSE(plan_lone(&p, 12));
+	/* 40 wanted for a stream's window now: no longer lone */
+	ASSERT_EQ(0, plan_add_present(&p, 38 * 16, 39 * 16));
+	ASSERT_EQ(2, plan_record(&p, 39 * 16, 1, false));	/* 39; 40 no, 41 */
+	EXPECT_FALSE(plan_lone(&p, 40));
+	plan_free(&p);
+}
+
 TEST(random_access_gets_no_window)
 {
 	enum plan_prio prio;

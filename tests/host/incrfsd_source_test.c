@@ -329,7 +329,7 @@ static int fetch_one(const char *blob, uint64_t c, struct fetcher *f,
 	    blob_meta_fetch(m, &src, err, sizeof(err)) ||
 	    fetcher_init(f, &src, m, 4, nullfd, 0, 0))
 		return -1;
-	if (fetcher_start(f, c, 7, false))
+	if (fetcher_start(f, c, 7, FETCH_FILL_ALL))
 		return -1;
 	n = fetcher_reap(f, true, d, 1);
 	return n == 1 ? 0 : -1;
@@ -356,7 +356,7 @@ TEST_F(tmp, fetcher_decodes_a_chunk)
 	ASSERT_EQ(0, memcmp(f.dbuf, self->bytes + 48 * 4096, 2 * 4096));
 	ASSERT_EQ(0, f.busy);
 	/* a chunk beyond the blob cannot even start */
-	ASSERT_EQ(-ERANGE, fetcher_start(&f, 4, 0, false));
+	ASSERT_EQ(-ERANGE, fetcher_start(&f, 4, 0, FETCH_FILL_ALL));
 	fetcher_destroy(&f);
 	blob_meta_free(&m);
 	close(nullfd);

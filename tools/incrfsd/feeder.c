@@ -12,7 +12,10 @@
  * The kernel may hand back the end of a chunk it had no time for because
  * another reader started to wait (INCRFS_FILL_YIELD): such tails (tails.h)
  * go before any other work, but not while a chunk a reader waits for is
- * on its way, and first when a reader waits in one of them.
+ * on its way, and first when a reader waits in one of them.  The rest of
+ * a random access (INCRFS_FILL_WAITED_ONLY) is a lazy tail: filled only
+ * once readers have been quiet for a moment, since the reader just woken
+ * is likely to come back at once with its next miss.
  */
 #include "feeder.h"
 #include "feeder_priv.h"
@@ -36,6 +39,8 @@ enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
 /* Unfinished chunks kept, at most: by count, and by their decoded bytes. */
 #define TAILS_MAX		256
 #define TAILS_MEMORY_MAX	(16U << 20)
+/* Readers are quiet when none started to wait for this long. */
+#define TAILS_QUIET_NS		1000000ULL
 
 /* What a turn of the loop decided. */
 enum { GO_ON, STOP_OK, STOP_ERROR };
@@ -145,6 +150,7 @@ static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 		return;
 	}
 	f->waits++;
+	f->last_wait_ns = fetcher_now_ns();
 	mark_tails_urgent(f, r->data_block, r->count);
 	log_verbose("wait: inode %llu block %llu+%u (data block %llu, chunk %llu), pid %u uid %u, waiting %.1f ms",
 		    (unsigned long long)r->ino, (unsigned long long)r->block,
@@ -191,6 +197,23 @@ static enum plan_prio slot_limit(const struct feeder *f)
 	return PRIO_NR - 1;
 }
 
+/*
+ * How much of chunk @c its first FILL writes.  A profile's chunk whole: the
+ * profile is the app's known working set, in its order, not handed back
+ * to every reader.  For a random access only the blocks readers wait for:
+ * the next reader, likely to come at once, finds the loop idle; the rest
+ * is a lazy tail.  Anything else until a reader waits elsewhere.
+ */
+static enum fetch_fill fill_mode(const struct feeder *f, uint64_t c,
+				 enum plan_prio prio)
+{
+	if (prio == PRIO_PROFILE)
+		return FETCH_FILL_ALL;
+	if (prio == PRIO_MISS && plan_lone(&f->plan, c))
+		return FETCH_FILL_WAITED;
+	return FETCH_FILL_YIELD;
+}
+
 /* Start chunk reads, most urgent first, while the depth allows. */
 static void start_fetches(struct feeder *f)
 {
@@ -200,9 +223,7 @@ static void start_fetches(struct feeder *f)
 
 	while (fetcher_has_room(&f->fetch) &&
 	       plan_next_upto(&f->plan, slot_limit(f), &c, &prio)) {
-		/* a profile is the app's known working set, in its order:
-		 * each of its chunks whole, not handed back to every reader */
-		ret = fetcher_start(&f->fetch, c, prio, prio != PRIO_PROFILE);
+		ret = fetcher_start(&f->fetch, c, prio, fill_mode(f, c, prio));
 		if (ret) {
 			log_err("chunk %llu: cannot start reading the blob: %s",
 				(unsigned long long)c, strerror(-ret));
@@ -257,6 +278,7 @@ static int keep_tail(struct feeder *f, const struct fetch_done *d)
 		.chunk = d->chunk, .first_block = d->first_block,
 		.nr = d->nr_blocks, .tag = d->tag, .fill = d->fill,
 		.start_ns = d->start_ns, .data = d->tail,
+		.lazy = plan_lone(&f->plan, d->chunk),
 	};
 	struct fetch_done done;
 	struct tail old;
@@ -417,30 +439,54 @@ static bool complete(struct feeder *f)
 	return true;
 }
 
+/*
+ * The tail to fill in this turn of the loop, or -1; and how long epoll may
+ * sleep (ms, -1 for ever) before the next turn.
+ */
+static int pick_tail(struct feeder *f, int *timeout)
+{
+	uint64_t now = fetcher_now_ns();
+	uint64_t quiet_at = f->last_wait_ns + TAILS_QUIET_NS;
+	int tail = tails_next(&f->tails, now >= quiet_at);
+
+	*timeout = -1;
+	if (tail < 0 && f->tails.nr) {
+		/* lazy tails only, readers not quiet yet: look again then */
+		*timeout = (int)((quiet_at - now + 999999) / 1000000);
+		return -1;
+	}
+	/*
+	 * But while a chunk a reader waits for is on its way, only a tail a
+	 * reader waits in: hashing would take the CPU that chunk's read needs
+	 * (its arrival ends the epoll_wait).
+	 */
+	if (tail >= 0 && !f->tails.v[tail].urgent &&
+	    fetcher_in_flight(&f->fetch, PRIO_MISS))
+		return -1;
+	if (tail >= 0)
+		*timeout = 0;
+	return tail;
+}
+
 static int loop(struct feeder *f)
 {
 	struct epoll_event ev[8];
-	int n, i, ret, tail;
+	int n, i, ret, tail, timeout;
 
 	for (;;) {
 		start_fetches(f);
 		/*
 		 * A tail before the chunks that arrived meanwhile: its bytes
 		 * are here and decoded, and the kernel hands it back again
-		 * as soon as a reader waits.  But while a chunk a reader
-		 * waits for is on its way, only a tail a reader waits in:
-		 * hashing would take the CPU that chunk's read needs.
+		 * as soon as a reader waits.
 		 */
-		tail = tails_next(&f->tails);
-		if (tail >= 0 && !f->tails.v[tail].urgent &&
-		    fetcher_in_flight(&f->fetch, PRIO_MISS))
-			tail = -1;
+		tail = pick_tail(f, &timeout);
 		if (tail >= 0) {
 			ret = fill_next_tail(f, tail);
 			if (ret != GO_ON)
 				return ret;
 		}
-		n = epoll_wait(f->epoll_fd, ev, 8, tail < 0 ? -1 : 0);
+		n = epoll_wait(f->epoll_fd, ev, 8, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -32,6 +32,7 @@ struct feeder {
 	struct fetcher fetch;
 	bool fetch_ok;
 	struct tails tails;		/* chunks the kernel yielded in */
+	uint64_t last_wait_ns;		/* fetcher_now_ns() of the last wait */
 	struct prefetch pf;
 	int pf_event_fd;
 	/* counters for the log */

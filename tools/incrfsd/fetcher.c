@@ -82,7 +82,8 @@ void fetcher_destroy(struct fetcher *f)
 	f->nslots = f->busy = 0;
 }
 
-int fetcher_start(struct fetcher *f, uint64_t chunk, int tag, bool may_yield)
+int fetcher_start(struct fetcher *f, uint64_t chunk, int tag,
+		  enum fetch_fill fill)
 {
 	struct incrfs_chunk_info ci;
 	struct fetch_slot *s = NULL;
@@ -116,8 +117,11 @@ int fetcher_start(struct fetcher *f, uint64_t chunk, int tag, bool may_yield)
 	s->chunk = chunk;
 	s->tag = tag;
 	s->fill_flags = f->fill_flags;
-	if (!may_yield)
+	if (fill == FETCH_FILL_ALL)
 		s->fill_flags &= ~INCRFS_FILL_YIELD;
+	else if (fill == FETCH_FILL_WAITED &&
+		 (s->fill_flags & INCRFS_FILL_YIELD))
+		s->fill_flags |= INCRFS_FILL_WAITED_ONLY;
 	s->start_ns = fetcher_now_ns();
 	f->busy++;
 	return 0;
@@ -146,7 +150,9 @@ static int keep_tail(struct fetcher *f, const struct fetch_slot *s,
 	ret = fill_data_blocks(f->control_fd, ci->first_block + done,
 			       ci->nr_blocks - done,
 			       (char *)f->dbuf + (size_t)done * INCRFS_BLOCK_SIZE,
-			       s->fill_flags & ~INCRFS_FILL_YIELD, f->scratch,
+			       s->fill_flags & ~(INCRFS_FILL_YIELD |
+						 INCRFS_FILL_WAITED_ONLY),
+			       f->scratch,
 			       &r);
 	fill_result_add(&d->fill, &r);
 	return ret;

@@ -100,12 +100,17 @@ static inline bool fetcher_has_room(const struct fetcher *f)
 /* Is a chunk fetched with tag @tag in flight? */
 bool fetcher_in_flight(const struct fetcher *f, int tag);
 
-/*
- * Start fetching chunk @chunk.  Its FILL may yield (if the fetcher's fill
- * flags have INCRFS_FILL_YIELD) only if @may_yield.  -EBUSY when no slot
- * is free.
- */
-int fetcher_start(struct fetcher *f, uint64_t chunk, int tag, bool may_yield);
+/* How much of a chunk its first FILL writes (see fetch_done.tail). */
+enum fetch_fill {
+	FETCH_FILL_ALL,		/* every block (no INCRFS_FILL_YIELD) */
+	FETCH_FILL_YIELD,	/* the fetcher's fill flags: it may yield */
+	FETCH_FILL_WAITED,	/* only blocks readers wait for, if it may
+				 * yield (INCRFS_FILL_WAITED_ONLY) */
+};
+
+/* Start fetching chunk @chunk.  -EBUSY when no slot is free. */
+int fetcher_start(struct fetcher *f, uint64_t chunk, int tag,
+		  enum fetch_fill fill);
 /*
  * Finish up to @max fetched chunks: decode and fill each, report it in
  * @done.  If @wait and some are in flight, block until one is.  Returns

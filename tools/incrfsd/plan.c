@@ -72,7 +72,8 @@ int plan_init(struct plan *p, uint64_t nr_blocks, uint32_t chunk_blocks,
 	p->prio = malloc(p->nr_chunks ? p->nr_chunks : 1);
 	p->hinted = calloc(p->nr_chunks ? p->nr_chunks : 1,
 			   sizeof(*p->hinted));
-	if (!p->state || !p->prio || !p->hinted) {
+	p->lone = calloc(p->nr_chunks ? p->nr_chunks : 1, sizeof(*p->lone));
+	if (!p->state || !p->prio || !p->hinted || !p->lone) {
 		plan_free(p);
 		return -ENOMEM;
 	}
@@ -92,6 +93,7 @@ void plan_free(struct plan *p)
 	free((void *)p->state);
 	free(p->prio);
 	free(p->hinted);
+	free(p->lone);
 	free(p->present);
 	for (i = 0; i < PRIO_NR; i++)
 		free(p->q[i].v);
@@ -147,6 +149,7 @@ static int claim(struct plan *p, uint64_t c, enum plan_prio prio)
 
 	if (prio != PRIO_HINT)
 		p->hinted[c] = false;	/* wanted for more than a hint now */
+	p->lone[c] = false;		/* plan_record() says if it is */
 	for (;;) {
 		switch (s) {
 		case CHUNK_DONE:
@@ -209,19 +212,25 @@ int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 {
 	uint64_t first, last, c, end;
 	int n = 0, ret;
+	bool announced;
 
 	if (!count || block >= p->nr_blocks || count > p->nr_blocks - block)
 		return -ERANGE;
 	first = plan_chunk_of(p, block);
 	last = plan_chunk_of(p, block + count - 1);
 	for (c = first; c <= last; c++) {
+		/* the kernel's readahead hinted at it: more reads may come */
+		announced = p->hinted[c];
 		ret = claim(p, c, hint ? PRIO_HINT : PRIO_MISS);
 		if (ret < 0)
 			return ret;
 		n += ret;
+		p->lone[c] = !hint && !announced;
 	}
 	if (hint || !continues_stream(p, first))
 		return n;
+	for (c = first; c <= last; c++)
+		p->lone[c] = false;	/* a stream */
 	end = p->readahead < p->nr_chunks - 1 - last ?
 		last + p->readahead : p->nr_chunks - 1;
 	for (c = last + 1; c <= end; c++) {

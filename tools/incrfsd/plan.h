@@ -66,6 +66,9 @@ struct plan {
 	uint8_t *prio;			/* main thread: queue it is in */
 	/* main thread: queued (or fetched) for a readahead hint alone */
 	bool *hinted;
+	/* main thread: queued for a wait no hint announced and that
+	 * continues no stream */
+	bool *lone;
 	struct chunk_queue q[PRIO_NR];
 	atomic_uint_fast64_t nr_done;	/* chunks in CHUNK_DONE */
 	atomic_uint_fast64_t nr_main;	/* chunks in CHUNK_MAIN */
@@ -126,6 +129,19 @@ static inline bool plan_queued_at(const struct plan *p, enum plan_prio prio)
 {
 	return p->q[prio].head != p->q[prio].tail;
 }
+/*
+ * Main thread: was @chunk queued for a random access: a wait that the
+ * kernel's readahead did not hint at before (a reader that reads ahead
+ * hints the blocks around the one it waits for; one that does not, a
+ * file opened with POSIX_FADV_RANDOM, hints nothing) and that continues
+ * no stream, and wanted for nothing else since?  Its other blocks are as
+ * likely unused as not: they can wait until readers are quiet.
+ */
+static inline bool plan_lone(const struct plan *p, uint64_t chunk)
+{
+	return p->lone[chunk];
+}
+
 /* Main thread: the fetch of @chunk ended. */
 void plan_finish(struct plan *p, uint64_t chunk, bool ok);
 /*

@@ -102,7 +102,7 @@ static void *prefetch_main(void *arg)
 			more = plan_claim_prefetch(pf->plan, &cursor, &chunk);
 			if (!more)
 				break;
-			ret = fetcher_start(&f, chunk, 0, false);
+			ret = fetcher_start(&f, chunk, 0, FETCH_FILL_ALL);
 			if (ret) {
 				struct fetch_done d = { .chunk = chunk,
 							.err = ret };

@@ -65,12 +65,19 @@ bool tails_mark_urgent(struct tails *ts, uint64_t chunk)
 	return false;
 }
 
-int tails_next(const struct tails *ts)
+int tails_next(const struct tails *ts, bool quiet)
 {
 	unsigned int i;
+	int lazy = -1;
 
 	for (i = 0; i < ts->nr; i++)
 		if (ts->v[i].urgent)
 			return (int)i;
-	return ts->nr ? 0 : -1;
+	for (i = 0; i < ts->nr; i++) {
+		if (!ts->v[i].lazy)
+			return (int)i;
+		if (lazy < 0)
+			lazy = (int)i;
+	}
+	return quiet ? lazy : -1;
 }

@@ -10,7 +10,9 @@
  * What it did not reach is the chunk's "tail", kept here (the decoded
  * bytes, so nothing is fetched twice) and filled before any other work,
  * but not while a chunk a reader waits for is on its way, unless a reader
- * waits in the tail: those go first.
+ * waits in the tail: those go first.  A random access is filled with
+ * INCRFS_FILL_WAITED_ONLY; the rest of its chunk is a lazy tail, filled
+ * only while readers are quiet.
  *
  * The store is bounded: when it is full, the oldest tail nobody waits for
  * is evicted, its chunk missing again (plan_release), to be fetched anew
@@ -30,6 +32,8 @@ struct tail {
 	uint32_t nr;		/* blocks in the chunk */
 	int tag;		/* why it was fetched (enum plan_prio) */
 	bool urgent;		/* a reader waits for one of its blocks */
+	/* the rest of a random access: filled only while readers are quiet */
+	bool lazy;
 	struct fill_result fill;	/* so far: @fill.done blocks settled */
 	uint64_t start_ns;	/* when its fetch began */
 	void *data;		/* @nr decoded blocks, owned */
@@ -56,8 +60,11 @@ bool tails_add(struct tails *ts, const struct tail *t, struct tail *evicted);
 /* A reader waits in @chunk: its tail, if any, goes first.  True if any. */
 bool tails_mark_urgent(struct tails *ts, uint64_t chunk);
 
-/* The tail to fill next: an urgent one, else the oldest; -1 for none. */
-int tails_next(const struct tails *ts);
+/*
+ * The tail to fill next: an urgent one, else the oldest that is not lazy,
+ * else, if readers are @quiet, the oldest lazy one; -1 for none.
+ */
+int tails_next(const struct tails *ts, bool quiet);
 
 /* Take tail @i out (the caller now owns its data). */
 void tails_remove(struct tails *ts, unsigned int i, struct tail *out);
