@@ -212,12 +212,14 @@ int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 {
 	uint64_t first, last, c, end;
 	int n = 0, ret;
-	bool announced;
+	bool stream, announced;
 
 	if (!count || block >= p->nr_blocks || count > p->nr_blocks - block)
 		return -ERANGE;
 	first = plan_chunk_of(p, block);
 	last = plan_chunk_of(p, block + count - 1);
+	/* (looks at chunk first - 1, which the claims below leave alone) */
+	stream = !hint && continues_stream(p, first);
 	for (c = first; c <= last; c++) {
 		/* the kernel's readahead hinted at it: more reads may come */
 		announced = p->hinted[c];
@@ -225,12 +227,10 @@ int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 		if (ret < 0)
 			return ret;
 		n += ret;
-		p->lone[c] = !hint && !announced;
+		p->lone[c] = !hint && !announced && !stream;
 	}
-	if (hint || !continues_stream(p, first))
+	if (!stream)
 		return n;
-	for (c = first; c <= last; c++)
-		p->lone[c] = false;	/* a stream */
 	end = p->readahead < p->nr_chunks - 1 - last ?
 		last + p->readahead : p->nr_chunks - 1;
 	for (c = last + 1; c <= end; c++) {
