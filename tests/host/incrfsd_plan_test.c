@@ -5,12 +5,15 @@
  * a stream), then hints, then prefetch;
  * done chunks never again; failed chunks only when a reader waits anew,
  * released ones (an evicted tail) like missing ones;
- * the prefetch thread and the main thread never fetch against each other
- * except when a reader waits.
+ * the prefetch threads and the main thread never fetch against each other
+ * except when a reader waits, and two prefetch threads never claim one
+ * chunk twice.
  *
  * Built alone by tests/run-host.sh, so it compiles the unit under test
  * itself.
  */
+#include <pthread.h>
+
 #include "tests/kselftest/harness.h"
 
 #include "tools/incrfsd/plan.c"
@@ -509,6 +512,59 @@ TEST(main_failure_does_not_undo_prefetch_success)
 	ASSERT_TRUE(plan_complete(&p));
 	ASSERT_EQ(1, plan_nr_done(&p));
 	ASSERT_FALSE(plan_main_busy(&p));
+	plan_free(&p);
+}
+
+/* A prefetch thread: claim with its own cursor until the end, count. */
+struct claimer {
+	struct plan *p;
+	unsigned char *claims;	/* per chunk: how many threads claimed it */
+	uint64_t n;
+};
+
+static void *claim_all(void *arg)
+{
+	struct claimer *cl = arg;
+	uint64_t cursor = 0, c;
+
+	while (plan_claim_prefetch(cl->p, &cursor, &c)) {
+		__atomic_fetch_add(&cl->claims[c], 1, __ATOMIC_RELAXED);
+		cl->n++;
+		plan_finish_prefetch(cl->p, c, true);
+	}
+	return NULL;
+}
+
+TEST(two_prefetch_threads_claim_each_chunk_once)
+{
+	const uint64_t n = 50000;
+	struct claimer cl[2];
+	pthread_t t[2];
+	struct plan p;
+	uint64_t i;
+	int k;
+
+	ASSERT_EQ(0, plan_init(&p, n * 4, 4, 0));
+	ASSERT_EQ(1, plan_record(&p, 7 * 4, 1, false));	/* the main thread's */
+	ASSERT_EQ(7, next(&p, NULL));
+	cl[0].claims = calloc(n, 1);
+	ASSERT_NOT_NULL(cl[0].claims);
+	for (k = 0; k < 2; k++) {
+		cl[k].p = &p;
+		cl[k].claims = cl[0].claims;
+		cl[k].n = 0;
+		ASSERT_EQ(0, pthread_create(&t[k], NULL, claim_all, &cl[k]));
+	}
+	for (k = 0; k < 2; k++)
+		ASSERT_EQ(0, pthread_join(t[k], NULL));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(i == 7 ? 0 : 1, cl[0].claims[i]) TH_LOG("chunk %llu",
+			(unsigned long long)i);
+	ASSERT_EQ(n - 1, cl[0].n + cl[1].n);
+	ASSERT_FALSE(plan_complete(&p));
+	plan_finish(&p, 7, true);
+	ASSERT_TRUE(plan_complete(&p));
+	free(cl[0].claims);
 	plan_free(&p);
 }
 

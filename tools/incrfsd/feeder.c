@@ -7,7 +7,7 @@
  * queued chunks (plan.c), start as many chunk reads as the depth allows,
  * decode and fill the ones that arrived.  One epoll set watches the
  * control fd, a signalfd (SIGTERM, SIGINT, SIGHUP), the blob source's
- * completion eventfd and the prefetch thread's eventfd.
+ * completion eventfd and the prefetch threads' eventfd.
  *
  * The kernel may hand back the end of a chunk it had no time for because
  * another reader started to wait (INCRFS_FILL_YIELD): such tails (tails.h)
@@ -384,7 +384,7 @@ static int handle_signal(struct feeder *f)
 	return STOP_OK;
 }
 
-/* The prefetch thread ended (or is stopped now): say how it went. */
+/* The prefetch threads ended (or are stopped now): say how it went. */
 static int prefetch_report(struct feeder *f)
 {
 	bool stopped;
@@ -575,7 +575,7 @@ int feeder_main(const struct incrfsd_options *o)
 		f.pf.event_fd = f.pf_event_fd;
 		ret = prefetch_start(&f.pf);
 		if (ret)
-			log_err("cannot start the prefetch thread: %s",
+			log_err("cannot start the prefetch threads: %s",
 				strerror(-ret));
 		f.prefetch_ran = !ret;
 	}

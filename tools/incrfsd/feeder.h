@@ -5,7 +5,7 @@
  * Why this exists: main.c only parses the command line; this is where the
  * mount and the blob are checked against each other and the event loop
  * runs (epoll over the control fd, a signalfd, the source's completion
- * eventfd and the prefetch thread's eventfd).
+ * eventfd and the prefetch threads' eventfd).
  */
 #ifndef INCRFSD_FEEDER_H
 #define INCRFSD_FEEDER_H

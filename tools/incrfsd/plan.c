@@ -277,7 +277,7 @@ bool plan_next_upto(struct plan *p, enum plan_prio max, uint64_t *chunk,
 			p->prio[c] = PRIO_NONE;
 			p->nr_queued--;
 			if (atomic_load(&p->state[c]) != CHUNK_MAIN)
-				continue;	/* the prefetch thread did it */
+				continue;	/* a prefetch thread did it */
 			*chunk = c;
 			*prio = level;
 			return true;

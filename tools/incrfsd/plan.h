@@ -19,10 +19,10 @@
  * chunks are never fetched again.  A chunk whose fetch or fill failed is
  * only tried again when a reader waits for it anew.
  *
- * Threads: the main thread owns the queues; the prefetch thread only
- * claims chunks with plan_claim_prefetch() and reports them with
- * plan_finish_prefetch().  Chunk states are atomic so the two never lock
- * each other out.  If a reader waits for a chunk the prefetch thread is
+ * Threads: the main thread owns the queues; the prefetch threads only
+ * claim chunks with plan_claim_prefetch() and report them with
+ * plan_finish_prefetch().  Chunk states are atomic so the threads never
+ * lock each other out.  If a reader waits for a chunk a prefetch thread is
  * working on, the main thread fetches it too (at normal priority) rather
  * than wait for an idle-priority thread; the second fill is a no-op.
  */
@@ -37,7 +37,7 @@
 enum plan_state {
 	CHUNK_MISSING = 0,	/* nobody is on it */
 	CHUNK_MAIN,		/* queued or in flight in the main thread */
-	CHUNK_PREFETCH,		/* the prefetch thread is on it */
+	CHUNK_PREFETCH,		/* a prefetch thread is on it */
 	CHUNK_DONE,		/* every block present */
 	CHUNK_FAILED,		/* the last fetch or fill failed */
 };
@@ -152,8 +152,9 @@ void plan_finish(struct plan *p, uint64_t chunk, bool ok);
 void plan_release(struct plan *p, uint64_t chunk);
 
 /*
- * Prefetch thread: claim the first missing chunk at or after *cursor,
- * advancing *cursor past it.  false at the end of the image.
+ * Prefetch threads: claim the first missing chunk at or after *cursor,
+ * advancing *cursor past it.  false at the end of the image.  Each thread
+ * has its own cursor; a chunk another one claimed first is passed over.
  */
 bool plan_claim_prefetch(struct plan *p, uint64_t *cursor, uint64_t *chunk);
 void plan_finish_prefetch(struct plan *p, uint64_t chunk, bool ok);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * prefetch.c - the background fill thread of --prefetch all (see
+ * prefetch.c - the background fill threads of --prefetch all (see
  * prefetch.h).
  *
  * Why this exists: completing an image is bulk work that must only use
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <linux/ioprio.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -43,24 +44,42 @@ static void nap(void)
 	nanosleep(&ts, NULL);
 }
 
-/* Account one finished chunk; false if the thread must give up. */
+/* The threads give up: the first reason is the one reported. */
+static void give_up(struct prefetch *pf, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void give_up(struct prefetch *pf, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&pf->lock);
+	if (!pf->err) {
+		pf->err = err;
+		va_start(ap, fmt);
+		vsnprintf(pf->why, sizeof(pf->why), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&pf->lock);
+	atomic_store(&pf->stop, true);	/* the others too */
+}
+
+/* Account one finished chunk; false if the threads must give up. */
 static bool account(struct prefetch *pf, const struct fetch_done *d)
 {
 	plan_finish_prefetch(pf->plan, d->chunk, d->err == 0);
 	if (!d->err) {
-		pf->chunks++;
-		pf->blocks += d->fill.filled;
+		atomic_fetch_add(&pf->chunks, 1);
+		atomic_fetch_add(&pf->blocks, d->fill.filled);
 		log_debug("prefetch: chunk %llu: %u blocks, %u new, %.1f ms",
 			  (unsigned long long)d->chunk, d->fill.present,
 			  d->fill.filled, d->elapsed_ns / 1e6);
 		return true;
 	}
 	if (d->err == -ENODEV) {
-		pf->err = -ENODEV;
-		snprintf(pf->why, sizeof(pf->why), "the mount is gone");
+		give_up(pf, -ENODEV, "the mount is gone");
 		return false;
 	}
-	pf->failed++;
+	atomic_fetch_add(&pf->failed, 1);
 	if (d->err == -EBADMSG)
 		log_err("prefetch: chunk %llu: the kernel refused %u of its blocks (SHA-256 mismatch): the blob is corrupt",
 			(unsigned long long)d->chunk, d->fill.bad_hash);
@@ -70,32 +89,43 @@ static bool account(struct prefetch *pf, const struct fetch_done *d)
 	return true;
 }
 
+/* The last thread to end says so. */
+static void thread_ends(struct prefetch *pf)
+{
+	uint64_t one = 1;
+
+	if (atomic_fetch_sub(&pf->running, 1) != 1)
+		return;
+	atomic_store(&pf->finished, true);
+	if (write(pf->event_fd, &one, sizeof(one)) < 0)
+		log_err("prefetch: eventfd: %s", strerror(errno));
+}
+
 static void *prefetch_main(void *arg)
 {
 	struct prefetch *pf = arg;
 	struct fetch_done done[PREFETCH_DEPTH];
 	struct incrfsd_source src;
 	struct fetcher f;
-	uint64_t cursor = 0, chunk, one = 1;
-	bool more = true;
+	uint64_t cursor = 0, chunk;
+	bool more = true, ok = true;
 	int ret, i, n;
 
 	lower_priority();
 	ret = incrfsd_source_open(&src, pf->location, PREFETCH_DEPTH);
 	if (ret) {
-		pf->err = ret;
-		snprintf(pf->why, sizeof(pf->why), "%s", src.err);
+		give_up(pf, ret, "%s", src.err);
 		incrfsd_source_close(&src);
 		goto out;
 	}
 	ret = fetcher_init(&f, &src, pf->meta, PREFETCH_DEPTH, pf->control_fd,
 			   pf->fill_flags, INCRFSD_READ_IDLE);
 	if (ret) {
-		pf->err = ret;
-		snprintf(pf->why, sizeof(pf->why), "%s", f.err);
+		give_up(pf, ret, "%s", f.err);
 		goto out;
 	}
-	while (!atomic_load(&pf->stop)) {
+	/* chunks another thread claimed first are skipped: no shared cursor */
+	while (ok && !atomic_load(&pf->stop)) {
 		/* start new chunks only while readers need nothing */
 		while (more && fetcher_has_room(&f) &&
 		       !plan_main_busy(pf->plan)) {
@@ -107,11 +137,12 @@ static void *prefetch_main(void *arg)
 				struct fetch_done d = { .chunk = chunk,
 							.err = ret };
 
-				if (!account(pf, &d))
+				ok = account(pf, &d);
+				if (!ok)
 					break;
 			}
 		}
-		if (pf->err)
+		if (!ok)
 			break;
 		if (!f.busy) {
 			if (!more)
@@ -121,46 +152,61 @@ static void *prefetch_main(void *arg)
 		}
 		n = fetcher_reap(&f, true, done, PREFETCH_DEPTH);
 		if (n < 0) {
-			pf->err = n;
-			snprintf(pf->why, sizeof(pf->why), "blob source: %s",
-				 strerror(-n));
+			give_up(pf, n, "blob source: %s", strerror(-n));
 			break;
 		}
-		for (i = 0; i < n; i++) {
-			if (!account(pf, &done[i]))
-				break;
-		}
-		if (pf->err)
-			break;
+		for (i = 0; i < n && ok; i++)
+			ok = account(pf, &done[i]);
 	}
 	fetcher_destroy(&f);
 out:
-	atomic_store(&pf->finished, true);
-	if (write(pf->event_fd, &one, sizeof(one)) < 0)
-		log_err("prefetch: eventfd: %s", strerror(errno));
+	thread_ends(pf);
 	return NULL;
 }
 
 int prefetch_start(struct prefetch *pf)
 {
-	int ret;
+	unsigned int i;
+	int ret = 0;
 
 	atomic_init(&pf->stop, false);
 	atomic_init(&pf->finished, false);
+	atomic_init(&pf->running, PREFETCH_THREADS);
+	atomic_init(&pf->chunks, 0);
+	atomic_init(&pf->blocks, 0);
+	atomic_init(&pf->failed, 0);
+	pthread_mutex_init(&pf->lock, NULL);
 	pf->err = 0;
-	pf->chunks = pf->blocks = pf->failed = 0;
-	ret = pthread_create(&pf->thread, NULL, prefetch_main, pf);
-	if (ret)
+	pf->why[0] = '\0';
+	pf->started = 0;
+	for (i = 0; i < PREFETCH_THREADS; i++) {
+		ret = pthread_create(&pf->thread[i], NULL, prefetch_main, pf);
+		if (ret)
+			break;
+		pf->started++;
+	}
+	/* the ones that did not start have ended */
+	for (; i < PREFETCH_THREADS; i++)
+		thread_ends(pf);
+	if (!pf->started) {
+		pthread_mutex_destroy(&pf->lock);
 		return -ret;
-	pf->started = true;
+	}
+	if (ret)
+		log_warn("prefetch: only %u of %u threads started: %s",
+			 pf->started, PREFETCH_THREADS, strerror(ret));
 	return 0;
 }
 
 void prefetch_stop(struct prefetch *pf)
 {
+	unsigned int i;
+
 	if (!pf->started)
 		return;
 	atomic_store(&pf->stop, true);
-	pthread_join(pf->thread, NULL);
-	pf->started = false;
+	for (i = 0; i < pf->started; i++)
+		pthread_join(pf->thread[i], NULL);
+	pf->started = 0;
+	pthread_mutex_destroy(&pf->lock);
 }

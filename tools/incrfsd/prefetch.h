@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * prefetch.h - --prefetch all: a background thread that fills every chunk
+ * prefetch.h - --prefetch all: background threads that fill every chunk
  * nobody asked for, at idle CPU and I/O priority.
  *
  * Why this exists: a layer only becomes complete (and daemonless) once
  * every block is present, but readers must never wait behind that bulk
- * work.  The thread runs under SCHED_IDLE with the idle I/O class, has its
+ * work.  Each thread runs under SCHED_IDLE with the idle I/O class, has its
  * own source and zstd context, pauses while the main thread has any chunk
- * queued or in flight, and claims chunks through the shared plan.
+ * queued or in flight, and claims chunks through the shared plan.  There
+ * are PREFETCH_THREADS of them so that one decodes while the kernel
+ * verifies and writes what another handed in: one thread alone leaves a
+ * CPU idle for every step but the hashing (which FILL shares with a
+ * kernel worker).
  */
 #ifndef INCRFSD_PREFETCH_H
 #define INCRFSD_PREFETCH_H
@@ -20,33 +24,37 @@
 #include "blobmeta.h"
 #include "plan.h"
 
-/* Chunk reads the prefetch thread keeps in flight. */
+/* Chunk reads each prefetch thread keeps in flight. */
 #define PREFETCH_DEPTH	2
+/* Prefetch threads. */
+#define PREFETCH_THREADS	2
 
 struct prefetch {
-	pthread_t thread;
-	bool started;
+	pthread_t thread[PREFETCH_THREADS];
+	unsigned int started;		/* threads running or to join */
 	/* inputs, set before prefetch_start() */
 	struct plan *plan;
 	const char *location;
 	const struct blob_meta *meta;
 	int control_fd;
 	unsigned int fill_flags;
-	/* the thread writes it when it ends */
+	/* the last thread to end writes it */
 	int event_fd;
 	atomic_bool stop;
-	atomic_bool finished;
+	atomic_bool finished;		/* every thread has ended */
+	atomic_uint running;
 	/* results, valid once finished */
+	pthread_mutex_t lock;		/* err and why */
 	int err;			/* 0, or why it gave up */
-	uint64_t chunks;		/* chunks it filled */
-	uint64_t blocks;		/* blocks newly written by it */
-	uint64_t failed;		/* chunks it could not fill */
+	atomic_uint_fast64_t chunks;	/* chunks they filled */
+	atomic_uint_fast64_t blocks;	/* blocks newly written by them */
+	atomic_uint_fast64_t failed;	/* chunks they could not fill */
 	char why[256];
 };
 
-/* Start the thread.  -errno if it could not be started. */
+/* Start the threads.  -errno if none could be started. */
 int prefetch_start(struct prefetch *pf);
-/* Ask it to stop (if running) and wait for it. */
+/* Ask them to stop (if running) and wait for them. */
 void prefetch_stop(struct prefetch *pf);
 
 #endif /* INCRFSD_PREFETCH_H */
