@@ -515,6 +515,32 @@ TEST(main_failure_does_not_undo_prefetch_success)
 	plan_free(&p);
 }
 
+TEST(abandoned_prefetch_chunks_are_missing_again)
+{
+	uint64_t cursor = 0, c;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 3 * 16, 16, 0));
+	ASSERT_TRUE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(0, c);
+	ASSERT_TRUE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(1, c);
+	/* a reader waits in 1: the main thread takes it over */
+	ASSERT_EQ(1, plan_record(&p, 16, 1, false));
+	/* the thread stops with both in flight */
+	plan_abandon_prefetch(&p, 0);
+	plan_abandon_prefetch(&p, 1);
+	ASSERT_EQ(CHUNK_MISSING, plan_state_of(&p, 0));
+	ASSERT_EQ(CHUNK_MAIN, plan_state_of(&p, 1));
+	/* 0 is fetched for a hint again, and claimed by the next thread */
+	ASSERT_EQ(1, plan_record(&p, 0, 1, true));
+	ASSERT_EQ(CHUNK_MAIN, plan_state_of(&p, 0));
+	cursor = 0;
+	ASSERT_TRUE(plan_claim_prefetch(&p, &cursor, &c));
+	ASSERT_EQ(2, c);
+	plan_free(&p);
+}
+
 /* A prefetch thread: claim with its own cursor until the end, count. */
 struct claimer {
 	struct plan *p;

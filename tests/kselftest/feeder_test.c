@@ -778,6 +778,34 @@ TEST_F(lazy, feeder_with_a_corrupt_blob_fills_nothing)
 	unlink(img);
 }
 
+/* Both prefetch threads meet bad chunks: said once, and the feeder goes on. */
+TEST_F(lazy, prefetch_all_with_a_corrupt_blob_reports_and_serves_on)
+{
+	char img[64], mnt[64];
+	struct incrfs_stats st;
+	const char *const opts[] = { "--prefetch", "all", NULL };
+	pid_t pid;
+
+	snprintf(img, sizeof(img), TOP "/one%d.img", getpid());
+	snprintf(mnt, sizeof(mnt), TOP "/one%d", getpid());
+	ASSERT_EQ(0, iu_sparse_copy(ONE_IMG, img));
+	ASSERT_EQ(0, iu_mount(img, mnt, "timeout=1500"));
+	pid = spawn_feeder(self->log, mnt, EVIL, false, opts);
+	ASSERT_GT(pid, 0);
+	EXPECT_TRUE(pu_wait_file_has(self->log,
+				     "chunks could not be filled; the image is not complete",
+				     20000));
+	EXPECT_TRUE(pu_file_has(self->log, "SHA-256 mismatch"));
+	ASSERT_EQ(0, iu_get_stats(mnt, &st));
+	EXPECT_EQ(0, st.blocks_present);
+	EXPECT_GE(st.hash_failures, 40);	/* every block of x */
+	EXPECT_EQ(0, kill(pid, 0));	/* still serving readers */
+	EXPECT_EQ(0, pu_stop(&pid, SIGINT, 20000));
+	umount2(mnt, 0);
+	rmdir(mnt);
+	unlink(img);
+}
+
 TEST_F(lazy, unprivileged_is_refused)
 {
 	int fd = open(self->mnt, O_RDONLY), st;
@@ -1201,6 +1229,16 @@ TEST_F(lazy, feeder_exits_when_the_mount_goes_away)
 {
 	FEEDER_READY(NULL);
 	/* the feeder does not hold the mount busy */
+	ASSERT_EQ(0, umount2(self->mnt, 0)) TH_LOG("umount: %s", strerror(errno));
+	ASSERT_EQ(0, pu_wait_exit(self->feeder, 20000));
+	self->feeder = -1;
+	EXPECT_TRUE(pu_file_has(self->log, "was unmounted; exiting"));
+}
+
+TEST_F(lazy, prefetch_all_stops_when_the_mount_goes_away)
+{
+	FEEDER_READY("--prefetch", "all");
+	/* whether the prefetch threads are done or still filling */
 	ASSERT_EQ(0, umount2(self->mnt, 0)) TH_LOG("umount: %s", strerror(errno));
 	ASSERT_EQ(0, pu_wait_exit(self->feeder, 20000));
 	self->feeder = -1;

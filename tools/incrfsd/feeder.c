@@ -392,7 +392,8 @@ static int prefetch_report(struct feeder *f)
 	if (!f->prefetch_ran || f->prefetch_reported)
 		return GO_ON;
 	f->prefetch_reported = true;
-	stopped = atomic_load(&f->pf.stop);	/* asked to, before the end */
+	/* asked to before the end (or the mount went: err says so) */
+	stopped = atomic_load(&f->pf.stop);
 	prefetch_stop(&f->pf);
 	if (f->pf.err == -ENODEV) {
 		log_info("%s was unmounted; exiting", f->opt->mountpoint);

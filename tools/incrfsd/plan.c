@@ -334,6 +334,14 @@ void plan_finish_prefetch(struct plan *p, uint64_t chunk, bool ok)
 					       CHUNK_FAILED);
 }
 
+void plan_abandon_prefetch(struct plan *p, uint64_t chunk)
+{
+	uint8_t s = CHUNK_PREFETCH;
+
+	/* (unless the main thread took it over meanwhile) */
+	atomic_compare_exchange_strong(&p->state[chunk], &s, CHUNK_MISSING);
+}
+
 size_t plan_queued(const struct plan *p)
 {
 	return p->nr_queued;

@@ -158,6 +158,8 @@ void plan_release(struct plan *p, uint64_t chunk);
  */
 bool plan_claim_prefetch(struct plan *p, uint64_t *cursor, uint64_t *chunk);
 void plan_finish_prefetch(struct plan *p, uint64_t chunk, bool ok);
+/* Prefetch threads: a claimed chunk left unfinished is missing again. */
+void plan_abandon_prefetch(struct plan *p, uint64_t chunk);
 
 /* Chunks queued in the main thread (any priority, still to fetch). */
 size_t plan_queued(const struct plan *p);

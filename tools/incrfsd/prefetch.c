@@ -44,7 +44,11 @@ static void nap(void)
 	nanosleep(&ts, NULL);
 }
 
-/* The threads give up: the first reason is the one reported. */
+/*
+ * A thread gives up: the first reason is the one reported.  Only a mount
+ * that is gone stops the other thread too; a failure of this thread's
+ * own source leaves the rest of the image to the other one.
+ */
 static void give_up(struct prefetch *pf, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -60,7 +64,8 @@ static void give_up(struct prefetch *pf, int err, const char *fmt, ...)
 		va_end(ap);
 	}
 	pthread_mutex_unlock(&pf->lock);
-	atomic_store(&pf->stop, true);	/* the others too */
+	if (err == -ENODEV)
+		atomic_store(&pf->stop, true);
 }
 
 /* Account one finished chunk; false if the threads must give up. */
@@ -158,6 +163,10 @@ static void *prefetch_main(void *arg)
 		for (i = 0; i < n && ok; i++)
 			ok = account(pf, &done[i]);
 	}
+	/* chunks still in flight (asked to stop): missing again, not lost */
+	for (i = 0; i < (int)f.nslots; i++)
+		if (f.slots[i].busy)
+			plan_abandon_prefetch(pf->plan, f.slots[i].chunk);
 	fetcher_destroy(&f);
 out:
 	thread_ends(pf);
