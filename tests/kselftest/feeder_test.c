@@ -345,6 +345,23 @@ static pid_t spawn_feeder(const char *log, const char *mnt, const char *blob,
 	return pu_spawn_with(log, argv, as_nobody ? drop_privileges : NULL);
 }
 
+/*
+ * A private copy of @image mounted (options @mopts) at TOP/<name><pid>, and
+ * a feeder of @blob on it: the feeder's pid, or -1.  @img and @mnt get the
+ * paths (64 bytes each).
+ */
+static pid_t own_mount_and_feeder(const char *log, const char *name,
+				  const char *image, const char *mopts,
+				  const char *blob, const char *const *opts,
+				  char *img, char *mnt)
+{
+	snprintf(img, 64, TOP "/%s%d.img", name, getpid());
+	snprintf(mnt, 64, TOP "/%s%d", name, getpid());
+	if (iu_sparse_copy(image, img) || iu_mount(img, mnt, mopts))
+		return -1;
+	return spawn_feeder(log, mnt, blob, false, opts);
+}
+
 #define FEEDER(...) do {						\
 	const char *const _o[] = { __VA_ARGS__, NULL };			\
 	self->feeder = spawn_feeder(self->log, self->mnt, BLOB, false, _o); \
@@ -404,12 +421,9 @@ TEST_F(lazy, python_imports_from_the_mount)
 
 	if (!have_python())
 		SKIP(return, "no /usr/bin/python3 in this guest");
-	snprintf(img, sizeof(img), TOP "/py%d.img", getpid());
-	snprintf(mnt, sizeof(mnt), TOP "/py%d", getpid());
 	snprintf(out, sizeof(out), TOP "/pyout%d", getpid());
-	ASSERT_EQ(0, iu_sparse_copy(PY_IMG, img));
-	ASSERT_EQ(0, iu_mount(img, mnt, "timeout=60000"));
-	pid = spawn_feeder(self->log, mnt, PY_BLOB, false, opts);
+	pid = own_mount_and_feeder(self->log, "py", PY_IMG, "timeout=60000",
+				   PY_BLOB, opts, img, mnt);
 	ASSERT_GT(pid, 0);
 	/* json and email come from the lazy mount, not the system */
 	ASSERT_EQ(0, iu_sh("python3 -B -I -c \""
@@ -755,11 +769,8 @@ TEST_F(lazy, feeder_with_a_corrupt_blob_fills_nothing)
 	int fd;
 	char buf[BS];
 
-	snprintf(img, sizeof(img), TOP "/one%d.img", getpid());
-	snprintf(mnt, sizeof(mnt), TOP "/one%d", getpid());
-	ASSERT_EQ(0, iu_sparse_copy(ONE_IMG, img));
-	ASSERT_EQ(0, iu_mount(img, mnt, "timeout=1500"));
-	pid = spawn_feeder(self->log, mnt, EVIL, false, opts);
+	pid = own_mount_and_feeder(self->log, "one", ONE_IMG, "timeout=1500",
+				   EVIL, opts, img, mnt);
 	ASSERT_GT(pid, 0);
 	fd = open(mnt_path(mnt, "x"), O_RDONLY);
 	ASSERT_GE(fd, 0);
@@ -786,11 +797,8 @@ TEST_F(lazy, prefetch_all_with_a_corrupt_blob_reports_and_serves_on)
 	const char *const opts[] = { "--prefetch", "all", NULL };
 	pid_t pid;
 
-	snprintf(img, sizeof(img), TOP "/one%d.img", getpid());
-	snprintf(mnt, sizeof(mnt), TOP "/one%d", getpid());
-	ASSERT_EQ(0, iu_sparse_copy(ONE_IMG, img));
-	ASSERT_EQ(0, iu_mount(img, mnt, "timeout=1500"));
-	pid = spawn_feeder(self->log, mnt, EVIL, false, opts);
+	pid = own_mount_and_feeder(self->log, "one", ONE_IMG, "timeout=1500",
+				   EVIL, opts, img, mnt);
 	ASSERT_GT(pid, 0);
 	EXPECT_TRUE(pu_wait_file_has(self->log,
 				     "chunks could not be filled; the image is not complete",
