@@ -532,7 +532,8 @@ TEST(abandoned_prefetch_chunks_are_missing_again)
 	plan_abandon_prefetch(&p, 1);
 	ASSERT_EQ(CHUNK_MISSING, plan_state_of(&p, 0));
 	ASSERT_EQ(CHUNK_MAIN, plan_state_of(&p, 1));
-	/* 0 is fetched for a hint again, and claimed by the next thread */
+	/* 0 can be queued for a hint again; a new cursor passes over 0 and
+	 * 1 (both the main thread's now) and claims 2 */
 	ASSERT_EQ(1, plan_record(&p, 0, 1, true));
 	ASSERT_EQ(CHUNK_MAIN, plan_state_of(&p, 0));
 	cursor = 0;

@@ -163,7 +163,7 @@ static void *prefetch_main(void *arg)
 		for (i = 0; i < n && ok; i++)
 			ok = account(pf, &done[i]);
 	}
-	/* chunks still in flight (asked to stop): missing again, not lost */
+	/* chunks still in flight (it stopped early): missing again, not lost */
 	for (i = 0; i < (int)f.nslots; i++)
 		if (f.slots[i].busy)
 			plan_abandon_prefetch(pf->plan, f.slots[i].chunk);
