@@ -51,6 +51,12 @@ void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count)
 	pr->rec.uid = from_kuid(&init_user_ns, current_fsuid());
 	pr->rec.time_ns = ktime_get_boottime_ns();
 	spin_lock(&sbi->pending_lock);
+	/* the feeder may have gone since the test above */
+	if (!sbi->control_open) {
+		spin_unlock(&sbi->pending_lock);
+		kfree(pr);
+		return;
+	}
 	pr->rec.seq = ++sbi->next_seq;
 	incrfs_unread_add(sbi, pr);
 	spin_unlock(&sbi->pending_lock);
@@ -100,11 +106,10 @@ static void requeue_records(struct incrfs_sb_info *sbi,
 			} else if (recs[i].data_block > pr->rec.data_block) {
 				node = node->rb_right;
 			} else {
+				/* filled meanwhile: no news any more */
 				if (pr->rec.seq == recs[i].seq &&
-				    list_empty(&pr->unread)) {
+				    !pr->filled && list_empty(&pr->unread))
 					list_add_tail(&pr->unread, &again);
-					sbi->nr_unread_waits++;
-				}
 				break;
 			}
 		}

@@ -10,36 +10,35 @@
  * describes data on disk; a crash loses at most fills newer than the last
  * commit, which are fetched again.
  *
- * Verified blocks in consecutive data blocks are written with one write
- * of the image (struct fill_run): fewer calls into the backing file
- * system, and its inode lock, which feeder threads filling at once contend
- * for, is taken once per run instead of once per block.  A block some
- * reader waits for ends its run at once, so readers are not held back.
+ * What a call guarantees, for any feeder (Documentation/filesystems/
+ * incrfs.rst, "Filling blocks"):
+ *  - the entries some reader waits for when the call starts are verified,
+ *    written and their readers woken before any other entry is looked at;
+ *  - the others follow in array order, in runs of at most INCRFS_FILL_RUN
+ *    blocks, and a block a reader waits for ends its run at once;
+ *  - once a reader starts to wait, during the call, for a block that is
+ *    still missing, the call stops before its next entry: the entries not
+ *    reached get -EAGAIN and are counted in @left.  A call that stops early
+ *    has settled the first entry the waited pass left, so calling again
+ *    with the entries from the first -EAGAIN on always makes progress.
+ * So a reader who starts to wait waits for at most one run of a call in
+ * progress before the feeder can hear of it.
  *
- * Verifying (verify.c) is the slow part (a 64 KiB chunk takes
- * milliseconds where SHA-256 runs in C), so blocks are copied in and
- * staged in the run first, and the run is verified as a whole when it is
- * written, on two CPUs.  And a feeder can ask that nobody waits behind it:
- * INCRFS_FILL_WAITED_FIRST writes the blocks readers wait for before the
- * rest of the batch is looked at, and INCRFS_FILL_YIELD returns as soon as
- * another reader starts to wait, leaving the rest (-EAGAIN) for later;
- * INCRFS_FILL_WAITED_ONLY leaves the rest at once.
+ * fill_rwsem (FILL against umount) is held only around mapping, verifying
+ * and writing: never across a copy from or to user memory, which may fault
+ * for as long as the feeder's memory takes (userfaultfd, FUSE, a missing
+ * block of this very mount).  umount therefore waits for at most one run's
+ * I/O.  A feeder whose buffer maps a missing block of the mount it fills
+ * gets -EFAULT for that entry, not a wait for itself (incrfs_wait_block).
  */
 #include <linux/bitmap.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "internal.h"
 
 /* Blocks verified and written together at most: consecutive data blocks. */
-#define INCRFS_FILL_RUN		32
-/*
- * With INCRFS_FILL_YIELD, which looks for new readers only between runs:
- * while readers wait, runs of 8 (verified on two CPUs, the readers' CPUs
- * are idle); while none does, runs of 2, on this CPU only, so the readers
- * that run have their CPU and a new one waits for 2 blocks at most.
- */
-#define INCRFS_FILL_RUN_BUSY	8
-#define INCRFS_FILL_RUN_IDLE	2
+#define INCRFS_FILL_RUN		16
 
 /* Blocks copied in, to verify and write, all in consecutive data blocks. */
 struct fill_run {
@@ -52,6 +51,31 @@ struct fill_run {
 	u8 want[INCRFS_FILL_RUN][INCRFS_HASH_SIZE];
 	u8 got[INCRFS_FILL_RUN][INCRFS_HASH_SIZE];
 };
+
+/* One INCRFS_IOC_FILL call. */
+struct fill_batch {
+	struct incrfs_sb_info *sbi;
+	struct incrfs_fill_block __user *ublocks;
+	u32 count;
+	u32 filled;
+	u32 settled;		/* entries given their final result */
+	u32 left;		/* entries given -EAGAIN */
+	u64 start_seq;		/* records newer than this began in the call */
+	s64 misses_seen;	/* stats.misses when last looked at */
+	struct incrfs_filler filler;
+	struct fill_run run;
+	DECLARE_BITMAP(done, INCRFS_FILL_MAX);	/* by the waited pass */
+};
+
+/* Hold off umount; -ENODEV once the mount is gone. */
+static int fill_lock(struct incrfs_sb_info *sbi)
+{
+	down_read(&sbi->fill_rwsem);
+	if (!sbi->dead)
+		return 0;
+	up_read(&sbi->fill_rwsem);
+	return -ENODEV;
+}
 
 static int write_blocks(struct incrfs_sb_info *sbi, const u8 *buf, u64 pblk,
 			size_t len)
@@ -71,17 +95,18 @@ static int write_blocks(struct incrfs_sb_info *sbi, const u8 *buf, u64 pblk,
 	return 0;
 }
 
-/* The data block @fb addresses, or -errno. */
+/* The data block @fb addresses, or -errno (-ENODEV: the mount is gone). */
 static int fill_map(struct incrfs_sb_info *sbi,
 		    const struct incrfs_fill_block *fb, u64 *pblk)
 {
 	struct inode *inode;
 	u32 run;
+	int err;
 
 	if (fb->len != INCRFS_BLOCK_SIZE)
 		return -EINVAL;
 	if (fb->ino == 0) {
-		/* addressed by data block */
+		/* addressed by data block: no inode, no lock needed */
 		if (fb->block >= sbi->nr_blocks)
 			return -EINVAL;
 		*pblk = fb->block;
@@ -89,33 +114,50 @@ static int fill_map(struct incrfs_sb_info *sbi,
 	}
 	if (fb->ino > sbi->inode_count)
 		return -ENOENT;
+	err = fill_lock(sbi);
+	if (err)
+		return err;
 	inode = incrfs_iget(sbi->sb, fb->ino);
-	if (IS_ERR(inode))
-		return PTR_ERR(inode);
-	if (!S_ISREG(inode->i_mode)) {
+	if (IS_ERR(inode)) {
+		err = PTR_ERR(inode);
+	} else {
+		if (S_ISREG(inode->i_mode))
+			incrfs_map_block(inode, fb->block, pblk, &run);
+		else
+			err = -EINVAL;
 		iput(inode);
-		return -EINVAL;
 	}
-	incrfs_map_block(inode, fb->block, pblk, &run);
-	iput(inode);
-	if (*pblk == U64_MAX)
-		return -EINVAL;	/* a hole or past the end */
-	return 0;
+	up_read(&sbi->fill_rwsem);
+	if (!err && *pblk == U64_MAX)
+		err = -EINVAL;	/* a hole or past the end */
+	return err;
+}
+
+/* Give entry @i its final result. */
+static int batch_result(struct fill_batch *b, u32 i, int res)
+{
+	b->settled++;
+	return put_user(res, &b->ublocks[i].result) ? -EFAULT : 0;
 }
 
 /*
  * Verify the run, write each stretch of good blocks with one write, then
  * set their bits and wake their readers (data before bit), and give each
- * entry its result.  0, or -EFAULT if a result could not be stored.
+ * entry its result.  0, -ENODEV (the mount is gone: nothing written), or
+ * -EFAULT if a result could not be stored.
  */
-static int run_flush(struct incrfs_sb_info *sbi, struct fill_run *run,
-		     struct incrfs_fill_block __user *ublocks, u32 *filled)
+static int run_flush(struct fill_batch *b)
 {
+	struct incrfs_sb_info *sbi = b->sbi;
+	struct fill_run *run = &b->run;
 	u32 i, end, from;
-	int err, ret = 0;
+	int err, ret;
 
 	if (!run->nr)
 		return 0;
+	ret = fill_lock(sbi);
+	if (ret)
+		return ret;
 	incrfs_verify_run(sbi, run->buf, run->pblk, run->nr, run->want[0],
 			  run->got[0], run->res);
 	for (from = 0; from < run->nr; from = end) {
@@ -134,143 +176,114 @@ static int run_flush(struct incrfs_sb_info *sbi, struct fill_run *run,
 			if (!err && incrfs_bitmap_set(sbi, run->pblk + i)) {
 				atomic64_inc(&sbi->stats.fills);
 				incrfs_block_filled(sbi, run->pblk + i);
-				(*filled)++;
+				b->filled++;
 			}
 		}
 	}
+	up_read(&sbi->fill_rwsem);
 	for (i = 0; i < run->nr; i++)
-		if (put_user(run->res[i], &ublocks[run->idx[i]].result))
+		if (batch_result(b, run->idx[i], run->res[i]))
 			ret = -EFAULT;
 	run->nr = 0;
 	return ret;
 }
 
-/* One INCRFS_IOC_FILL call. */
-struct fill_batch {
-	struct incrfs_sb_info *sbi;
-	struct incrfs_fill_block __user *ublocks;
-	u32 count;
-	u32 flags;
-	u32 filled;
-	struct fill_run run;
-	DECLARE_BITMAP(done, INCRFS_FILL_MAX);	/* by the first pass */
-};
+/*
+ * Should the call stop before its next entry?  Once the pass in array
+ * order has settled an entry, when a reader has started to wait since the
+ * call began for a block that is still missing.  One counter read while
+ * no wait starts.
+ */
+static bool batch_should_stop(struct fill_batch *b)
+{
+	s64 misses = atomic64_read(&b->sbi->stats.misses);
 
-/* The batch yielded: entries from @from on not done yet get -EAGAIN. */
-static int batch_yield(struct fill_batch *b, u32 from)
+	if (!b->settled || misses == b->misses_seen)
+		return false;
+	b->misses_seen = misses;
+	return incrfs_waited_since(b->sbi, b->start_seq);
+}
+
+/* The call stops: entries from @from on not done yet get -EAGAIN. */
+static int batch_stop(struct fill_batch *b, u32 from)
 {
 	u32 i;
 
-	for (i = from; i < b->count; i++)
-		if (!test_bit(i, b->done) &&
-		    put_user(-EAGAIN, &b->ublocks[i].result))
+	for (i = from; i < b->count; i++) {
+		if (test_bit(i, b->done))
+			continue;
+		b->left++;
+		if (put_user(-EAGAIN, &b->ublocks[i].result))
 			return -EFAULT;
+	}
 	return 0;
 }
 
 /*
- * Should the batch stop before its next entry?  With INCRFS_FILL_YIELD,
- * when a reader waits that the feeder has not heard of: it would wait
- * behind the rest of this batch.
+ * Stage entry @i, data block @pblk, in the run (which it extends); the run
+ * is written right after if a reader waits for the block.
  */
-static bool batch_should_yield(struct fill_batch *b)
+static int batch_stage(struct fill_batch *b, u32 i, u64 pblk, u64 data)
 {
-	return (b->flags & INCRFS_FILL_YIELD) &&
-	       READ_ONCE(b->sbi->nr_unread_waits);
-}
+	struct fill_run *run = &b->run;
 
-/* Blocks the run may hold before it is verified and written. */
-static u32 batch_run_limit(struct fill_batch *b)
-{
-	if (!(b->flags & INCRFS_FILL_YIELD))
-		return b->run.cap;
-	return min(b->run.cap, incrfs_any_waiter(b->sbi) ?
-		   INCRFS_FILL_RUN_BUSY : INCRFS_FILL_RUN_IDLE);
+	if (copy_from_user(run->buf + run->nr * INCRFS_BLOCK_SIZE,
+			   u64_to_user_ptr(data), INCRFS_BLOCK_SIZE))
+		return batch_result(b, i, -EFAULT);
+	if (!run->nr)
+		run->pblk = pblk;
+	run->idx[run->nr++] = i;
+	if (incrfs_block_waited(b->sbi, pblk))
+		return run_flush(b);
+	return 0;
 }
 
 /*
- * One pass over the batch: with @waited_only just the entries a reader
- * waits for now (marked done), else every entry not done yet.  When a new
- * reader waits, the second pass first looks for its block in the batch
- * (with INCRFS_FILL_WAITED_FIRST): a sequential reader that catches up
- * with the fill is served from it, without a round trip to the feeder.
- * Returns 0, -EAGAIN if the batch yielded, or an error.
+ * One pass over the batch: with @waited just the entries a reader waits
+ * for now (marked done), else every entry not done yet, stopping early
+ * as batch_should_stop() says.  Returns 0, -EAGAIN if the call stopped
+ * early, or an error.
  */
-static int batch_pass(struct fill_batch *b, bool waited_only)
+static int batch_pass(struct fill_batch *b, bool waited)
 {
 	struct incrfs_sb_info *sbi = b->sbi;
-	struct fill_run *run = &b->run;
 	struct incrfs_fill_block fb;
-	int err = 0;
+	int err = 0, res;
 	u32 i;
+	u64 pblk;
 
-	for (i = 0; i < b->count; i++) {
-		u64 pblk;
-		int res;
-
-		if (fatal_signal_pending(current)) {
-			err = -EINTR;
-			break;
-		}
-		if (!waited_only && batch_should_yield(b)) {
-			/* a new reader: maybe for a block of this batch */
-			err = run_flush(sbi, run, b->ublocks, &b->filled);
-			if (!err && (b->flags & INCRFS_FILL_WAITED_FIRST))
-				err = batch_pass(b, true);
-			if (!err)
-				err = run_flush(sbi, run, b->ublocks,
-						&b->filled);
-			/* its record is gone once its block is filled */
-			if (!err && batch_should_yield(b))
-				err = batch_yield(b, i) ?: -EAGAIN;
-			if (err)
-				break;
-		}
+	for (i = 0; i < b->count && !err; i++) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		if (test_bit(i, b->done))
 			continue;
-		if (copy_from_user(&fb, &b->ublocks[i], sizeof(fb))) {
-			err = -EFAULT;
+		if (!waited && batch_should_stop(b)) {
+			err = run_flush(b) ?: batch_stop(b, i) ?: -EAGAIN;
 			break;
 		}
+		if (copy_from_user(&fb, &b->ublocks[i], sizeof(fb)))
+			return -EFAULT;
 		res = fill_map(sbi, &fb, &pblk);
-		if (waited_only) {
+		if (res == -ENODEV)
+			return res;
+		if (waited) {
 			if (res || incrfs_block_present(sbi, pblk) ||
 			    !incrfs_block_waited(sbi, pblk))
 				continue;
 			__set_bit(i, b->done);
 		}
 		/* a block that does not extend the run: write the run first */
-		if (!res && run->nr && (run->nr >= batch_run_limit(b) ||
-					pblk != run->pblk + run->nr)) {
-			err = run_flush(sbi, run, b->ublocks, &b->filled);
+		if (!res && b->run.nr && (b->run.nr == b->run.cap ||
+					  pblk != b->run.pblk + b->run.nr)) {
+			err = run_flush(b);
 			if (err)
 				break;
 		}
-		if (!res && !incrfs_block_present(sbi, pblk)) {
-			res = -EFAULT;
-			if (!copy_from_user(run->buf + run->nr * INCRFS_BLOCK_SIZE,
-					    u64_to_user_ptr(fb.data),
-					    INCRFS_BLOCK_SIZE)) {
-				/* its result once the run is written */
-				if (!run->nr)
-					run->pblk = pblk;
-				run->idx[run->nr++] = i;
-				/* a reader waits for it: no later than now */
-				if (incrfs_block_waited(sbi, pblk)) {
-					err = run_flush(sbi, run, b->ublocks,
-							&b->filled);
-					if (err)
-						break;
-				}
-				cond_resched();
-				continue;
-			}
-		}
-		fb.result = res;	/* 0: it was present already */
-		if (put_user(fb.result, &b->ublocks[i].result)) {
-			err = -EFAULT;
-			break;
-		}
+		/* (an earlier entry of the batch may have written it) */
+		if (!res && !incrfs_block_present(sbi, pblk))
+			err = batch_stage(b, i, pblk, fb.data);
+		else
+			err = batch_result(b, i, res);	/* 0: present already */
 		cond_resched();
 	}
 	return err;
@@ -280,55 +293,58 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 {
 	struct incrfs_fill arg;
 	struct fill_batch *b;
-	long err = 0, ret;
+	long err, ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.count > INCRFS_FILL_MAX || arg.flags & ~INCRFS_FILL_FLAGS ||
-	    arg.reserved || arg.filled)
+	    arg.filled || arg.left)
 		return -EINVAL;
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (READ_ONCE(sbi->dead))
+		return -ENODEV;
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return -ENOMEM;
 	b->sbi = sbi;
 	b->ublocks = u64_to_user_ptr(arg.blocks);
 	b->count = arg.count;
-	b->flags = arg.flags;
 	/* no more than the batch needs: most calls are one chunk */
 	b->run.cap = clamp_t(u32, arg.count, 1, INCRFS_FILL_RUN);
-	b->run.buf = kvmalloc(b->run.cap * INCRFS_BLOCK_SIZE, GFP_KERNEL);
+	b->run.buf = kvmalloc(b->run.cap * INCRFS_BLOCK_SIZE,
+			      GFP_KERNEL_ACCOUNT);
 	if (!b->run.buf) {
 		kfree(b);
 		return -ENOMEM;
 	}
+	b->misses_seen = atomic64_read(&sbi->stats.misses);
+	b->start_seq = incrfs_filler_add(sbi, &b->filler);
 
-	down_read(&sbi->fill_rwsem);
-	if (sbi->dead) {
-		err = -ENODEV;
-		goto out;
-	}
-	if (arg.flags & (INCRFS_FILL_WAITED_FIRST | INCRFS_FILL_WAITED_ONLY)) {
-		err = batch_pass(b, true);
-		/* its blocks are present before the second pass looks */
-		ret = run_flush(sbi, &b->run, b->ublocks, &b->filled);
-		if (!err)
-			err = ret;
-	}
-	if (!err && (arg.flags & INCRFS_FILL_WAITED_ONLY))
-		err = batch_yield(b, 0);
-	else if (!err)
-		err = batch_pass(b, false);
-	if (err == -EAGAIN)
-		err = 0;	/* it yielded: the results say so */
-	/* verified blocks are written even if the batch stops early */
-	ret = run_flush(sbi, &b->run, b->ublocks, &b->filled);
+	err = batch_pass(b, true);
+	/* its blocks are present before the second pass looks */
+	ret = run_flush(b);
 	if (!err)
 		err = ret;
-	if (!err && (arg.flags & INCRFS_FILL_SYNC))
-		err = incrfs_bitmap_commit(sbi);
-out:
-	up_read(&sbi->fill_rwsem);
-	if (put_user(b->filled, &uarg->filled) && !err)
+	if (!err) {
+		/* progress: the pass settles one entry before it may stop */
+		b->settled = 0;
+		err = batch_pass(b, false);
+	}
+	if (err == -EAGAIN)
+		err = 0;	/* it stopped early: @left and the results say so */
+	/* verified blocks are written even if the call fails */
+	ret = run_flush(b);
+	if (!err)
+		err = ret;
+	if (!err && (arg.flags & INCRFS_FILL_SYNC)) {
+		err = fill_lock(sbi);
+		if (!err) {
+			err = incrfs_bitmap_commit(sbi);
+			up_read(&sbi->fill_rwsem);
+		}
+	}
+	incrfs_filler_del(sbi, &b->filler);
+	if ((put_user(b->filled, &uarg->filled) ||
+	     put_user(b->left, &uarg->left)) && !err)
 		err = -EFAULT;
 	kvfree(b->run.buf);
 	kfree(b);

@@ -83,16 +83,16 @@ struct incrfs_sb_info {
 
 	/* missing-block waits (wait.c) */
 	wait_queue_head_t block_wq[1 << INCRFS_WAIT_TABLE_BITS];
-	spinlock_t pending_lock;	/* pending, unread, next_seq, control */
+	/* protects pending, unread, next_seq, control_open, nr_hints, fillers */
+	spinlock_t pending_lock;
 	struct rb_root pending;		/* struct incrfs_pending by data block */
 	struct list_head unread;	/* pending records no feeder has read */
 	u64 next_seq;
 	wait_queue_head_t control_wq;	/* poll() of the control fd */
 	bool control_open;		/* under pending_lock */
 	unsigned int nr_hints;		/* readahead hints on @unread */
-	unsigned int nr_unread_waits;	/* waits on @unread (FILL_YIELD) */
-	unsigned int nr_waited_missing;	/* @pending blocks not filled yet */
-	struct xarray uid_timeouts;	/* uid -> timeout_ms + 1 */
+	struct list_head fillers;	/* struct incrfs_filler, in FILL now */
+	struct xarray uid_timeouts;	/* uid -> timeout_ms */
 
 	struct incrfs_counters stats;
 
@@ -112,6 +112,12 @@ struct incrfs_pending {
 	bool hint;
 	bool filled;			/* its block was filled, waiters woken */
 	struct incrfs_pending_read rec;
+};
+
+/* A task inside INCRFS_IOC_FILL on a mount (sbi->fillers). */
+struct incrfs_filler {
+	struct list_head node;
+	struct task_struct *task;
 };
 
 static inline struct incrfs_sb_info *INCRFS_SB(struct super_block *sb)
@@ -184,7 +190,9 @@ void incrfs_wait_init(struct incrfs_sb_info *sbi);
 void incrfs_wait_destroy(struct incrfs_sb_info *sbi);
 int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk);
 bool incrfs_block_waited(struct incrfs_sb_info *sbi, u64 pblk);
-bool incrfs_any_waiter(struct incrfs_sb_info *sbi);
+bool incrfs_waited_since(struct incrfs_sb_info *sbi, u64 seq);
+u64 incrfs_filler_add(struct incrfs_sb_info *sbi, struct incrfs_filler *f);
+void incrfs_filler_del(struct incrfs_sb_info *sbi, struct incrfs_filler *f);
 void incrfs_block_filled(struct incrfs_sb_info *sbi, u64 pblk);
 void incrfs_unread_add(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);
 void incrfs_unread_del(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);

@@ -24,6 +24,7 @@ void incrfs_wait_init(struct incrfs_sb_info *sbi)
 	spin_lock_init(&sbi->pending_lock);
 	sbi->pending = RB_ROOT;
 	INIT_LIST_HEAD(&sbi->unread);
+	INIT_LIST_HEAD(&sbi->fillers);
 	init_waitqueue_head(&sbi->control_wq);
 	xa_init(&sbi->uid_timeouts);
 }
@@ -69,16 +70,13 @@ static struct incrfs_pending *pending_find(struct incrfs_sb_info *sbi,
 
 /*
  * Queue @pr's record for the feeder / take it off the queue; caller holds
- * pending_lock.  The counts let FILL_YIELD ask "does a reader wait that
- * the feeder has not heard of?" without walking the list.
+ * pending_lock.  Hints are counted: their number is bounded.
  */
 void incrfs_unread_add(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
 {
 	list_add_tail(&pr->unread, &sbi->unread);
 	if (pr->hint)
 		sbi->nr_hints++;
-	else
-		sbi->nr_unread_waits++;
 }
 
 void incrfs_unread_del(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
@@ -86,8 +84,6 @@ void incrfs_unread_del(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
 	list_del_init(&pr->unread);
 	if (pr->hint)
 		sbi->nr_hints--;
-	else
-		sbi->nr_unread_waits--;
 }
 
 /*
@@ -104,21 +100,75 @@ void incrfs_block_filled(struct incrfs_sb_info *sbi, u64 pblk)
 	pr = pending_find(sbi, pblk, &link, &parent);
 	if (pr && !list_empty(&pr->unread))
 		incrfs_unread_del(sbi, pr);
-	if (pr && !pr->filled) {
+	if (pr)
 		pr->filled = true;
-		sbi->nr_waited_missing--;
-	}
 	spin_unlock(&sbi->pending_lock);
 	wake_up_all(block_wq(sbi, pblk));
 }
 
 /*
- * Does any task wait for a block that is still missing?  (Not counting
- * those woken by a fill that have not run yet.)  A hint: no lock taken.
+ * Does a task wait for a block that is still missing, whose wait began
+ * after the record numbered @seq was made?
  */
-bool incrfs_any_waiter(struct incrfs_sb_info *sbi)
+bool incrfs_waited_since(struct incrfs_sb_info *sbi, u64 seq)
 {
-	return READ_ONCE(sbi->nr_waited_missing);
+	struct incrfs_pending *pr;
+	struct rb_node *node;
+	bool ret = false;
+
+	spin_lock(&sbi->pending_lock);
+	for (node = rb_first(&sbi->pending); node && !ret;
+	     node = rb_next(node)) {
+		pr = rb_entry(node, struct incrfs_pending, node);
+		ret = !pr->filled && pr->rec.seq > seq;
+	}
+	spin_unlock(&sbi->pending_lock);
+	return ret;
+}
+
+/*
+ * @f is current, inside INCRFS_IOC_FILL on this mount, from now until
+ * incrfs_filler_del().  Returns the number of the newest record so far:
+ * waits that begin later get higher ones.
+ */
+u64 incrfs_filler_add(struct incrfs_sb_info *sbi, struct incrfs_filler *f)
+{
+	u64 seq;
+
+	f->task = current;
+	spin_lock(&sbi->pending_lock);
+	list_add(&f->node, &sbi->fillers);
+	seq = sbi->next_seq;
+	spin_unlock(&sbi->pending_lock);
+	return seq;
+}
+
+void incrfs_filler_del(struct incrfs_sb_info *sbi, struct incrfs_filler *f)
+{
+	spin_lock(&sbi->pending_lock);
+	list_del(&f->node);
+	spin_unlock(&sbi->pending_lock);
+}
+
+/*
+ * Is current inside a FILL of this mount?  Then it would wait for a block
+ * only its own call could fill: its user buffer maps a missing block of
+ * the mount.
+ */
+static bool current_fills(struct incrfs_sb_info *sbi)
+{
+	struct incrfs_filler *f;
+	bool ret = false;
+
+	spin_lock(&sbi->pending_lock);
+	list_for_each_entry(f, &sbi->fillers, node) {
+		if (f->task == current) {
+			ret = true;
+			break;
+		}
+	}
+	spin_unlock(&sbi->pending_lock);
+	return ret;
 }
 
 /* Does some task wait for data block @pblk right now? */
@@ -164,7 +214,6 @@ static struct incrfs_pending *pending_get(struct incrfs_sb_info *sbi,
 	new->rec.time_ns = ktime_get_boottime_ns();
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &sbi->pending);
-	sbi->nr_waited_missing++;
 	incrfs_unread_add(sbi, new);
 	spin_unlock(&sbi->pending_lock);
 
@@ -181,8 +230,6 @@ static void pending_put(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
 		return;
 	}
 	rb_erase(&pr->node, &sbi->pending);
-	if (!pr->filled)
-		sbi->nr_waited_missing--;	/* timed out or killed */
 	if (!list_empty(&pr->unread))
 		incrfs_unread_del(sbi, pr);
 	spin_unlock(&sbi->pending_lock);
@@ -206,7 +253,8 @@ static long timeout_jiffies(struct incrfs_sb_info *sbi)
  * @inode) is present.
  *
  * Return: 0 once present, -ETIMEDOUT when the timeout expired first,
- * -EINTR when the task was killed, -ENOMEM.
+ * -EINTR when the task was killed, -EDEADLK when the task is filling this
+ * mount (it would wait for itself), -ENOMEM.
  */
 int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk)
 {
@@ -217,6 +265,8 @@ int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk)
 
 	if (incrfs_block_present(sbi, pblk))
 		return 0;
+	if (current_fills(sbi))
+		return -EDEADLK;
 	pr = pending_get(sbi, inode, lblk, pblk);
 	if (!pr)
 		return -ENOMEM;

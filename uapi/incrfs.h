@@ -236,7 +236,11 @@ struct incrfs_blob_chunk {
 
 /* ---- ioctl ABI ---- */
 
-#define INCRFS_IOC_MAGIC	0xb7
+/*
+ * 0xe9: free in Documentation/userspace-api/ioctl/ioctl-number.rst
+ * (Linux 6.12).
+ */
+#define INCRFS_IOC_MAGIC	0xe9
 
 /*
  * struct incrfs_pending_read - one record read() from the control fd: a
@@ -272,9 +276,10 @@ struct incrfs_pending_read {
  *	serves whole blob chunks fills by data block and needs no inode map
  * @data: user pointer to the block's content
  * @len: bytes at @data, INCRFS_BLOCK_SIZE
- * @result: out: 0, or a negative errno for this entry (-EBADMSG: the
- *	SHA-256 did not match; the block stays missing; -EAGAIN: not reached,
- *	the call yielded, see INCRFS_FILL_YIELD)
+ * @result: out: 0 (written, or present already), or a negative errno for
+ *	this entry: -EBADMSG, the SHA-256 did not match and the block stays
+ *	missing; -EAGAIN, not reached: the call stopped early (see below);
+ *	-EINVAL / -ENOENT, a bad address; -EFAULT, @data unreadable
  */
 struct incrfs_fill_block {
 	__u64 ino;
@@ -285,37 +290,32 @@ struct incrfs_fill_block {
 };
 
 #define INCRFS_FILL_SYNC	0x1	/* data and bitmap durable on return */
-/*
- * INCRFS_FILL_WAITED_FIRST: the entries some reader waits for right now are
- * written (and their readers woken) before the others are verified.
- * INCRFS_FILL_YIELD: stop before the next entry once a reader waits for a
- * block whose record the feeder has not read yet; the entries not reached
- * get result -EAGAIN and are for a later call.  A feeder whose readers
- * must never wait behind the rest of a batch sets both.
- * INCRFS_FILL_WAITED_ONLY: write only the entries some reader waits for
- * right now; every other gets -EAGAIN, as if the call had yielded before
- * it.  For a random access, whose neighbours nobody may read: the feeder
- * is free for the next reader at once, and fills the rest when idle.
- */
-#define INCRFS_FILL_WAITED_FIRST	0x2
-#define INCRFS_FILL_YIELD		0x4
-#define INCRFS_FILL_WAITED_ONLY		0x8
-#define INCRFS_FILL_FLAGS	(INCRFS_FILL_SYNC | INCRFS_FILL_WAITED_FIRST | \
-				 INCRFS_FILL_YIELD | INCRFS_FILL_WAITED_ONLY)
+#define INCRFS_FILL_FLAGS	INCRFS_FILL_SYNC
 
 /*
  * struct incrfs_fill - argument of INCRFS_IOC_FILL on the control fd
  * @blocks: user pointer to @count struct incrfs_fill_block
  * @count: entries, at most INCRFS_FILL_MAX
  * @flags: INCRFS_FILL_*
- * @filled: out: entries newly written (not counting already-present ones)
+ * @filled: out: entries newly written (not counting already-present ones);
+ *	must be zero on input
+ * @left: out: entries not reached (result -EAGAIN); must be zero on input
+ *
+ * What every call guarantees: the entries some reader waits for when the
+ * call starts are written (and their readers woken) before any other is
+ * looked at; the others follow in array order.  Once a reader starts to
+ * wait, during the call, for a block still missing, the call stops before
+ * its next entry and returns 0 with @left > 0, so that the feeder hears of
+ * the new reader.  Such a call has settled the first entry that the
+ * waited-for ones left, so calling again with the entries from the first
+ * -EAGAIN on always makes progress.
  */
 struct incrfs_fill {
 	__u64 blocks;
 	__u32 count;
 	__u32 flags;
 	__u32 filled;
-	__u32 reserved;
+	__u32 left;
 };
 
 #define INCRFS_FILL_MAX		1024

@@ -463,10 +463,6 @@ TEST_F_TIMEOUT(ctl, fill_batches, 600)
 		arg.blocks = (uintptr_t)blocks;
 		arg.count = count;
 		arg.flags = fz_one_in(r, 4) ? INCRFS_FILL_SYNC : 0;
-		/* nobody reads here: these change the order, never the end */
-		if (fz_one_in(r, 2))
-			arg.flags |= INCRFS_FILL_WAITED_FIRST |
-				     INCRFS_FILL_YIELD;
 		switch (fz_below(r, 24)) {
 		case 0:
 			/* a bit past the known flags */
@@ -475,7 +471,7 @@ TEST_F_TIMEOUT(ctl, fill_batches, 600)
 			exotic = 1;	/* EINVAL */
 			break;
 		case 1:
-			arg.reserved = 1 + (uint32_t)fz_below(r, 1000);
+			arg.left = 1 + (uint32_t)fz_below(r, 1000);
 			exotic = 1;
 			break;
 		case 2:

@@ -8,8 +8,12 @@
  * The source tree and its images are built once, in /tmp/readpath, by the
  * first test that needs them; every test runs in its own child process.
  */
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <linux/userfaultfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/sendfile.h>
 #include <sys/statfs.h>
 #include <dirent.h>
@@ -727,118 +731,212 @@ static int exit_code(pid_t pid)
 }
 
 /*
- * INCRFS_FILL_WAITED_FIRST and INCRFS_FILL_YIELD: a batch writes the
- * block a reader waits for first, then stops for a reader the feeder has
- * not heard of (-EAGAIN for what it did not reach); a record of a wait
- * the batch satisfied is not reported; once the feeder has read every
- * record the batch runs to its end.
+ * A userfaultfd page: the kernel's first copy from it blocks until the
+ * test hands the page in (uffd_resolve), so a FILL can be held at a known
+ * point.  -1 where the kernel has no userfaultfd.
  */
-TEST_F(lazy, fill_waited_first_and_yield)
+static int uffd_page(void **page)
 {
-	const unsigned long big[] = { 0, 1, 2, 3 }, exact[] = { 1 };
-	const unsigned int urgent = INCRFS_FILL_WAITED_FIRST |
-				    INCRFS_FILL_YIELD;
-	struct incrfs_pending_read recs[64];
-	struct incrfs_fill bad = { .flags = INCRFS_FILL_FLAGS + 1 };
-	pid_t in_big, in_exact;
-	struct stat st;
-	char p[128];
-	int ctl, res[8], waits = 0;
-	ssize_t n, i;
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
 
-	/* long enough for the test, short enough not to hang if it fails */
-	ASSERT_EQ(mount_lazy(self->mnt, "timeout=30000"), 0);
-	in_big = start_reader(self->mnt, "big", 2, 4);
-	in_exact = start_reader(self->mnt, "exact", 1, 1);
-	ASSERT_GT(in_big, 0);
-	ASSERT_GT(in_exact, 0);
-	usleep(300 * 1000);	/* both wait, nobody has read their records */
-	ctl = iu_open_control(self->mnt);
-	ASSERT_GE(ctl, 0);
-
-	/* unknown flags are refused */
-	EXPECT_EQ(-1, ioctl(ctl, INCRFS_IOC_FILL, &bad));
-	EXPECT_EQ(EINVAL, errno);
-
-	/* YIELD alone, with waits unread: stops before the first entry */
-	ASSERT_EQ(0, fill_on(ctl, self->mnt, "exact", exact, 1,
-			     INCRFS_FILL_YIELD, res));
-	EXPECT_EQ(-EAGAIN, res[0]);
-
-	/* the waited block 2 first; then the unread wait in exact stops it */
-	ASSERT_EQ(1, fill_on(ctl, self->mnt, "big", big, 4, urgent, res));
-	EXPECT_EQ(-EAGAIN, res[0]);
-	EXPECT_EQ(-EAGAIN, res[1]);
-	EXPECT_EQ(0, res[2]);
-	EXPECT_EQ(-EAGAIN, res[3]);
-	EXPECT_EQ(0, exit_code(in_big));
-
-	/* only the wait still waiting is news: big's was satisfied */
-	ASSERT_EQ(0, fcntl(ctl, F_SETFL, O_NONBLOCK));
-	n = read(ctl, recs, sizeof(recs));
-	ASSERT_GT(n, 0);
-	snprintf(p, sizeof(p), "%s/exact", self->mnt);
-	ASSERT_EQ(0, stat(p, &st));
-	for (i = 0; i < n / (ssize_t)sizeof(recs[0]); i++) {
-		if (recs[i].flags & INCRFS_PENDING_READAHEAD)
-			continue;	/* hints do not count */
-		EXPECT_EQ(st.st_ino, recs[i].ino);
-		EXPECT_EQ(1, recs[i].block);
-		waits++;
+	if (uffd < 0)
+		return -1;
+	*page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (uintptr_t)*page;
+	reg.range.len = 4096;
+	if (*page == MAP_FAILED || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		close(uffd);
+		return -1;
 	}
-	EXPECT_EQ(1, waits);
-	EXPECT_EQ(-1, read(ctl, recs, sizeof(recs)));
-	EXPECT_EQ(EAGAIN, errno);
+	return uffd;
+}
 
-	/* nothing unread: the batches run to their end */
-	ASSERT_EQ(3, fill_on(ctl, self->mnt, "big", big, 4, urgent, res));
-	EXPECT_EQ(0, res[0] | res[1] | res[2] | res[3]);
-	ASSERT_EQ(1, fill_on(ctl, self->mnt, "exact", exact, 1, urgent, res));
-	EXPECT_EQ(0, res[0]);
-	EXPECT_EQ(0, exit_code(in_exact));
-	close(ctl);
+/* Wait (at most 10 s) for the fault on the page; 0 once it came. */
+static int uffd_wait_fault(int uffd)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&pfd, 1, 10000) != 1 ||
+	    read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return -1;
+	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -1;
+}
+
+/* Hand in @data as the content of @page: the blocked copy goes on. */
+static int uffd_resolve(int uffd, void *page, const void *data)
+{
+	struct uffdio_copy copy = {
+		.dst = (uintptr_t)page, .src = (uintptr_t)data, .len = 4096,
+	};
+
+	return ioctl(uffd, UFFDIO_COPY, &copy);
+}
+
+struct fill_call {
+	int ctl;
+	struct incrfs_fill arg;
+	int ret;
+};
+
+static void *fill_thread(void *p)
+{
+	struct fill_call *c = p;
+
+	c->ret = ioctl(c->ctl, INCRFS_IOC_FILL, &c->arg);
+	return NULL;
+}
+
+/* Wait (at most 10 s) until a wait for a missing block began after @old. */
+static int wait_for_misses(const char *mnt, uint64_t old)
+{
+	struct incrfs_stats st;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (iu_get_stats(mnt, &st))
+			return -1;
+		if (st.misses > old)
+			return 0;
+		usleep(10 * 1000);
+	}
+	return -1;
 }
 
 /*
- * INCRFS_FILL_WAITED_ONLY: of a batch only the block a reader waits for
- * is written; every other entry gets -EAGAIN and stays missing, for a
- * later call.
+ * The FILL contract (uapi/incrfs.h): the block a reader waits for is
+ * written before any other entry is looked at; the others follow in
+ * order; once another reader starts to wait during the call, the call
+ * stops before its next entry (-EAGAIN, counted in @left).  The batch is
+ * big blocks P (present already), X, W (a reader waits), Y.  X's data is
+ * a userfaultfd page, which holds the call inside X: there the test
+ * checks that W's reader was served, starts a new reader, and lets the
+ * call go on.  Without a new reader nothing stops a call.
  */
-TEST_F(lazy, fill_waited_only)
+TEST_F(lazy, fill_writes_waited_first_and_stops_for_a_new_reader)
 {
-	const unsigned long big[] = { 0, 1, 2, 3 };
-	struct incrfs_stats before, after;
-	pid_t in_big;
-	int ctl, res[8], i;
+	const unsigned long first[] = { 0 }, rest[] = { 3 }, one[] = { 1 };
+	struct incrfs_fill bad = { .flags = INCRFS_FILL_FLAGS + 1 };
+	struct incrfs_fill_block fb[4];
+	unsigned char *all, xdata[4096];
+	struct fill_call call = { 0 };
+	struct incrfs_stats st;
+	size_t len;
+	pthread_t th;
+	pid_t in_big, in_exact;
+	struct stat sst;
+	char p[128];
+	int res[8], uffd, i;
+	void *page;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=30000"), 0);
+	uffd = uffd_page(&page);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd in this kernel");
+	call.ctl = iu_open_control(self->mnt);
+	ASSERT_GE(call.ctl, 0);
+
+	/* unknown flags and a non-zero @left or @filled are refused */
+	EXPECT_EQ(-1, ioctl(call.ctl, INCRFS_IOC_FILL, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = (struct incrfs_fill){ .left = 1 };
+	EXPECT_EQ(-1, ioctl(call.ctl, INCRFS_IOC_FILL, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = (struct incrfs_fill){ .filled = 1 };
+	EXPECT_EQ(-1, ioctl(call.ctl, INCRFS_IOC_FILL, &bad));
+	EXPECT_EQ(EINVAL, errno);
+
+	ASSERT_EQ(1, fill_on(call.ctl, self->mnt, "big", first, 1, 0, res));
+	in_big = start_reader(self->mnt, "big", 2, 4);
+	ASSERT_GT(in_big, 0);
+	usleep(300 * 1000);	/* it waits for block 2 */
+
+	all = iu_slurp(SRC "/big", &len);
+	ASSERT_NE(NULL, all);
+	snprintf(p, sizeof(p), "%s/big", self->mnt);
+	ASSERT_EQ(0, stat(p, &sst));
+	for (i = 0; i < 4; i++)
+		fb[i] = (struct incrfs_fill_block){
+			.ino = sst.st_ino, .block = i, .len = 4096,
+			.data = (uintptr_t)(all + i * 4096), .result = 1,
+		};
+	memcpy(xdata, all + 4096, 4096);
+	fb[1].data = (uintptr_t)page;
+	call.arg = (struct incrfs_fill){ .blocks = (uintptr_t)fb, .count = 4 };
+	ASSERT_EQ(0, pthread_create(&th, NULL, fill_thread, &call));
+
+	ASSERT_EQ(0, uffd_wait_fault(uffd));
+	/* the call is inside X: W is written, its reader done */
+	EXPECT_EQ(0, exit_code(in_big));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
+	in_exact = start_reader(self->mnt, "exact", 1, 1);
+	ASSERT_GT(in_exact, 0);
+	ASSERT_EQ(0, wait_for_misses(self->mnt, st.misses));
+	ASSERT_EQ(0, uffd_resolve(uffd, page, xdata));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+
+	EXPECT_EQ(0, call.ret);
+	EXPECT_EQ(2, call.arg.filled);	/* W, then X */
+	EXPECT_EQ(1, call.arg.left);
+	EXPECT_EQ(0, fb[0].result);
+	EXPECT_EQ(0, fb[1].result);
+	EXPECT_EQ(0, fb[2].result);
+	EXPECT_EQ(-EAGAIN, fb[3].result);
+
+	/* Y in a later call; exact's reader is served by its own */
+	ASSERT_EQ(1, fill_on(call.ctl, self->mnt, "big", rest, 1, 0, res));
+	EXPECT_EQ(0, res[0]);
+	ASSERT_EQ(1, fill_on(call.ctl, self->mnt, "exact", one, 1, 0, res));
+	EXPECT_EQ(0, exit_code(in_exact));
+	free(all);
+	close(uffd);
+	close(call.ctl);
+}
+
+/*
+ * A feeder whose buffer maps a missing block of the mount it fills would
+ * wait for its own call: it gets -EFAULT for that entry, at once, and a
+ * umount afterwards does not hang.
+ */
+TEST_F(lazy, fill_from_a_missing_block_of_the_same_mount_fails)
+{
+	struct incrfs_fill_block fb;
+	struct incrfs_fill arg = { 0 };
+	struct stat st;
+	double t0;
+	char p[128];
+	void *map;
+	int ctl, fd;
 
 	ASSERT_EQ(mount_lazy(self->mnt, "timeout=30000"), 0);
 	ctl = iu_open_control(self->mnt);
 	ASSERT_GE(ctl, 0);
-
-	/* nobody waits: nothing is written */
-	ASSERT_EQ(0, fill_on(ctl, self->mnt, "big", big, 4,
-			     INCRFS_FILL_WAITED_ONLY, res));
-	for (i = 0; i < 4; i++)
-		EXPECT_EQ(-EAGAIN, res[i]);
-
-	in_big = start_reader(self->mnt, "big", 2, 4);
-	ASSERT_GT(in_big, 0);
-	usleep(300 * 1000);	/* it waits for block 2 */
-	ASSERT_EQ(0, iu_get_stats(self->mnt, &before));
-	ASSERT_EQ(1, fill_on(ctl, self->mnt, "big", big, 4,
-			     INCRFS_FILL_WAITED_ONLY, res));
-	EXPECT_EQ(-EAGAIN, res[0]);
-	EXPECT_EQ(-EAGAIN, res[1]);
-	EXPECT_EQ(0, res[2]);
-	EXPECT_EQ(-EAGAIN, res[3]);
-	EXPECT_EQ(0, exit_code(in_big));
-	ASSERT_EQ(0, iu_get_stats(self->mnt, &after));
-	EXPECT_EQ(before.blocks_present + 1, after.blocks_present);
-
-	/* the rest, in a later call */
-	ASSERT_EQ(3, fill_on(ctl, self->mnt, "big", big, 4, 0, res));
-	EXPECT_EQ(0, res[0] | res[1] | res[2] | res[3]);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, 3 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	snprintf(p, sizeof(p), "%s/big", self->mnt);
+	ASSERT_EQ(0, stat(p, &st));
+	fb = (struct incrfs_fill_block){
+		.ino = st.st_ino, .block = 0, .len = 4096,
+		.data = (uintptr_t)map + 4096, .result = 1,
+	};
+	arg.blocks = (uintptr_t)&fb;
+	arg.count = 1;
+	t0 = now_s();
+	EXPECT_EQ(0, ioctl(ctl, INCRFS_IOC_FILL, &arg));
+	EXPECT_LT(now_s() - t0, 5.0);
+	EXPECT_EQ(-EFAULT, fb.result);
+	EXPECT_EQ(0, arg.filled);
+	munmap(map, 3 * 4096);
+	close(fd);
 	close(ctl);
+	EXPECT_EQ(0, umount(self->mnt));
 }
 
 /* ---- corrupted images are refused ---- */

@@ -9,13 +9,13 @@
  * control fd, a signalfd (SIGTERM, SIGINT, SIGHUP), the blob source's
  * completion eventfd and the prefetch threads' eventfd.
  *
- * The kernel may hand back the end of a chunk it had no time for because
- * another reader started to wait (INCRFS_FILL_YIELD): such tails (tails.h)
- * go before any other work, but not while a chunk a reader waits for is
- * on its way, and first when a reader waits in one of them.  The rest of
- * a random access (INCRFS_FILL_WAITED_ONLY) is a lazy tail: filled only
- * once readers have been quiet for a moment, since the reader just woken
- * is likely to come back at once with its next miss.
+ * A FILL stops early when another reader starts to wait, leaving the end
+ * of the chunk: such tails (tails.h) go before any other work, but not
+ * while a chunk a reader waits for is on its way, and first when a reader
+ * waits in one of them.  Of a random access only the blocks readers wait
+ * for are filled at once; the rest of its chunk is a lazy tail, filled
+ * only once readers have been quiet for a moment, since the reader just
+ * woken is likely to come back at once with its next miss.
  */
 #include "feeder.h"
 #include "feeder_priv.h"
@@ -88,8 +88,7 @@ static int start_loop(struct feeder *f)
 	}
 	ret = fetcher_init(&f->fetch, &f->src, &f->meta, f->opt->depth,
 			   f->control_fd,
-			   (f->opt->sync ? INCRFS_FILL_SYNC : 0) |
-			   INCRFS_FILL_WAITED_FIRST | INCRFS_FILL_YIELD, 0);
+			   f->opt->sync ? INCRFS_FILL_SYNC : 0, 0);
 	if (ret) {
 		log_err("%s: %s", f->opt->source, f->fetch.err);
 		return -1;
@@ -210,8 +209,8 @@ static enum fetch_fill fill_mode(const struct feeder *f, uint64_t c,
 	if (prio == PRIO_PROFILE)
 		return FETCH_FILL_ALL;
 	if (prio == PRIO_MISS && plan_lone(&f->plan, c))
-		return FETCH_FILL_WAITED;
-	return FETCH_FILL_YIELD;
+		return FETCH_FILL_NONE;	/* chunk_done() picks the blocks */
+	return FETCH_FILL_STOP;
 }
 
 /* Start chunk reads, most urgent first, while the depth allows. */
@@ -233,28 +232,25 @@ static void start_fetches(struct feeder *f)
 	}
 }
 
-static int chunk_done(struct feeder *f, const struct fetch_done *d);
+static int chunk_done(struct feeder *f, struct fetch_done *d);
 
 /*
- * Hand the kernel the rest of @t; with @yield it may stop early again.
- * 1 while blocks are left, 0 when @t is finished (reported in @d).
+ * Hand the kernel the rest of @t; with @stop_early it may stop early
+ * again.  1 while blocks are left, 0 when @t is finished (reported in @d).
  */
-static int fill_tail(struct feeder *f, struct tail *t, bool yield,
+static int fill_tail(struct feeder *f, struct tail *t, bool stop_early,
 		     struct fetch_done *d)
 {
-	unsigned int flags = f->fetch.fill_flags;
 	uint32_t from = t->fill.done, n = t->nr - from;
 	struct fill_result r;
 
-	if (!yield)
-		flags &= ~INCRFS_FILL_YIELD;
 	memset(d, 0, sizeof(*d));
 	d->chunk = t->chunk;
 	d->tag = t->tag;
 	d->err = fill_data_blocks(f->control_fd, t->first_block + from, n,
 				  (char *)t->data + (size_t)from *
-				  INCRFS_BLOCK_SIZE, flags, f->fetch.scratch,
-				  &r);
+				  INCRFS_BLOCK_SIZE, f->fetch.fill_flags,
+				  stop_early, f->fetch.scratch, &r);
 	if (!d->err) {
 		fill_result_add(&t->fill, &r);
 		if (t->fill.done < t->nr)
@@ -314,10 +310,53 @@ static int fill_next_tail(struct feeder *f, int i)
 	return chunk_done(f, &d);
 }
 
-static int chunk_done(struct feeder *f, const struct fetch_done *d)
+/*
+ * @d was fetched for a random access and nothing of it is filled yet
+ * (FETCH_FILL_NONE): fill the blocks readers waited for now; the rest
+ * stays a tail, lazy if the chunk is still wanted for that access alone.
+ */
+static void fill_waited(struct feeder *f, struct fetch_done *d)
+{
+	struct plan_span w = plan_waited(&f->plan, d->chunk);
+	struct fill_result r;
+
+	d->unfilled = false;
+	if (!plan_lone(&f->plan, d->chunk))
+		w = (struct plan_span){ 0, d->nr_blocks };	/* a stream now */
+	if (w.hi > d->nr_blocks)
+		w.hi = d->nr_blocks;
+	if (w.lo >= w.hi)
+		return;		/* the waits ended meanwhile */
+	d->err = fill_data_blocks(f->control_fd, d->first_block + w.lo,
+				  w.hi - w.lo, (char *)d->tail +
+				  (size_t)w.lo * INCRFS_BLOCK_SIZE,
+				  f->fetch.fill_flags, w.hi - w.lo == d->nr_blocks,
+				  f->fetch.scratch, &r);
+	if (d->err)
+		return;
+	if (fill_result_err(&r) || (!w.lo && w.hi == d->nr_blocks &&
+				    !r.deferred)) {
+		/* the chunk's fate is known: no tail */
+		d->fill = r;
+		d->err = fill_result_err(&r);
+		free(d->tail);
+		d->tail = NULL;
+		return;
+	}
+	if (w.lo == 0 && w.hi == d->nr_blocks) {
+		d->fill = r;		/* stopped early: the rest is a tail */
+		return;
+	}
+	/* the whole chunk again later: the blocks filled now cost nothing */
+	d->fill.filled = r.filled;
+}
+
+static int chunk_done(struct feeder *f, struct fetch_done *d)
 {
 	const char *why = prio_name[d->tag < PRIO_NR ? d->tag : PRIO_HINT];
 
+	if (!d->err && d->tail && d->unfilled)
+		fill_waited(f, d);
 	if (!d->err && d->tail) {
 		log_verbose("chunk %llu (%s): %u blocks new, %u left for later: a reader waits",
 			    (unsigned long long)d->chunk, why, d->fill.filled,

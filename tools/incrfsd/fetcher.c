@@ -116,29 +116,23 @@ int fetcher_start(struct fetcher *f, uint64_t chunk, int tag,
 	s->busy = true;
 	s->chunk = chunk;
 	s->tag = tag;
-	s->fill_flags = f->fill_flags;
-	if (fill == FETCH_FILL_ALL)
-		s->fill_flags &= ~INCRFS_FILL_YIELD;
-	else if (fill == FETCH_FILL_WAITED &&
-		 (s->fill_flags & INCRFS_FILL_YIELD))
-		s->fill_flags |= INCRFS_FILL_WAITED_ONLY;
+	s->fill = fill;
 	s->start_ns = fetcher_now_ns();
 	f->busy++;
 	return 0;
 }
 
 /*
- * The kernel yielded before the end of the chunk in f->dbuf: hand a copy
- * to the caller as a tail.  Without memory for it, fill the rest now.
+ * The chunk in f->dbuf is not all filled: hand a copy to the caller as a
+ * tail.  Without memory for it, fill the rest now.
  */
-static int keep_tail(struct fetcher *f, const struct fetch_slot *s,
-		     const struct incrfs_chunk_info *ci, struct fetch_done *d)
+static int keep_tail(struct fetcher *f, const struct incrfs_chunk_info *ci,
+		     struct fetch_done *d)
 {
 	size_t len = (size_t)ci->nr_blocks * INCRFS_BLOCK_SIZE;
+	uint32_t done = d->fill.done;
 	struct fill_result r;
 	int ret;
-
-	uint32_t done = d->fill.done;
 
 	d->first_block = ci->first_block;
 	d->nr_blocks = ci->nr_blocks;
@@ -150,11 +144,9 @@ static int keep_tail(struct fetcher *f, const struct fetch_slot *s,
 	ret = fill_data_blocks(f->control_fd, ci->first_block + done,
 			       ci->nr_blocks - done,
 			       (char *)f->dbuf + (size_t)done * INCRFS_BLOCK_SIZE,
-			       s->fill_flags & ~(INCRFS_FILL_YIELD |
-						 INCRFS_FILL_WAITED_ONLY),
-			       f->scratch,
-			       &r);
+			       f->fill_flags, false, f->scratch, &r);
 	fill_result_add(&d->fill, &r);
+	d->unfilled = false;
 	return ret;
 }
 
@@ -177,12 +169,17 @@ static void finish(struct fetcher *f, struct fetch_slot *s, int read_err,
 		if (ret)
 			snprintf(d->why, sizeof(d->why), "%s", f->blob.err);
 	}
-	if (!ret)
+	if (!ret && s->fill == FETCH_FILL_NONE) {
+		d->fill.deferred = ci.nr_blocks;
+		d->unfilled = true;
+	} else if (!ret) {
 		ret = fill_data_blocks(f->control_fd, ci.first_block,
-				       ci.nr_blocks, f->dbuf, s->fill_flags,
-				       f->scratch, &d->fill);
+				       ci.nr_blocks, f->dbuf, f->fill_flags,
+				       s->fill == FETCH_FILL_STOP, f->scratch,
+				       &d->fill);
+	}
 	if (!ret && d->fill.deferred)
-		ret = keep_tail(f, s, &ci, d);
+		ret = keep_tail(f, &ci, d);
 	if (!ret && !d->tail)
 		ret = fill_result_err(&d->fill);
 	d->err = ret;

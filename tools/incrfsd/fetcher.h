@@ -36,7 +36,7 @@ struct fetch_slot {
 	bool busy;
 	uint64_t chunk;
 	int tag;		/* caller's, returned in fetch_done */
-	unsigned int fill_flags;	/* for this chunk's FILL */
+	int fill;		/* enum fetch_fill */
 	uint64_t start_ns;	/* CLOCK_MONOTONIC at start */
 	void *cbuf;		/* compressed bytes */
 	size_t ccap;
@@ -54,12 +54,14 @@ struct fetch_done {
 	int err;
 	struct fill_result fill;
 	/*
-	 * Not NULL: the kernel yielded (INCRFS_FILL_YIELD in fill_flags)
-	 * before every block was filled; a malloc'ed copy of the decoded
-	 * chunk, @nr_blocks from data block @first_block, now the caller's
-	 * (tails.h).  @err and @fill then say how far it got.
+	 * Not NULL: a FILL stopped early (FETCH_FILL_STOP) before every
+	 * block was filled, or none was tried (FETCH_FILL_NONE: @unfilled);
+	 * a malloc'ed copy of the decoded chunk, @nr_blocks from data block
+	 * @first_block, now the caller's (tails.h).  @err and @fill then say
+	 * how far it got.
 	 */
 	void *tail;
+	bool unfilled;
 	uint64_t first_block;
 	uint32_t nr_blocks;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC when its fetch began */
@@ -71,7 +73,7 @@ struct fetcher {
 	struct incrfsd_source src;
 	struct incrfs_blob blob;
 	int control_fd;
-	unsigned int fill_flags;
+	unsigned int fill_flags;	/* INCRFS_FILL_* of every FILL */
 	unsigned int read_flags;	/* INCRFSD_READ_* for every read */
 	struct fetch_slot *slots;
 	unsigned int nslots, busy;
@@ -100,12 +102,13 @@ static inline bool fetcher_has_room(const struct fetcher *f)
 /* Is a chunk fetched with tag @tag in flight? */
 bool fetcher_in_flight(const struct fetcher *f, int tag);
 
-/* How much of a chunk its first FILL writes (see fetch_done.tail). */
+/* How much of a chunk the fetcher fills (see fetch_done.tail). */
 enum fetch_fill {
-	FETCH_FILL_ALL,		/* every block (no INCRFS_FILL_YIELD) */
-	FETCH_FILL_YIELD,	/* the fetcher's fill flags: it may yield */
-	FETCH_FILL_WAITED,	/* only blocks readers wait for, if it may
-				 * yield (INCRFS_FILL_WAITED_ONLY) */
+	FETCH_FILL_ALL,		/* every block, calling again if a FILL
+				 * stops early */
+	FETCH_FILL_STOP,	/* until a FILL stops early: the rest is a
+				 * tail */
+	FETCH_FILL_NONE,	/* nothing: the caller picks the blocks */
 };
 
 /* Start fetching chunk @chunk.  -EBUSY when no slot is free. */

@@ -11,8 +11,23 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+/* Count @r, the result of one settled block, in @res. */
+static void count_result(struct fill_result *res, int r)
+{
+	res->done++;
+	if (r == 0) {
+		res->present++;
+	} else if (r == -EBADMSG) {
+		res->bad_hash++;
+	} else {
+		res->failed++;
+		if (!res->first_err)
+			res->first_err = r;
+	}
+}
+
 int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
-		     const void *data, unsigned int flags,
+		     const void *data, unsigned int flags, bool stop_early,
 		     struct incrfs_fill_block *scratch,
 		     struct fill_result *res)
 {
@@ -43,31 +58,21 @@ int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
 			if (errno != EINTR)
 				return -errno;
 			arg.filled = 0;
+			arg.left = 0;
 		}
 		res->filled += arg.filled;
-		for (i = 0; i < n; i++) {
-			int r = scratch[i].result;
-
-			/* from the first one not reached on: for a later call */
-			if (r == -EAGAIN || res->deferred) {
-				res->deferred++;
-				continue;
-			}
-			res->done++;
-			if (r == 0) {
-				res->present++;
-			} else if (r == -EBADMSG) {
-				res->bad_hash++;
-			} else {
-				res->failed++;
-				if (!res->first_err)
-					res->first_err = r;
-			}
-		}
-		done += n;
-		if (res->deferred) {
-			/* it yielded: the calls after it wait too */
-			res->deferred += nr - done;
+		/*
+		 * Settled up to the first block not reached; the kernel
+		 * settles at least that one in a call that stops early, so
+		 * each call moves @done on.
+		 */
+		for (i = 0; i < n && scratch[i].result != -EAGAIN; i++)
+			count_result(res, scratch[i].result);
+		if (i == 0)
+			return -EPROTO;	/* no progress: never from incrfs */
+		done += i;
+		if (i < n && stop_early) {
+			res->deferred = nr - done;
 			break;
 		}
 	}

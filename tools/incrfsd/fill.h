@@ -8,15 +8,17 @@
 #ifndef INCRFSD_FILL_H
 #define INCRFSD_FILL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "uapi/incrfs.h"
 
 /*
  * Counts of one or more FILL calls.  @done blocks from the start settled
- * (present, refused); the @deferred after them are not, the kernel yielded
- * before the first of them (INCRFS_FILL_YIELD), and are to be handed in
- * again (some may have been filled meanwhile: WAITED_FIRST).
+ * (present, refused); the @deferred after them are not: a call stopped
+ * before the first of them because a reader started to wait (the kernel
+ * may have written some of them meanwhile), and they are to be handed in
+ * again.
  */
 struct fill_result {
 	uint32_t filled;	/* newly written by the kernel */
@@ -36,15 +38,16 @@ void fill_result_add(struct fill_result *to, const struct fill_result *r);
 /*
  * Fill data blocks [@first, @first + @nr) from @data (@nr * 4096 bytes)
  * by data block (ino 0), INCRFS_FILL_MAX at a time, using @scratch
- * (INCRFS_FILL_MAX entries).  Returns 0 when every call went through (the
- * blocks' fate is in @res), or -errno if an ioctl failed as a whole
- * (-ENODEV: the mount is gone).  With INCRFS_FILL_YIELD in @flags it stops
- * at the first call that yields: the blocks not reached are @res->deferred,
- * to be filled by calling again with the same blocks (the present ones
- * cost the kernel a bitmap test).
+ * (INCRFS_FILL_MAX entries), with INCRFS_FILL_* @flags.  Returns 0 when
+ * every call went through (the blocks' fate is in @res), or -errno if an
+ * ioctl failed as a whole (-ENODEV: the mount is gone).  A call stops
+ * early when a reader starts to wait: with @stop_early this returns then,
+ * the blocks not reached being @res->deferred, to be filled by calling
+ * again with them (the present ones cost the kernel a bitmap test);
+ * without, it calls again at once until every block is settled.
  */
 int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
-		     const void *data, unsigned int flags,
+		     const void *data, unsigned int flags, bool stop_early,
 		     struct incrfs_fill_block *scratch,
 		     struct fill_result *res);
 

@@ -73,7 +73,9 @@ int plan_init(struct plan *p, uint64_t nr_blocks, uint32_t chunk_blocks,
 	p->hinted = calloc(p->nr_chunks ? p->nr_chunks : 1,
 			   sizeof(*p->hinted));
 	p->lone = calloc(p->nr_chunks ? p->nr_chunks : 1, sizeof(*p->lone));
-	if (!p->state || !p->prio || !p->hinted || !p->lone) {
+	p->waited = calloc(p->nr_chunks ? p->nr_chunks : 1,
+			   sizeof(*p->waited));
+	if (!p->state || !p->prio || !p->hinted || !p->lone || !p->waited) {
 		plan_free(p);
 		return -ENOMEM;
 	}
@@ -94,6 +96,7 @@ void plan_free(struct plan *p)
 	free(p->prio);
 	free(p->hinted);
 	free(p->lone);
+	free(p->waited);
 	free(p->present);
 	for (i = 0; i < PRIO_NR; i++)
 		free(p->q[i].v);
@@ -174,6 +177,7 @@ static int claim(struct plan *p, uint64_t c, enum plan_prio prio)
 			break;
 	}
 	atomic_fetch_add(&p->nr_main, 1);
+	p->waited[c] = (struct plan_span){ 0, 0 };
 	if (queue_push(&p->q[prio], c)) {
 		/* give it back: a later record may try again */
 		atomic_store(&p->state[c], s);
@@ -208,6 +212,27 @@ static bool continues_stream(const struct plan *p, uint64_t c)
 	return s == CHUNK_DONE || s == CHUNK_PREFETCH;
 }
 
+/* Readers wait for data blocks [@block, @block + @count), some in @c. */
+static void widen_waited(struct plan *p, uint64_t c, uint64_t block,
+			 uint32_t count)
+{
+	uint64_t base = c * p->chunk_blocks;
+	uint32_t lo = block > base ? (uint32_t)(block - base) : 0;
+	uint32_t hi = plan_chunk_nr_blocks(p, c);
+	struct plan_span *w = &p->waited[c];
+
+	if (block + count - base < hi)
+		hi = (uint32_t)(block + count - base);
+	if (w->lo == w->hi) {
+		*w = (struct plan_span){ lo, hi };
+		return;
+	}
+	if (lo < w->lo)
+		w->lo = lo;
+	if (hi > w->hi)
+		w->hi = hi;
+}
+
 int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 {
 	uint64_t first, last, c, end;
@@ -228,6 +253,8 @@ int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 			return ret;
 		n += ret;
 		p->lone[c] = !hint && !announced && !stream;
+		if (!hint)
+			widen_waited(p, c, block, count);
 	}
 	if (!stream)
 		return n;

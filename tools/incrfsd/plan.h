@@ -51,6 +51,11 @@ enum plan_prio {
 	PRIO_NONE = PRIO_NR,	/* not queued */
 };
 
+/* Blocks of one chunk, as offsets [lo, hi) in it; empty when lo == hi. */
+struct plan_span {
+	uint32_t lo, hi;
+};
+
 /* A FIFO of chunk numbers that grows as needed. */
 struct chunk_queue {
 	uint64_t *v;
@@ -69,6 +74,8 @@ struct plan {
 	/* main thread: queued for a wait no hint announced and that
 	 * continues no stream */
 	bool *lone;
+	/* main thread: the blocks readers waited for since it was queued */
+	struct plan_span *waited;
 	struct chunk_queue q[PRIO_NR];
 	atomic_uint_fast64_t nr_done;	/* chunks in CHUNK_DONE */
 	atomic_uint_fast64_t nr_main;	/* chunks in CHUNK_MAIN */
@@ -140,6 +147,17 @@ static inline bool plan_queued_at(const struct plan *p, enum plan_prio prio)
 static inline bool plan_lone(const struct plan *p, uint64_t chunk)
 {
 	return p->lone[chunk];
+}
+
+/*
+ * Main thread: the blocks of @chunk that readers have waited for (their
+ * records' span) since the chunk was queued.  For a random access, the
+ * blocks to fill at once (plan_lone()).
+ */
+static inline struct plan_span plan_waited(const struct plan *p,
+					   uint64_t chunk)
+{
+	return p->waited[chunk];
 }
 
 /* Main thread: the fetch of @chunk ended. */

@@ -4,15 +4,15 @@
  *
  * Why this exists: verifying a chunk's blocks takes the kernel
  * milliseconds where SHA-256 runs in C, and a reader who starts to wait
- * meanwhile should not wait behind them.  So the main thread fills with
- * INCRFS_FILL_WAITED_FIRST | INCRFS_FILL_YIELD: the kernel writes the
- * blocks readers wait for, then returns as soon as another reader waits.
- * What it did not reach is the chunk's "tail", kept here (the decoded
- * bytes, so nothing is fetched twice) and filled before any other work,
- * but not while a chunk a reader waits for is on its way, unless a reader
- * waits in the tail: those go first.  A random access is filled with
- * INCRFS_FILL_WAITED_ONLY; the rest of its chunk is a lazy tail, filled
- * only while readers are quiet.
+ * meanwhile should not wait behind them.  A FILL writes the blocks readers
+ * wait for first and stops early as soon as another reader waits (the
+ * FILL contract, uapi/incrfs.h).  What it did not reach is the chunk's
+ * "tail", kept here (the decoded bytes, so nothing is fetched twice) and
+ * filled before any other work, but not while a chunk a reader waits for
+ * is on its way, unless a reader waits in the tail: those go first.  Of a
+ * random access only the blocks its reader waits for are filled at once;
+ * the rest of its chunk is a lazy tail, filled only while readers are
+ * quiet.
  *
  * The store is bounded: when it is full, the oldest tail nobody waits for
  * is evicted, its chunk missing again (plan_release), to be fetched anew
