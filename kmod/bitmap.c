@@ -85,6 +85,7 @@ bool incrfs_bitmap_set(struct incrfs_sb_info *sbi, u64 pblk)
  */
 int incrfs_bitmap_commit(struct incrfs_sb_info *sbi)
 {
+	const struct cred *old;
 	u64 lo, hi;
 	loff_t pos;
 	u8 *copy;
@@ -106,6 +107,7 @@ int incrfs_bitmap_commit(struct incrfs_sb_info *sbi)
 	if (!copy)
 		goto redirty;
 	memcpy(copy, (u8 *)sbi->bitmap + lo, hi - lo);
+	old = override_creds(sbi->image->f_cred);
 	err = vfs_fsync(sbi->image, 1);
 	if (!err) {
 		pos = sbi->bitmap_off + lo;
@@ -113,6 +115,7 @@ int incrfs_bitmap_commit(struct incrfs_sb_info *sbi)
 		err = err == hi - lo ? vfs_fsync(sbi->image, 1) :
 		      (err < 0 ? err : -EIO);
 	}
+	revert_creds(old);
 	kvfree(copy);
 	if (!err)
 		goto out;

@@ -2,7 +2,11 @@
 /*
  * data.c - file data through the page cache: read_folio and readahead.
  *
- * Present blocks are read from the image's data region; in readahead a
+ * Present blocks are read from the image's data region, with the
+ * credentials the image was opened with (the mounter's), not the
+ * reader's: a reader confined by an LSM, or a container faulting in a
+ * binary of its overlay lower layer, reads an incrfs file and must not be
+ * refused for not being allowed to read the image file.  In readahead a
  * run of folios whose blocks sit in consecutive data blocks is read with
  * one asynchronous read of the backing file (see struct ra_req).  Holes
  * are zero-filled without I/O.  readahead never waits: it leaves folios
@@ -31,18 +35,21 @@ static int read_data(struct incrfs_sb_info *sbi, struct bio_vec *bv,
 		     unsigned int nr, size_t len, u64 pblk)
 {
 	loff_t pos = sbi->data_off + (pblk << INCRFS_BLOCK_BITS);
+	const struct cred *old;
 	struct iov_iter iter;
-	ssize_t ret;
+	ssize_t ret = 0;
 
 	iov_iter_bvec(&iter, ITER_DEST, bv, nr, len);
+	old = override_creds(sbi->image->f_cred);
 	while (iov_iter_count(&iter)) {
 		ret = vfs_iter_read(sbi->image, &iter, &pos, 0);
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return -EIO;
+		if (ret <= 0)
+			break;
 	}
-	return 0;
+	revert_creds(old);
+	if (ret < 0)
+		return ret;
+	return iov_iter_count(&iter) ? -EIO : 0;
 }
 
 static void folio_bvec(struct bio_vec *bv, struct folio *folio, size_t off)
@@ -140,6 +147,7 @@ static void ra_submit(struct incrfs_sb_info *sbi, struct ra_req *rq)
 	struct file *image = sbi->image;
 	size_t len = (size_t)rq->nr << INCRFS_BLOCK_BITS;
 	loff_t pos = sbi->data_off + (rq->pblk << INCRFS_BLOCK_BITS);
+	const struct cred *old;
 	struct iov_iter iter;
 	ssize_t ret;
 
@@ -150,7 +158,9 @@ static void ra_submit(struct incrfs_sb_info *sbi, struct ra_req *rq)
 	    !filemap_range_has_page(image->f_mapping, pos, pos + len - 1))
 		rq->iocb.ki_flags |= IOCB_DIRECT;
 	iov_iter_bvec(&iter, ITER_DEST, rq->bv, rq->nr, len);
+	old = override_creds(image->f_cred);
 	ret = vfs_iocb_iter_read(image, &rq->iocb, &iter);
+	revert_creds(old);
 	if (ret != -EIOCBQUEUED)
 		ra_complete(&rq->iocb, ret);
 }

@@ -81,18 +81,20 @@ static int write_blocks(struct incrfs_sb_info *sbi, const u8 *buf, u64 pblk,
 			size_t len)
 {
 	loff_t pos = sbi->data_off + (pblk << INCRFS_BLOCK_BITS);
+	const struct cred *old = override_creds(sbi->image->f_cred);
 	size_t done = 0;
-	ssize_t ret;
+	ssize_t ret = 0;
 
 	while (done < len) {
 		ret = kernel_write(sbi->image, buf + done, len - done, &pos);
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return -EIO;
+		if (ret <= 0)
+			break;
 		done += ret;
 	}
-	return 0;
+	revert_creds(old);
+	if (ret < 0)
+		return ret;
+	return done < len ? -EIO : 0;
 }
 
 /* The data block @fb addresses, or -errno (-ENODEV: the mount is gone). */

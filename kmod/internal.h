@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) "incrfs: " fmt
 
 #include <linux/fs.h>
+#include <linux/cred.h>
 #include <linux/atomic.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>

@@ -31,18 +31,20 @@ struct incrfs_fs_context {
 int incrfs_read_image(struct incrfs_sb_info *sbi, void *buf, size_t len,
 		      loff_t pos)
 {
-	ssize_t ret;
+	const struct cred *old = override_creds(sbi->image->f_cred);
+	ssize_t ret = 0;
 
 	while (len) {
 		ret = kernel_read(sbi->image, buf, len, &pos);
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return -EIO;	/* size was checked at mount */
+		if (ret <= 0)
+			break;
 		buf += ret;
 		len -= ret;
 	}
-	return 0;
+	revert_creds(old);
+	if (ret < 0)
+		return ret;
+	return len ? -EIO : 0;	/* short: the size was checked at mount */
 }
 
 /* Read @len bytes at @off of the metadata area, bounds-checked. */

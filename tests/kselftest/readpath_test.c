@@ -939,6 +939,119 @@ TEST_F(lazy, fill_from_a_missing_block_of_the_same_mount_fails)
 	EXPECT_EQ(0, umount(self->mnt));
 }
 
+/* ---- the image is read with the mounter's credentials ---- */
+
+#define AA_DIR		"/sys/kernel/security/apparmor"
+#define CREDS_IMG	TOP "/creds.img"
+#define CREDS_MNT	TOP "/creds"
+#define CREDS_AA	TOP "/creds.aa"
+
+/* Put current under AppArmor profile @name at once; 0 or -1. */
+static int aa_change_profile(const char *name)
+{
+	char cmd[128];
+	int fd, n;
+
+	fd = open("/proc/self/attr/apparmor/current", O_WRONLY);
+	if (fd < 0)
+		fd = open("/proc/self/attr/current", O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(cmd, sizeof(cmd), "changeprofile %s", name);
+	if (write(fd, cmd, n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
+ * Every access to the image runs with the credentials it was opened with,
+ * the mounter's, never the reader's.  With AppArmor: the mount is made
+ * under a profile that may read the image; the reader's profile may read
+ * the mounted files but not the image file.  Image I/O with the reader's
+ * credentials makes AppArmor check the image file against the reader's
+ * profile and refuse it (EACCES): the case of a confined container that
+ * reads (or faults in) files of its overlay lower layer.
+ */
+TEST(image_io_runs_with_the_mounters_credentials)
+{
+	static const char profiles[] =
+		"profile incrfs_test_mounter {\n"
+		"  capability,\n  file,\n  mount,\n  umount,\n}\n"
+		"profile incrfs_test_reader {\n"
+		"  file,\n  deny " CREDS_IMG " rwlk,\n}\n";
+	size_t len, mlen;
+	unsigned char *want, *map;
+	char p[128];
+	pid_t pid;
+	int fd, st;
+
+	mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL);
+	if (access(AA_DIR "/.replace", W_OK) ||
+	    iu_sh("command -v apparmor_parser >/dev/null"))
+		SKIP(return, "no AppArmor in this kernel, or no apparmor_parser");
+	ASSERT_EQ(setup_images(), 0);
+	ASSERT_EQ(0, iu_sh("cp " FULL " " CREDS_IMG));
+	ASSERT_EQ(0, iu_write_file(CREDS_AA, profiles, sizeof(profiles) - 1,
+				   0644));
+	ASSERT_EQ(0, iu_sh("apparmor_parser -r -K " CREDS_AA));
+	mkdir(CREDS_MNT, 0755);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		if (aa_change_profile("incrfs_test_mounter"))
+			_exit(10);
+		_exit(mount(CREDS_IMG, CREDS_MNT, "incrfs", MS_RDONLY,
+			    "timeout=2000") ? 11 : 0);
+	}
+	ASSERT_EQ(0, exit_code(pid));
+
+	want = iu_slurp(SRC "/big", &len);
+	ASSERT_NE(NULL, want);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		unsigned char *got = malloc(len + 1);
+		ssize_t n;
+
+		if (!got || aa_change_profile("incrfs_test_reader"))
+			_exit(10);
+		/* the image itself is out of reach now */
+		if (open(CREDS_IMG, O_RDONLY) >= 0)
+			_exit(11);
+		/* a lookup, a read and a page fault of the mounted tree */
+		snprintf(p, sizeof(p), CREDS_MNT "/big");
+		fd = open(p, O_RDONLY);
+		if (fd < 0)
+			_exit(12);
+		n = pread(fd, got, len + 1, 0);
+		if (n != (ssize_t)len)
+			_exit(13);
+		if (memcmp(got, want, len))
+			_exit(14);
+		close(fd);
+		fd = open(CREDS_MNT "/exact", O_RDONLY);
+		map = fd < 0 ? MAP_FAILED :
+		      mmap(NULL, 3 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
+			_exit(15);
+		mlen = 0;
+		for (n = 0; n < 3 * 4096; n++)
+			mlen += map[n];
+		_exit(mlen ? 0 : 16);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("reader exit %d (12-13: refused)",
+					     WEXITSTATUS(st));
+	free(want);
+	EXPECT_EQ(0, umount(CREDS_MNT));
+	iu_sh("apparmor_parser -R " CREDS_AA);
+	unlink(CREDS_IMG);
+}
+
 /* ---- corrupted images are refused ---- */
 
 static int patch_image(const char *out, long off, const void *bytes,
