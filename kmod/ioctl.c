@@ -168,6 +168,9 @@ long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case INCRFS_IOC_OPEN_CONTROL:
 		return incrfs_open_control(inode->i_sb);
 	case INCRFS_IOC_GET_FILLED:
+		/* which blocks are present tells what others have read */
+		if (!ns_capable(inode->i_sb->s_user_ns, CAP_SYS_ADMIN))
+			return -EPERM;
 		return ioc_get_filled(inode, uarg);
 	case INCRFS_IOC_GET_STATS:
 		return incrfs_ioc_get_stats(sbi, uarg);

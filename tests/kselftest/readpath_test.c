@@ -8,6 +8,7 @@
  * The source tree and its images are built once, in /tmp/readpath, by the
  * first test that needs them; every test runs in its own child process.
  */
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -937,6 +938,48 @@ TEST_F(lazy, fill_from_a_missing_block_of_the_same_mount_fails)
 	close(fd);
 	close(ctl);
 	EXPECT_EQ(0, umount(self->mnt));
+}
+
+/*
+ * Which blocks of a file are present tells what others read: GET_FILLED on
+ * a file, like the access log, needs CAP_SYS_ADMIN; the mount's counters
+ * do not.
+ */
+TEST_F(lazy, get_filled_needs_cap_sys_admin)
+{
+	struct incrfs_block_range r[4];
+	struct incrfs_filled_ranges fr = {
+		.ranges = (uintptr_t)r, .capacity = 4,
+	};
+	char p[128];
+	pid_t pid;
+	int fd;
+
+	ASSERT_EQ(mount_lazy(self->mnt, NULL), 0);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, ioctl(fd, INCRFS_IOC_GET_FILLED, &fr));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct incrfs_access_log log = { 0 };
+		struct incrfs_stats st;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(10);
+		if (ioctl(fd, INCRFS_IOC_GET_FILLED, &fr) != -1 ||
+		    errno != EPERM)
+			_exit(1);
+		if (ioctl(fd, INCRFS_IOC_GET_ACCESS_LOG, &log) != -1 ||
+		    errno != EPERM)
+			_exit(2);
+		if (ioctl(fd, INCRFS_IOC_GET_STATS, &st))
+			_exit(3);
+		_exit(0);
+	}
+	EXPECT_EQ(0, exit_code(pid));
+	close(fd);
 }
 
 /* ---- the image is read with the mounter's credentials ---- */
