@@ -9,15 +9,23 @@
  * refused for not being allowed to read the image file.  In readahead a
  * run of folios whose blocks sit in consecutive data blocks is read with
  * one asynchronous read of the backing file (see struct ra_req).  Holes
- * are zero-filled without I/O.  readahead never waits: it leaves folios
- * of missing blocks not uptodate, so the present ones around them are not
- * held back, and read_folio (called by the page cache for exactly those
- * folios) waits for the fill.
+ * are zero-filled without I/O.
+ *
+ * A reader waits for a missing block with no folio locked and, for a page
+ * fault, without mmap_lock where the fault may drop it: neither readahead
+ * nor read_folio waits (read_folio fails a missing block with -ENODATA,
+ * its folio left not uptodate).  read(), splice and page faults wait in
+ * their own wrappers below and then let the page cache go on; so every
+ * task waits once, with its own timeout, and may be frozen while it
+ * waits.  Only a fault that may not drop mmap_lock (some get_user_pages()
+ * callers) waits holding it, as it would for the I/O of any file.
  */
 #include <linux/pagemap.h>
 #include <linux/uio.h>
 #include <linux/bvec.h>
 #include <linux/highmem.h>
+#include <linux/file.h>
+#include <linux/mm.h>
 #include "internal.h"
 
 /* the most blocks one read of the image covers: BIO_MAX_VECS pages */
@@ -52,6 +60,21 @@ static int read_data(struct incrfs_sb_info *sbi, struct bio_vec *bv,
 	return iov_iter_count(&iter) ? -EIO : 0;
 }
 
+/*
+ * The bytes of @folio past the end of the file read as zeroes, whatever
+ * the image holds there (the block's hash covers them, their value is the
+ * packer's): a mapping of the last page shows them.
+ */
+static void zero_past_eof(struct folio *folio)
+{
+	loff_t size = i_size_read(folio->mapping->host);
+	loff_t pos = folio_pos(folio);
+
+	if (size < pos + (loff_t)folio_size(folio))
+		folio_zero_segment(folio, size > pos ? size - pos : 0,
+				   folio_size(folio));
+}
+
 static void folio_bvec(struct bio_vec *bv, struct folio *folio, size_t off)
 {
 	bv->bv_page = folio_page(folio, off >> PAGE_SHIFT);
@@ -59,9 +82,8 @@ static void folio_bvec(struct bio_vec *bv, struct folio *folio, size_t off)
 	bv->bv_len = INCRFS_BLOCK_SIZE;
 }
 
-/* Fill every block of @folio, waiting for missing ones if @may_wait. */
-static int read_folio_blocks(struct inode *inode, struct folio *folio,
-			     bool may_wait)
+/* Fill every block of @folio; -ENODATA if one is missing. */
+static int read_folio_blocks(struct inode *inode, struct folio *folio)
 {
 	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
 	u64 lblk = folio_pos(folio) >> INCRFS_BLOCK_BITS;
@@ -79,13 +101,8 @@ static int read_folio_blocks(struct inode *inode, struct folio *folio,
 			continue;
 		}
 		incrfs_access_log_add(sbi, pblk);
-		if (!incrfs_block_present(sbi, pblk)) {
-			if (!may_wait)
-				return -EAGAIN;
-			err = incrfs_wait_block(inode, lblk, pblk);
-			if (err)
-				return err;
-		}
+		if (!incrfs_block_present(sbi, pblk))
+			return -ENODATA;
 		folio_bvec(&bv, folio, off);
 		err = read_data(sbi, &bv, 1, INCRFS_BLOCK_SIZE, pblk);
 		if (err)
@@ -96,9 +113,10 @@ static int read_folio_blocks(struct inode *inode, struct folio *folio,
 
 static int incrfs_read_folio(struct file *file, struct folio *folio)
 {
-	int err = read_folio_blocks(folio->mapping->host, folio, true);
+	int err = read_folio_blocks(folio->mapping->host, folio);
 
 	if (!err) {
+		zero_past_eof(folio);
 		flush_dcache_folio(folio);
 		folio_mark_uptodate(folio);
 	}
@@ -113,8 +131,9 @@ static int incrfs_read_folio(struct file *file, struct folio *folio)
  * on a block device.  Where the image's own page cache holds none of the
  * range, the read is direct (no second cached copy, no second memcpy);
  * otherwise buffered, which also sees data a FILL just wrote.  The
- * completion may run in interrupt context: it only marks the folios
- * uptodate, unlocks them and frees the request.
+ * completion may run in interrupt context: it only zeroes what lies past
+ * the end of the file, marks the folios uptodate, unlocks them and frees
+ * the request.
  */
 struct ra_req {
 	struct kiocb iocb;
@@ -134,6 +153,7 @@ static void ra_complete(struct kiocb *iocb, long ret)
 
 		/* not uptodate: read_folio tries again and reports the error */
 		if (ok) {
+			zero_past_eof(folio);
 			flush_dcache_folio(folio);
 			folio_mark_uptodate(folio);
 		}
@@ -254,7 +274,7 @@ static void incrfs_readahead(struct readahead_control *rac)
 		if (folio_size(folio) != INCRFS_BLOCK_SIZE) {
 			/* large folio: block by block, never waiting */
 			ra_flush(sbi, &rq);
-			if (!read_folio_blocks(inode, folio, false))
+			if (!read_folio_blocks(inode, folio))
 				folio_mark_uptodate(folio);
 			folio_unlock(folio);
 			continue;
@@ -268,7 +288,7 @@ static void incrfs_readahead(struct readahead_control *rac)
 		}
 		incrfs_access_log_add(sbi, pblk);
 		if (!incrfs_block_present(sbi, pblk)) {
-			/* read_folio will wait for it; the feeder may start now */
+			/* its reader will wait for it; the feeder may start now */
 			if (hinted++ < INCRFS_HINT_MAX)
 				hint_add(inode, &h, lblk, pblk);
 			folio_unlock(folio);
@@ -280,6 +300,122 @@ static void incrfs_readahead(struct readahead_control *rac)
 	ra_flush(sbi, &rq);
 	hint_flush(inode, &h);
 }
+
+/*
+ * Wait for the first missing block of @inode in @count bytes from @pos,
+ * if there is one.  0 when there is none (any more), else
+ * incrfs_wait_block()'s error.
+ */
+static int wait_first_missing(struct inode *inode, loff_t pos, size_t count,
+			      bool freezable)
+{
+	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
+	loff_t size = i_size_read(inode);
+	u64 lblk, last, pblk, i;
+	u32 run;
+
+	if (pos >= size || !count)
+		return 0;
+	lblk = pos >> INCRFS_BLOCK_BITS;
+	last = (min_t(u64, size, (u64)pos + count) - 1) >> INCRFS_BLOCK_BITS;
+	while (lblk <= last) {
+		incrfs_map_block(inode, lblk, &pblk, &run);
+		for (i = 0; pblk != U64_MAX && i < run && lblk + i <= last; i++)
+			if (!incrfs_block_present(sbi, pblk + i))
+				return incrfs_wait_block(inode, lblk + i,
+							 pblk + i, freezable);
+		lblk += run;
+	}
+	return 0;
+}
+
+/*
+ * read(): the page cache reads what is present, read_folio stops at the
+ * first missing block (-ENODATA); wait for it here, with nothing locked,
+ * and go on.  Bytes read before an error are returned, as by any read.
+ */
+static ssize_t incrfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	ssize_t done = 0, ret;
+	int err;
+
+	for (;;) {
+		ret = generic_file_read_iter(iocb, to);
+		if (ret > 0) {
+			done += ret;
+			if (!iov_iter_count(to))
+				break;
+			continue;
+		}
+		if (ret != -ENODATA)
+			break;
+		ret = -EAGAIN;
+		if (iocb->ki_flags & IOCB_NOWAIT)
+			break;
+		err = wait_first_missing(inode, iocb->ki_pos,
+					 iov_iter_count(to), true);
+		if (err) {
+			ret = err;
+			break;
+		}
+	}
+	return done ? done : ret;
+}
+
+/* splice and sendfile: the same as read(). */
+static ssize_t incrfs_file_splice_read(struct file *in, loff_t *ppos,
+				       struct pipe_inode_info *pipe,
+				       size_t len, unsigned int flags)
+{
+	ssize_t ret;
+	int err;
+
+	for (;;) {
+		ret = incrfs_splice_read(in, ppos, pipe, len, flags);
+		if (ret != -ENODATA)
+			return ret;
+		err = wait_first_missing(file_inode(in), *ppos, len, true);
+		if (err)
+			return err;
+	}
+}
+
+/*
+ * A page fault on a missing block.  filemap_fault() reads around it
+ * (the feeder hears of the missing blocks around it too) and, as it does
+ * for I/O, drops mmap_lock and returns VM_FAULT_RETRY when read_folio
+ * fails; then the block is waited for, with no lock held, and the fault is
+ * retried.  The retry (FAULT_FLAG_TRIED) never waits again: a block still
+ * missing then is SIGBUS.  A fault that may not drop the lock waits once
+ * before filemap_fault(), holding it.
+ */
+static vm_fault_t incrfs_filemap_fault(struct vm_fault *vmf)
+{
+	struct file *file = vmf->vma->vm_file;
+	struct inode *inode = file_inode(file);
+	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
+	vm_fault_t ret;
+
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
+		if (wait_first_missing(inode, pos, PAGE_SIZE, false))
+			return VM_FAULT_SIGBUS;
+		return filemap_fault(vmf);
+	}
+	get_file(file);		/* the vma may go once the lock is dropped */
+	ret = filemap_fault(vmf);
+	if ((ret & VM_FAULT_RETRY) &&
+	    !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT) &&
+	    fault_flag_allow_retry_first(vmf->flags))
+		wait_first_missing(inode, pos, PAGE_SIZE, true);
+	fput(file);
+	return ret;
+}
+
+static const struct vm_operations_struct incrfs_file_vm_ops = {
+	.fault		= incrfs_filemap_fault,
+	.map_pages	= filemap_map_pages,
+};
 
 /*
  * A page fault in a mapping reads around the faulting page, by the
@@ -297,7 +433,11 @@ static int incrfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 	if (file->f_ra.ra_pages > pages)
 		file->f_ra.ra_pages = pages;
 	spin_unlock(&file->f_lock);
-	return generic_file_readonly_mmap(file, vma);
+	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE))
+		return -EINVAL;
+	file_accessed(file);
+	vma->vm_ops = &incrfs_file_vm_ops;
+	return 0;
 }
 
 const struct address_space_operations incrfs_aops = {
@@ -307,9 +447,9 @@ const struct address_space_operations incrfs_aops = {
 
 const struct file_operations incrfs_file_fops = {
 	.llseek		= generic_file_llseek,
-	.read_iter	= generic_file_read_iter,
+	.read_iter	= incrfs_file_read_iter,
 	.mmap		= incrfs_file_mmap,
-	.splice_read	= incrfs_splice_read,
+	.splice_read	= incrfs_file_splice_read,
 	.unlocked_ioctl	= incrfs_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

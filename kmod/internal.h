@@ -26,6 +26,17 @@
 #include "incrfs.h"
 #include "compat.h"
 
+/* The image is corrupt: EUCLEAN, as ext4, xfs and erofs answer. */
+#define EFSCORRUPTED	EUCLEAN
+
+/*
+ * incrfs_err - report a problem of the image or the mount, "incrfs: DEV:
+ * ...".  Rate-limited: on-disk data can trigger it from any reader.  An
+ * on-disk name is printed with %*pE, never %s.
+ */
+#define incrfs_err(sb, fmt, ...) \
+	pr_err_ratelimited("%s: " fmt "\n", (sb)->s_id, ##__VA_ARGS__)
+
 #define INCRFS_DEFAULT_TIMEOUT_MS	10000
 #define INCRFS_WAIT_TABLE_BITS		6
 #define INCRFS_RA_KB			512	/* readahead window of a mount */
@@ -189,7 +200,8 @@ void incrfs_bitmap_shutdown(struct incrfs_sb_info *sbi);
 /* wait.c */
 void incrfs_wait_init(struct incrfs_sb_info *sbi);
 void incrfs_wait_destroy(struct incrfs_sb_info *sbi);
-int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk);
+int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk,
+		      bool freezable);
 bool incrfs_block_waited(struct incrfs_sb_info *sbi, u64 pblk);
 bool incrfs_waited_since(struct incrfs_sb_info *sbi, u64 seq);
 u64 incrfs_filler_add(struct incrfs_sb_info *sbi, struct incrfs_filler *f);

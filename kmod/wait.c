@@ -191,7 +191,7 @@ static struct incrfs_pending *pending_get(struct incrfs_sb_info *sbi,
 	struct incrfs_pending *pr, *new;
 	struct rb_node **link, *parent;
 
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return NULL;
 	spin_lock(&sbi->pending_lock);
@@ -249,16 +249,40 @@ static long timeout_jiffies(struct incrfs_sb_info *sbi)
 }
 
 /*
+ * wait_event_killable_timeout() for @pblk, in sleep @state (killable, and
+ * maybe freezable): > 0 once present, 0 on timeout, -ERESTARTSYS killed.
+ */
+static long wait_present(struct incrfs_sb_info *sbi, u64 pblk,
+			 unsigned int state, long timeout)
+{
+	long __ret = timeout;	/* the name ___wait_cond_timeout() uses */
+
+	if (!___wait_cond_timeout(incrfs_block_present(sbi, pblk)))
+		__ret = ___wait_event(*block_wq(sbi, pblk),
+				      ___wait_cond_timeout(incrfs_block_present(sbi, pblk)),
+				      state, 0, timeout,
+				      __ret = schedule_timeout(__ret));
+	return __ret;
+}
+
+/*
  * incrfs_wait_block - wait until data block @pblk (file block @lblk of
  * @inode) is present.
+ * @freezable: the caller holds no folio and no mmap_lock: the wait lets
+ *	the system freeze (suspend).  TASK_FREEZABLE_UNSAFE, as NFS: a read
+ *	from exec may hold the caller's own locks, and a task frozen with
+ *	those only fails a suspend that needs them, it deadlocks nothing.
  *
  * Return: 0 once present, -ETIMEDOUT when the timeout expired first,
  * -EINTR when the task was killed, -EDEADLK when the task is filling this
  * mount (it would wait for itself), -ENOMEM.
  */
-int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk)
+int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk,
+		      bool freezable)
 {
 	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
+	unsigned int state = freezable ? TASK_KILLABLE | TASK_FREEZABLE_UNSAFE :
+					 TASK_KILLABLE;
 	struct incrfs_pending *pr;
 	u64 start;
 	long left;
@@ -272,9 +296,7 @@ int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk)
 		return -ENOMEM;
 	atomic64_inc(&sbi->stats.waits);
 	start = ktime_get_ns();
-	left = wait_event_killable_timeout(*block_wq(sbi, pblk),
-					   incrfs_block_present(sbi, pblk),
-					   timeout_jiffies(sbi));
+	left = wait_present(sbi, pblk, state, timeout_jiffies(sbi));
 	pending_put(sbi, pr);
 	atomic64_add(ktime_get_ns() - start, &sbi->stats.wait_ns);
 	if (left > 0)
