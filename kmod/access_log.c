@@ -44,8 +44,8 @@ int incrfs_access_log_init(struct incrfs_sb_info *sbi, u32 max)
 		return -ENOMEM;
 	spin_lock_init(&log->lock);
 	log->max = max;
-	log->seen = kvcalloc(longs, sizeof(long), GFP_KERNEL);
-	log->ranges = kvmalloc_array(max, sizeof(*log->ranges), GFP_KERNEL);
+	log->seen = kvcalloc(longs, sizeof(long), GFP_KERNEL_ACCOUNT);
+	log->ranges = kvmalloc_array(max, sizeof(*log->ranges), GFP_KERNEL_ACCOUNT);
 	if (!log->seen || !log->ranges) {
 		kvfree(log->seen);
 		kvfree(log->ranges);

@@ -22,7 +22,7 @@ int incrfs_bitmap_load(struct incrfs_sb_info *sbi)
 
 	if (longs > INT_MAX / sizeof(long))
 		return -EFBIG;
-	sbi->bitmap = kvcalloc(longs, sizeof(long), GFP_KERNEL);
+	sbi->bitmap = kvcalloc(longs, sizeof(long), GFP_KERNEL_ACCOUNT);
 	if (!sbi->bitmap)
 		return -ENOMEM;
 	err = incrfs_read_image(sbi, sbi->bitmap, sbi->bitmap_size,

@@ -12,8 +12,8 @@
 #include <linux/fs.h>
 #include <linux/splice.h>
 
-#if KERNEL_VERSION(6, 6, 0) <= LINUX_VERSION_CODE
-/* 6.6 split the timestamps behind accessors. */
+/* 6.7 put the mtime and atime behind accessors (6.6 did ctime). */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
 static inline void incrfs_set_inode_times(struct inode *inode,
 					  struct timespec64 mtime,
 					  struct timespec64 ctime)

@@ -67,9 +67,9 @@ static int read_dirent(struct inode *dir, u32 idx,
 		goto corrupt;
 	return 0;
 corrupt:
-	pr_err("%s: directory %lu entry %u is corrupted\n",
-	       dir->i_sb->s_id, dir->i_ino, idx);
-	return -EUCLEAN;
+	incrfs_err(dir->i_sb, "directory %lu entry %u is corrupted",
+		   dir->i_ino, idx);
+	return -EFSCORRUPTED;
 }
 
 static int incrfs_readdir(struct file *file, struct dir_context *ctx)
@@ -150,11 +150,12 @@ static struct dentry *incrfs_lookup(struct inode *dir, struct dentry *dentry,
 	    (S_ISDIR(inode->i_mode) &&
 	     (INCRFS_I(inode)->parent != dir->i_ino ||
 	      inode->i_ino == INCRFS_ROOT_INO))) {
-		pr_err("%s: directory %lu entry '%s' does not match inode %llu\n",
-		       dir->i_sb->s_id, dir->i_ino, v->name, v->ino);
+		incrfs_err(dir->i_sb,
+			   "directory %lu entry '%*pE' does not match inode %llu",
+			   dir->i_ino, (int)v->namelen, v->name, v->ino);
 		iput(inode);
 		inode = NULL;
-		err = -EUCLEAN;
+		err = -EFSCORRUPTED;
 	}
 out:
 	kfree(v);

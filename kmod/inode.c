@@ -5,11 +5,13 @@
  *
  * A regular file's extents are loaded once, when the inode is read, so the
  * read path maps a block with a binary search in memory and no I/O.  The
- * copies are charged to the mount: in an image we made every extent record
- * belongs to one file, so the extents of all cached inodes together never
- * exceed the metadata area.  An image whose files share one record could
- * otherwise pin its metadata size once per file (64 files pointing at a 6 MB
- * record: 400 MB), so loading more than that is refused as corruption.
+ * copies are charged to the mount and to the reader's memory cgroup: in an
+ * image we made every extent record belongs to one file, so the extents of
+ * all cached inodes together never exceed the metadata area, and never
+ * INCRFS_EXTENT_BYTES_MAX either, whatever the super block claims (a
+ * sparse image makes a huge metadata area free).  Loading more is refused
+ * as corruption.  The records are read and checked a block at a time: no
+ * temporary copy of a record whose size came from disk.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -18,6 +20,10 @@
 
 /* More extents than this in one file is not an image we made. */
 #define INCRFS_MAX_EXTENTS	BIT(24)
+/* Extent records of one mount's cached inodes, at most: 2.7 M extents. */
+#define INCRFS_EXTENT_BYTES_MAX	(64ULL << 20)
+/* Records read at a time. */
+#define INCRFS_EXTENT_BATCH	(INCRFS_BLOCK_SIZE / sizeof(struct incrfs_extent))
 
 static const struct inode_operations incrfs_file_iops = {
 	.listxattr	= incrfs_listxattr,
@@ -44,37 +50,46 @@ static int load_extents(struct inode *inode)
 	int err;
 
 	if (n == 0)
-		return ii->nr_blocks ? -EUCLEAN : 0;
+		return ii->nr_blocks ? -EFSCORRUPTED : 0;
 	if (n > INCRFS_MAX_EXTENTS || n > ii->nr_blocks ||
 	    ii->meta_len != (u64)n * sizeof(*raw))
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 
 	if (atomic64_add_return(ii->meta_len, &sbi->extent_bytes) >
-	    sbi->meta_size) {
+	    min(sbi->meta_size, INCRFS_EXTENT_BYTES_MAX)) {
 		atomic64_sub(ii->meta_len, &sbi->extent_bytes);
-		pr_err_ratelimited("%s: inode %lu: extent records shared between files\n",
-				   inode->i_sb->s_id, inode->i_ino);
-		return -EUCLEAN;
+		incrfs_err(inode->i_sb,
+			   "inode %lu: extent records shared between files",
+			   inode->i_ino);
+		return -EFSCORRUPTED;
 	}
-	raw = kvmalloc_array(n, sizeof(*raw), GFP_KERNEL);
+	raw = kmalloc(INCRFS_EXTENT_BATCH * sizeof(*raw), GFP_KERNEL);
 	ext = kvmalloc_array(n, sizeof(*ext), GFP_KERNEL_ACCOUNT);
 	if (!raw || !ext) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = incrfs_read_meta(sbi, raw, ii->meta_len, ii->meta_off);
-	if (err)
-		goto fail;
 
 	/*
 	 * Extents are sorted, disjoint, inside the file, and use the file's
 	 * data blocks in order, exactly once each.
 	 */
-	err = -EUCLEAN;
 	for (i = 0; i < n; i++) {
-		ext[i].lblk = le64_to_cpu(raw[i].e_lblk);
-		ext[i].pblk = le64_to_cpu(raw[i].e_pblk);
-		ext[i].len = le32_to_cpu(raw[i].e_len);
+		const struct incrfs_extent *r = &raw[i % INCRFS_EXTENT_BATCH];
+
+		if (i % INCRFS_EXTENT_BATCH == 0) {
+			err = incrfs_read_meta(sbi, raw,
+					       min_t(u32, n - i,
+						     INCRFS_EXTENT_BATCH) *
+					       sizeof(*raw),
+					       ii->meta_off + i * sizeof(*raw));
+			if (err)
+				goto fail;
+			err = -EFSCORRUPTED;
+		}
+		ext[i].lblk = le64_to_cpu(r->e_lblk);
+		ext[i].pblk = le64_to_cpu(r->e_pblk);
+		ext[i].len = le32_to_cpu(r->e_len);
 		if (ext[i].len == 0 || ext[i].lblk < next_lblk ||
 		    ext[i].lblk > file_blocks ||
 		    ext[i].len > file_blocks - ext[i].lblk ||
@@ -85,11 +100,11 @@ static int load_extents(struct inode *inode)
 	}
 	if (next_pblk != ii->first_block + ii->nr_blocks)
 		goto fail;
-	kvfree(raw);
+	kfree(raw);
 	ii->extents = ext;
 	return 0;
 fail:
-	kvfree(raw);
+	kfree(raw);
 	kvfree(ext);
 	atomic64_sub(ii->meta_len, &sbi->extent_bytes);
 	return err;
@@ -116,13 +131,13 @@ static int load_symlink(struct inode *inode)
 
 	if (ii->meta_len == 0 || ii->meta_len > INCRFS_SYMLINK_MAX ||
 	    inode->i_size != ii->meta_len)
-		return -EUCLEAN;
-	target = kmalloc(ii->meta_len + 1, GFP_KERNEL);
+		return -EFSCORRUPTED;
+	target = kmalloc(ii->meta_len + 1, GFP_KERNEL_ACCOUNT);
 	if (!target)
 		return -ENOMEM;
 	err = incrfs_read_meta(sbi, target, ii->meta_len, ii->meta_off);
 	if (!err && strnlen(target, ii->meta_len) != ii->meta_len)
-		err = -EUCLEAN;
+		err = -EFSCORRUPTED;
 	if (err) {
 		kfree(target);
 		return err;
@@ -139,12 +154,12 @@ static int check_dinode(struct incrfs_sb_info *sbi,
 	u64 end;
 
 	if (le16_to_cpu(di->i_flags) & ~INCRFS_INODE_FLAGS_SUPP)
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	if (le32_to_cpu(di->i_nlink) == 0 ||
 	    le32_to_cpu(di->i_mtime_nsec) >= NSEC_PER_SEC ||
 	    le32_to_cpu(di->i_ctime_nsec) >= NSEC_PER_SEC ||
 	    le64_to_cpu(di->i_size) > MAX_LFS_FILESIZE)
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	switch (mode & S_IFMT) {
 	case S_IFREG:
 	case S_IFDIR:
@@ -155,7 +170,7 @@ static int check_dinode(struct incrfs_sb_info *sbi,
 	case S_IFSOCK:
 		break;
 	default:
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	}
 	tmp.meta_off = le64_to_cpu(di->i_meta_off);
 	tmp.meta_len = le32_to_cpu(di->i_meta_len);
@@ -165,20 +180,20 @@ static int check_dinode(struct incrfs_sb_info *sbi,
 	    end > sbi->meta_size ||
 	    check_add_overflow(tmp.xattr_off, (u64)tmp.xattr_len, &end) ||
 	    end > sbi->meta_size)
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	if (S_ISREG(mode)) {
 		u64 first = le64_to_cpu(di->i_first_block);
 		u64 nr = le64_to_cpu(di->i_nr_blocks);
 
 		if (check_add_overflow(first, nr, &end) ||
 		    end > sbi->nr_blocks)
-			return -EUCLEAN;
+			return -EFSCORRUPTED;
 	}
 	if (S_ISDIR(mode)) {
 		u64 parent = le64_to_cpu(di->i_parent);
 
 		if (parent == 0 || parent > sbi->inode_count)
-			return -EUCLEAN;
+			return -EFSCORRUPTED;
 	}
 	return 0;
 }
@@ -234,7 +249,7 @@ static int incrfs_read_inode(struct inode *inode)
 	case S_IFDIR:
 		if ((u64)ii->meta_count * sizeof(struct incrfs_dirent) >
 		    ii->meta_len)
-			return -EUCLEAN;
+			return -EFSCORRUPTED;
 		inode->i_op = &incrfs_dir_iops;
 		inode->i_fop = &incrfs_dir_fops;
 		break;
@@ -260,8 +275,8 @@ struct inode *incrfs_iget(struct super_block *sb, u64 ino)
 	int err;
 
 	if (ino == 0 || ino > sbi->inode_count) {
-		pr_err("%s: inode number %llu out of range\n", sb->s_id, ino);
-		return ERR_PTR(-EUCLEAN);
+		incrfs_err(sb, "inode number %llu out of range", ino);
+		return ERR_PTR(-EFSCORRUPTED);
 	}
 	inode = iget_locked(sb, ino);
 	if (!inode)
@@ -271,8 +286,8 @@ struct inode *incrfs_iget(struct super_block *sb, u64 ino)
 
 	err = incrfs_read_inode(inode);
 	if (err) {
-		if (err == -EUCLEAN)
-			pr_err("%s: inode %llu is corrupted\n", sb->s_id, ino);
+		if (err == -EFSCORRUPTED)
+			incrfs_err(sb, "inode %llu is corrupted", ino);
 		iget_failed(inode);
 		return ERR_PTR(err);
 	}

@@ -52,7 +52,7 @@ int incrfs_read_meta(struct incrfs_sb_info *sbi, void *buf, size_t len,
 		     u64 off)
 {
 	if (off > sbi->meta_size || len > sbi->meta_size - off)
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	return incrfs_read_image(sbi, buf, len, sbi->meta_off + off);
 }
 
@@ -80,7 +80,7 @@ static int validate_super(struct super_block *sb,
 	crc = ~crc32c(~0U, &tmp, sizeof(tmp));
 	if (crc != le32_to_cpu(dsb->s_checksum)) {
 		pr_err("%s: super block checksum mismatch\n", sb->s_id);
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	}
 	if (le16_to_cpu(dsb->s_major) != INCRFS_MAJOR) {
 		pr_err("%s: unsupported format version %u.%u\n", sb->s_id,
@@ -125,7 +125,7 @@ static int validate_super(struct super_block *sb,
 	if (sbi->inode_count == 0 || sbi->inode_count > U32_MAX ||
 	    le64_to_cpu(dsb->s_root_ino) != INCRFS_ROOT_INO) {
 		pr_err("%s: bad inode count or root inode\n", sb->s_id);
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	}
 	/*
 	 * Bit numbers of the little-endian bitops are int on 6.1: a larger
@@ -134,12 +134,12 @@ static int validate_super(struct super_block *sb,
 	if (sbi->nr_blocks > INCRFS_MAX_DATA_BLOCKS) {
 		pr_err("%s: too many data blocks (%llu, at most %u)\n",
 		       sb->s_id, sbi->nr_blocks, INCRFS_MAX_DATA_BLOCKS);
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	}
 	if (image_size > file_size) {
 		pr_err("%s: image is truncated (%llu of %llu bytes)\n",
 		       sb->s_id, file_size, image_size);
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	}
 	/* The regions follow each other in this order, without overlap. */
 	inode_bytes = sbi->inode_count * sizeof(struct incrfs_inode);
@@ -158,7 +158,7 @@ static int validate_super(struct super_block *sb,
 	    !region_ok(sbi->bitmap_off, sbi->bitmap_size, sbi->data_off, &end) ||
 	    !region_ok(sbi->data_off, data_bytes, image_size, &end)) {
 		pr_err("%s: table offsets or sizes out of range\n", sb->s_id);
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	}
 	return 0;
 }
@@ -317,7 +317,7 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!S_ISDIR(root->i_mode)) {
 		pr_err("%s: root inode is not a directory\n", sb->s_id);
 		iput(root);
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
 	}
 	sb->s_root = d_make_root(root);
 	if (!sb->s_root)

@@ -6,13 +6,15 @@
  *
  * An inode's xattrs are one record in the metadata area: entries of
  * struct incrfs_xattr_entry, each followed by name and value and padded to
- * INCRFS_XATTR_ALIGN.  The record is read and walked whole, bounds-checked.
+ * INCRFS_XATTR_ALIGN.  The record is walked an entry at a time, each read
+ * bounds-checked, and a value is read straight into the caller's buffer:
+ * nothing is allocated whatever the record's size on disk says.
  */
 #include <linux/xattr.h>
-#include <linux/slab.h>
+#include <linux/sched/signal.h>
 #include "internal.h"
 
-/* Nobody packs this much into one inode; refuse rather than allocate. */
+/* Nobody packs this much into one inode: it bounds a walk. */
 #define INCRFS_XATTR_RECORD_MAX	(4U << 20)
 
 static const char *const prefixes[] = {
@@ -21,133 +23,114 @@ static const char *const prefixes[] = {
 	[INCRFS_XATTR_SECURITY]	= XATTR_SECURITY_PREFIX,
 };
 
+/* One entry, as next_entry() read it. */
 struct xattr_view {
 	u8 index;
-	const char *name;
 	u8 name_len;
-	const void *value;
 	u16 value_len;
+	u32 value_pos;		/* of the value, in the record */
+	char name[XATTR_NAME_MAX];
 };
 
-static void *load_record(struct inode *inode)
+/*
+ * Read the entry at *pos of @inode's record; advance *pos.  Returns 1, 0
+ * at the end, or < 0 (-EFSCORRUPTED: a bad entry).
+ */
+static int next_entry(struct inode *inode, u32 *pos, struct xattr_view *x)
 {
 	struct incrfs_inode_info *ii = INCRFS_I(inode);
-	void *buf;
+	u8 buf[sizeof(struct incrfs_xattr_entry) + XATTR_NAME_MAX];
+	const struct incrfs_xattr_entry *e = (const void *)buf;
+	u32 len = ii->xattr_len, p = *pos, body;
 	int err;
-
-	if (ii->xattr_len > INCRFS_XATTR_RECORD_MAX)
-		return ERR_PTR(-EUCLEAN);
-	buf = kvmalloc(ii->xattr_len, GFP_KERNEL);
-	if (!buf)
-		return ERR_PTR(-ENOMEM);
-	err = incrfs_read_meta(INCRFS_SB(inode->i_sb), buf, ii->xattr_len,
-			       ii->xattr_off);
-	if (err) {
-		kvfree(buf);
-		return ERR_PTR(err);
-	}
-	return buf;
-}
-
-/* Decode the entry at *pos; advance *pos.  Returns 1, 0 at the end, or < 0. */
-static int next_entry(const u8 *rec, u32 len, u32 *pos, struct xattr_view *x)
-{
-	const struct incrfs_xattr_entry *e;
-	u32 p = *pos, body;
 
 	if (p >= len)
 		return 0;
-	if (len - p < sizeof(*e))
-		return -EUCLEAN;
-	e = (const void *)(rec + p);
+	if (len > INCRFS_XATTR_RECORD_MAX || len - p < sizeof(*e))
+		return -EFSCORRUPTED;
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	err = incrfs_read_meta(INCRFS_SB(inode->i_sb), buf,
+			       min_t(u32, sizeof(buf), len - p),
+			       ii->xattr_off + p);
+	if (err)
+		return err;
 	x->index = e->x_index;
 	x->name_len = e->x_name_len;
 	x->value_len = le16_to_cpu(e->x_value_len);
 	body = sizeof(*e) + x->name_len + x->value_len;
 	if (x->index < INCRFS_XATTR_USER || x->index > INCRFS_XATTR_SECURITY ||
 	    x->name_len == 0 || body > len - p)
-		return -EUCLEAN;
-	x->name = (const char *)(rec + p + sizeof(*e));
-	x->value = x->name + x->name_len;
+		return -EFSCORRUPTED;
+	/* (the name was read: it ends within the record and the buffer) */
+	memcpy(x->name, buf + sizeof(*e), x->name_len);
 	if (memchr(x->name, '\0', x->name_len))
-		return -EUCLEAN;
+		return -EFSCORRUPTED;
+	x->value_pos = p + sizeof(*e) + x->name_len;
 	*pos = p + round_up(body, INCRFS_XATTR_ALIGN);
 	return 1;
+}
+
+static void xattr_corrupted(struct inode *inode)
+{
+	incrfs_err(inode->i_sb, "inode %lu has corrupted xattrs",
+		   inode->i_ino);
 }
 
 static int incrfs_xattr_get(const struct xattr_handler *handler,
 			    struct dentry *unused, struct inode *inode,
 			    const char *name, void *buffer, size_t size)
 {
-	u32 len = INCRFS_I(inode)->xattr_len, pos = 0;
+	struct incrfs_inode_info *ii = INCRFS_I(inode);
 	size_t name_len = strlen(name);
 	struct xattr_view x;
-	u8 *rec;
+	u32 pos = 0;
 	int ret;
 
-	if (!len)
-		return -ENODATA;
-	rec = load_record(inode);
-	if (IS_ERR(rec))
-		return PTR_ERR(rec);
-	while ((ret = next_entry(rec, len, &pos, &x)) > 0) {
+	while ((ret = next_entry(inode, &pos, &x)) > 0) {
 		if (x.index != handler->flags || x.name_len != name_len ||
 		    memcmp(x.name, name, name_len))
 			continue;
-		ret = x.value_len;
-		if (buffer) {
-			if (x.value_len > size)
-				ret = -ERANGE;
-			else
-				memcpy(buffer, x.value, x.value_len);
-		}
-		kvfree(rec);
-		return ret;
+		if (!buffer)
+			return x.value_len;
+		if (x.value_len > size)
+			return -ERANGE;
+		ret = incrfs_read_meta(INCRFS_SB(inode->i_sb), buffer,
+				       x.value_len, ii->xattr_off + x.value_pos);
+		return ret ? ret : x.value_len;
 	}
-	kvfree(rec);
+	if (ret == -EFSCORRUPTED)
+		xattr_corrupted(inode);
 	return ret < 0 ? ret : -ENODATA;
 }
 
 ssize_t incrfs_listxattr(struct dentry *dentry, char *buf, size_t size)
 {
 	struct inode *inode = d_inode(dentry);
-	u32 len = INCRFS_I(inode)->xattr_len, pos = 0;
 	bool trusted = capable(CAP_SYS_ADMIN);
 	struct xattr_view x;
 	ssize_t total = 0;
-	u8 *rec;
+	u32 pos = 0;
 	int ret;
 
-	if (!len)
-		return 0;
-	rec = load_record(inode);
-	if (IS_ERR(rec))
-		return PTR_ERR(rec);
-	while ((ret = next_entry(rec, len, &pos, &x)) > 0) {
+	while ((ret = next_entry(inode, &pos, &x)) > 0) {
 		const char *prefix = prefixes[x.index];
 		size_t plen = strlen(prefix), n = plen + x.name_len + 1;
 
 		if (x.index == INCRFS_XATTR_TRUSTED && !trusted)
 			continue;
 		if (buf) {
-			if (total + n > size) {
-				ret = -ERANGE;
-				break;
-			}
+			if (total + n > size)
+				return -ERANGE;
 			memcpy(buf + total, prefix, plen);
 			memcpy(buf + total + plen, x.name, x.name_len);
 			buf[total + n - 1] = '\0';
 		}
 		total += n;
 	}
-	kvfree(rec);
-	if (ret < 0) {
-		if (ret == -EUCLEAN)
-			pr_err("%s: inode %lu has corrupted xattrs\n",
-			       inode->i_sb->s_id, inode->i_ino);
-		return ret;
-	}
-	return total;
+	if (ret == -EFSCORRUPTED)
+		xattr_corrupted(inode);
+	return ret < 0 ? ret : total;
 }
 
 static const struct xattr_handler incrfs_user_handler = {
@@ -156,15 +139,9 @@ static const struct xattr_handler incrfs_user_handler = {
 	.get	= incrfs_xattr_get,
 };
 
-static bool incrfs_trusted_list(struct dentry *dentry)
-{
-	return capable(CAP_SYS_ADMIN);
-}
-
 static const struct xattr_handler incrfs_trusted_handler = {
 	.prefix	= XATTR_TRUSTED_PREFIX,
 	.flags	= INCRFS_XATTR_TRUSTED,
-	.list	= incrfs_trusted_list,
 	.get	= incrfs_xattr_get,
 };
 

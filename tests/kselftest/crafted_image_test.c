@@ -22,6 +22,14 @@
  * int bit number, so block 2^31 reached 256 MiB before the bitmap: the
  * mount itself wrote there.  Images are now limited to INT_MAX blocks.
  *
+ * sparse_extent_area: one file claims 2^22 extents (a 96 MiB record of
+ * zeroes in a sparse metadata area).  An lstat once allocated a copy of
+ * the whole record and the extent array, 192 MiB, the copy uncharged,
+ * before looking at the first record; now the record is read a block at
+ * a time, and a mount's extents may not pass 64 MiB whatever the super
+ * block says: the lstat fails with EUCLEAN even in a 16 MiB memory cgroup
+ * (ENOMEM there before).
+ *
  * feature_flags: an unknown ro_compat bit once mounted, and the module
  * then wrote fills and bitmap bits into an image whose format it only
  * knew well enough to read.  Unknown incompat and ro_compat bits are both
@@ -54,9 +62,11 @@ static long mem_avail_kb(void)
  * craft - write an image of one root directory holding @nino files named
  * f0000000..., each pointing at the same record of @next one-block extents
  * (block 2i of each file is data block i); entry 0's type is @dtype0.
- * Sparse: the data area is never written.
+ * Sparse: the data area is never written, nor the extent record if
+ * @no_extents.
  */
-static int craft(const char *path, int nino, uint32_t next, uint8_t dtype0)
+static int craft_ext(const char *path, int nino, uint32_t next,
+		     uint8_t dtype0, int no_extents)
 {
 	const uint64_t bs = 4096, ninodes = nino + 1;
 	uint64_t inode_off = bs, meta_off = inode_off + ninodes * 128;
@@ -120,6 +130,8 @@ static int craft(const char *path, int nino, uint32_t next, uint8_t dtype0)
 		ok &= pwrite(fd, &de, 16, meta_off + i * 16) == 16;
 		ok &= pwrite(fd, name, 8, meta_off + nino * 16 + i * 8) == 8;
 	}
+	if (no_extents)
+		return close(fd) == 0 && ok ? 0 : -1;
 	e = calloc(next, sizeof(*e));
 	if (!e) {
 		close(fd);
@@ -134,6 +146,52 @@ static int craft(const char *path, int nino, uint32_t next, uint8_t dtype0)
 	free(e);
 	ok &= close(fd) == 0;
 	return ok ? 0 : -1;
+}
+
+static int craft(const char *path, int nino, uint32_t next, uint8_t dtype0)
+{
+	return craft_ext(path, nino, next, dtype0, 0);
+}
+
+TEST(sparse_extent_area)
+{
+	const char *cg = "/sys/fs/cgroup/incrfs-crafted";
+	struct stat st;
+	char p[128];
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(craft_ext("/tmp/sparse.img", 1, 1u << 22, DT_REG, 1), 0);
+	ASSERT_EQ(iu_mount("/tmp/sparse.img", "/tmp/sparsem", "timeout=50"),
+		  0);
+	mkdir("/sys/fs/cgroup", 0755);
+	mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL);
+	iu_sh("echo +memory > /sys/fs/cgroup/cgroup.subtree_control");
+	mkdir(cg, 0755);
+	snprintf(p, sizeof(p), "%s/memory.max", cg);
+	ASSERT_EQ(0, iu_write_file(p, "16M", 3, 0644))
+		TH_LOG("no memory cgroup controller");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char me[32];
+
+		snprintf(p, sizeof(p), "%s/cgroup.procs", cg);
+		snprintf(me, sizeof(me), "%d", getpid());
+		if (iu_write_file(p, me, strlen(me), 0644))
+			_exit(100);
+		errno = 0;
+		if (lstat("/tmp/sparsem/f0000000", &st) == 0)
+			_exit(0);
+		_exit(errno);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(EUCLEAN, WEXITSTATUS(status))
+		TH_LOG("lstat: %s", strerror(WEXITSTATUS(status)));
+	EXPECT_EQ(umount("/tmp/sparsem"), 0);
+	rmdir(cg);
+	unlink("/tmp/sparse.img");
 }
 
 TEST_TIMEOUT(shared_extent_record, 600)
