@@ -52,6 +52,7 @@ static int read_dirent(struct inode *dir, u32 idx,
 	v->type = de.d_type;
 	nameoff = le32_to_cpu(de.d_nameoff);
 	if (v->ino == 0 || v->ino > sbi->inode_count || !valid_dtype(v->type) ||
+	    de.d_reserved ||
 	    v->namelen == 0 || v->namelen > INCRFS_NAME_MAX ||
 	    nameoff < table || nameoff > ii->meta_len ||
 	    v->namelen > ii->meta_len - nameoff)

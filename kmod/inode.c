@@ -90,7 +90,8 @@ static int load_extents(struct inode *inode)
 		ext[i].lblk = le64_to_cpu(r->e_lblk);
 		ext[i].pblk = le64_to_cpu(r->e_pblk);
 		ext[i].len = le32_to_cpu(r->e_len);
-		if (ext[i].len == 0 || ext[i].lblk < next_lblk ||
+		if (ext[i].len == 0 || r->e_reserved ||
+		    ext[i].lblk < next_lblk ||
 		    ext[i].lblk > file_blocks ||
 		    ext[i].len > file_blocks - ext[i].lblk ||
 		    ext[i].pblk != next_pblk)
@@ -153,7 +154,8 @@ static int check_dinode(struct incrfs_sb_info *sbi,
 	struct incrfs_inode_info tmp;
 	u64 end;
 
-	if (le16_to_cpu(di->i_flags) & ~INCRFS_INODE_FLAGS_SUPP)
+	if (le16_to_cpu(di->i_flags) & ~INCRFS_INODE_FLAGS_SUPP ||
+	    memchr_inv(di->i_reserved, 0, sizeof(di->i_reserved)))
 		return -EFSCORRUPTED;
 	if (le32_to_cpu(di->i_nlink) == 0 ||
 	    le32_to_cpu(di->i_mtime_nsec) >= NSEC_PER_SEC ||

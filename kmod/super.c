@@ -108,6 +108,13 @@ static int validate_super(struct super_block *sb,
 		pr_err("%s: unsupported block or inode size\n", sb->s_id);
 		return -EINVAL;
 	}
+	/* so that a later version can give them a meaning */
+	if (memchr_inv(dsb->s_reserved0, 0, sizeof(dsb->s_reserved0)) ||
+	    memchr_inv(dsb->s_reserved, 0, sizeof(dsb->s_reserved))) {
+		pr_err("%s: reserved super block bytes are not zero\n",
+		       sb->s_id);
+		return -EINVAL;
+	}
 
 	image_size = le64_to_cpu(dsb->s_image_size);
 	sbi->inode_count = le64_to_cpu(dsb->s_inode_count);

@@ -10,6 +10,8 @@
  *
  * Every multi-byte on-disk field is little-endian.  Every on-disk struct has
  * explicit padding and its size is pinned by a static assertion below.
+ * Reserved fields of the image are zero: a reader refuses an image where
+ * one is not.
  * Image layout (all offsets are byte offsets into the image file):
  *
  *   0                 super block (struct incrfs_super_block), one 4 KiB block

@@ -226,6 +226,20 @@ TEST_F(image, bad_checksum)
 	ASSERT_NOT_NULL(strstr(self->img.err, "checksum"));
 }
 
+/* Reserved super block bytes are zero, or the image is refused. */
+TEST_F(image, reserved_super_block_bytes)
+{
+	self->buf[offsetof(struct incrfs_super_block, s_reserved) + 7] ^= 1;
+	fix_super(self->buf);
+	EXPECT_REFUSED(self, self->base.len, "reserved");
+	ASSERT_NOT_NULL(strstr(self->img.err, "reserved"));
+
+	memcpy(self->buf, self->base.buf, BS);
+	self->buf[offsetof(struct incrfs_super_block, s_reserved0) + 2] = 1;
+	fix_super(self->buf);
+	EXPECT_REFUSED(self, self->base.len, "reserved0");
+}
+
 TEST_F(image, unknown_versions_and_features)
 {
 	put_le(SB_FIELD(self->buf, s_major), INCRFS_MAJOR + 1, 2);

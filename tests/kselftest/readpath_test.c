@@ -9,6 +9,7 @@
  * first test that needs them; every test runs in its own child process.
  */
 #include <grp.h>
+#include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1330,6 +1331,10 @@ TEST(corrupted_images_are_refused)
 	/* any changed byte without a new checksum */
 	ASSERT_EQ(patch_image(img, SB_OFF(s_reserved), &bad32, 4, 0, -1), 0);
 	EXPECT_EQ(mount_errno(img, mnt), EUCLEAN);
+	/* a reserved byte, with its checksum: kept for a later version */
+	ASSERT_EQ(patch_image(img, SB_OFF(s_reserved) + 100, &bad32, 1, 1, -1),
+		  0);
+	EXPECT_EQ(mount_errno(img, mnt), EINVAL);
 	ASSERT_EQ(patch_image(img, SB_OFF(s_major), &ver, 2, 1, -1), 0);
 	EXPECT_EQ(mount_errno(img, mnt), EINVAL);
 	ASSERT_EQ(patch_image(img, SB_OFF(s_feature_incompat), &bad32, 4, 1,
@@ -1357,6 +1362,76 @@ TEST(corrupted_images_are_refused)
 	/* a directory is not an image */
 	EXPECT_EQ(mount_errno(TOP, mnt), EISDIR);
 	EXPECT_EQ(mount_errno(TOP "/does-not-exist", mnt), ENOENT);
+}
+
+/*
+ * Reserved bytes of an inode, a directory entry or an extent are zero, or
+ * that file is refused as corrupt (EUCLEAN): a later version may give them
+ * a meaning.  The image is patched through the userspace reader's view.
+ */
+TEST(reserved_bytes_of_records_are_refused)
+{
+	const char *img_path = TOP "/rsv.img", *mnt = TOP "/rsvmnt";
+	static const struct {
+		const char *what;
+		size_t off;	/* in the record found below */
+	} cases[] = {
+		{ "inode", offsetof(struct incrfs_inode, i_reserved) + 3 },
+		{ "dirent", offsetof(struct incrfs_dirent, d_reserved) },
+		{ "extent", offsetof(struct incrfs_extent, e_reserved) + 1 },
+	};
+	struct incrfs_inode_info root, big;
+	struct incrfs_dirent_info de;
+	struct incrfs_image img;
+	struct stat st;
+	uint64_t rec[3];
+	unsigned int c;
+	uint8_t one = 1;
+	int fd;
+
+	ASSERT_EQ(setup_images(), 0);
+	ASSERT_EQ(0, iu_sh("cp " FULL " %s", img_path));
+	fd = open(img_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, incrfs_image_open(&img, fd)) TH_LOG("%s", img.err);
+	ASSERT_EQ(0, incrfs_image_read_inode(&img, INCRFS_ROOT_INO, &root));
+	ASSERT_EQ(0, incrfs_image_lookup(&img, &root, "big", 3, &de));
+	ASSERT_EQ(0, incrfs_image_read_inode(&img, de.ino, &big));
+	rec[0] = img.sb.inode_off + (de.ino - 1) * sizeof(struct incrfs_inode);
+	rec[2] = img.sb.meta_off + big.meta_off;
+	/* the entry of "big" in the root directory's table */
+	for (c = 0; c < root.meta_count; c++) {
+		struct incrfs_dirent_info d;
+
+		ASSERT_EQ(0, incrfs_image_dirent(&img, &root, c, &d));
+		if (d.ino == de.ino)
+			break;
+	}
+	ASSERT_LT(c, root.meta_count);
+	rec[1] = img.sb.meta_off + root.meta_off +
+		 c * sizeof(struct incrfs_dirent);
+	incrfs_image_close(&img);
+	close(fd);
+
+	for (c = 0; c < 3; c++) {
+		ASSERT_EQ(0, iu_sh("cp " FULL " %s", img_path));
+		fd = open(img_path, O_RDWR);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(1, pwrite(fd, &one, 1, rec[c] + cases[c].off));
+		close(fd);
+		ASSERT_EQ(0, iu_mount(img_path, mnt, NULL)) TH_LOG("%s",
+								 cases[c].what);
+		errno = 0;
+		EXPECT_EQ(-1, stat(TOP "/rsvmnt/big", &st)) TH_LOG("%s",
+							      cases[c].what);
+		EXPECT_EQ(EUCLEAN, errno) TH_LOG("%s", cases[c].what);
+		/* the other files stay readable (a lookup may meet the entry) */
+		if (c != 1)
+			EXPECT_EQ(0, stat(TOP "/rsvmnt/exact", &st));
+		EXPECT_EQ(0, umount(mnt));
+	}
+	rmdir(mnt);
+	unlink(img_path);
 }
 
 /* A root directory entry whose inode number is past the inode table. */

@@ -127,6 +127,14 @@ static int decode_super(struct incrfs_image *img)
 	if (d->s_blkszbits != INCRFS_BLOCK_BITS)
 		return incrfs_img_fail(img, -EUCLEAN, "unsupported block size 2^%u",
 				       d->s_blkszbits);
+	for (size_t i = 0; i < sizeof(d->s_reserved0); i++)
+		if (d->s_reserved0[i])
+			return incrfs_img_fail(img, -EUCLEAN,
+					       "super block: reserved bytes not zero");
+	for (size_t i = 0; i < sizeof(d->s_reserved); i++)
+		if (d->s_reserved[i])
+			return incrfs_img_fail(img, -EUCLEAN,
+					       "super block: reserved bytes not zero");
 	if (le32toh(d->s_inode_size) != sizeof(struct incrfs_inode))
 		return incrfs_img_fail(img, -EUCLEAN, "unsupported inode size %u",
 				       le32toh(d->s_inode_size));
@@ -368,6 +376,9 @@ int incrfs_image_read_inode(struct incrfs_image *img, uint64_t ino,
 	out->first_block = le64toh(di.i_first_block);
 	out->nr_blocks = le64toh(di.i_nr_blocks);
 	out->parent = le64toh(di.i_parent);
+	for (size_t i = 0; i < sizeof(di.i_reserved); i++)
+		if (di.i_reserved[i])
+			return inode_corrupt(img, ino, "reserved bytes not zero");
 	return check_inode(img, out);
 }
 

@@ -59,7 +59,7 @@ int incrfs_image_dirent(struct incrfs_image *img,
 	out->name_len = le16toh(de.d_namelen);
 	out->type = de.d_type;
 	nameoff = le32toh(de.d_nameoff);
-	if (out->ino == 0 || out->ino > img->sb.inode_count ||
+	if (out->ino == 0 || out->ino > img->sb.inode_count || de.d_reserved ||
 	    out->name_len == 0 || out->name_len > INCRFS_NAME_MAX ||
 	    nameoff < table || nameoff > dir->meta_len ||
 	    out->name_len > dir->meta_len - nameoff)
@@ -202,6 +202,10 @@ int incrfs_image_extent(struct incrfs_image *img,
 	out->lblk = le64toh(e.e_lblk);
 	out->pblk = le64toh(e.e_pblk);
 	out->len = le32toh(e.e_len);
+	if (e.e_reserved)
+		return incrfs_img_fail(img, -EUCLEAN,
+				       "inode %llu: extent %u: reserved bytes not zero",
+				       (unsigned long long)inode->ino, index);
 	return 0;
 }
 
