@@ -63,7 +63,8 @@ static int load_extents(struct inode *inode)
 			   inode->i_ino);
 		return -EFSCORRUPTED;
 	}
-	raw = kmalloc(INCRFS_EXTENT_BATCH * sizeof(*raw), GFP_KERNEL);
+	raw = kmalloc_array(min_t(u32, n, INCRFS_EXTENT_BATCH), sizeof(*raw),
+			    GFP_KERNEL);
 	ext = kvmalloc_array(n, sizeof(*ext), GFP_KERNEL_ACCOUNT);
 	if (!raw || !ext) {
 		err = -ENOMEM;
