@@ -591,6 +591,24 @@ TEST_F(lazy, killed_reader_returns_promptly)
 	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
+/* A child that maps @path and touches its second page: 0, or a signal. */
+static pid_t start_faulter(const char *path)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY);
+		volatile unsigned char *m;
+
+		m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED)
+			_exit(2);
+		(void)m[4096];
+		_exit(0);
+	}
+	return pid;
+}
+
 /*
  * A page fault on a missing block waits for one timeout, then SIGBUS: the
  * retried fault (FAULT_FLAG_TRIED, mmap_lock held) does not wait again.
@@ -605,18 +623,8 @@ TEST_F(lazy, page_fault_timeout_is_sigbus)
 	ASSERT_EQ(mount_lazy(self->mnt, "timeout=1000"), 0);
 	snprintf(p, sizeof(p), "%s/big", self->mnt);
 	t0 = now_s();
-	pid = fork();
+	pid = start_faulter(p);
 	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		int fd = open(p, O_RDONLY);
-		volatile unsigned char *m;
-
-		m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED)
-			_exit(2);
-		(void)m[4096];
-		_exit(0);
-	}
 	ASSERT_EQ(waitpid(pid, &st, 0), pid);
 	dt = now_s() - t0;
 	ASSERT_TRUE(WIFSIGNALED(st));
@@ -711,18 +719,8 @@ TEST_F(lazy, waiting_readers_do_not_block_suspend)
 	by_read = start_uid_reader(p, 0);
 	ASSERT_GT(by_read, 0);
 	snprintf(p, sizeof(p), "%s/big", self->mnt);
-	by_fault = fork();
+	by_fault = start_faulter(p);
 	ASSERT_GE(by_fault, 0);
-	if (by_fault == 0) {
-		int f = open(p, O_RDONLY);
-		volatile unsigned char *m;
-
-		m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, f, 0);
-		if (m == MAP_FAILED)
-			_exit(2);
-		(void)m[4096];
-		_exit(0);
-	}
 	usleep(500 * 1000);	/* both wait */
 	ASSERT_EQ(0, write_str("/sys/power/pm_freeze_timeout", "3000"));
 	ASSERT_EQ(0, write_str("/sys/power/pm_test", "freezer"));
