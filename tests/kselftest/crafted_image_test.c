@@ -161,16 +161,18 @@ TEST(sparse_extent_area)
 	pid_t pid;
 	int status;
 
+	mkdir("/sys/fs/cgroup", 0755);
+	mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL);
+	iu_sh("echo +memory > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null");
+	mkdir(cg, 0755);
+	snprintf(p, sizeof(p), "%s/memory.max", cg);
+	if (iu_write_file(p, "16M", 3, 0644)) {
+		rmdir(cg);
+		SKIP(return, "no memory cgroup controller in this kernel");
+	}
 	ASSERT_EQ(craft_ext("/tmp/sparse.img", 1, 1u << 22, DT_REG, 1), 0);
 	ASSERT_EQ(iu_mount("/tmp/sparse.img", "/tmp/sparsem", "timeout=50"),
 		  0);
-	mkdir("/sys/fs/cgroup", 0755);
-	mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL);
-	iu_sh("echo +memory > /sys/fs/cgroup/cgroup.subtree_control");
-	mkdir(cg, 0755);
-	snprintf(p, sizeof(p), "%s/memory.max", cg);
-	ASSERT_EQ(0, iu_write_file(p, "16M", 3, 0644))
-		TH_LOG("no memory cgroup controller");
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {

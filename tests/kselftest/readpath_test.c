@@ -141,7 +141,8 @@ FIXTURE_TEARDOWN(full)
 	rmdir(self->mnt);
 }
 
-TEST_F(full, tree_matches_source)
+/* The first test builds the tree and both images: minutes on a debug kernel. */
+TEST_F_TIMEOUT(full, tree_matches_source, 360)
 {
 	int ret = iu_cmp_tree(SRC, self->mnt);
 
