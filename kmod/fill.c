@@ -11,7 +11,7 @@
  * commit, which are fetched again.
  *
  * What a call guarantees, for any feeder (Documentation/filesystems/
- * incrfs.rst, "Filling blocks"):
+ * incrfs.rst, "Filling"):
  *  - the entries some reader waits for when the call starts are verified,
  *    written and their readers woken before any other entry is looked at;
  *  - the others follow in array order, in runs of at most INCRFS_FILL_RUN
