@@ -1108,6 +1108,34 @@ TEST_F(lazy, get_filled_needs_cap_sys_admin)
 }
 
 /*
+ * Copy FULL to @path and open the copy with tools/lib's reader, with the
+ * root directory and "big" read: for tests that patch big's records or
+ * data.  Returns the fd (read-write), or -1 (img->err may say why).
+ */
+static int open_copy_at_big(const char *path, struct incrfs_image *img,
+			    struct incrfs_inode_info *root,
+			    struct incrfs_inode_info *big)
+{
+	struct incrfs_dirent_info de;
+	int fd;
+
+	if (setup_images() || iu_sh("cp " FULL " %s", path))
+		return -1;
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -1;
+	if (incrfs_image_open(img, fd) ||
+	    incrfs_image_read_inode(img, INCRFS_ROOT_INO, root) ||
+	    incrfs_image_lookup(img, root, "big", 3, &de) ||
+	    incrfs_image_read_inode(img, de.ino, big)) {
+		incrfs_image_close(img);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * The bytes of the last page past the end of a file read as zero in a
  * mapping, whatever the image holds there: here the padding of big's last
  * block (its hash is not checked again once present) is garbage.
@@ -1116,21 +1144,14 @@ TEST(bytes_past_eof_map_as_zeroes)
 {
 	const char *img_path = TOP "/eof.img", *mnt = TOP "/eof";
 	struct incrfs_inode_info root, big;
-	struct incrfs_dirent_info de;
-	struct incrfs_image img;
+	struct incrfs_image img = { 0 };
 	unsigned char junk[4096], *m;
 	uint64_t size, last, pblk;
 	size_t tail, i, bad = 0;
 	int fd;
 
-	ASSERT_EQ(setup_images(), 0);
-	ASSERT_EQ(0, iu_sh("cp " FULL " %s", img_path));
-	fd = open(img_path, O_RDWR);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, incrfs_image_open(&img, fd)) TH_LOG("%s", img.err);
-	ASSERT_EQ(0, incrfs_image_read_inode(&img, INCRFS_ROOT_INO, &root));
-	ASSERT_EQ(0, incrfs_image_lookup(&img, &root, "big", 3, &de));
-	ASSERT_EQ(0, incrfs_image_read_inode(&img, de.ino, &big));
+	fd = open_copy_at_big(img_path, &img, &root, &big);
+	ASSERT_GE(fd, 0) TH_LOG("%s", img.err);
 	size = big.size;
 	last = (size - 1) / 4096;
 	tail = size % 4096;
@@ -1380,30 +1401,23 @@ TEST(reserved_bytes_of_records_are_refused)
 		{ "extent", offsetof(struct incrfs_extent, e_reserved) + 1 },
 	};
 	struct incrfs_inode_info root, big;
-	struct incrfs_dirent_info de;
-	struct incrfs_image img;
+	struct incrfs_image img = { 0 };
 	struct stat st;
 	uint64_t rec[3];
 	unsigned int c;
 	uint8_t one = 1;
 	int fd;
 
-	ASSERT_EQ(setup_images(), 0);
-	ASSERT_EQ(0, iu_sh("cp " FULL " %s", img_path));
-	fd = open(img_path, O_RDONLY);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, incrfs_image_open(&img, fd)) TH_LOG("%s", img.err);
-	ASSERT_EQ(0, incrfs_image_read_inode(&img, INCRFS_ROOT_INO, &root));
-	ASSERT_EQ(0, incrfs_image_lookup(&img, &root, "big", 3, &de));
-	ASSERT_EQ(0, incrfs_image_read_inode(&img, de.ino, &big));
-	rec[0] = img.sb.inode_off + (de.ino - 1) * sizeof(struct incrfs_inode);
+	fd = open_copy_at_big(img_path, &img, &root, &big);
+	ASSERT_GE(fd, 0) TH_LOG("%s", img.err);
+	rec[0] = img.sb.inode_off + (big.ino - 1) * sizeof(struct incrfs_inode);
 	rec[2] = img.sb.meta_off + big.meta_off;
 	/* the entry of "big" in the root directory's table */
 	for (c = 0; c < root.meta_count; c++) {
 		struct incrfs_dirent_info d;
 
 		ASSERT_EQ(0, incrfs_image_dirent(&img, &root, c, &d));
-		if (d.ino == de.ino)
+		if (d.ino == big.ino)
 			break;
 	}
 	ASSERT_LT(c, root.meta_count);
