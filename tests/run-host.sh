@@ -46,7 +46,8 @@ libs=()
 lib=$repo/tools/out-asan/libincrfs.a
 [ -f "$lib" ] && libs+=("$lib")
 libs+=(-lzstd -luring -lcrypto -lpthread)
-deps=(tests/kselftest/harness.h uapi/incrfs.h tools/lib/*.h)
+# tools/*/*.[ch]: some tests include the unit they test
+deps=(tests/kselftest/harness.h uapi/incrfs.h tools/lib/*.h tools/*/*.[ch])
 [ -f "$lib" ] && deps+=("$lib")
 
 # One section of the log per program, as tap-summary.awk reads it.

@@ -5,7 +5,8 @@
  * range reads, neighbouring reads in one request, reads past the end, 404
  * and a server that is down at open or goes down and comes back while a
  * read waits; a one-shot fake server for answers busybox never gives (a
- * short body, a wrong Content-Range, a 200 to a Range request).  Also the
+ * short body, a wrong Content-Range, a 200 to a Range request) and one
+ * that holds an answer back while it serves other connections.  Also the
  * registry:// reference to URL mapping.
  *
  * Built alone by tests/run-host.sh, so it compiles the unit under test.
@@ -328,6 +329,146 @@ TEST(wrong_answers)
 		incrfsd_source_close(&src);
 		fake_stop(&fk);
 	}
+}
+
+/*
+ * A server that answers Range requests for a FILE_BYTES blob of
+ * pattern(), each connection in a thread of its own, and holds any
+ * request for bytes from HELD_OFF until @release is set.
+ */
+#define HELD_OFF 65536
+
+struct holding {
+	int fd;
+	pthread_t t;
+	unsigned char *bytes;
+	atomic_bool release;
+	atomic_int held;	/* requests being held now */
+};
+
+struct holding_conn {
+	struct holding *h;
+	int c;
+};
+
+static void *holding_conn_main(void *arg)
+{
+	struct holding_conn *hc = arg;
+	struct holding *h = hc->h;
+	unsigned long long first, last;
+	char req[4096], hdr[256];
+	const char *r;
+	ssize_t n;
+
+	/* one request per connection, answered with Connection: close */
+	n = read(hc->c, req, sizeof(req) - 1);
+	if (n > 0) {
+		req[n] = 0;
+		r = strcasestr(req, "Range: bytes=");
+		if (r && sscanf(r + 13, "%llu-%llu", &first, &last) == 2 &&
+		    first <= last && last < FILE_BYTES) {
+			if (first == HELD_OFF) {
+				atomic_fetch_add(&h->held, 1);
+				while (!atomic_load(&h->release))
+					usleep(10000);
+				atomic_fetch_sub(&h->held, 1);
+			}
+			snprintf(hdr, sizeof(hdr),
+				 "HTTP/1.1 206 Partial\r\nContent-Range: bytes %llu-%llu/%d\r\n"
+				 "Content-Length: %llu\r\nConnection: close\r\n\r\n",
+				 first, last, FILE_BYTES, last - first + 1);
+			if (write(hc->c, hdr, strlen(hdr)) < 0 ||
+			    write(hc->c, h->bytes + first, last - first + 1) < 0)
+				perror("holding server");
+		}
+	}
+	close(hc->c);
+	free(hc);
+	return NULL;
+}
+
+static void *holding_main(void *arg)
+{
+	struct holding *h = arg;
+	struct holding_conn *hc;
+	pthread_t t;
+	int c;
+
+	while ((c = accept(h->fd, NULL, NULL)) >= 0) {
+		hc = malloc(sizeof(*hc));
+		if (!hc) {
+			close(c);
+			continue;
+		}
+		hc->h = h;
+		hc->c = c;
+		if (pthread_create(&t, NULL, holding_conn_main, hc)) {
+			close(c);
+			free(hc);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+/*
+ * A read whose answer is slow in coming does not hold up the reads queued
+ * after it: another connection serves them (a reader waiting for one
+ * block must not wait behind another's transfer).
+ */
+TEST(slow_answer_does_not_block_other_reads)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+	static unsigned char buf[2][4096];
+	struct incrfsd_read_done done[2];
+	struct incrfsd_source src;
+	struct holding h = { 0 };
+	int cookies[2] = { 0, 1 }, i;
+	char url[64];
+
+	h.bytes = malloc(FILE_BYTES);
+	ASSERT_NOT_NULL(h.bytes);
+	pattern(h.bytes, FILE_BYTES);
+	atomic_init(&h.release, false);
+	atomic_init(&h.held, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	h.fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(h.fd, 0);
+	ASSERT_EQ(0, bind(h.fd, (void *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(h.fd, 16));
+	ASSERT_EQ(0, getsockname(h.fd, (void *)&a, &l));
+	ASSERT_EQ(0, pthread_create(&h.t, NULL, holding_main, &h));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/b", ntohs(a.sin_port));
+
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 8)) TH_LOG("%s", src.err);
+	ASSERT_EQ(0, src.ops->read(&src, HELD_OFF, 4096, buf[0], 0,
+				   &cookies[0]));
+	for (i = 0; i < 500 && !atomic_load(&h.held); i++)
+		usleep(10000);
+	ASSERT_EQ(1, atomic_load(&h.held));
+	/* not a byte-neighbour of the held read: a request of its own */
+	ASSERT_EQ(0, src.ops->read(&src, 3 * 65536, 4096, buf[1], 0,
+				   &cookies[1]));
+	ASSERT_TRUE(readable(src.event_fd, 5000))
+		TH_LOG("the second read waited behind the held one");
+	ASSERT_EQ(1, src.ops->reap(&src, done, 2, false));
+	EXPECT_EQ(&cookies[1], done[0].cookie);
+	EXPECT_EQ(0, done[0].err);
+	EXPECT_EQ(0, memcmp(buf[1], h.bytes + 3 * 65536, 4096));
+	EXPECT_EQ(1, atomic_load(&h.held));
+	atomic_store(&h.release, true);
+	ASSERT_TRUE(readable(src.event_fd, 5000));
+	ASSERT_EQ(1, src.ops->reap(&src, done, 2, false));
+	EXPECT_EQ(&cookies[0], done[0].cookie);
+	EXPECT_EQ(0, done[0].err);
+	EXPECT_EQ(0, memcmp(buf[0], h.bytes + HELD_OFF, 4096));
+	incrfsd_source_close(&src);
+	shutdown(h.fd, SHUT_RDWR);
+	pthread_join(h.t, NULL);
+	close(h.fd);
+	free(h.bytes);
 }
 
 TEST(registry_references)

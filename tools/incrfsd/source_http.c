@@ -6,12 +6,17 @@
  *
  * Why this exists: in real deployments a layer's blob lives on a web
  * server or in a registry, not on a local disk.  libcurl does the HTTP; a
- * worker thread owns one curl handle (so the connection is kept alive)
- * and serves the reads the feeder queues, in order.  Reads that are
- * byte-neighbours (the plan gives consecutive chunks) go out as one
- * request and are split on arrival.  A finished read goes on a done list
- * and the source's eventfd is signalled, which joins the feeder's epoll
- * loop like the file source's io_uring does.
+ * source runs up to HTTP_CONNS_MAX worker threads (no more than the read
+ * depth), each owning one curl handle and so one connection, kept alive
+ * where the server allows it.  They take the reads the feeder queues in
+ * order, so a read a reader waits for never waits behind another
+ * transfer while a worker is free: on a link with a round trip of tens of
+ * milliseconds, one connection would serve the misses of a cold start
+ * one round trip after another.  Reads that are byte-neighbours, queued
+ * when a worker takes work, go out as one request and are split on
+ * arrival.  A finished read goes on a done list and the source's eventfd
+ * is signalled, which joins the feeder's epoll loop like the file
+ * source's io_uring does.
  *
  * Errors: a server that is down, a timeout, a 5xx or a short body are
  * passing troubles: the worker retries with exponential backoff (100 ms
@@ -56,6 +61,11 @@
 #define STALL_TIMEOUT_S		30L
 /* Largest coalesced request. */
 #define COALESCE_MAX		(64U << 20)
+/*
+ * Connections (worker threads) per source, at most: what browsers open
+ * to one host, so that a registry or CDN sees nothing unusual.
+ */
+#define HTTP_CONNS_MAX		6
 
 struct http_req {
 	uint64_t off;
@@ -66,25 +76,15 @@ struct http_req {
 	struct http_req *next;
 };
 
-struct http_source {
-	const struct curl_lib *cu;	/* libcurl (curl_lib.c) */
-	char *url;
-	char *display;		/* the location, for messages */
+struct http_source;
+
+/* One connection: a worker thread, its curl handle, its transfer. */
+struct http_conn {
+	struct http_source *hs;
 	CURL *curl;
 	pthread_t thread;
 	bool thread_ok;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* queue grew, done grew, or stopping */
-	struct http_req *queue, **queue_tail;
-	struct http_req *done, **done_tail;
-	atomic_bool stop;
-	/*
-	 * src->event_fd, for the worker: the struct incrfsd_source itself may
-	 * be copied elsewhere after open() (fetcher_init() does), priv not.
-	 */
-	int event_fd;
-	bool down;		/* logged "not answering", not yet "back" */
-	/* the transfer in progress (worker only) */
+	/* the transfer in progress (this worker only) */
 	struct http_req *batch[64];
 	unsigned int nbatch;
 	uint64_t boff;		/* first byte of the batch */
@@ -92,6 +92,26 @@ struct http_source {
 	uint64_t got;
 	char range_hdr[96];	/* the Content-Range seen */
 	char err[CURL_ERROR_SIZE];
+};
+
+struct http_source {
+	const struct curl_lib *cu;	/* libcurl (curl_lib.c) */
+	char *url;
+	char *display;		/* the location, for messages */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* queue grew, done grew, or stopping */
+	struct http_req *queue, **queue_tail;
+	struct http_req *done, **done_tail;
+	atomic_bool stop;
+	/*
+	 * src->event_fd, for the workers: the struct incrfsd_source itself
+	 * may be copied elsewhere after open() (fetcher_init() does), priv
+	 * not.
+	 */
+	int event_fd;
+	bool down;		/* logged "not answering", not yet "back"; lock */
+	unsigned int nconns;
+	struct http_conn conns[HTTP_CONNS_MAX];
 };
 
 
@@ -153,7 +173,7 @@ static char *registry_url(const char *location, const char **why)
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
-	struct http_source *hs = arg;
+	struct http_conn *hc = arg;
 	size_t len = size * n;
 
 	if (len > 14 && !strncasecmp(p, "Content-Range:", 14)) {
@@ -164,13 +184,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 			v++, l--;
 		while (l && (v[l - 1] == '\r' || v[l - 1] == '\n'))
 			l--;
-		if (l >= sizeof(hs->range_hdr))
-			l = sizeof(hs->range_hdr) - 1;
-		memcpy(hs->range_hdr, v, l);
-		hs->range_hdr[l] = 0;
+		if (l >= sizeof(hc->range_hdr))
+			l = sizeof(hc->range_hdr) - 1;
+		memcpy(hc->range_hdr, v, l);
+		hc->range_hdr[l] = 0;
 	} else if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
-		hs->range_hdr[0] = 0;	/* a new response (after a redirect) */
-		hs->got = 0;
+		hc->range_hdr[0] = 0;	/* a new response (after a redirect) */
+		hc->got = 0;
 	}
 	return len;
 }
@@ -178,35 +198,35 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 /* Copy body bytes into the batch's buffers. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	struct http_source *hs = arg;
+	struct http_conn *hc = arg;
 	size_t len = size * n, take, i;
 	long code = 0;
 	uint64_t pos;
 
-	hs->cu->easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
+	hc->hs->cu->easy_getinfo(hc->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 206 && code != 200)
 		return len;	/* an error page: the status says it all */
 	if (code == 200)
 		return 0;	/* the whole blob is coming: stop it */
-	if (hs->got + len > hs->blen)
+	if (hc->got + len > hc->blen)
 		return 0;	/* more than asked for: abort (CURLE_WRITE_ERROR) */
 	while (len) {
-		pos = hs->boff + hs->got;
-		for (i = 0; i < hs->nbatch; i++) {
-			struct http_req *r = hs->batch[i];
+		pos = hc->boff + hc->got;
+		for (i = 0; i < hc->nbatch; i++) {
+			struct http_req *r = hc->batch[i];
 
 			if (pos >= r->off && pos < r->off + r->len)
 				break;
 		}
-		if (i == hs->nbatch)
+		if (i == hc->nbatch)
 			return 0;
-		take = hs->batch[i]->off + hs->batch[i]->len - pos;
+		take = hc->batch[i]->off + hc->batch[i]->len - pos;
 		if (take > len)
 			take = len;
-		memcpy(hs->batch[i]->buf + (pos - hs->batch[i]->off), p, take);
+		memcpy(hc->batch[i]->buf + (pos - hc->batch[i]->off), p, take);
 		p += take;
 		len -= take;
-		hs->got += take;
+		hc->got += take;
 	}
 	return size * n;
 }
@@ -214,18 +234,18 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		       curl_off_t un)
 {
-	struct http_source *hs = arg;
+	struct http_conn *c = arg;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
-	return atomic_load(&hs->stop);	/* non-zero aborts the transfer */
+	return atomic_load(&c->hs->stop);	/* non-zero aborts the transfer */
 }
 
-static void setup_handle(struct http_source *hs)
+static void setup_handle(struct http_conn *hc)
 {
-	const struct curl_lib *cu = hs->cu;
-	CURL *c = hs->curl;
+	const struct curl_lib *cu = hc->hs->cu;
+	CURL *c = hc->curl;
 
-	cu->easy_setopt(c, CURLOPT_URL, hs->url);
+	cu->easy_setopt(c, CURLOPT_URL, hc->hs->url);
 	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	cu->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -233,13 +253,13 @@ static void setup_handle(struct http_source *hs)
 	cu->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	cu->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
 	cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	cu->easy_setopt(c, CURLOPT_HEADERDATA, hs);
+	cu->easy_setopt(c, CURLOPT_HEADERDATA, hc);
 	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	cu->easy_setopt(c, CURLOPT_WRITEDATA, hs);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, hc);
 	cu->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	cu->easy_setopt(c, CURLOPT_XFERINFODATA, hs);
+	cu->easy_setopt(c, CURLOPT_XFERINFODATA, hc);
 	cu->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, hs->err);
+	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, hc->err);
 	cu->easy_setopt(c, CURLOPT_USERAGENT, "incrfsd");
 	/* The blob is zstd chunks: never let a server re-encode the range. */
 	cu->easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
@@ -253,30 +273,31 @@ enum { XFER_OK, XFER_RETRY, XFER_FAIL };
  * receives the blob size from Content-Range.  XFER_RETRY for passing
  * troubles, XFER_FAIL with @why for a wrong answer.
  */
-static int transfer(struct http_source *hs, uint64_t off, uint64_t len,
+static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 		    uint64_t *total, char *why, size_t why_len)
 {
+	const struct curl_lib *cu = hc->hs->cu;
 	bool probe = total != NULL;
 	unsigned long long first, last, size;
 	char range[64];
 	long code = 0;
 	CURLcode cc;
 
-	hs->boff = off;
-	hs->blen = len;
-	hs->got = 0;
-	hs->range_hdr[0] = 0;
-	hs->err[0] = 0;
+	hc->boff = off;
+	hc->blen = len;
+	hc->got = 0;
+	hc->range_hdr[0] = 0;
+	hc->err[0] = 0;
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
 		 off + len - 1);
-	hs->cu->easy_setopt(hs->curl, CURLOPT_RANGE, range);
-	cc = hs->cu->easy_perform(hs->curl);
-	if (atomic_load(&hs->stop))
+	cu->easy_setopt(hc->curl, CURLOPT_RANGE, range);
+	cc = cu->easy_perform(hc->curl);
+	if (atomic_load(&hc->hs->stop))
 		return XFER_FAIL;
-	hs->cu->easy_getinfo(hs->curl, CURLINFO_RESPONSE_CODE, &code);
+	cu->easy_getinfo(hc->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && code == 200)) {
 		snprintf(why, why_len, "%s",
-			 hs->err[0] ? hs->err : hs->cu->easy_strerror(cc));
+			 hc->err[0] ? hc->err : cu->easy_strerror(cc));
 		/* a body longer than asked is the server's error, not luck */
 		return cc == CURLE_WRITE_ERROR ? XFER_FAIL : XFER_RETRY;
 	}
@@ -297,21 +318,21 @@ static int transfer(struct http_source *hs, uint64_t off, uint64_t len,
 		return XFER_FAIL;
 	}
 	/* the size probe may be cut at the end of a small blob */
-	if (sscanf(hs->range_hdr, "bytes %llu-%llu/%llu", &first, &last,
+	if (sscanf(hc->range_hdr, "bytes %llu-%llu/%llu", &first, &last,
 		   &size) == 3 && probe && first == off && last < off + len - 1 &&
 	    last + 1 == size)
 		len = last + 1 - off;
-	if (sscanf(hs->range_hdr, "bytes %llu-%llu/%llu", &first, &last,
+	if (sscanf(hc->range_hdr, "bytes %llu-%llu/%llu", &first, &last,
 		   &size) != 3 || first != off || last != off + len - 1 ||
 	    size <= last) {
 		snprintf(why, why_len,
 			 "HTTP 206 with Content-Range '%s', asked for bytes %s",
-			 hs->range_hdr, range);
+			 hc->range_hdr, range);
 		return XFER_FAIL;
 	}
-	if (hs->got != len) {
+	if (hc->got != len) {
 		snprintf(why, why_len, "short response: %" PRIu64 " of %" PRIu64
-			 " bytes", hs->got, len);
+			 " bytes", hc->got, len);
 		return XFER_RETRY;
 	}
 	if (total)
@@ -339,28 +360,34 @@ static bool backoff(struct http_source *hs, unsigned int ms)
 	return !atomic_load(&hs->stop);
 }
 
-static void finish_batch(struct http_source *hs, int err, int efd)
+static void finish_batch(struct http_conn *hc, int err)
 {
+	struct http_source *hs = hc->hs;
 	uint64_t one = 1;
 	unsigned int i;
 
 	pthread_mutex_lock(&hs->lock);
-	for (i = 0; i < hs->nbatch; i++) {
-		hs->batch[i]->err = err;
-		hs->batch[i]->next = NULL;
-		*hs->done_tail = hs->batch[i];
-		hs->done_tail = &hs->batch[i]->next;
+	for (i = 0; i < hc->nbatch; i++) {
+		hc->batch[i]->err = err;
+		hc->batch[i]->next = NULL;
+		*hs->done_tail = hc->batch[i];
+		hs->done_tail = &hc->batch[i]->next;
 	}
-	hs->nbatch = 0;
+	hc->nbatch = 0;
 	pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
-	if (write(efd, &one, sizeof(one)) < 0)
+	if (write(hs->event_fd, &one, sizeof(one)) < 0)
 		log_err("%s: eventfd: %s", hs->display, strerror(errno));
 }
 
-/* Take the head of the queue and the reads right after it in the blob. */
-static bool take_batch(struct http_source *hs)
+/*
+ * Take the head of the queue and the reads right after it in the blob.
+ * The queue is in the feeder's order of urgency, so each free worker
+ * takes the most urgent read left.
+ */
+static bool take_batch(struct http_conn *hc)
 {
+	struct http_source *hs = hc->hs;
 	struct http_req *r;
 	uint64_t end;
 
@@ -372,11 +399,11 @@ static bool take_batch(struct http_source *hs)
 		return false;
 	}
 	r = hs->queue;
-	hs->nbatch = 0;
+	hc->nbatch = 0;
 	end = r->off;
-	while (r && r->off == end && hs->nbatch < 64 &&
-	       (!hs->nbatch || end - hs->batch[0]->off + r->len <= COALESCE_MAX)) {
-		hs->batch[hs->nbatch++] = r;
+	while (r && r->off == end && hc->nbatch < 64 &&
+	       (!hc->nbatch || end - hc->batch[0]->off + r->len <= COALESCE_MAX)) {
+		hc->batch[hc->nbatch++] = r;
 		end += r->len;
 		r = r->next;
 	}
@@ -387,49 +414,63 @@ static bool take_batch(struct http_source *hs)
 	return true;
 }
 
+/*
+ * The server stopped answering (@down) or answers again: said once for
+ * the source, whichever of its connections notices first.
+ */
+static void set_down(struct http_source *hs, bool down, const char *why)
+{
+	bool was;
+
+	pthread_mutex_lock(&hs->lock);
+	was = hs->down;
+	hs->down = down;
+	pthread_mutex_unlock(&hs->lock);
+	if (down && !was)
+		log_warn("%s: %s; retrying until it answers", hs->display, why);
+	else if (!down && was)
+		log_info("%s: answering again", hs->display);
+}
+
 static void *worker(void *arg)
 {
-	struct http_source *hs = arg;
+	struct http_conn *hc = arg;
+	struct http_source *hs = hc->hs;
 	char why[CURL_ERROR_SIZE + 128];
 	unsigned int ms;
 	uint64_t len;
 	int ret;
 
-	while (take_batch(hs)) {
-		len = hs->batch[hs->nbatch - 1]->off +
-		      hs->batch[hs->nbatch - 1]->len - hs->batch[0]->off;
+	while (take_batch(hc)) {
+		len = hc->batch[hc->nbatch - 1]->off +
+		      hc->batch[hc->nbatch - 1]->len - hc->batch[0]->off;
 		if (!len) {
-			finish_batch(hs, 0, hs->event_fd);
+			finish_batch(hc, 0);
 			continue;
 		}
-		if (hs->nbatch > 1)
+		if (hc->nbatch > 1)
 			log_debug("%s: one request for %u neighbouring reads, %" PRIu64 " bytes",
-				  hs->display, hs->nbatch, len);
+				  hs->display, hc->nbatch, len);
 		ms = BACKOFF_MIN_MS;
 		for (;;) {
-			ret = transfer(hs, hs->batch[0]->off, len, NULL, why,
+			ret = transfer(hc, hc->batch[0]->off, len, NULL, why,
 				       sizeof(why));
 			if (ret != XFER_RETRY || atomic_load(&hs->stop))
 				break;
-			if (!hs->down)
-				log_warn("%s: %s; retrying until it answers",
-					 hs->display, why);
-			hs->down = true;
+			set_down(hs, true, why);
 			if (!backoff(hs, ms))
 				break;
 			ms = ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
 		}
 		if (atomic_load(&hs->stop))
 			break;
-		if (ret == XFER_OK && hs->down) {
-			log_info("%s: answering again", hs->display);
-			hs->down = false;
-		}
-		if (ret != XFER_OK)
+		if (ret == XFER_OK)
+			set_down(hs, false, NULL);
+		else
 			log_err("%s: bytes %" PRIu64 "-%" PRIu64 ": %s",
-				hs->display, hs->batch[0]->off,
-				hs->batch[0]->off + len - 1, why);
-		finish_batch(hs, ret == XFER_OK ? 0 : -EIO, hs->event_fd);
+				hs->display, hc->batch[0]->off,
+				hc->batch[0]->off + len - 1, why);
+		finish_batch(hc, ret == XFER_OK ? 0 : -EIO);
 	}
 	return NULL;
 }
@@ -468,7 +509,6 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	uint64_t size = 0;
 	int ret = XFER_FAIL;
 
-	(void)depth;
 	src->event_fd = -1;
 	cu = curl_lib_get(src->err, sizeof(src->err));
 	if (!cu)
@@ -491,17 +531,24 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	if (!hs->url)
 		return http_fail(src, -EINVAL, bad ? "%s" : "out of memory",
 				 bad);
-	hs->curl = hs->cu->easy_init();
-	if (!hs->curl)
-		return http_fail(src, -ENOMEM, "%s: curl_easy_init failed",
-				 location);
-	setup_handle(hs);
-	/* The size: from the Content-Range of a one-byte read. */
+	hs->nconns = depth < HTTP_CONNS_MAX ? depth : HTTP_CONNS_MAX;
+	if (!hs->nconns)
+		hs->nconns = 1;
+	for (i = 0; i < hs->nconns; i++) {
+		hs->conns[i].hs = hs;
+		hs->conns[i].curl = hs->cu->easy_init();
+		if (!hs->conns[i].curl)
+			return http_fail(src, -ENOMEM,
+					 "%s: curl_easy_init failed", location);
+		setup_handle(&hs->conns[i]);
+	}
+	/* The size: from the Content-Range of a short read. */
 	for (i = 0; i < OPEN_ATTEMPTS; i++) {
-		hs->batch[0] = &r;
-		hs->nbatch = 1;
-		ret = transfer(hs, 0, sizeof(probe), &size, why, sizeof(why));
-		hs->nbatch = 0;
+		hs->conns[0].batch[0] = &r;
+		hs->conns[0].nbatch = 1;
+		ret = transfer(&hs->conns[0], 0, sizeof(probe), &size, why,
+			       sizeof(why));
+		hs->conns[0].nbatch = 0;
 		if (ret != XFER_RETRY)
 			break;
 		usleep(ms * 1000);
@@ -522,11 +569,15 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	if (src->event_fd < 0)
 		return http_fail(src, -errno, "%s: eventfd failed", location);
 	hs->event_fd = src->event_fd;
-	ret = pthread_create(&hs->thread, NULL, worker, hs);
-	if (ret)
-		return http_fail(src, -ret, "%s: cannot start its thread",
-				 location);
-	hs->thread_ok = true;
+	for (i = 0; i < hs->nconns; i++) {
+		ret = pthread_create(&hs->conns[i].thread, NULL, worker,
+				     &hs->conns[i]);
+		if (ret)
+			return http_fail(src, -ret,
+					 "%s: cannot start its threads",
+					 location);
+		hs->conns[i].thread_ok = true;
+	}
 	return 0;
 }
 
@@ -611,23 +662,27 @@ static void free_list(struct http_req *r)
 static void http_close(struct incrfsd_source *src)
 {
 	struct http_source *hs = src->priv;
+	unsigned int i;
 
 	if (!hs)
 		return;
-	if (hs->thread_ok) {
-		pthread_mutex_lock(&hs->lock);
-		atomic_store(&hs->stop, true);
-		pthread_cond_broadcast(&hs->cond);
-		pthread_mutex_unlock(&hs->lock);
-		pthread_join(hs->thread, NULL);
+	pthread_mutex_lock(&hs->lock);
+	atomic_store(&hs->stop, true);
+	pthread_cond_broadcast(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
+	for (i = 0; i < hs->nconns; i++) {
+		struct http_conn *hc = &hs->conns[i];
+
+		if (hc->thread_ok)
+			pthread_join(hc->thread, NULL);
+		/* reads the worker held when it stopped */
+		while (hc->nbatch)
+			free(hc->batch[--hc->nbatch]);
+		if (hc->curl)
+			hs->cu->easy_cleanup(hc->curl);
 	}
-	/* reads the worker held when it stopped */
-	while (hs->nbatch)
-		free(hs->batch[--hs->nbatch]);
 	free_list(hs->queue);
 	free_list(hs->done);
-	if (hs->curl)
-		hs->cu->easy_cleanup(hs->curl);
 	if (src->event_fd >= 0)
 		close(src->event_fd);
 	pthread_mutex_destroy(&hs->lock);
