@@ -267,4 +267,116 @@ out:
 	return ret;
 }
 
+/*
+ * The cold-start workload of figures 6 and 8: python3 importing json,
+ * email and http.client and printing a line.
+ */
+#define B_PY_CMD "python3 -c \"import json, email, http.client; " \
+		 "print('up', flush=True)\""
+
+/*
+ * The b_now() time of the first line B_PY_CMD prints when run in a chroot
+ * of @root, or -1.  The root gets the guest's /dev bound on its /dev, as a
+ * container runtime gives one: early after boot the kernel's random pool
+ * may not be ready, and python then reads /dev/urandom or aborts.
+ */
+static inline double b_first_output(const char *root)
+{
+	double first = -1;
+	char line[256], dev[PATH_MAX + 8], cmd[PATH_MAX + 128];
+	FILE *p;
+
+	snprintf(dev, sizeof(dev), "%s/dev", root);
+	snprintf(cmd, sizeof(cmd), "chroot %s /usr/bin/" B_PY_CMD, root);
+	if (mount("/dev", dev, NULL, MS_BIND | MS_REC, NULL)) {
+		printf("# bind-mount /dev on %s: %s\n", dev, strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (p) {
+		while (fgets(line, sizeof(line), p))
+			if (first < 0)
+				first = b_now();
+		if (pclose(p))
+			first = -1;
+	}
+	umount2(dev, MNT_DETACH);
+	return first;
+}
+
+/*
+ * The cold-start layer in @dir: src/ (python3, its libraries and stdlib,
+ * the guest's layout), layer.img + layer.blob (incrfs-pack), layer.tar.zst
+ * (what a registry would hold), all on the scratch ext4.  Made once per
+ * boot.
+ */
+static inline int b_python_layer(const char *dir)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; L=%s; if [ ! -e $L/.done ]; then "
+		 "rm -rf $L; mkdir -p $L/src/usr/bin $L/src/usr/lib "
+		 "$L/src/tmp $L/src/dev $L/m; "
+		 "cp /usr/bin/python3 $L/src/usr/bin/; "
+		 "cp -a /usr/lib/python3.11 $L/src/usr/lib/; "
+		 "rm -rf $L/src/usr/lib/python3.11/test; "
+		 "for d in /lib /lib64 /usr/lib64 /usr/lib/x86_64-linux-gnu; do "
+		 "[ -e $d ] || [ -L $d ] || continue; "
+		 "mkdir -p $L/src$(dirname $d); cp -a $d $L/src$d; done; "
+		 "incrfs-pack $L/src $L/layer.img --blob $L/layer.blob >/dev/null; "
+		 "tar -C $L/src -cf - . | zstd -q -3 -o $L/layer.tar.zst; "
+		 "touch $L/.done; fi; "
+		 "echo \"# bench: INFO cold start layer: $(du -sm $L/src | cut -f1) "
+		 "MiB tree, tar.zst $(du -m $L/layer.tar.zst | cut -f1) MiB, "
+		 "blob $(du -m $L/layer.blob | cut -f1) MiB\"", dir);
+	return b_disk() ? -1 : iu_sh(cmd);
+}
+
+/*
+ * Record @dir/app.profile: one lazy start of B_PY_CMD on an access_log
+ * mount of @dir/layer.img, filled from the local @dir/layer.blob.
+ */
+static inline int b_record_profile(const char *dir)
+{
+	char img[PATH_MAX], run[PATH_MAX], m[PATH_MAX], blob[PATH_MAX];
+	char cmd[PATH_MAX + 128];
+	const char *argv[] = { "incrfsd", "--source", blob, m, NULL };
+	pid_t feeder;
+	int ret = -1;
+
+	snprintf(img, sizeof(img), "%s/layer.img", dir);
+	snprintf(run, sizeof(run), "%s/run.img", dir);
+	snprintf(m, sizeof(m), "%s/m", dir);
+	snprintf(blob, sizeof(blob), "%s/layer.blob", dir);
+	if (b_fresh_image(img, run) ||
+	    iu_mount(run, m, "timeout=60000,access_log")) {
+		printf("# record_profile: mount: %s\n", strerror(errno));
+		return -1;
+	}
+	feeder = b_spawn("/tmp/record-profile.log", argv);
+	snprintf(cmd, sizeof(cmd), "incrfsctl profile record %s > %s/app.profile",
+		 m, dir);
+	if (feeder <= 0)
+		printf("# record_profile: cannot start incrfsd\n");
+	else if (b_first_output(m) <= 0)
+		printf("# record_profile: the program failed\n");
+	else if (iu_sh(cmd))
+		printf("# record_profile: incrfsctl profile record failed\n");
+	else
+		ret = 0;
+	if (feeder > 0)
+		b_stop(feeder);
+	umount(m);
+	if (ret)
+		iu_sh("sed 's/^/# incrfsd: /' /tmp/record-profile.log | tail -n 20");
+	snprintf(cmd, sizeof(cmd),
+		 "echo \"# bench: INFO cold start profile: $(grep -c '^[0-9]' "
+		 "%s/app.profile) ranges\"", dir);
+	if (!ret)
+		iu_sh(cmd);
+	return ret;
+}
+
 #endif /* INCRFS_BENCH_H */
