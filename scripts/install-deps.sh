@@ -53,7 +53,7 @@ PKGS=(
 	clang libclang-rt-14-dev
 	libfuse3-dev erofs-utils gnuplot-nox
 	libcurl4-openssl-dev docker-registry curl
-	apparmor
+	apparmor iproute2
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -29,6 +29,10 @@ Options:
   --runs N         runs per series, the median is reported (default 5)
   --large N        2 MiB files added to the read tree (default 64)
   --filter REGEX   only the benchmark programs matching REGEX
+  --net LIST       network profiles of figure 8, comma-separated, of
+                   lan, wan, slow (default lan,wan,slow)
+  --server NAME    figure 8's server: registry (docker-registry, the
+                   default) or httpd (busybox httpd, no keep-alive)
   --no-doc         do not rewrite Documentation/performance.md
   --raw FILE       only make the report from a saved samples file
   -h, --help       this help
@@ -40,12 +44,14 @@ static tools (make tools-static), libfuse3-dev, erofs-utils, gnuplot-nox
 EOF
 }
 
-runs=5 large=64 filter= doc=1 raw=
+runs=5 large=64 filter= doc=1 raw= net=lan,wan,slow server=registry
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=$2; shift 2 ;;
 	--large) large=$2; shift 2 ;;
 	--filter) filter=$2; shift 2 ;;
+	--net) net=$2; shift 2 ;;
+	--server) server=$2; shift 2 ;;
 	--no-doc) doc=0; shift ;;
 	--raw) raw=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -70,8 +76,10 @@ if [ -n "$raw" ]; then
 fi
 
 # The FUSE lazy loader, the baseline of figures 3 and 4: static, like the
-# guest's tools.
-bin=$out/bin
+# guest's tools.  The guest sees host files at their host paths, but it
+# mounts a tmpfs on /tmp: the staged programs live under /var/tmp, so that
+# a checkout under /tmp works too.
+bin=${INCRFS_BENCH_BIN:-/var/tmp/incrfs-bench-$(id -u)/bin}
 mkdir -p "$bin"
 loader=$bin/incrfs-fuse-loader
 lib=$repo/tools/out-static/libincrfs.a
@@ -85,10 +93,16 @@ gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -static \
 # mke2fs under its own name in our own directory: /sbin/mke2fs is a
 # busybox applet link in the guest (see guest-files).
 cp -f "$(command -v mke2fs)" "$bin/mkfs.ext4"
+# iproute2's tc (netem, figure 8): /sbin/tc is a busybox applet link in the
+# guest, and busybox's tc has no netem.
+tc=$(PATH=/usr/sbin:/sbin:$PATH command -v tc) ||
+	{ echo "$prog: tc not found: make deps (iproute2)" >&2; exit 1; }
+cp -f "$tc" "$bin/tc"
 files=$out/guest-files
 {
 	cat "$repo/tests/vm/guest-files" "$here/guest-files"
 	echo "$bin/mkfs.ext4"
+	echo "$bin/tc"
 	echo "$loader"
 } >"$files"
 
@@ -101,7 +115,7 @@ for kver in "${kvers[@]}"; do
 		--modules "$here/guest-modules" --disk 8192 --mem 2048 \
 		--timeout 5400 --idle 600 --logs "$out/$kver" \
 		${filter:+--filter "$filter"} \
-		--append "B_RUNS=$runs B_LARGE_FILES=$large B_BIN=$bin" \
+		--append "B_RUNS=$runs B_LARGE_FILES=$large B_BIN=$bin B_NET=$net B_SERVER=$server" \
 		"$kver" >"$log" 2>&1 || rc=1
 	grep -E '^# (bench|benchtool): ' "$log" >/dev/null ||
 		echo "$prog: $kver: no samples" >&2
