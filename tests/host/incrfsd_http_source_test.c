@@ -6,7 +6,9 @@
  * and a server that is down at open or goes down and comes back while a
  * read waits; a one-shot fake server for answers busybox never gives (a
  * short body, a wrong Content-Range, a 200 to a Range request) and one
- * that holds an answer back while it serves other connections.  Also the
+ * that holds answers back at chosen bytes while it serves other
+ * connections: urgent reads first with a connection kept for them, reads
+ * merged across the queue, each finished as its bytes arrive.  Also the
  * registry:// reference to URL mapping.
  *
  * Built alone by tests/run-host.sh, so it compiles the unit under test.
@@ -333,23 +335,57 @@ TEST(wrong_answers)
 
 /*
  * A server that answers Range requests for a FILE_BYTES blob of
- * pattern(), each connection in a thread of its own, and holds any
- * request for bytes from HELD_OFF until @release is set.
+ * pattern(), each connection in a thread of its own.  An answer whose
+ * range holds the byte at gate[g] is sent up to that byte, then held
+ * until open[g] is set.  Every asked range is logged.
  */
 #define HELD_OFF 65536
+#define NGATES 2
+#define LOG_MAX 64
 
 struct holding {
 	int fd;
 	pthread_t t;
 	unsigned char *bytes;
-	atomic_bool release;
-	atomic_int held;	/* requests being held now */
+	uint64_t gate[NGATES];
+	atomic_bool open[NGATES];
+	atomic_int held;	/* answers being held now */
+	pthread_mutex_t log_lock;
+	unsigned long long log[LOG_MAX][2];
+	int nlog;
 };
 
 struct holding_conn {
 	struct holding *h;
 	int c;
 };
+
+/* Send bytes [@from, @to) of the blob, holding at every closed gate. */
+static int send_held(struct holding *h, int c, unsigned long long from,
+		     unsigned long long to)
+{
+	unsigned long long cut;
+	int g;
+
+	while (from < to) {
+		cut = to;
+		for (g = 0; g < NGATES; g++)
+			if (h->gate[g] >= from && h->gate[g] < cut &&
+			    !atomic_load(&h->open[g]))
+				cut = h->gate[g];
+		if (cut > from && write(c, h->bytes + from, cut - from) < 0)
+			return -1;
+		from = cut;
+		if (from == to)
+			break;
+		atomic_fetch_add(&h->held, 1);
+		for (g = 0; g < NGATES; g++)
+			while (h->gate[g] == from && !atomic_load(&h->open[g]))
+				usleep(10000);
+		atomic_fetch_sub(&h->held, 1);
+	}
+	return 0;
+}
 
 static void *holding_conn_main(void *arg)
 {
@@ -367,18 +403,19 @@ static void *holding_conn_main(void *arg)
 		r = strcasestr(req, "Range: bytes=");
 		if (r && sscanf(r + 13, "%llu-%llu", &first, &last) == 2 &&
 		    first <= last && last < FILE_BYTES) {
-			if (first == HELD_OFF) {
-				atomic_fetch_add(&h->held, 1);
-				while (!atomic_load(&h->release))
-					usleep(10000);
-				atomic_fetch_sub(&h->held, 1);
+			pthread_mutex_lock(&h->log_lock);
+			if (h->nlog < LOG_MAX) {
+				h->log[h->nlog][0] = first;
+				h->log[h->nlog][1] = last;
+				h->nlog++;
 			}
+			pthread_mutex_unlock(&h->log_lock);
 			snprintf(hdr, sizeof(hdr),
 				 "HTTP/1.1 206 Partial\r\nContent-Range: bytes %llu-%llu/%d\r\n"
 				 "Content-Length: %llu\r\nConnection: close\r\n\r\n",
 				 first, last, FILE_BYTES, last - first + 1);
 			if (write(hc->c, hdr, strlen(hdr)) < 0 ||
-			    write(hc->c, h->bytes + first, last - first + 1) < 0)
+			    send_held(h, hc->c, first, last + 1))
 				perror("holding server");
 		}
 	}
@@ -417,37 +454,77 @@ static void *holding_main(void *arg)
  * after it: another connection serves them (a reader waiting for one
  * block must not wait behind another's transfer).
  */
-TEST(slow_answer_does_not_block_other_reads)
+/* Start @h listening on 127.0.0.1, gates at @g0 and @g1; its URL. */
+static int holding_start(struct holding *h, uint64_t g0, uint64_t g1,
+			 char *url, size_t len)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t l = sizeof(a);
+	int g;
+
+	memset(h, 0, sizeof(*h));
+	h->bytes = malloc(FILE_BYTES);
+	if (!h->bytes)
+		return -1;
+	pattern(h->bytes, FILE_BYTES);
+	h->gate[0] = g0;
+	h->gate[1] = g1;
+	for (g = 0; g < NGATES; g++)
+		atomic_init(&h->open[g], false);
+	atomic_init(&h->held, 0);
+	pthread_mutex_init(&h->log_lock, NULL);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	h->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (h->fd < 0 || bind(h->fd, (void *)&a, sizeof(a)) ||
+	    listen(h->fd, 16) || getsockname(h->fd, (void *)&a, &l) ||
+	    pthread_create(&h->t, NULL, holding_main, h))
+		return -1;
+	snprintf(url, len, "http://127.0.0.1:%d/b", ntohs(a.sin_port));
+	return 0;
+}
+
+static void holding_stop(struct holding *h)
+{
+	int g;
+
+	for (g = 0; g < NGATES; g++)
+		atomic_store(&h->open[g], true);
+	shutdown(h->fd, SHUT_RDWR);
+	pthread_join(h->t, NULL);
+	close(h->fd);
+	free(h->bytes);
+}
+
+/* Wait up to 5 s for @n answers to be held. */
+static bool held_now(struct holding *h, int n)
+{
+	int i;
+
+	for (i = 0; i < 500 && atomic_load(&h->held) != n; i++)
+		usleep(10000);
+	return atomic_load(&h->held) == n;
+}
+
+/*
+ * A read whose answer is slow in coming does not hold up the reads queued
+ * after it: another connection serves them (a reader waiting for one
+ * block must not wait behind another's transfer).
+ */
+TEST(slow_answer_does_not_block_other_reads)
+{
 	static unsigned char buf[2][4096];
 	struct incrfsd_read_done done[2];
 	struct incrfsd_source src;
-	struct holding h = { 0 };
-	int cookies[2] = { 0, 1 }, i;
+	struct holding h;
+	int cookies[2] = { 0, 1 };
 	char url[64];
 
-	h.bytes = malloc(FILE_BYTES);
-	ASSERT_NOT_NULL(h.bytes);
-	pattern(h.bytes, FILE_BYTES);
-	atomic_init(&h.release, false);
-	atomic_init(&h.held, 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	h.fd = socket(AF_INET, SOCK_STREAM, 0);
-	ASSERT_GE(h.fd, 0);
-	ASSERT_EQ(0, bind(h.fd, (void *)&a, sizeof(a)));
-	ASSERT_EQ(0, listen(h.fd, 16));
-	ASSERT_EQ(0, getsockname(h.fd, (void *)&a, &l));
-	ASSERT_EQ(0, pthread_create(&h.t, NULL, holding_main, &h));
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/b", ntohs(a.sin_port));
-
+	ASSERT_EQ(0, holding_start(&h, HELD_OFF, FILE_BYTES, url,
+				   sizeof(url)));
 	ASSERT_EQ(0, incrfsd_source_open(&src, url, 8)) TH_LOG("%s", src.err);
 	ASSERT_EQ(0, src.ops->read(&src, HELD_OFF, 4096, buf[0], 0,
 				   &cookies[0]));
-	for (i = 0; i < 500 && !atomic_load(&h.held); i++)
-		usleep(10000);
-	ASSERT_EQ(1, atomic_load(&h.held));
+	ASSERT_TRUE(held_now(&h, 1));
 	/* not a byte-neighbour of the held read: a request of its own */
 	ASSERT_EQ(0, src.ops->read(&src, 3 * 65536, 4096, buf[1], 0,
 				   &cookies[1]));
@@ -458,17 +535,119 @@ TEST(slow_answer_does_not_block_other_reads)
 	EXPECT_EQ(0, done[0].err);
 	EXPECT_EQ(0, memcmp(buf[1], h.bytes + 3 * 65536, 4096));
 	EXPECT_EQ(1, atomic_load(&h.held));
-	atomic_store(&h.release, true);
+	atomic_store(&h.open[0], true);
 	ASSERT_TRUE(readable(src.event_fd, 5000));
 	ASSERT_EQ(1, src.ops->reap(&src, done, 2, false));
 	EXPECT_EQ(&cookies[0], done[0].cookie);
 	EXPECT_EQ(0, done[0].err);
 	EXPECT_EQ(0, memcmp(buf[0], h.bytes + HELD_OFF, 4096));
 	incrfsd_source_close(&src);
-	shutdown(h.fd, SHUT_RDWR);
-	pthread_join(h.t, NULL);
-	close(h.fd);
-	free(h.bytes);
+	holding_stop(&h);
+}
+
+/*
+ * Reads queued while every connection is busy, in any order, that are
+ * neighbours in the blob go out as one request; each is finished as soon
+ * as its own bytes are in, not when the whole answer is.
+ */
+TEST(neighbours_in_any_order_one_request_finished_early)
+{
+	static unsigned char urgent[6][4096], buf[3][12288];
+	struct incrfsd_read_done done[8];
+	struct incrfsd_source src;
+	struct holding h;
+	int cookies[9], i, n;
+	unsigned int seen;
+	char url[64];
+
+	ASSERT_EQ(0, holding_start(&h, HELD_OFF, 8192, url, sizeof(url)));
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 16)) TH_LOG("%s", src.err);
+	h.nlog = 0;	/* forget the size probe */
+	/* every connection busy with a held urgent read */
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, src.ops->read(&src, HELD_OFF, 4096, urgent[i],
+					   INCRFSD_READ_URGENT, &cookies[i]));
+	ASSERT_TRUE(held_now(&h, 6));
+	/* [8192, 12288), [0, 4096), [4096, 8192), in that order */
+	ASSERT_EQ(0, src.ops->read(&src, 8192, 4096, buf[2], 0, &cookies[8]));
+	ASSERT_EQ(0, src.ops->read(&src, 0, 4096, buf[0], 0, &cookies[6]));
+	ASSERT_EQ(0, src.ops->read(&src, 4096, 4096, buf[1], 0, &cookies[7]));
+	atomic_store(&h.open[0], true);
+	/* the six urgent reads, then the two before the gate at 8192 */
+	for (n = 0; n < 8 && readable(src.event_fd, 5000);)
+		n += src.ops->reap(&src, done + n, 8 - n, false);
+	ASSERT_EQ(8, n) TH_LOG("the reads before the held byte waited for it");
+	/* in any order: the six, [0, 4096) and [4096, 8192), not the last */
+	seen = 0;
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(0, done[i].err);
+		seen |= 1u << ((int *)done[i].cookie - cookies);
+	}
+	EXPECT_EQ(0xffu, seen);
+	EXPECT_EQ(0, memcmp(buf[0], h.bytes, 4096));
+	EXPECT_EQ(0, memcmp(buf[1], h.bytes + 4096, 4096));
+	ASSERT_TRUE(held_now(&h, 1));
+	atomic_store(&h.open[1], true);
+	ASSERT_TRUE(readable(src.event_fd, 5000));
+	ASSERT_EQ(1, src.ops->reap(&src, done, 1, false));
+	EXPECT_EQ(&cookies[8], done[0].cookie);
+	EXPECT_EQ(0, done[0].err);
+	EXPECT_EQ(0, memcmp(buf[2], h.bytes + 8192, 4096));
+	/* six held requests and one for all three neighbours */
+	ASSERT_EQ(7, h.nlog);
+	EXPECT_EQ(0, h.log[6][0]);
+	EXPECT_EQ(12287, h.log[6][1]);
+	incrfsd_source_close(&src);
+	holding_stop(&h);
+}
+
+/*
+ * Background reads never take the last connection: a read a reader waits
+ * for is served while they are all held, and so is a queued background
+ * read that a reader comes to wait for (hurry()).
+ */
+TEST(urgent_reads_keep_a_connection)
+{
+	static unsigned char bg[7][4096], buf[4096];
+	struct incrfsd_read_done done[8];
+	struct incrfsd_source src;
+	struct holding h;
+	int cookies[9], i, n;
+	char url[64];
+
+	ASSERT_EQ(0, holding_start(&h, HELD_OFF, FILE_BYTES, url,
+				   sizeof(url)));
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 16)) TH_LOG("%s", src.err);
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, src.ops->read(&src, HELD_OFF, 4096, bg[i], 0,
+					   &cookies[i]));
+	ASSERT_TRUE(held_now(&h, 5));
+	usleep(100000);
+	EXPECT_EQ(5, atomic_load(&h.held)) TH_LOG("background took every connection");
+	ASSERT_EQ(0, src.ops->read(&src, 3 * 65536, 4096, buf,
+				   INCRFSD_READ_URGENT, &cookies[6]));
+	ASSERT_TRUE(readable(src.event_fd, 5000))
+		TH_LOG("the urgent read found no connection");
+	ASSERT_EQ(1, src.ops->reap(&src, done, 8, false));
+	EXPECT_EQ(&cookies[6], done[0].cookie);
+	EXPECT_EQ(0, memcmp(buf, h.bytes + 3 * 65536, 4096));
+	/* a queued background read, not held by the server, then hurried */
+	ASSERT_EQ(0, src.ops->read(&src, 5 * 65536, 4096, bg[6], 0,
+				   &cookies[7]));
+	usleep(200000);
+	EXPECT_FALSE(readable(src.event_fd, 0));
+	src.ops->hurry(&src, &cookies[7]);
+	ASSERT_TRUE(readable(src.event_fd, 5000))
+		TH_LOG("the hurried read stayed queued");
+	ASSERT_EQ(1, src.ops->reap(&src, done, 8, false));
+	EXPECT_EQ(&cookies[7], done[0].cookie);
+	EXPECT_EQ(0, memcmp(bg[6], h.bytes + 5 * 65536, 4096));
+	atomic_store(&h.open[0], true);
+	for (n = 0; n < 6 && readable(src.event_fd, 5000);)
+		n += src.ops->reap(&src, done + n, 8 - n, false);
+	EXPECT_EQ(6, n);
+	incrfsd_source_close(&src);
+	holding_stop(&h);
 }
 
 TEST(registry_references)

@@ -51,7 +51,7 @@ TEST(defaults)
 	ASSERT_STREQ("/mnt", p.o.mountpoint);
 	ASSERT_EQ(INCRFSD_DEFAULT_READAHEAD, p.o.readahead);
 	ASSERT_EQ(4, p.o.readahead);
-	ASSERT_EQ(INCRFSD_DEFAULT_DEPTH, p.o.depth);
+	ASSERT_EQ(0, p.o.depth);	/* the source kind's default */
 	ASSERT_EQ(PREFETCH_NONE, p.o.prefetch);
 	ASSERT_NULL(p.o.profile);
 	ASSERT_FALSE(p.o.exit_when_complete);

@@ -218,7 +218,10 @@ TEST_F(tmp, locations)
 	ASSERT_NOT_NULL(strstr(src.err, "unsupported source"));
 	incrfsd_source_close(&src);
 
-	ASSERT_EQ(-EINVAL, incrfsd_source_open(&src, self->data, 0));
+	/* depth 0: the kind's default */
+	ASSERT_EQ(0, incrfsd_source_open(&src, self->data, 0));
+	EXPECT_EQ(incrfsd_file_source.default_depth, src.depth);
+	EXPECT_LT(0, src.depth);
 	incrfsd_source_close(&src);
 }
 
@@ -329,7 +332,7 @@ static int fetch_one(const char *blob, uint64_t c, struct fetcher *f,
 	    blob_meta_fetch(m, &src, err, sizeof(err)) ||
 	    fetcher_init(f, &src, m, 4, nullfd, 0, 0))
 		return -1;
-	if (fetcher_start(f, c, 7, FETCH_FILL_ALL))
+	if (fetcher_start(f, c, 7, FETCH_FILL_ALL, false))
 		return -1;
 	n = fetcher_reap(f, true, d, 1);
 	return n == 1 ? 0 : -1;
@@ -356,7 +359,7 @@ TEST_F(tmp, fetcher_decodes_a_chunk)
 	ASSERT_EQ(0, memcmp(f.dbuf, self->bytes + 48 * 4096, 2 * 4096));
 	ASSERT_EQ(0, f.busy);
 	/* a chunk beyond the blob cannot even start */
-	ASSERT_EQ(-ERANGE, fetcher_start(&f, 4, 0, FETCH_FILL_ALL));
+	ASSERT_EQ(-ERANGE, fetcher_start(&f, 4, 0, FETCH_FILL_ALL, false));
 	fetcher_destroy(&f);
 	blob_meta_free(&m);
 	close(nullfd);

@@ -86,7 +86,7 @@ static int start_loop(struct feeder *f)
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
-	ret = fetcher_init(&f->fetch, &f->src, &f->meta, f->opt->depth,
+	ret = fetcher_init(&f->fetch, &f->src, &f->meta, f->src.depth,
 			   f->control_fd,
 			   f->opt->sync ? INCRFS_FILL_SYNC : 0, 0);
 	if (ret) {
@@ -112,16 +112,18 @@ static int start_loop(struct feeder *f)
  * A reader waits for data blocks [@block, @block + @count), a range
  * plan_record() has accepted (within the image, @count > 0).
  */
-static void mark_tails_urgent(struct feeder *f, uint64_t block,
-			      uint32_t count)
+static void mark_urgent(struct feeder *f, uint64_t block, uint32_t count)
 {
 	uint64_t c;
 
-	if (!f->tails.nr)
-		return;
 	for (c = plan_chunk_of(&f->plan, block);
-	     c <= plan_chunk_of(&f->plan, block + count - 1); c++)
-		tails_mark_urgent(&f->tails, c);
+	     c <= plan_chunk_of(&f->plan, block + count - 1); c++) {
+		if (f->tails.nr)
+			tails_mark_urgent(&f->tails, c);
+		/* a profile's or a window's read not sent yet goes first */
+		if (plan_state_of(&f->plan, c) == CHUNK_MAIN)
+			fetcher_hurry(&f->fetch, c);
+	}
 }
 
 static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
@@ -150,7 +152,7 @@ static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 	}
 	f->waits++;
 	f->last_wait_ns = fetcher_now_ns();
-	mark_tails_urgent(f, r->data_block, r->count);
+	mark_urgent(f, r->data_block, r->count);
 	log_verbose("wait: inode %llu block %llu+%u (data block %llu, chunk %llu), pid %u uid %u, waiting %.1f ms",
 		    (unsigned long long)r->ino, (unsigned long long)r->block,
 		    r->count, (unsigned long long)r->data_block,
@@ -222,7 +224,8 @@ static void start_fetches(struct feeder *f)
 
 	while (fetcher_has_room(&f->fetch) &&
 	       plan_next_upto(&f->plan, slot_limit(f), &c, &prio)) {
-		ret = fetcher_start(&f->fetch, c, prio, fill_mode(f, c, prio));
+		ret = fetcher_start(&f->fetch, c, prio, fill_mode(f, c, prio),
+				    prio == PRIO_MISS);
 		if (ret) {
 			log_err("chunk %llu: cannot start reading the blob: %s",
 				(unsigned long long)c, strerror(-ret));

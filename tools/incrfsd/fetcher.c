@@ -82,8 +82,22 @@ void fetcher_destroy(struct fetcher *f)
 	f->nslots = f->busy = 0;
 }
 
+void fetcher_hurry(struct fetcher *f, uint64_t chunk)
+{
+	unsigned int i;
+
+	if (!f->src.ops->hurry)
+		return;
+	for (i = 0; i < f->nslots; i++)
+		if (f->slots[i].busy && f->slots[i].chunk == chunk &&
+		    !f->slots[i].urgent) {
+			f->slots[i].urgent = true;
+			f->src.ops->hurry(&f->src, &f->slots[i]);
+		}
+}
+
 int fetcher_start(struct fetcher *f, uint64_t chunk, int tag,
-		  enum fetch_fill fill)
+		  enum fetch_fill fill, bool urgent)
 {
 	struct incrfs_chunk_info ci;
 	struct fetch_slot *s = NULL;
@@ -110,10 +124,12 @@ int fetcher_start(struct fetcher *f, uint64_t chunk, int tag,
 		s->ccap = ci.len;
 	}
 	ret = f->src.ops->read(&f->src, ci.off, ci.len, s->cbuf,
-			       f->read_flags, s);
+			       f->read_flags |
+			       (urgent ? INCRFSD_READ_URGENT : 0), s);
 	if (ret)
 		return ret;
 	s->busy = true;
+	s->urgent = urgent;
 	s->chunk = chunk;
 	s->tag = tag;
 	s->fill = fill;

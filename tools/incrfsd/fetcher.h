@@ -37,6 +37,7 @@ struct fetch_slot {
 	uint64_t chunk;
 	int tag;		/* caller's, returned in fetch_done */
 	int fill;		/* enum fetch_fill */
+	bool urgent;		/* read with INCRFSD_READ_URGENT */
 	uint64_t start_ns;	/* CLOCK_MONOTONIC at start */
 	void *cbuf;		/* compressed bytes */
 	size_t ccap;
@@ -111,9 +112,14 @@ enum fetch_fill {
 	FETCH_FILL_NONE,	/* nothing: the caller picks the blocks */
 };
 
-/* Start fetching chunk @chunk.  -EBUSY when no slot is free. */
+/*
+ * Start fetching chunk @chunk; @urgent: a reader waits for it
+ * (INCRFSD_READ_URGENT).  -EBUSY when no slot is free.
+ */
 int fetcher_start(struct fetcher *f, uint64_t chunk, int tag,
-		  enum fetch_fill fill);
+		  enum fetch_fill fill, bool urgent);
+/* A reader now waits for @chunk: if it is in flight, hurry its read. */
+void fetcher_hurry(struct fetcher *f, uint64_t chunk);
 /*
  * Finish up to @max fetched chunks: decode and fill each, report it in
  * @done.  If @wait and some are in flight, block until one is.  Returns

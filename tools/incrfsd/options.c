@@ -41,10 +41,12 @@ void incrfsd_help(FILE *f)
 "                              /v2/REPO/blobs/sha256:HEX (redirects\n"
 "                              followed)\n"
 "    Over HTTP, up to min(--depth, 6) requests are in flight at once, each\n"
-"    on a connection of its own (kept alive if the server allows), so a\n"
-"    chunk a reader waits for never waits behind another transfer while a\n"
-"    connection is free; neighbouring chunks queued together go out as one\n"
-"    Range request.  A server that is down, slow or answers 5xx is\n"
+"    on a connection of its own (kept alive if the server allows).  A\n"
+"    request carries the most urgent chunk queued and every queued chunk\n"
+"    next to it in the blob (one Range, up to 8 MiB); each chunk is used\n"
+"    as soon as its own bytes are in.  Chunks readers wait for go before\n"
+"    all others, and one connection is kept free for them while a profile\n"
+"    or read-ahead is fetched.  A server that is down, slow or answers 5xx is\n"
 "    retried with backoff (0.1 s up to 5 s) for as long as the fetch is\n"
 "    wanted, so waiting readers keep waiting, up to the mount's timeout,\n"
 "    until it is back; a 4xx or an answer that is not the asked range\n"
@@ -116,8 +118,10 @@ void incrfsd_help(FILE *f)
 "        stopped or the mount goes away.\n"
 "\n"
 "    -d, --depth N\n"
-"        Blob chunk reads in flight at once (default 8, 1 to 256); over\n"
-"        HTTP, on at most 6 connections.\n"
+"        Blob chunk reads in flight at once, 1 to 256 (default 8 for a\n"
+"        local file, 32 over HTTP).  Over HTTP they share at most 6\n"
+"        connections, and reads queued together that are neighbours in\n"
+"        the blob go out as one request.\n"
 "\n"
 "    -S, --sync\n"
 "        Make every fill durable before it returns (INCRFS_FILL_SYNC).\n"
@@ -220,7 +224,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 
 	memset(o, 0, sizeof(*o));
 	o->readahead = INCRFSD_DEFAULT_READAHEAD;
-	o->depth = INCRFSD_DEFAULT_DEPTH;
+	o->depth = 0;	/* the source kind's default */
 	o->prefetch = PREFETCH_NONE;
 	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
 	opterr = 0;	/* our own messages */

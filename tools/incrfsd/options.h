@@ -19,7 +19,6 @@
 
 #define INCRFSD_DEFAULT_READAHEAD	4
 #define INCRFSD_MAX_READAHEAD		4096
-#define INCRFSD_DEFAULT_DEPTH		8
 #define INCRFSD_MAX_DEPTH		256
 
 enum prefetch_mode {
@@ -31,7 +30,7 @@ struct incrfsd_options {
 	const char *source;		/* --source BLOB */
 	const char *mountpoint;
 	unsigned int readahead;		/* chunks after a miss's chunk */
-	unsigned int depth;		/* chunk reads in flight */
+	unsigned int depth;		/* chunk reads in flight; 0: default */
 	enum prefetch_mode prefetch;
 	const char *profile;		/* --prefetch-profile FILE */
 	bool exit_when_complete;

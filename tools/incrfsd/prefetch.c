@@ -137,7 +137,8 @@ static void *prefetch_main(void *arg)
 			more = plan_claim_prefetch(pf->plan, &cursor, &chunk);
 			if (!more)
 				break;
-			ret = fetcher_start(&f, chunk, 0, FETCH_FILL_ALL);
+			ret = fetcher_start(&f, chunk, 0, FETCH_FILL_ALL,
+					    false);
 			if (ret) {
 				struct fetch_done d = { .chunk = chunk,
 							.err = ret };

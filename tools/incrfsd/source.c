@@ -28,14 +28,12 @@ int incrfsd_source_open(struct incrfsd_source *src, const char *location,
 
 	memset(src, 0, sizeof(*src));
 	src->event_fd = -1;
-	if (!depth) {
-		snprintf(src->err, sizeof(src->err), "queue depth must be > 0");
-		return -EINVAL;
-	}
 	for (i = 0; i < sizeof(source_kinds) / sizeof(source_kinds[0]); i++) {
 		if (!source_kinds[i]->match(location))
 			continue;
 		src->ops = source_kinds[i];
+		if (!depth)
+			depth = src->ops->default_depth;
 		src->depth = depth;
 		return src->ops->open(src, location, depth);
 	}

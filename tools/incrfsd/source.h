@@ -25,6 +25,7 @@
 
 /* read() flags */
 #define INCRFSD_READ_IDLE	0x1	/* background work: lowest I/O priority */
+#define INCRFSD_READ_URGENT	0x2	/* a reader waits: before other reads */
 
 struct incrfsd_source;
 
@@ -36,6 +37,11 @@ struct incrfsd_read_done {
 
 struct incrfsd_source_ops {
 	const char *name;	/* for messages: "file", later "http", ... */
+	/*
+	 * Reads in flight by default: enough to keep the device or the
+	 * link busy and, over a network, to let neighbouring reads merge.
+	 */
+	unsigned int default_depth;
 	/* Is @location one of ours?  (A scheme prefix, or a plain path.) */
 	bool (*match)(const char *location);
 	/*
@@ -60,6 +66,12 @@ struct incrfsd_source_ops {
 	 */
 	int (*reap)(struct incrfsd_source *src, struct incrfsd_read_done *done,
 		    unsigned int max, bool wait);
+	/*
+	 * Optional: a reader now waits for the read started with @cookie;
+	 * serve it as if it had been INCRFSD_READ_URGENT, if it has not
+	 * started yet.
+	 */
+	void (*hurry)(struct incrfsd_source *src, void *cookie);
 	/* Abandon reads in flight and free everything. */
 	void (*close)(struct incrfsd_source *src);
 };
@@ -81,7 +93,10 @@ extern const struct incrfsd_source_ops incrfsd_http_source;
 /* registry://HOST[:PORT]/REPO@sha256:HEX, an OCI registry blob. */
 extern const struct incrfsd_source_ops incrfsd_registry_source;
 
-/* Open @location with the first source kind that matches it. */
+/*
+ * Open @location with the first source kind that matches it, @depth reads
+ * in flight at most (0: the kind's default_depth).
+ */
 int incrfsd_source_open(struct incrfsd_source *src, const char *location,
 			unsigned int depth);
 void incrfsd_source_close(struct incrfsd_source *src);

@@ -265,6 +265,7 @@ static void file_close(struct incrfsd_source *src)
 
 const struct incrfsd_source_ops incrfsd_file_source = {
 	.name = "file",
+	.default_depth = 8,
 	.match = file_match,
 	.open = file_open,
 	.read = file_read,

@@ -12,11 +12,20 @@
  * order, so a read a reader waits for never waits behind another
  * transfer while a worker is free: on a link with a round trip of tens of
  * milliseconds, one connection would serve the misses of a cold start
- * one round trip after another.  Reads that are byte-neighbours, queued
- * when a worker takes work, go out as one request and are split on
- * arrival.  A finished read goes on a done list and the source's eventfd
- * is signalled, which joins the feeder's epoll loop like the file
- * source's io_uring does.
+ * one round trip after another.  A worker takes the most urgent read
+ * queued and every queued read that extends it without a gap in the blob,
+ * wherever it is in the queue, as one request: a registry answers a GET
+ * in about the same time whatever its size, so round trips, not bytes,
+ * decide how long a cold start waits.  Each read of such a request is
+ * finished as soon as its own bytes have arrived, so a read at the front
+ * of a long request waits for its bytes only.  A finished read goes on a
+ * done list and the source's eventfd is signalled, which joins the
+ * feeder's epoll loop like the file source's io_uring does.
+ *
+ * Urgency: reads flagged INCRFSD_READ_URGENT (a reader waits for them)
+ * are queued ahead of the others, and one connection is kept for them:
+ * background reads (a profile, read-ahead) never occupy every
+ * connection, so a new miss never waits behind a long transfer.
  *
  * Errors: a server that is down, a timeout, a 5xx or a short body are
  * passing troubles: the worker retries with exponential backoff (100 ms
@@ -60,12 +69,20 @@
 /* A transfer slower than 1 byte/s for this long is retried. */
 #define STALL_TIMEOUT_S		30L
 /* Largest coalesced request. */
-#define COALESCE_MAX		(64U << 20)
+#define COALESCE_MAX		(8U << 20)
+/* Reads coalesced into one request, at most. */
+#define BATCH_MAX		64
 /*
  * Connections (worker threads) per source, at most: what browsers open
  * to one host, so that a registry or CDN sees nothing unusual.
  */
 #define HTTP_CONNS_MAX		6
+/*
+ * Reads in flight by default: several per connection, so that the reads
+ * of a profile or a read-ahead window queued together find their
+ * neighbours and go out as few requests.
+ */
+#define HTTP_DEFAULT_DEPTH	32
 
 struct http_req {
 	uint64_t off;
@@ -73,6 +90,7 @@ struct http_req {
 	char *buf;
 	void *cookie;
 	int err;
+	bool urgent;		/* INCRFSD_READ_URGENT */
 	struct http_req *next;
 };
 
@@ -85,9 +103,13 @@ struct http_conn {
 	pthread_t thread;
 	bool thread_ok;
 	/* the transfer in progress (this worker only) */
-	struct http_req *batch[64];
+	struct http_req *batch[BATCH_MAX];	/* in blob order, no gaps */
 	unsigned int nbatch;
-	uint64_t boff;		/* first byte of the batch */
+	unsigned int first;	/* batch[0..first) are finished already */
+	bool bg;		/* no read of the batch is urgent */
+	bool early;		/* finish reads as their bytes arrive */
+	bool bad_range;		/* the 206's Content-Range is not the asked */
+	uint64_t boff;		/* first byte of the transfer */
 	uint64_t blen;
 	uint64_t got;
 	char range_hdr[96];	/* the Content-Range seen */
@@ -110,6 +132,7 @@ struct http_source {
 	 */
 	int event_fd;
 	bool down;		/* logged "not answering", not yet "back"; lock */
+	unsigned int bg_busy;	/* workers on a background batch; lock */
 	unsigned int nconns;
 	struct http_conn conns[HTTP_CONNS_MAX];
 };
@@ -195,11 +218,47 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Put @n reads on the done list with @err and tell the feeder. */
+static void post_done(struct http_source *hs, struct http_req **reqs,
+		      unsigned int n, int err)
+{
+	uint64_t one = 1;
+	unsigned int i;
+
+	if (!n)
+		return;
+	pthread_mutex_lock(&hs->lock);
+	for (i = 0; i < n; i++) {
+		reqs[i]->err = err;
+		reqs[i]->next = NULL;
+		*hs->done_tail = reqs[i];
+		hs->done_tail = &reqs[i]->next;
+	}
+	pthread_cond_broadcast(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
+	if (write(hs->event_fd, &one, sizeof(one)) < 0)
+		log_err("%s: eventfd: %s", hs->display, strerror(errno));
+}
+
+/*
+ * Is the 206 answer the range asked for?  Checked before the first body
+ * byte is used, since reads are finished while the body still arrives.
+ */
+static bool range_is_asked(const struct http_conn *hc)
+{
+	unsigned long long first, last, size;
+
+	return sscanf(hc->range_hdr, "bytes %llu-%llu/%llu", &first, &last,
+		      &size) == 3 && first == hc->boff &&
+	       last == hc->boff + hc->blen - 1 && size > last;
+}
+
 /* Copy body bytes into the batch's buffers. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct http_conn *hc = arg;
 	size_t len = size * n, take, i;
+	unsigned int from = hc->first;
 	long code = 0;
 	uint64_t pos;
 
@@ -210,9 +269,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		return 0;	/* the whole blob is coming: stop it */
 	if (hc->got + len > hc->blen)
 		return 0;	/* more than asked for: abort (CURLE_WRITE_ERROR) */
+	if (hc->early && !hc->got && !range_is_asked(hc)) {
+		hc->bad_range = true;
+		return 0;
+	}
 	while (len) {
 		pos = hc->boff + hc->got;
-		for (i = 0; i < hc->nbatch; i++) {
+		for (i = hc->first; i < hc->nbatch; i++) {
 			struct http_req *r = hc->batch[i];
 
 			if (pos >= r->off && pos < r->off + r->len)
@@ -228,6 +291,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		len -= take;
 		hc->got += take;
 	}
+	/* reads whose bytes are all in are finished now */
+	pos = hc->boff + hc->got;
+	while (hc->early && hc->first < hc->nbatch &&
+	       hc->batch[hc->first]->off + hc->batch[hc->first]->len <= pos)
+		hc->first++;
+	post_done(hc->hs, hc->batch + from, hc->first - from, 0);
 	return size * n;
 }
 
@@ -286,6 +355,8 @@ static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 	hc->boff = off;
 	hc->blen = len;
 	hc->got = 0;
+	hc->bad_range = false;
+	hc->early = !probe;
 	hc->range_hdr[0] = 0;
 	hc->err[0] = 0;
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
@@ -295,7 +366,8 @@ static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 	if (atomic_load(&hc->hs->stop))
 		return XFER_FAIL;
 	cu->easy_getinfo(hc->curl, CURLINFO_RESPONSE_CODE, &code);
-	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && code == 200)) {
+	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR &&
+				(code == 200 || hc->bad_range))) {
 		snprintf(why, why_len, "%s",
 			 hc->err[0] ? hc->err : cu->easy_strerror(cc));
 		/* a body longer than asked is the server's error, not luck */
@@ -360,56 +432,106 @@ static bool backoff(struct http_source *hs, unsigned int ms)
 	return !atomic_load(&hs->stop);
 }
 
+/* The reads of the batch not finished yet end with @err. */
 static void finish_batch(struct http_conn *hc, int err)
 {
 	struct http_source *hs = hc->hs;
-	uint64_t one = 1;
-	unsigned int i;
 
+	post_done(hs, hc->batch + hc->first, hc->nbatch - hc->first, err);
 	pthread_mutex_lock(&hs->lock);
-	for (i = 0; i < hc->nbatch; i++) {
-		hc->batch[i]->err = err;
-		hc->batch[i]->next = NULL;
-		*hs->done_tail = hc->batch[i];
-		hs->done_tail = &hc->batch[i]->next;
-	}
-	hc->nbatch = 0;
+	if (hc->bg)
+		hs->bg_busy--;
 	pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
-	if (write(hs->event_fd, &one, sizeof(one)) < 0)
-		log_err("%s: eventfd: %s", hs->display, strerror(errno));
+	hc->nbatch = hc->first = 0;
+	hc->bg = false;
 }
 
 /*
- * Take the head of the queue and the reads right after it in the blob.
- * The queue is in the feeder's order of urgency, so each free worker
- * takes the most urgent read left.
+ * May a worker take the head of the queue?  An urgent read always; a
+ * background one only while another connection stays free for the next
+ * urgent read.  Under hs->lock.
+ */
+static bool may_take(const struct http_source *hs)
+{
+	if (!hs->queue)
+		return false;
+	return hs->queue->urgent || hs->nconns == 1 ||
+	       hs->bg_busy + 1 < hs->nconns;
+}
+
+/*
+ * Move the queued read that continues the batch without a gap (right
+ * after its end, or, for a background batch, right before its start)
+ * into the batch.  false when there is none.  Under hs->lock.
+ */
+static bool grow_batch(struct http_conn *hc)
+{
+	struct http_source *hs = hc->hs;
+	struct http_req *first = hc->batch[0];
+	struct http_req *last = hc->batch[hc->nbatch - 1];
+	uint64_t start = first->off, end = last->off + last->len;
+	struct http_req **pp, *r;
+
+	if (hc->nbatch == BATCH_MAX)
+		return false;
+	for (pp = &hs->queue; (r = *pp); pp = &r->next) {
+		bool after = r->off == end;
+		bool before = !first->urgent && r->off + r->len == start;
+
+		if (!after && !before)
+			continue;
+		if ((after ? r->off + r->len - start : end - r->off) >
+		    COALESCE_MAX)
+			continue;
+		*pp = r->next;
+		if (!r->next)
+			hs->queue_tail = pp;
+		if (after) {
+			hc->batch[hc->nbatch++] = r;
+		} else {
+			memmove(hc->batch + 1, hc->batch,
+				hc->nbatch * sizeof(*hc->batch));
+			hc->batch[0] = r;
+			hc->nbatch++;
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Take the head of the queue, the most urgent read, and every queued read
+ * that extends it without a gap in the blob.
  */
 static bool take_batch(struct http_conn *hc)
 {
 	struct http_source *hs = hc->hs;
 	struct http_req *r;
-	uint64_t end;
+	unsigned int i;
 
 	pthread_mutex_lock(&hs->lock);
-	while (!hs->queue && !atomic_load(&hs->stop))
+	while (!may_take(hs) && !atomic_load(&hs->stop))
 		pthread_cond_wait(&hs->cond, &hs->lock);
 	if (atomic_load(&hs->stop)) {
 		pthread_mutex_unlock(&hs->lock);
 		return false;
 	}
 	r = hs->queue;
-	hc->nbatch = 0;
-	end = r->off;
-	while (r && r->off == end && hc->nbatch < 64 &&
-	       (!hc->nbatch || end - hc->batch[0]->off + r->len <= COALESCE_MAX)) {
-		hc->batch[hc->nbatch++] = r;
-		end += r->len;
-		r = r->next;
-	}
-	hs->queue = r;
-	if (!r)
+	hs->queue = r->next;
+	if (!hs->queue)
 		hs->queue_tail = &hs->queue;
+	hc->batch[0] = r;
+	hc->nbatch = 1;
+	hc->first = 0;
+	while (grow_batch(hc))
+		;
+	hc->bg = true;
+	for (i = 0; i < hc->nbatch; i++)
+		if (hc->batch[i]->urgent)
+			hc->bg = false;
+	if (hc->bg)
+		hs->bg_busy++;
 	pthread_mutex_unlock(&hs->lock);
 	return true;
 }
@@ -437,24 +559,29 @@ static void *worker(void *arg)
 	struct http_conn *hc = arg;
 	struct http_source *hs = hc->hs;
 	char why[CURL_ERROR_SIZE + 128];
+	uint64_t off = 0, end;
 	unsigned int ms;
-	uint64_t len;
 	int ret;
 
 	while (take_batch(hc)) {
-		len = hc->batch[hc->nbatch - 1]->off +
-		      hc->batch[hc->nbatch - 1]->len - hc->batch[0]->off;
-		if (!len) {
+		end = hc->batch[hc->nbatch - 1]->off +
+		      hc->batch[hc->nbatch - 1]->len;
+		if (end == hc->batch[0]->off) {
 			finish_batch(hc, 0);
 			continue;
 		}
 		if (hc->nbatch > 1)
 			log_debug("%s: one request for %u neighbouring reads, %" PRIu64 " bytes",
-				  hs->display, hc->nbatch, len);
+				  hs->display, hc->nbatch,
+				  end - hc->batch[0]->off);
 		ms = BACKOFF_MIN_MS;
 		for (;;) {
-			ret = transfer(hc, hc->batch[0]->off, len, NULL, why,
+			/* a retry asks only for what has not arrived */
+			off = hc->batch[hc->first]->off;
+			ret = transfer(hc, off, end - off, NULL, why,
 				       sizeof(why));
+			if (hc->first == hc->nbatch)
+				ret = XFER_OK;	/* every byte is in */
 			if (ret != XFER_RETRY || atomic_load(&hs->stop))
 				break;
 			set_down(hs, true, why);
@@ -468,8 +595,7 @@ static void *worker(void *arg)
 			set_down(hs, false, NULL);
 		else
 			log_err("%s: bytes %" PRIu64 "-%" PRIu64 ": %s",
-				hs->display, hc->batch[0]->off,
-				hc->batch[0]->off + len - 1, why);
+				hs->display, off, end - 1, why);
 		finish_batch(hc, ret == XFER_OK ? 0 : -EIO);
 	}
 	return NULL;
@@ -585,9 +711,8 @@ static int http_read(struct incrfsd_source *src, uint64_t off, size_t len,
 		     void *buf, unsigned int flags, void *cookie)
 {
 	struct http_source *hs = src->priv;
-	struct http_req *r;
+	struct http_req *r, **pp;
 
-	(void)flags;	/* the network has no idle class */
 	if (src->inflight >= src->depth)
 		return -EBUSY;
 	if (off + len < off)
@@ -596,7 +721,8 @@ static int http_read(struct incrfsd_source *src, uint64_t off, size_t len,
 	if (!r)
 		return -ENOMEM;
 	*r = (struct http_req){ .off = off, .len = len, .buf = buf,
-				.cookie = cookie };
+				.cookie = cookie,
+				.urgent = flags & INCRFSD_READ_URGENT };
 	src->inflight++;
 	pthread_mutex_lock(&hs->lock);
 	if (off + len > src->size) {
@@ -611,11 +737,44 @@ static int http_read(struct incrfsd_source *src, uint64_t off, size_t len,
 			return -errno;
 		return 0;
 	}
-	*hs->queue_tail = r;
-	hs->queue_tail = &r->next;
+	/* urgent reads after the urgent ones queued, before the others */
+	pp = hs->queue_tail;
+	if (r->urgent)
+		for (pp = &hs->queue; *pp && (*pp)->urgent; pp = &(*pp)->next)
+			;
+	r->next = *pp;
+	*pp = r;
+	if (!r->next)
+		hs->queue_tail = &r->next;
 	pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
 	return 0;
+}
+
+/* A reader now waits for the read @cookie: move it among the urgent. */
+static void http_hurry(struct incrfsd_source *src, void *cookie)
+{
+	struct http_source *hs = src->priv;
+	struct http_req **pp, *r;
+
+	pthread_mutex_lock(&hs->lock);
+	for (pp = &hs->queue; (r = *pp); pp = &r->next)
+		if (r->cookie == cookie)
+			break;
+	if (r && !r->urgent) {
+		*pp = r->next;
+		if (!r->next)
+			hs->queue_tail = pp;
+		r->urgent = true;
+		for (pp = &hs->queue; *pp && (*pp)->urgent; pp = &(*pp)->next)
+			;
+		r->next = *pp;
+		*pp = r;
+		if (!r->next)
+			hs->queue_tail = &r->next;
+		pthread_cond_broadcast(&hs->cond);
+	}
+	pthread_mutex_unlock(&hs->lock);
 }
 
 static int http_reap(struct incrfsd_source *src, struct incrfsd_read_done *done,
@@ -676,7 +835,7 @@ static void http_close(struct incrfsd_source *src)
 		if (hc->thread_ok)
 			pthread_join(hc->thread, NULL);
 		/* reads the worker held when it stopped */
-		while (hc->nbatch)
+		while (hc->nbatch > hc->first)
 			free(hc->batch[--hc->nbatch]);
 		if (hc->curl)
 			hs->cu->easy_cleanup(hc->curl);
@@ -697,18 +856,22 @@ static void http_close(struct incrfsd_source *src)
 
 const struct incrfsd_source_ops incrfsd_http_source = {
 	.name = "http",
+	.default_depth = HTTP_DEFAULT_DEPTH,
 	.match = http_match,
 	.open = http_open,
 	.read = http_read,
 	.reap = http_reap,
+	.hurry = http_hurry,
 	.close = http_close,
 };
 
 const struct incrfsd_source_ops incrfsd_registry_source = {
 	.name = "registry",
+	.default_depth = HTTP_DEFAULT_DEPTH,
 	.match = registry_match,
 	.open = http_open,
 	.read = http_read,
 	.reap = http_reap,
+	.hurry = http_hurry,
 	.close = http_close,
 };
