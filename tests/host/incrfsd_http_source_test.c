@@ -495,6 +495,26 @@ static void holding_stop(struct holding *h)
 	free(h->bytes);
 }
 
+/*
+ * Reap until @want reads are done, 5 s at most; how many were.  (The
+ * eventfd may be readable with nothing left: reads finished one by one
+ * each signal it, and a reap may take several at once.)
+ */
+static int reap_n(struct incrfsd_source *src, struct incrfsd_read_done *done,
+		  int want)
+{
+	int n = 0, i, r;
+
+	for (i = 0; i < 50 && n < want; i++) {
+		if (!readable(src->event_fd, 100))
+			continue;
+		r = src->ops->reap(src, done + n, want - n, false);
+		if (r > 0)
+			n += r;
+	}
+	return n;
+}
+
 /* Wait up to 5 s for @n answers to be held. */
 static bool held_now(struct holding *h, int n)
 {
@@ -574,8 +594,7 @@ TEST(neighbours_in_any_order_one_request_finished_early)
 	ASSERT_EQ(0, src.ops->read(&src, 4096, 4096, buf[1], 0, &cookies[7]));
 	atomic_store(&h.open[0], true);
 	/* the six urgent reads, then the two before the gate at 8192 */
-	for (n = 0; n < 8 && readable(src.event_fd, 5000);)
-		n += src.ops->reap(&src, done + n, 8 - n, false);
+	n = reap_n(&src, done, 8);
 	ASSERT_EQ(8, n) TH_LOG("the reads before the held byte waited for it");
 	/* in any order: the six, [0, 4096) and [4096, 8192), not the last */
 	seen = 0;
@@ -588,8 +607,7 @@ TEST(neighbours_in_any_order_one_request_finished_early)
 	EXPECT_EQ(0, memcmp(buf[1], h.bytes + 4096, 4096));
 	ASSERT_TRUE(held_now(&h, 1));
 	atomic_store(&h.open[1], true);
-	ASSERT_TRUE(readable(src.event_fd, 5000));
-	ASSERT_EQ(1, src.ops->reap(&src, done, 1, false));
+	ASSERT_EQ(1, reap_n(&src, done, 1));
 	EXPECT_EQ(&cookies[8], done[0].cookie);
 	EXPECT_EQ(0, done[0].err);
 	EXPECT_EQ(0, memcmp(buf[2], h.bytes + 8192, 4096));
@@ -612,7 +630,7 @@ TEST(urgent_reads_keep_a_connection)
 	struct incrfsd_read_done done[8];
 	struct incrfsd_source src;
 	struct holding h;
-	int cookies[9], i, n;
+	int cookies[9], i;
 	char url[64];
 
 	ASSERT_EQ(0, holding_start(&h, HELD_OFF, FILE_BYTES, url,
@@ -626,26 +644,58 @@ TEST(urgent_reads_keep_a_connection)
 	EXPECT_EQ(5, atomic_load(&h.held)) TH_LOG("background took every connection");
 	ASSERT_EQ(0, src.ops->read(&src, 3 * 65536, 4096, buf,
 				   INCRFSD_READ_URGENT, &cookies[6]));
-	ASSERT_TRUE(readable(src.event_fd, 5000))
+	ASSERT_EQ(1, reap_n(&src, done, 1))
 		TH_LOG("the urgent read found no connection");
-	ASSERT_EQ(1, src.ops->reap(&src, done, 8, false));
 	EXPECT_EQ(&cookies[6], done[0].cookie);
 	EXPECT_EQ(0, memcmp(buf, h.bytes + 3 * 65536, 4096));
 	/* a queued background read, not held by the server, then hurried */
 	ASSERT_EQ(0, src.ops->read(&src, 5 * 65536, 4096, bg[6], 0,
 				   &cookies[7]));
 	usleep(200000);
-	EXPECT_FALSE(readable(src.event_fd, 0));
+	EXPECT_EQ(0, src.ops->reap(&src, done, 8, false));
 	src.ops->hurry(&src, &cookies[7]);
-	ASSERT_TRUE(readable(src.event_fd, 5000))
+	ASSERT_EQ(1, reap_n(&src, done, 1))
 		TH_LOG("the hurried read stayed queued");
-	ASSERT_EQ(1, src.ops->reap(&src, done, 8, false));
 	EXPECT_EQ(&cookies[7], done[0].cookie);
 	EXPECT_EQ(0, memcmp(bg[6], h.bytes + 5 * 65536, 4096));
 	atomic_store(&h.open[0], true);
-	for (n = 0; n < 6 && readable(src.event_fd, 5000);)
-		n += src.ops->reap(&src, done + n, 8 - n, false);
-	EXPECT_EQ(6, n);
+	EXPECT_EQ(6, reap_n(&src, done, 6));
+	incrfsd_source_close(&src);
+	holding_stop(&h);
+}
+
+/*
+ * Reads started while the source is plugged wait for the unplug and go
+ * out together: a miss and the chunks after it (--amplify) as one
+ * request, though the miss alone would have found a connection at once.
+ */
+TEST(plugged_reads_go_out_together)
+{
+	static unsigned char buf[2][4096];
+	struct incrfsd_read_done done[2];
+	struct incrfsd_source src;
+	struct holding h;
+	int cookies[2];
+	char url[64];
+
+	ASSERT_EQ(0, holding_start(&h, FILE_BYTES, FILE_BYTES, url,
+				   sizeof(url)));
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 0)) TH_LOG("%s", src.err);
+	EXPECT_EQ(HTTP_DEFAULT_DEPTH, src.depth);
+	h.nlog = 0;
+	src.ops->plug(&src, true);
+	ASSERT_EQ(0, src.ops->read(&src, 8192, 4096, buf[0],
+				   INCRFSD_READ_URGENT, &cookies[0]));
+	usleep(100000);
+	EXPECT_EQ(0, h.nlog) TH_LOG("a read went out while plugged");
+	ASSERT_EQ(0, src.ops->read(&src, 12288, 4096, buf[1], 0, &cookies[1]));
+	src.ops->plug(&src, false);
+	ASSERT_EQ(2, reap_n(&src, done, 2));
+	EXPECT_EQ(0, memcmp(buf[0], h.bytes + 8192, 4096));
+	EXPECT_EQ(0, memcmp(buf[1], h.bytes + 12288, 4096));
+	ASSERT_EQ(1, h.nlog);
+	EXPECT_EQ(8192, h.log[0][0]);
+	EXPECT_EQ(16383, h.log[0][1]);
 	incrfsd_source_close(&src);
 	holding_stop(&h);
 }

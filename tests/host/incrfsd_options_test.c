@@ -52,6 +52,7 @@ TEST(defaults)
 	ASSERT_EQ(INCRFSD_DEFAULT_READAHEAD, p.o.readahead);
 	ASSERT_EQ(4, p.o.readahead);
 	ASSERT_EQ(0, p.o.depth);	/* the source kind's default */
+	ASSERT_EQ(INCRFSD_AMPLIFY_DEFAULT, p.o.amplify);
 	ASSERT_EQ(PREFETCH_NONE, p.o.prefetch);
 	ASSERT_NULL(p.o.profile);
 	ASSERT_FALSE(p.o.exit_when_complete);
@@ -67,8 +68,9 @@ TEST(long_options)
 	parse(&p, "/mnt", "--source=file:///b", "--readahead", "0",
 	      "--prefetch", "all", "--exit-when-complete", "--depth=256",
 	      "--sync", "--verbose", "--verbose",
-	      "--prefetch-profile", "app.profile", NULL);
+	      "--prefetch-profile", "app.profile", "--amplify=1M", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_EQ(1 << 20, p.o.amplify);
 	ASSERT_STREQ("app.profile", p.o.profile);
 	ASSERT_STREQ("file:///b", p.o.source);
 	ASSERT_STREQ("/mnt", p.o.mountpoint);
@@ -85,8 +87,9 @@ TEST(short_options)
 	struct parsed p;
 
 	parse(&p, "-s", "blob", "-r", "4096", "-p", "all", "-p", "none",
-	      "-x", "-d", "1", "-S", "-vvv", "-P", "p", "m", NULL);
+	      "-x", "-d", "1", "-S", "-vvv", "-P", "p", "-A", "0", "m", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_EQ(0, p.o.amplify);
 	ASSERT_STREQ("p", p.o.profile);
 	ASSERT_STREQ("blob", p.o.source);
 	ASSERT_STREQ("m", p.o.mountpoint);
@@ -118,6 +121,11 @@ TEST(usage_errors)
 		{ { "-s", "b", "-d", "257", "m" }, "--depth: '257'" },
 		{ { "-s", "b", "-d", "99999999999999999999", "m" },
 		  "--depth: '99999999999999999999'" },
+		{ { "-s", "b", "-A", "65M", "m" }, "--amplify: '65M'" },
+		{ { "-s", "b", "-A", "1G", "m" }, "--amplify: '1G'" },
+		{ { "-s", "b", "-A", "-1", "m" }, "--amplify: '-1'" },
+		{ { "-s", "b", "-A", "99999999999999999K", "m" },
+		  "--amplify: '99999999999999999K'" },
 		{ { "-s", "b", "--prefetch", "some", "m" },
 		  "--prefetch: 'some' is not 'none' or 'all'" },
 		{ { "-s", "b", "--bogus", "m" }, "unknown option '--bogus'" },
@@ -153,7 +161,7 @@ TEST(help_is_a_manual_page)
 		"incrfsd [OPTIONS] --source BLOB MOUNTPOINT",
 		"-s, --source BLOB", "-r, --readahead N", "-p, --prefetch MODE",
 		"-x, --exit-when-complete", "-P, --prefetch-profile FILE",
-		"incrfsctl profile record", "access_log", "-d, --depth N", "-S, --sync",
+		"incrfsctl profile record", "access_log", "-d, --depth N", "-A, --amplify SIZE", "-S, --sync",
 		"-v, --verbose", "-h, --help", "SIGTERM", "SIGKILL",
 		"CAP_SYS_ADMIN", "root hash", "io_uring", "zstd",
 		"    0   ", "    1   ", "    2   ", "    3   ",

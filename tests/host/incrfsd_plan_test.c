@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * incrfsd_plan_test.c - the fetch order of incrfsd (tools/incrfsd/plan.c):
- * waits first, then their read-ahead window (only for a wait that continues
- * a stream), then hints, then prefetch;
+ * waits first, then the chunks after them up to --amplify bytes, then their
+ * read-ahead window (only for a wait that continues a stream), then hints,
+ * then prefetch;
  * done chunks never again; failed chunks only when a reader waits anew,
  * released ones (an evicted tail) like missing ones;
  * the prefetch threads and the main thread never fetch against each other
@@ -73,6 +74,52 @@ TEST(miss_then_window_in_order)
 	ASSERT_EQ(PRIO_WINDOW, prio);
 	ASSERT_EQ(4, next(&p, NULL));
 	ASSERT_EQ(5, next(&p, NULL));
+	ASSERT_EQ(-1, next(&p, NULL));
+	plan_free(&p);
+}
+
+/*
+ * --amplify: a wait, even a random one, brings the missing chunks after it
+ * up to the byte budget, stopping at a present or in-flight chunk; a
+ * chunk queued for less is promoted.  They come before profiles and
+ * windows, right after the waits.
+ */
+TEST(amplify_after_a_wait)
+{
+	uint32_t clen[10] = { 100, 100, 100, 100, 100, 250, 100, 100, 100, 100 };
+	enum plan_prio prio;
+	struct plan p;
+
+	ASSERT_EQ(0, plan_init(&p, 10 * 16, 16, 0));
+	ASSERT_EQ(0, plan_set_amplify(&p, 300, clen));
+	/* a random wait in chunk 2: 3, 4 (200 bytes), not 5 (250 more) */
+	ASSERT_EQ(3, plan_record(&p, 2 * 16 + 3, 1, false));
+	ASSERT_EQ(2, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(3, next(&p, &prio));
+	ASSERT_EQ(PRIO_AMPLIFY, prio);
+	ASSERT_EQ(4, next(&p, &prio));
+	ASSERT_EQ(PRIO_AMPLIFY, prio);
+	ASSERT_EQ(-1, next(&p, NULL));
+	/* chunk 8 done, chunk 7 hinted: a wait in 6 promotes 7, stops at 8 */
+	ASSERT_EQ(0, plan_add_present(&p, 8 * 16, 9 * 16));
+	ASSERT_EQ(1, plan_record(&p, 7 * 16, 1, true));
+	ASSERT_EQ(1, plan_record(&p, 6 * 16, 1, false));
+	ASSERT_EQ(6, next(&p, &prio));
+	ASSERT_EQ(PRIO_MISS, prio);
+	ASSERT_EQ(7, next(&p, &prio));
+	ASSERT_EQ(PRIO_AMPLIFY, prio);
+	ASSERT_EQ(-1, next(&p, NULL));
+	/* in flight (chunk 3, popped above): the run stops before it */
+	ASSERT_EQ(0, plan_add_present(&p, 0, 16));
+	ASSERT_EQ(0, plan_add_present(&p, 16, 32));
+	/* chunk 1 is present, 2 in flight: a wait in 1 brings nothing */
+	ASSERT_EQ(0, plan_record(&p, 16 + 1, 1, false));
+	ASSERT_EQ(-1, next(&p, NULL));
+	/* 0 bytes: off */
+	ASSERT_EQ(0, plan_set_amplify(&p, 0, clen));
+	ASSERT_EQ(1, plan_record(&p, 9 * 16, 1, false));
+	ASSERT_EQ(9, next(&p, NULL));
 	ASSERT_EQ(-1, next(&p, NULL));
 	plan_free(&p);
 }

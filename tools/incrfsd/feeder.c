@@ -46,7 +46,8 @@ enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
 enum { GO_ON, STOP_OK, STOP_ERROR };
 
 static const char *const prio_name[] = {
-	[PRIO_MISS] = "wait", [PRIO_PROFILE] = "profile",
+	[PRIO_MISS] = "wait", [PRIO_AMPLIFY] = "after a wait",
+	[PRIO_PROFILE] = "profile",
 	[PRIO_WINDOW] = "read-ahead",
 	[PRIO_HINT] = "hint",
 };
@@ -222,6 +223,8 @@ static void start_fetches(struct feeder *f)
 	uint64_t c;
 	int ret;
 
+	/* reads started together may go out together (source.h plug) */
+	fetcher_plug(&f->fetch, true);
 	while (fetcher_has_room(&f->fetch) &&
 	       plan_next_upto(&f->plan, slot_limit(f), &c, &prio)) {
 		ret = fetcher_start(&f->fetch, c, prio, fill_mode(f, c, prio),
@@ -233,6 +236,7 @@ static void start_fetches(struct feeder *f)
 			f->failed_chunks++;
 		}
 	}
+	fetcher_plug(&f->fetch, false);
 }
 
 static int chunk_done(struct feeder *f, struct fetch_done *d);

@@ -118,6 +118,13 @@ enum fetch_fill {
  */
 int fetcher_start(struct fetcher *f, uint64_t chunk, int tag,
 		  enum fetch_fill fill, bool urgent);
+/* Hold back (@plugged) or send the reads started meanwhile (source.h). */
+static inline void fetcher_plug(struct fetcher *f, bool plugged)
+{
+	if (f->src.ops->plug)
+		f->src.ops->plug(&f->src, plugged);
+}
+
 /* A reader now waits for @chunk: if it is in flight, hurry its read. */
 void fetcher_hurry(struct fetcher *f, uint64_t chunk);
 /*

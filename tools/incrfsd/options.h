@@ -9,6 +9,7 @@
 #define INCRFSD_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes, as documented in --help. */
@@ -20,6 +21,8 @@
 #define INCRFSD_DEFAULT_READAHEAD	4
 #define INCRFSD_MAX_READAHEAD		4096
 #define INCRFSD_MAX_DEPTH		256
+#define INCRFSD_MAX_AMPLIFY		(64ULL << 20)
+#define INCRFSD_AMPLIFY_DEFAULT		UINT64_MAX	/* the source kind's */
 
 enum prefetch_mode {
 	PREFETCH_NONE,
@@ -31,6 +34,7 @@ struct incrfsd_options {
 	const char *mountpoint;
 	unsigned int readahead;		/* chunks after a miss's chunk */
 	unsigned int depth;		/* chunk reads in flight; 0: default */
+	uint64_t amplify;		/* bytes fetched with a miss */
 	enum prefetch_mode prefetch;
 	const char *profile;		/* --prefetch-profile FILE */
 	bool exit_when_complete;

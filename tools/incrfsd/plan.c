@@ -98,6 +98,7 @@ void plan_free(struct plan *p)
 	free(p->lone);
 	free(p->waited);
 	free(p->present);
+	free(p->clen);
 	for (i = 0; i < PRIO_NR; i++)
 		free(p->q[i].v);
 	memset(p, 0, sizeof(*p));
@@ -233,6 +234,47 @@ static void widen_waited(struct plan *p, uint64_t c, uint64_t block,
 		w->hi = hi;
 }
 
+int plan_set_amplify(struct plan *p, uint64_t bytes, const uint32_t *clen)
+{
+	free(p->clen);
+	p->clen = NULL;
+	p->amplify = 0;
+	if (!bytes || !p->nr_chunks)
+		return 0;
+	p->clen = malloc(p->nr_chunks * sizeof(*p->clen));
+	if (!p->clen)
+		return -ENOMEM;
+	memcpy(p->clen, clen, p->nr_chunks * sizeof(*p->clen));
+	p->amplify = bytes;
+	return 0;
+}
+
+/*
+ * The missing chunks after @last, up to p->amplify compressed bytes, to
+ * go in the same request as the wait in @last.  A chunk queued at a lower
+ * priority is promoted; one present or in flight ends the run, since the
+ * request could not continue past it.
+ */
+static int amplify(struct plan *p, uint64_t last)
+{
+	uint64_t budget = p->amplify, c;
+	int n = 0, ret;
+	uint8_t s;
+
+	for (c = last + 1; c < p->nr_chunks && p->clen[c] <= budget; c++) {
+		s = atomic_load(&p->state[c]);
+		if (s != CHUNK_MISSING &&
+		    !(s == CHUNK_MAIN && p->prio[c] != PRIO_NONE))
+			break;
+		ret = claim(p, c, PRIO_AMPLIFY);
+		if (ret < 0)
+			return ret;
+		n += ret;
+		budget -= p->clen[c];
+	}
+	return n;
+}
+
 int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 {
 	uint64_t first, last, c, end;
@@ -255,6 +297,12 @@ int plan_record(struct plan *p, uint64_t block, uint32_t count, bool hint)
 		p->lone[c] = !hint && !announced && !stream;
 		if (!hint)
 			widen_waited(p, c, block, count);
+	}
+	if (!hint && p->amplify) {
+		ret = amplify(p, last);
+		if (ret < 0)
+			return ret;
+		n += ret;
 	}
 	if (!stream)
 		return n;

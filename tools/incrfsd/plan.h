@@ -7,6 +7,9 @@
  * deterministic and testable on the host.  The policy:
  *
  *   1. chunks somebody waits for (a pending-read record), oldest first;
+ *   1a. with --amplify, the chunks that follow a waited one in the blob,
+ *      up to that many compressed bytes: fetched with it, in the same
+ *      request, where a request costs a round trip whatever its size;
  *   2. with --prefetch-profile, the chunks of the profile, in its order;
  *   3. the read-ahead window: the @readahead chunks after such a chunk,
  *      when the wait continues a stream (the chunk before it is present
@@ -44,6 +47,7 @@ enum plan_state {
 
 enum plan_prio {
 	PRIO_MISS = 0,		/* a reader waits */
+	PRIO_AMPLIFY,		/* follows a waited chunk in the blob */
 	PRIO_PROFILE,		/* --prefetch-profile */
 	PRIO_WINDOW,		/* read-ahead window of a miss */
 	PRIO_HINT,		/* kernel readahead hint */
@@ -67,6 +71,8 @@ struct plan {
 	uint32_t chunk_blocks;		/* blocks per chunk */
 	uint64_t nr_chunks;
 	unsigned int readahead;		/* window, in chunks */
+	uint64_t amplify;		/* bytes fetched along with a miss */
+	uint32_t *clen;			/* compressed bytes per chunk */
 	_Atomic uint8_t *state;		/* enum plan_state, per chunk */
 	uint8_t *prio;			/* main thread: queue it is in */
 	/* main thread: queued (or fetched) for a readahead hint alone */
@@ -100,6 +106,14 @@ int plan_init(struct plan *p, uint64_t nr_blocks, uint32_t chunk_blocks,
 void plan_free(struct plan *p);
 
 /*
+ * With a wait, also queue the missing chunks that follow the waited ones
+ * in the blob, as long as their compressed sizes (@clen, one per chunk,
+ * copied) add up to at most @bytes; stopping at the first chunk that is
+ * present, in flight or does not fit.  0 or -ENOMEM.
+ */
+int plan_set_amplify(struct plan *p, uint64_t bytes, const uint32_t *clen);
+
+/*
  * Start-up: data blocks [@begin, @end) are present (a GET_FILLED range;
  * ranges must not overlap).  A chunk whose blocks are all present
  * becomes done.  -ERANGE if the range goes beyond the image.
@@ -110,7 +124,8 @@ int plan_add_present(struct plan *p, uint64_t begin, uint64_t end);
  * A pending-read record: data blocks [@block, @block + @count).  A real
  * wait (@hint false) queues their chunks first in line and, if the chunk
  * before them is present or on its way, the read-ahead window behind
- * them; a hint queues the chunks after every window.
+ * them (and, with plan_set_amplify(), the chunks that follow them in the
+ * blob); a hint queues the chunks after every window.
  * Returns the number of chunks newly queued, or -ERANGE (the record is
  * beyond the image: ignored).
  */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -116,6 +117,38 @@ static int open_control(struct feeder *f, const char *mnt)
 	return INCRFSD_EXIT_OK;
 }
 
+/* --amplify: the plan needs every chunk's compressed size. */
+static int set_amplify(struct feeder *f)
+{
+	uint64_t bytes = f->opt->amplify, c;
+	struct incrfs_chunk_info ci;
+	struct incrfs_blob b;
+	uint32_t *clen;
+	int ret;
+
+	if (bytes == INCRFSD_AMPLIFY_DEFAULT)
+		bytes = f->src.ops->default_amplify;
+	if (!bytes)
+		return 0;
+	ret = blob_meta_parse(&f->meta, &b);
+	if (ret) {
+		incrfs_blob_close(&b);
+		return ret;
+	}
+	clen = calloc(b.nr_chunks ? b.nr_chunks : 1, sizeof(*clen));
+	ret = clen ? 0 : -ENOMEM;
+	for (c = 0; !ret && c < b.nr_chunks; c++) {
+		ret = incrfs_blob_chunk(&b, c, &ci);
+		if (!ret)
+			clen[c] = ci.len;
+	}
+	if (!ret && b.nr_chunks == f->plan.nr_chunks)
+		ret = plan_set_amplify(&f->plan, bytes, clen);
+	free(clen);
+	incrfs_blob_close(&b);
+	return ret;
+}
+
 /* Mark every chunk whose blocks are all present as done. */
 static int load_present(struct feeder *f)
 {
@@ -129,6 +162,8 @@ static int load_present(struct feeder *f)
 
 	ret = plan_init(&f->plan, f->info.nr_blocks, f->chunk_blocks,
 			f->opt->readahead);
+	if (!ret)
+		ret = set_amplify(f);
 	if (ret) {
 		log_err("cannot plan %llu blocks: %s",
 			(unsigned long long)f->info.nr_blocks, strerror(-ret));

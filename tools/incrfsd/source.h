@@ -42,6 +42,8 @@ struct incrfsd_source_ops {
 	 * link busy and, over a network, to let neighbouring reads merge.
 	 */
 	unsigned int default_depth;
+	/* --amplify by default: bytes fetched with a miss (plan.h) */
+	uint64_t default_amplify;
 	/* Is @location one of ours?  (A scheme prefix, or a plain path.) */
 	bool (*match)(const char *location);
 	/*
@@ -66,6 +68,12 @@ struct incrfsd_source_ops {
 	 */
 	int (*reap)(struct incrfsd_source *src, struct incrfsd_read_done *done,
 		    unsigned int max, bool wait);
+	/*
+	 * Optional: while plugged, reads are queued but none is sent; a
+	 * caller about to start several reads plugs first, so that reads
+	 * which neighbour each other in the blob go out as one request.
+	 */
+	void (*plug)(struct incrfsd_source *src, bool plugged);
 	/*
 	 * Optional: a reader now waits for the read started with @cookie;
 	 * serve it as if it had been INCRFSD_READ_URGENT, if it has not

@@ -83,6 +83,13 @@
  * neighbours and go out as few requests.
  */
 #define HTTP_DEFAULT_DEPTH	32
+/*
+ * Compressed bytes fetched after a chunk a reader waits for, in the same
+ * request, by default: about what a 100 Mbit/s link carries in one 20 ms
+ * round trip, so that a miss costs at most about two round trips and
+ * saves one for every later miss those bytes hold.
+ */
+#define HTTP_DEFAULT_AMPLIFY	(256U << 10)
 
 struct http_req {
 	uint64_t off;
@@ -133,6 +140,7 @@ struct http_source {
 	int event_fd;
 	bool down;		/* logged "not answering", not yet "back"; lock */
 	unsigned int bg_busy;	/* workers on a background batch; lock */
+	bool plugged;		/* reads are being queued: wait; lock */
 	unsigned int nconns;
 	struct http_conn conns[HTTP_CONNS_MAX];
 };
@@ -235,9 +243,10 @@ static void post_done(struct http_source *hs, struct http_req **reqs,
 		hs->done_tail = &reqs[i]->next;
 	}
 	pthread_cond_broadcast(&hs->cond);
-	pthread_mutex_unlock(&hs->lock);
+	/* under the lock: reap() clears it when it empties the list */
 	if (write(hs->event_fd, &one, sizeof(one)) < 0)
 		log_err("%s: eventfd: %s", hs->display, strerror(errno));
+	pthread_mutex_unlock(&hs->lock);
 }
 
 /*
@@ -454,7 +463,7 @@ static void finish_batch(struct http_conn *hc, int err)
  */
 static bool may_take(const struct http_source *hs)
 {
-	if (!hs->queue)
+	if (!hs->queue || hs->plugged)
 		return false;
 	return hs->queue->urgent || hs->nconns == 1 ||
 	       hs->bg_busy + 1 < hs->nconns;
@@ -751,6 +760,17 @@ static int http_read(struct incrfsd_source *src, uint64_t off, size_t len,
 	return 0;
 }
 
+static void http_plug(struct incrfsd_source *src, bool plugged)
+{
+	struct http_source *hs = src->priv;
+
+	pthread_mutex_lock(&hs->lock);
+	hs->plugged = plugged;
+	if (!plugged)
+		pthread_cond_broadcast(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
+}
+
 /* A reader now waits for the read @cookie: move it among the urgent. */
 static void http_hurry(struct incrfsd_source *src, void *cookie)
 {
@@ -802,6 +822,12 @@ static int http_reap(struct incrfsd_source *src, struct incrfsd_read_done *done,
 		src->inflight--;
 	}
 	more = hs->done != NULL;
+	/*
+	 * Readable afterwards only if more results wait: a read finished
+	 * after the read() above signalled it, and may have been taken.
+	 */
+	if (!more && read(src->event_fd, &v, sizeof(v)) < 0)
+		v = 0;	/* EAGAIN: it was clear */
 	pthread_mutex_unlock(&hs->lock);
 	if (more && write(src->event_fd, &one, sizeof(one)) < 0)
 		return -errno;
@@ -857,10 +883,12 @@ static void http_close(struct incrfsd_source *src)
 const struct incrfsd_source_ops incrfsd_http_source = {
 	.name = "http",
 	.default_depth = HTTP_DEFAULT_DEPTH,
+	.default_amplify = HTTP_DEFAULT_AMPLIFY,
 	.match = http_match,
 	.open = http_open,
 	.read = http_read,
 	.reap = http_reap,
+	.plug = http_plug,
 	.hurry = http_hurry,
 	.close = http_close,
 };
@@ -868,10 +896,12 @@ const struct incrfsd_source_ops incrfsd_http_source = {
 const struct incrfsd_source_ops incrfsd_registry_source = {
 	.name = "registry",
 	.default_depth = HTTP_DEFAULT_DEPTH,
+	.default_amplify = HTTP_DEFAULT_AMPLIFY,
 	.match = registry_match,
 	.open = http_open,
 	.read = http_read,
 	.reap = http_reap,
+	.plug = http_plug,
 	.hurry = http_hurry,
 	.close = http_close,
 };
