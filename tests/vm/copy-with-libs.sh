@@ -52,6 +52,11 @@ copy_one() {
 		return 1
 	fi
 	mkdir -p "$root$(dirname "$p")"
+	# a busybox applet link of the same name is replaced, not followed
+	# (cp would write the program over busybox itself)
+	if [ -L "$root$p" ]; then
+		rm -f "$root$p"
+	fi
 	cp -a "$p" "$root$p"
 	if [ -L "$p" ]; then
 		copy_one "$(readlink -f "$p")"
