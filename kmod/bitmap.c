@@ -5,14 +5,37 @@
  *
  * The whole bitmap is loaded at mount, so "is this block present?" on the
  * read path is one lockless test_bit with no I/O.  The in-memory copy is
- * the truth while mounted; the fill path writes changed bytes back to the
- * image after the data they describe.
+ * the truth while mounted; a commit writes the changed 4 KiB pages of it
+ * back to the image after the data they describe is on disk.
+ *
+ * What a commit guarantees: a bit reaches the image only after a sync of
+ * the image that reported no writeback error since the previous commit.
+ * Writeback errors are read from the image mapping's errseq with a cursor
+ * of the mount's own (an fsync reports an error to each file only once, so
+ * the return value of the next fsync cannot be trusted after a failure).
+ * When an error is seen, every block filled since the last good commit
+ * may have lost its data: those bits are cleared in memory, the blocks
+ * are missing again and their readers wait for them to be fetched and
+ * verified again; sb->stats.fills_lost counts them.
  */
 #include <linux/bitops.h>
 #include <linux/bitmap.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/workqueue.h>
 #include "internal.h"
+
+/* Bitmap bytes written together: a dirty "page" of the on-disk bitmap. */
+#define INCRFS_BITMAP_PAGE	4096u
+/* Data blocks one such page describes, as a shift. */
+#define INCRFS_BITMAP_PAGE_SHIFT	(12 + 3)
+
+/* How long a filled block may stay committed only in memory. */
+#define INCRFS_COMMIT_INTERVAL	(5 * HZ)
+
+/* Commits of every mount: they sync files, keep them off system_wq. */
+static struct workqueue_struct *incrfs_commit_wq;
 
 int incrfs_bitmap_load(struct incrfs_sb_info *sbi)
 {
@@ -34,11 +57,31 @@ int incrfs_bitmap_load(struct incrfs_sb_info *sbi)
 		__clear_bit_le(bit, sbi->bitmap);
 	atomic64_set(&sbi->nr_present,
 		     bitmap_weight(sbi->bitmap, longs * BITS_PER_LONG));
-	return 0;
+	sbi->wb_err = errseq_sample(&sbi->image->f_mapping->wb_err);
+
+	/* a complete image is never filled: it needs no commit state */
+	if (atomic64_read(&sbi->nr_present) == sbi->nr_blocks)
+		return 0;
+	sbi->nr_bitmap_pages = DIV_ROUND_UP(sbi->bitmap_size,
+					    INCRFS_BITMAP_PAGE);
+	sbi->uncommitted = kvcalloc(longs, sizeof(long), GFP_KERNEL_ACCOUNT);
+	sbi->dirty_pages = bitmap_zalloc(sbi->nr_bitmap_pages,
+					 GFP_KERNEL_ACCOUNT);
+	sbi->writing_pages = bitmap_zalloc(sbi->nr_bitmap_pages,
+					   GFP_KERNEL_ACCOUNT);
+	if (sbi->uncommitted && sbi->dirty_pages && sbi->writing_pages)
+		return 0;
+	/* commit() tells "never filled" by writing_pages == NULL */
+	bitmap_free(sbi->writing_pages);
+	sbi->writing_pages = NULL;
+	return -ENOMEM;
 }
 
 void incrfs_bitmap_free(struct incrfs_sb_info *sbi)
 {
+	bitmap_free(sbi->writing_pages);
+	bitmap_free(sbi->dirty_pages);
+	kvfree(sbi->uncommitted);
 	kvfree(sbi->bitmap);
 	sbi->bitmap = NULL;
 }
@@ -56,77 +99,179 @@ bool incrfs_block_present(struct incrfs_sb_info *sbi, u64 pblk)
 	return true;
 }
 
-/* How long a filled block may stay committed only in memory. */
-#define INCRFS_COMMIT_INTERVAL	(5 * HZ)
-
-/* Set @pblk present after its data was written.  True if newly set. */
+/*
+ * Set @pblk present after its data was written.  True if newly set.  The
+ * caller holds fill_rwsem for reading: a commit never runs between the
+ * write of the data and this.
+ */
 bool incrfs_bitmap_set(struct incrfs_sb_info *sbi, u64 pblk)
 {
-	u64 byte = pblk / 8;
-
 	/* the data write is ordered before the bit */
 	smp_mb__before_atomic();
 	if (test_and_set_bit_le(pblk, sbi->bitmap))
 		return false;
 	atomic64_inc(&sbi->nr_present);
-	spin_lock(&sbi->dirty_lock);
-	sbi->dirty_lo = min(sbi->dirty_lo, byte);
-	sbi->dirty_hi = max(sbi->dirty_hi, byte + 1);
-	spin_unlock(&sbi->dirty_lock);
-	schedule_delayed_work(&sbi->commit_work, INCRFS_COMMIT_INTERVAL);
+	set_bit_le(pblk, sbi->uncommitted);
+	set_bit(pblk >> INCRFS_BITMAP_PAGE_SHIFT, sbi->dirty_pages);
+	queue_delayed_work(incrfs_commit_wq, &sbi->commit_work,
+			   INCRFS_COMMIT_INTERVAL);
 	return true;
 }
 
+/* Words of the in-memory bitmaps that hold bitmap page @page. */
+static void page_words(struct incrfs_sb_info *sbi, unsigned long page,
+		       size_t *first, size_t *end)
+{
+	size_t longs = max_t(size_t, 1, BITS_TO_LONGS(sbi->nr_blocks));
+	size_t per_page = INCRFS_BITMAP_PAGE / sizeof(long);
+
+	*first = page * per_page;
+	*end = min(*first + per_page, longs);
+}
+
 /*
- * incrfs_bitmap_commit - make every bit set so far durable in the image
+ * The blocks filled since the last good commit (the uncommitted bits of
+ * @pages) may not be on disk: make them missing again.  Called with
+ * fill_rwsem held for writing, so no bit is being set.  Returns how many.
+ */
+static u64 forget_uncommitted(struct incrfs_sb_info *sbi,
+			      const unsigned long *pages)
+{
+	unsigned long page, m;
+	size_t w, end;
+	u64 lost = 0;
+
+	for_each_set_bit(page, pages, sbi->nr_bitmap_pages) {
+		page_words(sbi, page, &w, &end);
+		for (; w < end; w++) {
+			m = sbi->uncommitted[w];
+			if (!m)
+				continue;
+			sbi->uncommitted[w] = 0;
+			WRITE_ONCE(sbi->bitmap[w], sbi->bitmap[w] & ~m);
+			lost += hweight_long(m);
+		}
+	}
+	atomic64_sub(lost, &sbi->nr_present);
+	atomic64_add(lost, &sbi->stats.fills_lost);
+	return lost;
+}
+
+/* The data of the uncommitted bits of @pages is on disk. */
+static void settle_uncommitted(struct incrfs_sb_info *sbi,
+			       const unsigned long *pages)
+{
+	unsigned long page;
+	size_t w, end;
+
+	for_each_set_bit(page, pages, sbi->nr_bitmap_pages) {
+		page_words(sbi, page, &w, &end);
+		memset(&sbi->uncommitted[w], 0, (end - w) * sizeof(long));
+	}
+}
+
+/* Copy bitmap pages @pages to the image (page cache), runs at a time. */
+static int write_pages(struct incrfs_sb_info *sbi, const unsigned long *pages)
+{
+	unsigned long start, end = 0;
+	u64 from, to;
+	ssize_t ret;
+	loff_t pos;
+
+	for (;;) {
+		start = find_next_bit(pages, sbi->nr_bitmap_pages, end);
+		if (start >= sbi->nr_bitmap_pages)
+			return 0;
+		end = find_next_zero_bit(pages, sbi->nr_bitmap_pages, start);
+		from = (u64)start * INCRFS_BITMAP_PAGE;
+		to = min_t(u64, (u64)end * INCRFS_BITMAP_PAGE,
+			   sbi->bitmap_size);
+		pos = sbi->bitmap_off + from;
+		ret = kernel_write(sbi->image, (u8 *)sbi->bitmap + from,
+				   to - from, &pos);
+		if (ret != to - from)
+			return ret < 0 ? ret : -EIO;
+	}
+}
+
+/*
+ * commit - make every bit set so far durable in the image
  *
- * Copies the dirty bitmap bytes first, then syncs the image so the data of
- * every copied bit is on disk, then writes the copy and syncs again.
+ * Syncs the image once while fills go on (most of the data), then, with
+ * fills held off, again, so every set bit's data has been written back;
+ * checks the mount's errseq cursor; writes the dirty bitmap pages and
+ * syncs them, still with fills held off so that an error of this last
+ * sync can only be the bitmap's.  0, or -errno: the writeback error when
+ * filled blocks were lost and are missing again, or the bitmap write's
+ * error (its pages stay dirty and are written by a later commit).
+ */
+static int commit(struct incrfs_sb_info *sbi)
+{
+	unsigned long *pages = sbi->writing_pages;
+	struct address_space *mapping = sbi->image->f_mapping;
+	const struct cred *old;
+	int err, werr;
+	u64 lost = 0;
+
+	if (!pages)
+		return 0;	/* complete at mount: never filled */
+	lockdep_assert_held(&sbi->commit_mutex);
+	if (bitmap_empty(sbi->dirty_pages, sbi->nr_bitmap_pages))
+		return 0;
+	old = override_creds(sbi->image->f_cred);
+	/* an error here is seen below through the cursor */
+	vfs_fsync(sbi->image, 1);
+
+	down_write(&sbi->fill_rwsem);
+	err = vfs_fsync(sbi->image, 1);
+	werr = errseq_check_and_advance(&mapping->wb_err, &sbi->wb_err);
+	bitmap_copy(pages, sbi->dirty_pages, sbi->nr_bitmap_pages);
+	bitmap_zero(sbi->dirty_pages, sbi->nr_bitmap_pages);
+	if (err || werr) {
+		err = err ?: werr;
+		lost = forget_uncommitted(sbi, pages);
+	} else {
+		settle_uncommitted(sbi, pages);
+	}
+	/* after a loss the pages hold only bits whose data is on disk */
+	werr = write_pages(sbi, pages);
+	if (!werr)
+		werr = vfs_fsync(sbi->image, 1);
+	/* no data was written since the check: an error now is the bitmap's */
+	werr = errseq_check_and_advance(&mapping->wb_err, &sbi->wb_err) ?:
+	       werr;
+	if (werr)	/* written again by a later commit */
+		bitmap_or(sbi->dirty_pages, sbi->dirty_pages, pages,
+			  sbi->nr_bitmap_pages);
+	up_write(&sbi->fill_rwsem);
+	revert_creds(old);
+	if (werr) {
+		incrfs_err(sbi->sb, "cannot write the block bitmap: %d", werr);
+		/* umount sets @dead, then cancels: none is queued after */
+		down_read(&sbi->fill_rwsem);
+		if (!sbi->dead)
+			queue_delayed_work(incrfs_commit_wq, &sbi->commit_work,
+					   INCRFS_COMMIT_INTERVAL);
+		up_read(&sbi->fill_rwsem);
+	}
+	if (lost)
+		incrfs_err(sbi->sb,
+			   "writeback of the image failed (%d): %llu filled blocks are missing again and will be fetched again",
+			   err, lost);
+	return err ?: werr;
+}
+
+/*
+ * incrfs_bitmap_commit - commit now (INCRFS_FILL_SYNC, the periodic work).
+ * Once the mount is gone its last commit has run: 0, nothing to do.
  */
 int incrfs_bitmap_commit(struct incrfs_sb_info *sbi)
 {
-	const struct cred *old;
-	u64 lo, hi;
-	loff_t pos;
-	u8 *copy;
-	int err;
+	int err = 0;
 
 	mutex_lock(&sbi->commit_mutex);
-	spin_lock(&sbi->dirty_lock);
-	lo = sbi->dirty_lo;
-	hi = sbi->dirty_hi;
-	sbi->dirty_lo = U64_MAX;
-	sbi->dirty_hi = 0;
-	spin_unlock(&sbi->dirty_lock);
-	err = 0;
-	if (lo >= hi)
-		goto out;
-
-	copy = kvmalloc(hi - lo, GFP_KERNEL);
-	err = -ENOMEM;
-	if (!copy)
-		goto redirty;
-	memcpy(copy, (u8 *)sbi->bitmap + lo, hi - lo);
-	old = override_creds(sbi->image->f_cred);
-	err = vfs_fsync(sbi->image, 1);
-	if (!err) {
-		pos = sbi->bitmap_off + lo;
-		err = kernel_write(sbi->image, copy, hi - lo, &pos);
-		err = err == hi - lo ? vfs_fsync(sbi->image, 1) :
-		      (err < 0 ? err : -EIO);
-	}
-	revert_creds(old);
-	kvfree(copy);
-	if (!err)
-		goto out;
-redirty:
-	pr_warn_ratelimited("%s: cannot write the block bitmap: %d\n",
-			    sbi->sb->s_id, err);
-	spin_lock(&sbi->dirty_lock);
-	sbi->dirty_lo = min(sbi->dirty_lo, lo);
-	sbi->dirty_hi = max(sbi->dirty_hi, hi);
-	spin_unlock(&sbi->dirty_lock);
-out:
+	if (!READ_ONCE(sbi->dead))
+		err = commit(sbi);
 	mutex_unlock(&sbi->commit_mutex);
 	return err;
 }
@@ -137,24 +282,31 @@ static void incrfs_commit_worker(struct work_struct *work)
 						  struct incrfs_sb_info,
 						  commit_work);
 
-	/* the bits stay dirty: try again later rather than never */
-	if (incrfs_bitmap_commit(sbi))
-		schedule_delayed_work(&sbi->commit_work,
-				      INCRFS_COMMIT_INTERVAL);
+	incrfs_bitmap_commit(sbi);
 }
 
 void incrfs_bitmap_init(struct incrfs_sb_info *sbi)
 {
 	mutex_init(&sbi->commit_mutex);
-	spin_lock_init(&sbi->dirty_lock);
-	sbi->dirty_lo = U64_MAX;
-	sbi->dirty_hi = 0;
 	INIT_DELAYED_WORK(&sbi->commit_work, incrfs_commit_worker);
 }
 
-/* Last commit before the bitmap goes away. */
+/* Last commit, after @dead is set, while the super block still exists. */
 void incrfs_bitmap_shutdown(struct incrfs_sb_info *sbi)
 {
 	cancel_delayed_work_sync(&sbi->commit_work);
-	incrfs_bitmap_commit(sbi);
+	mutex_lock(&sbi->commit_mutex);
+	commit(sbi);
+	mutex_unlock(&sbi->commit_mutex);
+}
+
+int __init incrfs_bitmap_wq_init(void)
+{
+	incrfs_commit_wq = alloc_workqueue("incrfs_commit", WQ_UNBOUND, 0);
+	return incrfs_commit_wq ? 0 : -ENOMEM;
+}
+
+void incrfs_bitmap_wq_exit(void)
+{
+	destroy_workqueue(incrfs_commit_wq);
 }

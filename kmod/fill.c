@@ -337,13 +337,9 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 	ret = run_flush(b);
 	if (!err)
 		err = ret;
-	if (!err && (arg.flags & INCRFS_FILL_SYNC)) {
-		err = fill_lock(sbi);
-		if (!err) {
-			err = incrfs_bitmap_commit(sbi);
-			up_read(&sbi->fill_rwsem);
-		}
-	}
+	/* (a commit holds fill_rwsem for writing: not held here) */
+	if (!err && (arg.flags & INCRFS_FILL_SYNC))
+		err = incrfs_bitmap_commit(sbi);
 	incrfs_filler_del(sbi, &b->filler);
 	if ((put_user(b->filled, &uarg->filled) ||
 	     put_user(b->left, &uarg->left)) && !err)

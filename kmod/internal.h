@@ -50,6 +50,7 @@ struct incrfs_counters {
 	atomic64_t wait_ns;
 	atomic64_t fills;
 	atomic64_t hash_failures;
+	atomic64_t fills_lost;
 };
 
 /* Data blocks an image may have: see validate_super(). */
@@ -88,8 +89,18 @@ struct incrfs_sb_info {
 	/* block bitmap: in memory it is the truth, on disk it is persisted */
 	unsigned long *bitmap;
 	atomic64_t nr_present;
-	spinlock_t dirty_lock;		/* protects dirty_lo, dirty_hi */
-	u64 dirty_lo, dirty_hi;		/* bitmap bytes not yet committed */
+	/*
+	 * Commit state (bitmap.c), NULL for an image complete at mount.
+	 * @uncommitted: bits set since the last commit's data sync, in
+	 * @bitmap's layout; @dirty_pages: 4 KiB pages of the on-disk bitmap
+	 * to write; @writing_pages: those a commit is writing.  Bits are set
+	 * under fill_rwsem held for reading; a commit holds it for writing.
+	 */
+	unsigned long *uncommitted;
+	unsigned long *dirty_pages;
+	unsigned long *writing_pages;	/* under commit_mutex */
+	unsigned long nr_bitmap_pages;
+	errseq_t wb_err;		/* the image's writeback errors seen */
 	struct mutex commit_mutex;	/* one bitmap commit at a time */
 	struct delayed_work commit_work;
 
@@ -196,6 +207,8 @@ void incrfs_bitmap_init(struct incrfs_sb_info *sbi);
 bool incrfs_bitmap_set(struct incrfs_sb_info *sbi, u64 pblk);
 int incrfs_bitmap_commit(struct incrfs_sb_info *sbi);
 void incrfs_bitmap_shutdown(struct incrfs_sb_info *sbi);
+int incrfs_bitmap_wq_init(void);
+void incrfs_bitmap_wq_exit(void);
 
 /* wait.c */
 void incrfs_wait_init(struct incrfs_sb_info *sbi);

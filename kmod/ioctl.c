@@ -27,6 +27,7 @@ void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st)
 	st->wait_ns = atomic64_read(&sbi->stats.wait_ns);
 	st->fills = atomic64_read(&sbi->stats.fills);
 	st->hash_failures = atomic64_read(&sbi->stats.hash_failures);
+	st->fills_lost = atomic64_read(&sbi->stats.fills_lost);
 	st->complete = st->blocks_present == st->blocks_total;
 }
 

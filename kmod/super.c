@@ -556,10 +556,15 @@ static int __init incrfs_init(void)
 	err = incrfs_verify_init();
 	if (err)
 		goto out_sysfs;
-	err = register_filesystem(&incrfs_fs_type);
+	err = incrfs_bitmap_wq_init();
 	if (err)
 		goto out_verify;
+	err = register_filesystem(&incrfs_fs_type);
+	if (err)
+		goto out_wq;
 	return 0;
+out_wq:
+	incrfs_bitmap_wq_exit();
 out_verify:
 	incrfs_verify_exit();
 out_sysfs:
@@ -572,6 +577,7 @@ out_cache:
 static void __exit incrfs_exit(void)
 {
 	unregister_filesystem(&incrfs_fs_type);
+	incrfs_bitmap_wq_exit();
 	incrfs_verify_exit();
 	incrfs_sysfs_exit();
 	rcu_barrier();	/* inodes are freed by RCU */

@@ -32,6 +32,7 @@ INCRFS_STAT_ATTR(timeouts, false);
 INCRFS_STAT_ATTR(wait_ns, false);
 INCRFS_STAT_ATTR(fills, false);
 INCRFS_STAT_ATTR(hash_failures, false);
+INCRFS_STAT_ATTR(fills_lost, false);
 INCRFS_STAT_ATTR(complete, true);
 
 static struct attribute *incrfs_attrs[] = {
@@ -43,6 +44,7 @@ static struct attribute *incrfs_attrs[] = {
 	&incrfs_attr_wait_ns.attr,
 	&incrfs_attr_fills.attr,
 	&incrfs_attr_hash_failures.attr,
+	&incrfs_attr_fills_lost.attr,
 	&incrfs_attr_complete.attr,
 	NULL,
 };

@@ -351,6 +351,7 @@ struct incrfs_stats {
 	__u64 hash_failures;
 	__u32 complete;		/* every block present: no feeder needed */
 	__u32 reserved;
+	__u64 fills_lost;	/* filled, then lost to a writeback error */
 };
 
 /* INCRFS_IOC_GET_INFO: what identifies the mounted image */
@@ -428,7 +429,7 @@ INCRFS_ASSERT_SIZE(struct incrfs_fill_block, 32);
 INCRFS_ASSERT_SIZE(struct incrfs_fill, 24);
 INCRFS_ASSERT_SIZE(struct incrfs_block_range, 16);
 INCRFS_ASSERT_SIZE(struct incrfs_filled_ranges, 32);
-INCRFS_ASSERT_SIZE(struct incrfs_stats, 72);
+INCRFS_ASSERT_SIZE(struct incrfs_stats, 80);
 INCRFS_ASSERT_SIZE(struct incrfs_uid_timeout, 8);
 INCRFS_ASSERT_SIZE(struct incrfs_info, 72);
 INCRFS_ASSERT_SIZE(struct incrfs_access_log, 96);

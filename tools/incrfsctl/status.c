@@ -37,6 +37,8 @@ static void status_help(FILE *f)
 "    wait time       total time tasks spent waiting, in seconds\n"
 "    fills           blocks written by the feeder\n"
 "    hash failures   blocks the kernel refused: SHA-256 mismatch\n"
+"    fills lost      blocks filled, then lost to a writeback error of the\n"
+"                    image's file system: missing again, fetched again\n"
 "    complete        yes when every block is present: the mount needs no\n"
 "                    feeder any more, and stays so across remounts\n"
 "\n"
@@ -84,6 +86,7 @@ static int status_run(int argc, char *argv[])
 	       (unsigned long long)(st.wait_ns / 1000000ULL % 1000));
 	printf("fills:          %llu\n", (unsigned long long)st.fills);
 	printf("hash failures:  %llu\n", (unsigned long long)st.hash_failures);
+	printf("fills lost:     %llu\n", (unsigned long long)st.fills_lost);
 	printf("complete:       %s\n", st.complete ? "yes" : "no");
 	return fflush(stdout) ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }
