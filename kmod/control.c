@@ -198,11 +198,11 @@ static long control_ioctl(struct file *file, unsigned int cmd,
 {
 	struct incrfs_sb_info *sbi = file->private_data;
 
+	if (incrfs_ioc_is_get_stats(cmd))
+		return incrfs_ioc_get_stats(sbi, cmd, (void __user *)arg);
 	switch (cmd) {
 	case INCRFS_IOC_FILL:
 		return incrfs_ioc_fill(sbi, (void __user *)arg);
-	case INCRFS_IOC_GET_STATS:
-		return incrfs_ioc_get_stats(sbi, (void __user *)arg);
 	case INCRFS_IOC_GET_INFO:
 		return incrfs_ioc_get_info(sbi, (void __user *)arg);
 	case INCRFS_IOC_GET_FILLED:

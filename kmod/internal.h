@@ -240,7 +240,8 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi,
 
 /* ioctl.c */
 long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-long incrfs_ioc_get_stats(struct incrfs_sb_info *sbi,
+bool incrfs_ioc_is_get_stats(unsigned int cmd);
+long incrfs_ioc_get_stats(struct incrfs_sb_info *sbi, unsigned int cmd,
 			  struct incrfs_stats __user *uarg);
 void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st);
 long incrfs_ioc_get_info(struct incrfs_sb_info *sbi,

@@ -8,13 +8,41 @@
 #include <linux/slab.h>
 #include "internal.h"
 
-long incrfs_ioc_get_stats(struct incrfs_sb_info *sbi,
+/* the first version of the struct ends where fills_lost starts */
+static_assert(offsetof(struct incrfs_stats, fills_lost) ==
+	      INCRFS_STATS_SIZE_VER0);
+
+/*
+ * True if @cmd is INCRFS_IOC_GET_STATS encoded with any size: the struct
+ * grows at its end, and callers built against another header version
+ * pass their size in the command.
+ */
+bool incrfs_ioc_is_get_stats(unsigned int cmd)
+{
+	return _IOC_TYPE(cmd) == _IOC_TYPE(INCRFS_IOC_GET_STATS) &&
+	       _IOC_NR(cmd) == _IOC_NR(INCRFS_IOC_GET_STATS) &&
+	       _IOC_DIR(cmd) == _IOC_DIR(INCRFS_IOC_GET_STATS);
+}
+
+/*
+ * Copies the fields the caller's struct has room for, and zeroes what
+ * it has beyond ours, so every byte of @usize is defined.
+ */
+long incrfs_ioc_get_stats(struct incrfs_sb_info *sbi, unsigned int cmd,
 			  struct incrfs_stats __user *uarg)
 {
+	size_t usize = _IOC_SIZE(cmd);
 	struct incrfs_stats st = {};
+	size_t n = min(usize, sizeof(st));
 
+	if (usize < INCRFS_STATS_SIZE_VER0)
+		return -EINVAL;
 	incrfs_get_stats(sbi, &st);
-	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+	if (copy_to_user(uarg, &st, n))
+		return -EFAULT;
+	if (usize > n && clear_user((char __user *)uarg + n, usize - n))
+		return -EFAULT;
+	return 0;
 }
 
 void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st)
@@ -165,6 +193,8 @@ long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
 	void __user *uarg = (void __user *)arg;
 
+	if (incrfs_ioc_is_get_stats(cmd))
+		return incrfs_ioc_get_stats(sbi, cmd, uarg);
 	switch (cmd) {
 	case INCRFS_IOC_OPEN_CONTROL:
 		return incrfs_open_control(inode->i_sb);
@@ -173,8 +203,6 @@ long incrfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (!ns_capable(inode->i_sb->s_user_ns, CAP_SYS_ADMIN))
 			return -EPERM;
 		return ioc_get_filled(inode, uarg);
-	case INCRFS_IOC_GET_STATS:
-		return incrfs_ioc_get_stats(sbi, uarg);
 	case INCRFS_IOC_GET_INFO:
 		return incrfs_ioc_get_info(sbi, uarg);
 	case INCRFS_IOC_GET_ACCESS_LOG:

@@ -339,7 +339,13 @@ struct incrfs_filled_ranges {
 	__u64 next;		/* out: where to continue, or file blocks */
 };
 
-/* INCRFS_IOC_GET_STATS: per-mount counters */
+/*
+ * INCRFS_IOC_GET_STATS: per-mount counters. The struct only grows at its
+ * end; the kernel accepts the command encoded with any size from
+ * INCRFS_STATS_SIZE_VER0 up, fills the fields it knows and zeroes the
+ * rest, so a program built against an older or newer header works.
+ */
+#define INCRFS_STATS_SIZE_VER0	72	/* up to and including @reserved */
 struct incrfs_stats {
 	__u64 blocks_total;
 	__u64 blocks_present;

@@ -1108,6 +1108,49 @@ TEST_F(lazy, get_filled_needs_cap_sys_admin)
 }
 
 /*
+ * GET_STATS grows at its end: a caller built against the first version of
+ * the struct (72 bytes) gets that prefix, one built against a bigger
+ * future struct gets ours and zeroes after it, and a size below the first
+ * version is refused.
+ */
+TEST_F(lazy, get_stats_accepts_older_and_newer_struct_sizes)
+{
+	unsigned char big[sizeof(struct incrfs_stats) + 16];
+	unsigned char old[INCRFS_STATS_SIZE_VER0 + 8];
+	struct incrfs_stats st;
+	unsigned int i;
+	char p[128];
+	int fd;
+
+	ASSERT_EQ(mount_lazy(self->mnt, NULL), 0);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ioctl(fd, INCRFS_IOC_GET_STATS, &st));
+	EXPECT_GT(st.blocks_total, 0);
+
+	memset(old, 0xa5, sizeof(old));
+	ASSERT_EQ(0, ioctl(fd, _IOR(INCRFS_IOC_MAGIC, 4,
+				   unsigned char[INCRFS_STATS_SIZE_VER0]), old));
+	EXPECT_EQ(0, memcmp(old, &st, INCRFS_STATS_SIZE_VER0));
+	for (i = INCRFS_STATS_SIZE_VER0; i < sizeof(old); i++)
+		EXPECT_EQ(0xa5, old[i]) TH_LOG("byte %u written", i);
+
+	memset(big, 0xa5, sizeof(big));
+	ASSERT_EQ(0, ioctl(fd, _IOR(INCRFS_IOC_MAGIC, 4,
+				   unsigned char[sizeof(big)]), big));
+	EXPECT_EQ(0, memcmp(big, &st, sizeof(st)));
+	for (i = sizeof(st); i < sizeof(big); i++)
+		EXPECT_EQ(0, big[i]) TH_LOG("byte %u not zeroed", i);
+
+	EXPECT_EQ(-1, ioctl(fd, _IOR(INCRFS_IOC_MAGIC, 4,
+				    unsigned char[INCRFS_STATS_SIZE_VER0 - 8]),
+			    big));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+/*
  * Copy FULL to @path and open the copy with tools/lib's reader, with the
  * root directory and "big" read: for tests that patch big's records or
  * data.  Returns the fd (read-write), or -1 (img->err may say why).
