@@ -17,6 +17,13 @@
  * may have lost its data: those bits are cleared in memory, the blocks
  * are missing again and their readers wait for them to be fetched and
  * verified again; sb->stats.fills_lost counts them.
+ *
+ * Which bits those are needs no memory of its own: the image's copy of
+ * the bitmap (its page cache) holds exactly the bits of the last good
+ * commit, because only a commit writes it and only after a clean sync.
+ * A bit set in memory and clear in the image is uncommitted.  If the
+ * image's copy cannot be read, every bit of that page is forgotten: the
+ * blocks are fetched and verified again, nothing wrong is ever served.
  */
 #include <linux/bitops.h>
 #include <linux/bitmap.h>
@@ -64,12 +71,12 @@ int incrfs_bitmap_load(struct incrfs_sb_info *sbi)
 		return 0;
 	sbi->nr_bitmap_pages = DIV_ROUND_UP(sbi->bitmap_size,
 					    INCRFS_BITMAP_PAGE);
-	sbi->uncommitted = kvcalloc(longs, sizeof(long), GFP_KERNEL_ACCOUNT);
+	sbi->committed_page = kmalloc(INCRFS_BITMAP_PAGE, GFP_KERNEL_ACCOUNT);
 	sbi->dirty_pages = bitmap_zalloc(sbi->nr_bitmap_pages,
 					 GFP_KERNEL_ACCOUNT);
 	sbi->writing_pages = bitmap_zalloc(sbi->nr_bitmap_pages,
 					   GFP_KERNEL_ACCOUNT);
-	if (sbi->uncommitted && sbi->dirty_pages && sbi->writing_pages)
+	if (sbi->committed_page && sbi->dirty_pages && sbi->writing_pages)
 		return 0;
 	/* commit() tells "never filled" by writing_pages == NULL */
 	bitmap_free(sbi->writing_pages);
@@ -81,7 +88,7 @@ void incrfs_bitmap_free(struct incrfs_sb_info *sbi)
 {
 	bitmap_free(sbi->writing_pages);
 	bitmap_free(sbi->dirty_pages);
-	kvfree(sbi->uncommitted);
+	kfree(sbi->committed_page);
 	kvfree(sbi->bitmap);
 	sbi->bitmap = NULL;
 }
@@ -111,7 +118,6 @@ bool incrfs_bitmap_set(struct incrfs_sb_info *sbi, u64 pblk)
 	if (test_and_set_bit_le(pblk, sbi->bitmap))
 		return false;
 	atomic64_inc(&sbi->nr_present);
-	set_bit_le(pblk, sbi->uncommitted);
 	set_bit(pblk >> INCRFS_BITMAP_PAGE_SHIFT, sbi->dirty_pages);
 	queue_delayed_work(incrfs_commit_wq, &sbi->commit_work,
 			   INCRFS_COMMIT_INTERVAL);
@@ -130,24 +136,30 @@ static void page_words(struct incrfs_sb_info *sbi, unsigned long page,
 }
 
 /*
- * The blocks filled since the last good commit (the uncommitted bits of
- * @pages) may not be on disk: make them missing again.  Called with
- * fill_rwsem held for writing, so no bit is being set.  Returns how many.
+ * The blocks filled since the last good commit (the bits of @pages set in
+ * memory and clear in the image) may not be on disk: make them missing
+ * again.  Called with fill_rwsem held for writing, so no bit is being set
+ * and no commit writes the image's copy.  Returns how many.
  */
 static u64 forget_uncommitted(struct incrfs_sb_info *sbi,
 			      const unsigned long *pages)
 {
+	unsigned long *disk = sbi->committed_page;
 	unsigned long page, m;
-	size_t w, end;
-	u64 lost = 0;
+	size_t first, w, end;
+	u64 from, len, lost = 0;
 
 	for_each_set_bit(page, pages, sbi->nr_bitmap_pages) {
-		page_words(sbi, page, &w, &end);
-		for (; w < end; w++) {
-			m = sbi->uncommitted[w];
+		from = (u64)page * INCRFS_BITMAP_PAGE;
+		len = min_t(u64, INCRFS_BITMAP_PAGE, sbi->bitmap_size - from);
+		memset(disk, 0, INCRFS_BITMAP_PAGE);
+		if (incrfs_read_image(sbi, disk, len, sbi->bitmap_off + from))
+			memset(disk, 0, INCRFS_BITMAP_PAGE);	/* forget all */
+		page_words(sbi, page, &first, &end);
+		for (w = first; w < end; w++) {
+			m = sbi->bitmap[w] & ~disk[w - first];
 			if (!m)
 				continue;
-			sbi->uncommitted[w] = 0;
 			WRITE_ONCE(sbi->bitmap[w], sbi->bitmap[w] & ~m);
 			lost += hweight_long(m);
 		}
@@ -155,19 +167,6 @@ static u64 forget_uncommitted(struct incrfs_sb_info *sbi,
 	atomic64_sub(lost, &sbi->nr_present);
 	atomic64_add(lost, &sbi->stats.fills_lost);
 	return lost;
-}
-
-/* The data of the uncommitted bits of @pages is on disk. */
-static void settle_uncommitted(struct incrfs_sb_info *sbi,
-			       const unsigned long *pages)
-{
-	unsigned long page;
-	size_t w, end;
-
-	for_each_set_bit(page, pages, sbi->nr_bitmap_pages) {
-		page_words(sbi, page, &w, &end);
-		memset(&sbi->uncommitted[w], 0, (end - w) * sizeof(long));
-	}
 }
 
 /* Copy bitmap pages @pages to the image (page cache), runs at a time. */
@@ -230,8 +229,6 @@ static int commit(struct incrfs_sb_info *sbi)
 	if (err || werr) {
 		err = err ?: werr;
 		lost = forget_uncommitted(sbi, pages);
-	} else {
-		settle_uncommitted(sbi, pages);
 	}
 	/* after a loss the pages hold only bits whose data is on disk */
 	werr = write_pages(sbi, pages);

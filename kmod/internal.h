@@ -91,12 +91,12 @@ struct incrfs_sb_info {
 	atomic64_t nr_present;
 	/*
 	 * Commit state (bitmap.c), NULL for an image complete at mount.
-	 * @uncommitted: bits set since the last commit's data sync, in
-	 * @bitmap's layout; @dirty_pages: 4 KiB pages of the on-disk bitmap
-	 * to write; @writing_pages: those a commit is writing.  Bits are set
-	 * under fill_rwsem held for reading; a commit holds it for writing.
+	 * @dirty_pages: 4 KiB pages of the on-disk bitmap to write;
+	 * @writing_pages: those a commit is writing; @committed_page: room
+	 * for one page of the image's copy.  Bits are set under fill_rwsem
+	 * held for reading; a commit holds it for writing.
 	 */
-	unsigned long *uncommitted;
+	unsigned long *committed_page;	/* under commit_mutex */
 	unsigned long *dirty_pages;
 	unsigned long *writing_pages;	/* under commit_mutex */
 	unsigned long nr_bitmap_pages;
