@@ -11,9 +11,8 @@
  * that trusted the next fsync's return value would write the bits of the
  * lost blocks in its retry.  This is what the test would have caught.
  */
-#include <linux/loop.h>
 #include "tests/kselftest/harness.h"
-#include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/blockdev_util.h"
 
 #define TOP	"/tmp/wberr"
 #define SRC	TOP "/src"
@@ -27,35 +26,6 @@
 #define NBLK	32	/* blocks of the file "f" */
 
 static unsigned char content[NBLK * 4096];
-
-/* Attach @path to a free loop device, which goes away with its last user. */
-static int loop_attach(const char *path, char *dev, size_t len)
-{
-	struct loop_info64 info = { .lo_flags = LO_FLAGS_AUTOCLEAR };
-	int ctl, nr, fd, lfd;
-
-	ctl = open("/dev/loop-control", O_RDWR);
-	if (ctl < 0)
-		return -1;
-	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
-	close(ctl);
-	if (nr < 0)
-		return -1;
-	snprintf(dev, len, "/dev/loop%d", nr);
-	fd = open(path, O_RDWR);
-	lfd = open(dev, O_RDWR);
-	if (fd < 0 || lfd < 0 || ioctl(lfd, LOOP_SET_FD, fd) ||
-	    ioctl(lfd, LOOP_SET_STATUS64, &info)) {
-		if (fd >= 0)
-			close(fd);
-		if (lfd >= 0)
-			close(lfd);
-		return -1;
-	}
-	close(fd);
-	/* the dm table holds it open from here on */
-	return lfd;
-}
 
 /* Load the flakey table: every write fails with EIO, or none does. */
 static int disk_set(const char *loop, int failing)
@@ -97,24 +67,6 @@ static int fill_range(int from, int to, unsigned int flags, int *filled)
 	return ret;
 }
 
-/* Write every byte of @from to @to: a fully allocated file, no holes. */
-static int dense_copy(const char *from, const char *to)
-{
-	size_t len;
-	unsigned char *buf = iu_slurp(from, &len);
-	int fd, ret = -1;
-
-	if (!buf)
-		return -1;
-	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd >= 0 && write(fd, buf, len) == (ssize_t)len && !fsync(fd))
-		ret = 0;
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return ret;
-}
-
 FIXTURE(disk) {
 	char loop[32];
 	int loop_fd;
@@ -133,18 +85,18 @@ FIXTURE_SETUP(disk)
 			TOP "/lazy.blob >/dev/null"), 0);
 
 	ASSERT_EQ(iu_sh("truncate -s %dM " DISKF, DISK_MB), 0);
-	self->loop_fd = loop_attach(DISKF, self->loop, sizeof(self->loop));
+	self->loop_fd = bd_loop_attach(DISKF, self->loop, sizeof(self->loop));
 	ASSERT_GE(self->loop_fd, 0) TH_LOG("loop: %s", strerror(errno));
 	ASSERT_EQ(iu_sh("dmsetup create " DM " --noudevsync "
 			"--table '0 %d flakey %s 0 1 0' && dmsetup mknodes " DM,
 			DISK_MB * 2048, self->loop), 0);
 	self->dm = 1;
 	/* no journal: a failed journal write would make ext4 read-only */
-	ASSERT_EQ(iu_sh("mke2fs -q -F -t ext4 -O ^has_journal " DMDEV), 0);
+	ASSERT_EQ(iu_sh(BD_MKE2FS " -q -F -t ext4 -O ^has_journal " DMDEV), 0);
 	ASSERT_EQ(mount(DMDEV, EXT4, "ext4", 0, "errors=continue"), 0)
 		TH_LOG("mount ext4: %s", strerror(errno));
 	/* overwrites only: a fill allocates nothing while the disk fails */
-	ASSERT_EQ(dense_copy(TOP "/lazy.img", IMG), 0);
+	ASSERT_EQ(bd_dense_copy(TOP "/lazy.img", IMG), 0);
 	ASSERT_EQ(iu_mount(IMG, MNT, "timeout=500"), 0)
 		TH_LOG("mount incrfs: %s", strerror(errno));
 }
