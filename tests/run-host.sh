@@ -9,7 +9,8 @@
 #   tests/host/*.c        each compiled with tests/kselftest/harness.h,
 #                         -fsanitize=address,undefined, linked with
 #                         tools/out-asan/libincrfs.a (if built) and
-#                         -lzstd -luring -lcrypto (libcurl is dlopen()ed);
+#                         -lzstd -luring -lcrypto -ljson-c (libcurl is
+#                         dlopen()ed);
 #                         binaries in build/host-tests
 #   tests/host/*_test.sh  executable scripts printing TAP 13 themselves
 # Each runs from the repository root with INCRFS_REPO set to it, under a
@@ -45,7 +46,7 @@ cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g
 libs=()
 lib=$repo/tools/out-asan/libincrfs.a
 [ -f "$lib" ] && libs+=("$lib")
-libs+=(-lzstd -luring -lcrypto -lpthread)
+libs+=(-lzstd -luring -lcrypto -ljson-c -lpthread)
 # tools/*/*.[ch]: some tests include the unit they test
 deps=(tests/kselftest/harness.h uapi/incrfs.h tools/lib/*.h tools/*/*.[ch])
 [ -f "$lib" ] && deps+=("$lib")

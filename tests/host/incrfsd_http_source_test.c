@@ -26,6 +26,8 @@
 #include "tools/incrfsd/source.c"
 #include "tools/incrfsd/source_file.c"
 #include "tools/incrfsd/curl_lib.c"
+#include "tools/incrfsd/registry_creds.c"
+#include "tools/incrfsd/registry_auth.c"
 #include "tools/incrfsd/source_http.c"
 
 #define FILE_BYTES (1 << 20)

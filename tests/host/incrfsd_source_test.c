@@ -21,6 +21,8 @@
 #include "tools/incrfsd/source.c"
 #include "tools/incrfsd/source_file.c"
 #include "tools/incrfsd/curl_lib.c"
+#include "tools/incrfsd/registry_creds.c"
+#include "tools/incrfsd/registry_auth.c"
 #include "tools/incrfsd/source_http.c"	/* source.c lists it */
 #include "tools/incrfsd/log.c"
 #include "writer.h"

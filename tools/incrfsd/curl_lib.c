@@ -53,6 +53,8 @@ static void curl_load(void)
 	CURL_FN(easy_getinfo);
 	CURL_FN(easy_strerror);
 	CURL_FN(easy_cleanup);
+	CURL_FN(easy_escape);
+	CURL_FN(free);
 #undef CURL_FN
 	if (missing)
 		return;		/* h stays open: harmless, once per process */

@@ -23,6 +23,8 @@ struct curl_lib {
 	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
 	const char *(*easy_strerror)(CURLcode code);
 	void (*easy_cleanup)(CURL *curl);
+	char *(*easy_escape)(CURL *curl, const char *string, int length);
+	void (*free)(void *p);
 };
 
 /*

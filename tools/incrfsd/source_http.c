@@ -44,6 +44,11 @@
  *       GET http://HOST[:PORT]/v2/REPO/blobs/sha256:HEX, following
  *       redirects (registries often send blob reads to a storage URL).
  *   registrys://...  the same over https.
+ *
+ * A registry that answers 401 is given a token or credentials
+ * (registry_auth.h) and the request is sent again, once; a 401 after that,
+ * or a 403, fails the read.  Redirects go to http(s) only, and from https
+ * to https only.
  */
 #include "source.h"
 
@@ -61,6 +66,7 @@
 
 #include "curl_lib.h"
 #include "log.h"
+#include "registry_auth.h"
 
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
@@ -120,6 +126,8 @@ struct http_conn {
 	uint64_t blen;
 	uint64_t got;
 	char range_hdr[96];	/* the Content-Range seen */
+	char www_auth[1024];	/* the WWW-Authenticate seen */
+	unsigned int auth_gen;	/* credentials the handle carries */
 	char err[CURL_ERROR_SIZE];
 };
 
@@ -127,6 +135,8 @@ struct http_source {
 	const struct curl_lib *cu;	/* libcurl (curl_lib.c) */
 	char *url;
 	char *display;		/* the location, for messages */
+	struct registry_auth *auth;	/* registry:// only */
+	bool tls;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* queue grew, done grew, or stopping */
 	struct http_req *queue, **queue_tail;
@@ -219,8 +229,23 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 			l = sizeof(hc->range_hdr) - 1;
 		memcpy(hc->range_hdr, v, l);
 		hc->range_hdr[l] = 0;
+	} else if (len > 17 && !strncasecmp(p, "WWW-Authenticate:", 17)) {
+		const char *v = p + 17;
+		size_t l = len - 17;
+
+		if (hc->www_auth[0])
+			return len;	/* the first challenge */
+		while (l && (*v == ' ' || *v == '\t'))
+			v++, l--;
+		while (l && (v[l - 1] == '\r' || v[l - 1] == '\n'))
+			l--;
+		if (l >= sizeof(hc->www_auth))
+			l = 0;	/* not one incrfsd could answer */
+		memcpy(hc->www_auth, v, l);
+		hc->www_auth[l] = 0;
 	} else if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
 		hc->range_hdr[0] = 0;	/* a new response (after a redirect) */
+		hc->www_auth[0] = 0;
 		hc->got = 0;
 	}
 	return len;
@@ -326,6 +351,11 @@ static void setup_handle(struct http_conn *hc)
 	cu->easy_setopt(c, CURLOPT_URL, hc->hs->url);
 	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	cu->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	/* redirects to http(s) only, and never from https down to http */
+	cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+			hc->hs->tls ? "https" : "http,https");
+	cu->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			hc->hs->tls ? "https" : "http,https");
 	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	cu->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -355,26 +385,51 @@ static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 		    uint64_t *total, char *why, size_t why_len)
 {
 	const struct curl_lib *cu = hc->hs->cu;
-	bool probe = total != NULL;
+	struct registry_auth *auth = hc->hs->auth;
+	bool probe = total != NULL, answered = false;
 	unsigned long long first, last, size;
 	char range[64];
 	long code = 0;
 	CURLcode cc;
+	int ret;
 
+	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
+		 off + len - 1);
+	cu->easy_setopt(hc->curl, CURLOPT_RANGE, range);
+again:
 	hc->boff = off;
 	hc->blen = len;
 	hc->got = 0;
 	hc->bad_range = false;
 	hc->early = !probe;
 	hc->range_hdr[0] = 0;
+	hc->www_auth[0] = 0;
 	hc->err[0] = 0;
-	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
-		 off + len - 1);
-	cu->easy_setopt(hc->curl, CURLOPT_RANGE, range);
+	if (auth)
+		hc->auth_gen = registry_auth_apply(auth, hc->curl,
+						   hc->auth_gen);
 	cc = cu->easy_perform(hc->curl);
 	if (atomic_load(&hc->hs->stop))
 		return XFER_FAIL;
 	cu->easy_getinfo(hc->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (cc == CURLE_OK && code == 401 && auth && !answered) {
+		/* a challenge, or the token expired: new credentials, once */
+		ret = registry_auth_answer(auth, hc->www_auth, hc->auth_gen,
+					   why, why_len);
+		if (ret == -EAGAIN)
+			return XFER_RETRY;
+		if (ret)
+			return XFER_FAIL;
+		answered = true;
+		goto again;
+	}
+	if (cc == CURLE_OK && (code == 401 || code == 403)) {
+		snprintf(why, why_len, code == 401 && auth ?
+			 "HTTP 401: the registry refused the credentials (no pull access to this repository?)" :
+			 code == 401 ? "HTTP 401: authentication required" :
+			 "HTTP 403: access denied");
+		return XFER_FAIL;
+	}
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR &&
 				(code == 200 || hc->bad_range))) {
 		snprintf(why, why_len, "%s",
@@ -666,6 +721,18 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	if (!hs->url)
 		return http_fail(src, -EINVAL, bad ? "%s" : "out of memory",
 				 bad);
+	hs->tls = !strncmp(hs->url, "https://", 8);
+	if (registry_match(location)) {
+		/* the host[:port] of http[s]://HOST/v2/... */
+		const char *host = strstr(hs->url, "://") + 3;
+		char h[256];
+
+		snprintf(h, sizeof(h), "%.*s", (int)strcspn(host, "/"), host);
+		hs->auth = registry_auth_new(cu, h, hs->tls);
+		if (!hs->auth)
+			return http_fail(src, -ENOMEM, "%s: out of memory",
+					 location);
+	}
 	hs->nconns = depth < HTTP_CONNS_MAX ? depth : HTTP_CONNS_MAX;
 	if (!hs->nconns)
 		hs->nconns = 1;
@@ -872,6 +939,7 @@ static void http_close(struct incrfsd_source *src)
 		close(src->event_fd);
 	pthread_mutex_destroy(&hs->lock);
 	pthread_cond_destroy(&hs->cond);
+	registry_auth_free(hs->auth);
 	free(hs->url);
 	free(hs->display);
 	free(hs);
