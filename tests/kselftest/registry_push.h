@@ -25,6 +25,10 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/proc_util.h"
+
+#define RP_REGISTRY "/usr/bin/docker-registry"
 
 /* Send all of @buf; 0 or -1. */
 static inline int rp_send(int fd, const void *buf, size_t len)
@@ -153,6 +157,34 @@ static inline int rp_push_blob(int port, const char *repo, const void *blob,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Write @config to @cfg and start docker-registry with it, logging to
+ * @log; once GET /v2/ on 127.0.0.1:@port answers (200, or 401 where the
+ * configuration asks for authentication), its pid, else -1.
+ */
+static inline pid_t rp_start_registry(const char *cfg, const char *config,
+				      int port, const char *log)
+{
+	const char *argv[] = { RP_REGISTRY, "serve", cfg, NULL };
+	char resp[1024];
+	pid_t pid;
+	int i, st;
+
+	if (iu_write_file(cfg, config, strlen(config), 0644))
+		return -1;
+	pid = pu_spawn(log, argv);
+	for (i = 0; i < 600 && pid > 0; i++) {	/* 30 s: TCG is slow */
+		st = rp_request(port, "GET", "/v2/", NULL, 0, resp,
+				sizeof(resp));
+		if (st == 200 || st == 401)
+			return pid;
+		if (pu_wait_exit(pid, 50) >= 0)
+			return -1;	/* it died */
+	}
+	pu_kill(&pid);
+	return -1;
 }
 
 #endif /* INCRFS_REGISTRY_PUSH_H */

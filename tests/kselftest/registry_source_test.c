@@ -20,7 +20,7 @@
 #include "tests/kselftest/proc_util.h"
 #include "tests/kselftest/registry_push.h"
 
-#define REGISTRY	"/usr/bin/docker-registry"
+#define REGISTRY	RP_REGISTRY
 #define TOP	"/tmp/registry"
 #define SRC	TOP "/src"
 #define SRC_B	TOP "/src_b"
@@ -64,27 +64,12 @@ static const char config[] =
 	"http:\n"
 	"  addr: 127.0.0.1:15000\n";
 
-/* Start docker-registry; once GET /v2/ answers 200, its pid. */
+/* Start docker-registry on empty storage; its pid or -1. */
 static pid_t start_registry(const char *log)
 {
-	const char *argv[] = { REGISTRY, "serve", TOP "/config.yml", NULL };
-	char resp[1024];
-	pid_t pid;
-	int i;
-
-	if (iu_sh("rm -rf " TOP "/storage") ||
-	    iu_write_file(TOP "/config.yml", config, sizeof(config) - 1, 0644))
+	if (iu_sh("rm -rf " TOP "/storage"))
 		return -1;
-	pid = pu_spawn(log, argv);
-	for (i = 0; i < 600 && pid > 0; i++) {	/* 30 s: TCG is slow */
-		if (rp_request(PORT, "GET", "/v2/", NULL, 0, resp,
-			       sizeof(resp)) == 200)
-			return pid;
-		if (pu_wait_exit(pid, 50) >= 0)
-			return -1;	/* it died */
-	}
-	pu_kill(&pid);
-	return -1;
+	return rp_start_registry(TOP "/config.yml", config, PORT, log);
 }
 
 /* Push the file @path; its digest into @digest. */
