@@ -185,6 +185,35 @@ static inline long long b_read_all(const char *root, const struct b_files *f)
 	return total;
 }
 
+/*
+ * 0 if every listed file reads the same below @root as below @src (data
+ * only); else prints the first that differs and returns -1.
+ */
+static inline int b_same_tree(const char *root, const char *src,
+			      const struct b_files *f)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	size_t i, la, lb;
+
+	for (i = 0; i < f->n; i++) {
+		unsigned char *da, *db;
+		int same;
+
+		snprintf(a, sizeof(a), "%s%s", root, f->path[i]);
+		snprintf(b, sizeof(b), "%s%s", src, f->path[i]);
+		da = iu_slurp(a, &la);
+		db = iu_slurp(b, &lb);
+		same = da && db && la == lb && !memcmp(da, db, la);
+		free(da);
+		free(db);
+		if (!same) {
+			printf("# %s differs from %s (or cannot be read)\n", a, b);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Start a program in the background, stderr to @log; its pid. */
 static inline pid_t b_spawn(const char *log, const char *const argv[])
 {

@@ -5,6 +5,12 @@
  * same blob: the round trip of single missing 4 KiB blocks (latency p50 and
  * p99, misses per second), a cold read of the whole tree (every byte
  * missing at start), and the populated read once everything is fetched.
+ * Series "fuse" is the loader as a fair peer (verifying every block,
+ * multi-threaded, reading ahead as incrfsd does); "fuse-plain" is its
+ * --plain variant (no verification, one thread, no read-ahead, one pread
+ * per 4 KiB), kept as info rows.  The data both serve is compared with the
+ * source tree, and a second test checks that the verifying loader refuses
+ * a block whose hash is not the image's.
  *
  * Why this exists: a lazy loader is only worth its kernel module if a miss
  * costs no more than FUSE's round trip, batching makes a cold read much
@@ -20,8 +26,10 @@
 #define BLOB	B_ROOT "/lazy.blob"
 #define RUNIMG	B_ROOT "/run.img"
 #define CACHE	B_ROOT "/fuse.cache"
+#define CACHE_P	B_ROOT "/fuse-plain.cache"
 #define M_INC	"/tmp/m-incrfs"
 #define M_FUSE	"/tmp/m-fuse"
+#define M_FUSE_P "/tmp/m-fuse-plain"
 #define LOG	"/tmp/bench2.log"
 
 static pid_t start_incrfs(const char *readahead)
@@ -34,18 +42,27 @@ static pid_t start_incrfs(const char *readahead)
 	return b_spawn(LOG, argv);
 }
 
-static pid_t start_fuse(void)
+/*
+ * The FUSE loader serving @img with @blob at @mnt: @opt "--plain" (the old
+ * loader), "--readahead=0" or NULL (its defaults).
+ */
+static pid_t start_loader(const char *opt, const char *img, const char *blob,
+			  const char *cache, const char *mnt)
 {
-	const char *argv[] = { "incrfs-fuse-loader", IMG, BLOB, CACHE, M_FUSE,
-			       NULL };
+	const char *argv[] = { "incrfs-fuse-loader", img, blob, cache, mnt,
+			       NULL, NULL };
 	struct stat st;
 	pid_t pid;
 
-	mkdir(M_FUSE, 0755);
+	if (opt) {
+		memmove(argv + 2, argv + 1, 4 * sizeof(*argv));
+		argv[1] = opt;
+	}
+	mkdir(mnt, 0755);
 	if (stat("/tmp", &st))
 		return -1;
 	pid = b_spawn(LOG, argv);
-	if (pid > 0 && b_wait_mounted(M_FUSE, st.st_dev)) {
+	if (pid > 0 && b_wait_mounted(mnt, st.st_dev)) {
 		b_stop(pid);
 		return -1;
 	}
@@ -58,12 +75,28 @@ static void stop_incrfs(pid_t feeder)
 	umount(M_INC);
 }
 
-static void stop_fuse(pid_t loader)
+/* Series "fuse" (verifying, @opt as above) or "fuse-plain". */
+static pid_t start_fuse(const char *opt)
+{
+	return start_loader(opt, IMG, BLOB, CACHE, M_FUSE);
+}
+
+static pid_t start_fuse_plain(void)
+{
+	return start_loader("--plain", IMG, BLOB, CACHE_P, M_FUSE_P);
+}
+
+static void stop_loader(pid_t loader, const char *mnt)
 {
 	int st;
 
-	umount(M_FUSE);
+	umount(mnt);
 	waitpid(loader, &st, 0);
+}
+
+static void stop_fuse(pid_t loader)
+{
+	stop_loader(loader, M_FUSE);
 }
 
 struct miss {
@@ -163,7 +196,7 @@ TEST_TIMEOUT(miss_and_cold_reads, 5000)
 	struct incrfs_stats st;
 	struct b_files f;
 	struct miss *m;
-	pid_t feeder, loader = -1;
+	pid_t feeder, loader = -1, plain = -1;
 	double t0;
 
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -180,8 +213,9 @@ TEST_TIMEOUT(miss_and_cold_reads, 5000)
 		nmiss = total / runs;
 	ASSERT_GT(nmiss, 100);
 	B_INFO("miss round trip: %zu single-block misses per run, each in "
-	       "another chunk, POSIX_FADV_RANDOM, incrfsd --readahead 0",
-	       nmiss);
+	       "another chunk, POSIX_FADV_RANDOM, incrfsd --readahead 0, "
+	       "incrfs-fuse-loader --readahead=0 (fuse) and --plain "
+	       "(fuse-plain)", nmiss);
 
 	/* Figure 3a: single misses, distinct chunks in every run. */
 	for (run = 0; run < runs; run++) {
@@ -196,10 +230,16 @@ TEST_TIMEOUT(miss_and_cold_reads, 5000)
 		stop_incrfs(feeder);
 
 		b_drop_caches();
-		loader = start_fuse();
+		loader = start_fuse("--readahead=0");
 		ASSERT_GT(loader, 0) iu_sh("cat " LOG);
 		ASSERT_EQ(time_misses(M_FUSE, "fuse", &f, mr, nmiss), 0);
 		stop_fuse(loader);
+
+		b_drop_caches();
+		plain = start_fuse_plain();
+		ASSERT_GT(plain, 0) iu_sh("cat " LOG);
+		ASSERT_EQ(time_misses(M_FUSE_P, "fuse-plain", &f, mr, nmiss), 0);
+		stop_loader(plain, M_FUSE_P);
 	}
 
 	/* Figure 3b: cold read of the whole tree, every byte missing. */
@@ -219,13 +259,22 @@ TEST_TIMEOUT(miss_and_cold_reads, 5000)
 			umount(M_INC);
 
 		b_drop_caches();
-		loader = start_fuse();
+		loader = start_fuse(NULL);
 		ASSERT_GT(loader, 0);
 		t0 = b_now();
 		ASSERT_EQ(b_read_all(M_FUSE, &f), f.total);
 		b_sample("cold", "fuse", b_now() - t0);
 		if (!last)
 			stop_fuse(loader);
+
+		b_drop_caches();
+		plain = start_fuse_plain();
+		ASSERT_GT(plain, 0);
+		t0 = b_now();
+		ASSERT_EQ(b_read_all(M_FUSE_P, &f), f.total);
+		b_sample("cold", "fuse-plain", b_now() - t0);
+		if (!last)
+			stop_loader(plain, M_FUSE_P);
 	}
 
 	/*
@@ -235,11 +284,11 @@ TEST_TIMEOUT(miss_and_cold_reads, 5000)
 	ASSERT_EQ(iu_get_stats(M_INC, &st), 0);
 	EXPECT_EQ(st.complete, 1);
 	for (run = 0; run < runs; run++) {
-		const char *name[3] = { "ext4", "incrfs", "fuse" };
-		const char *root[3] = { B_TREE, M_INC, M_FUSE };
+		const char *name[4] = { "ext4", "incrfs", "fuse", "fuse-plain" };
+		const char *root[4] = { B_TREE, M_INC, M_FUSE, M_FUSE_P };
 
-		for (i = 0; i < 3; i++) {
-			size_t k = (i + run) % 3;
+		for (i = 0; i < 4; i++) {
+			size_t k = (i + run) % 4;
 
 			b_drop_caches();
 			t0 = b_now();
@@ -247,8 +296,72 @@ TEST_TIMEOUT(miss_and_cold_reads, 5000)
 			b_sample("warm", name[k], b_now() - t0);
 		}
 	}
+
+	/* What the loaders served is the source tree, byte for byte. */
+	b_drop_caches();
+	EXPECT_EQ(b_same_tree(M_FUSE, B_TREE, &f), 0);
+	EXPECT_EQ(b_same_tree(M_FUSE_P, B_TREE, &f), 0);
 	stop_fuse(loader);
+	stop_loader(plain, M_FUSE_P);
 	EXPECT_EQ(umount(M_INC), 0);
+}
+
+/* @len bytes of @path at @off into @buf; what pread() returned. */
+static ssize_t read_at(const char *path, void *buf, size_t len, off_t off)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, off);
+	close(fd);
+	return n;
+}
+
+/*
+ * The verifying loader refuses data that is not the image's: a tree and a
+ * copy with one byte changed (in block 48 of a 256 KiB file), packed
+ * alike; the loader serves the first tree's image with the second tree's
+ * blob.  The 16-block chunk holding the changed block answers EIO, the
+ * rest is served as the image says; --plain serves the changed data.
+ */
+#define V	B_ROOT "/verify"
+#define M_V	"/tmp/m-fuse-verify"
+TEST(loader_verifies_blocks)
+{
+	char buf[4096], want[4096];
+	pid_t pid;
+
+	ASSERT_EQ(b_disk(), 0);
+	ASSERT_EQ(iu_sh("set -e; D=" V "; rm -rf $D; mkdir -p $D/a/sub; "
+			"head -c 262144 /dev/urandom > $D/a/sub/f; "
+			"head -c 20000 /dev/urandom > $D/a/g; "
+			"cp -a $D/a $D/b; "
+			"printf X | dd of=$D/b/sub/f bs=1 seek=200000 "
+			"conv=notrunc 2>/dev/null; "
+			"incrfs-pack $D/a $D/a.img --blob $D/a.blob >/dev/null; "
+			"incrfs-pack $D/b $D/b.img --blob $D/b.blob >/dev/null"),
+		  0);
+	ASSERT_EQ(iu_sh("cmp -s " V "/a/sub/f " V "/b/sub/f"), 1);
+
+	pid = start_loader(NULL, V "/a.img", V "/b.blob", V "/cache", M_V);
+	ASSERT_GT(pid, 0) iu_sh("cat " LOG);
+	EXPECT_EQ(iu_sh("cmp " M_V "/g " V "/a/g"), 0);
+	ASSERT_EQ(read_at(V "/a/sub/f", want, sizeof(want), 0), 4096);
+	EXPECT_EQ(read_at(M_V "/sub/f", buf, sizeof(buf), 0), 4096);
+	EXPECT_EQ(memcmp(buf, want, sizeof(buf)), 0);
+	errno = 0;
+	EXPECT_EQ(read_at(M_V "/sub/f", buf, sizeof(buf), 48 * 4096), -1);
+	EXPECT_EQ(errno, EIO);
+	stop_loader(pid, M_V);
+
+	pid = start_loader("--plain", V "/a.img", V "/b.blob", V "/cache", M_V);
+	ASSERT_GT(pid, 0) iu_sh("cat " LOG);
+	ASSERT_EQ(read_at(V "/b/sub/f", want, sizeof(want), 48 * 4096), 4096);
+	EXPECT_EQ(read_at(M_V "/sub/f", buf, sizeof(buf), 48 * 4096), 4096);
+	EXPECT_EQ(memcmp(buf, want, sizeof(buf)), 0);
+	stop_loader(pid, M_V);
 }
 
 TEST_HARNESS_MAIN
