@@ -75,8 +75,9 @@ if [ -n "$raw" ]; then
 	exit
 fi
 
-# The FUSE lazy loader, the baseline of figures 3 and 4: static, like the
-# guest's tools.  The guest sees host files at their host paths, but it
+# The FUSE lazy loader, the baseline of figures 3 and 4 (verifying,
+# multi-threaded, reading ahead; with --plain the old loader, info rows):
+# static, like the guest's tools.  The guest sees host files at their host paths, but it
 # mounts a tmpfs on /tmp: the staged programs live under /var/tmp, so that
 # a checkout under /tmp works too.
 bin=${INCRFS_BENCH_BIN:-/var/tmp/incrfs-bench-$(id -u)/bin}
