@@ -55,6 +55,7 @@
  * usage: incrfs-fuse-loader [OPTIONS] IMAGE BLOB CACHE MOUNTPOINT
  *   --threads N     worker threads of the session loop (1: single-threaded
  *                   loop), default 4
+ *   --single-thread --threads 1
  *   --readahead N   chunks read ahead after a miss in a stream (0..4096),
  *                   default 4
  *   --unverified    do not check blocks against the image's hashes
@@ -514,8 +515,8 @@ static int die(const char *what, const char *why)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s [--threads N] [--readahead N] [--unverified] "
-		"[--plain] IMAGE BLOB CACHE MOUNTPOINT\n", prog);
+	fprintf(f, "usage: %s [--threads N | --single-thread] [--readahead N] "
+		"[--unverified] [--plain] IMAGE BLOB CACHE MOUNTPOINT\n", prog);
 }
 
 static int number(const char *s, unsigned int max, unsigned int *out)
@@ -555,6 +556,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "threads", required_argument, NULL, 't' },
 		{ "readahead", required_argument, NULL, 'r' },
+		{ "single-thread", no_argument, NULL, 's' },
 		{ "unverified", no_argument, NULL, 'u' },
 		{ "plain", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -567,7 +569,7 @@ int main(int argc, char **argv)
 	struct fuse_session *se;
 	int fd, ret, opt;
 
-	while ((opt = getopt_long(argc, argv, "t:r:uph", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:r:suph", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			if (number(optarg, 64, &L.threads) || !L.threads)
@@ -576,6 +578,9 @@ int main(int argc, char **argv)
 		case 'r':
 			if (number(optarg, 4096, &L.readahead))
 				return die("--readahead", "not a number from 0 to 4096");
+			break;
+		case 's':
+			L.threads = 1;
 			break;
 		case 'u':
 			L.verify = false;
