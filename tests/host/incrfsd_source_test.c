@@ -25,6 +25,11 @@
 #include "tools/incrfsd/registry_auth.c"
 #include "tools/incrfsd/source_http.c"	/* source.c lists it */
 #include "tools/incrfsd/log.c"
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include "writer.h"
 #include "image.h"
 
@@ -193,6 +198,62 @@ TEST_F(tmp, eventfd_clear_after_synchronous_reads)
 	ASSERT_EQ(0, src.ops->reap(&src, done, 2, false));
 	ASSERT_FALSE(readable(src.event_fd, 0));
 	ASSERT_EQ(0, src.ops->reap(&src, done, 2, true));	/* no block */
+	incrfsd_source_close(&src);
+}
+
+/*
+ * io_uring refused as a container's seccomp profile or the
+ * kernel.io_uring_disabled sysctl refuse it: the source falls back to
+ * pread() with the same results, through the same eventfd.  (Each test
+ * runs in its own child: the filter stays there.)
+ */
+TEST_F(tmp, without_io_uring_reads_with_pread)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = insns };
+	struct incrfsd_read_done done[4];
+	struct incrfsd_source src;
+	static unsigned char buf[3][65536];
+	int cookies[3] = { 0, 1, 2 }, i, n;
+
+	ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+	ASSERT_EQ(0, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
+	ASSERT_EQ(0, incrfsd_source_open(&src, self->data, 2)) TH_LOG("%s", src.err);
+	ASSERT_FALSE(((struct file_source *)src.priv)->ring_ok);
+	ASSERT_EQ(0, src.ops->read(&src, 0, 65536, buf[0], 0, &cookies[0]));
+	ASSERT_EQ(0, src.ops->read(&src, FILE_BYTES - 65536, 65536, buf[1],
+				   INCRFSD_READ_IDLE, &cookies[1]));
+	/* the depth holds as with io_uring */
+	ASSERT_EQ(-EBUSY, src.ops->read(&src, 0, 1, buf[2], 0, NULL));
+	ASSERT_TRUE(readable(src.event_fd, 0));
+	/* one at a time: the eventfd stays set for the other */
+	ASSERT_EQ(1, src.ops->reap(&src, done, 1, false));
+	ASSERT_TRUE(readable(src.event_fd, 0));
+	ASSERT_EQ(1, src.ops->reap(&src, done + 1, 3, true));
+	ASSERT_FALSE(readable(src.event_fd, 0));
+	for (i = 0; i < 2; i++) {
+		int k = *(int *)done[i].cookie;
+
+		ASSERT_EQ(k, i);	/* in the order asked */
+		ASSERT_EQ(0, done[i].err);
+	}
+	ASSERT_EQ(0, memcmp(buf[0], self->bytes, 65536));
+	ASSERT_EQ(0, memcmp(buf[1], self->bytes + FILE_BYTES - 65536, 65536));
+	/* past the end: -EIO, as with io_uring */
+	ASSERT_EQ(0, src.ops->read(&src, FILE_BYTES - 10, 20, buf[2], 0,
+				   &cookies[2]));
+	n = src.ops->reap(&src, done, 4, true);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(-EIO, done[0].err);
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 4096, 4096, buf[2]));
+	ASSERT_EQ(0, memcmp(buf[2], self->bytes + 4096, 4096));
+	ASSERT_EQ(0, src.inflight);
 	incrfsd_source_close(&src);
 }
 

@@ -8,9 +8,15 @@
  * in flight from one thread, and its eventfd joins the feeder's epoll
  * loop.  Background (prefetch) reads carry the idle I/O priority class.
  *
+ * Where io_uring is not allowed (the kernel.io_uring_disabled sysctl, a
+ * container's seccomp profile, a kernel built without it), reads are done
+ * at once with pread() and completed through the same eventfd: slower
+ * under load, as the feeder waits for each read, but the same results.
+ *
  * Location: a plain path, or file://PATH.
  */
 #include "source.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +40,8 @@ struct file_req {
 	size_t done;
 	unsigned short ioprio;
 	void *cookie;
-	struct file_req *next_free;
+	int res;		/* pread() fallback: the result */
+	struct file_req *next_free;	/* also the fallback's done list */
 };
 
 struct file_source {
@@ -43,6 +50,8 @@ struct file_source {
 	bool ring_ok;
 	struct file_req *reqs;
 	struct file_req *free_list;
+	/* pread() fallback (!ring_ok): finished reads, oldest first */
+	struct file_req *done, **done_tail;
 };
 
 static bool file_match(const char *location)
@@ -94,13 +103,19 @@ static int file_open(struct incrfsd_source *src, const char *location,
 	if (!S_ISREG(st.st_mode))
 		return file_fail(src, -EINVAL, "not a regular file", path);
 	src->size = (uint64_t)st.st_size;
-	ret = io_uring_queue_init(depth, &fs->ring, 0);
-	if (ret < 0)
-		return file_fail(src, ret, "io_uring_queue_init", path);
-	fs->ring_ok = true;
+	fs->done_tail = &fs->done;
 	src->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (src->event_fd < 0)
 		return file_fail(src, -errno, "eventfd", path);
+	ret = io_uring_queue_init(depth, &fs->ring, 0);
+	if (ret == -EPERM || ret == -EACCES || ret == -ENOSYS) {
+		log_warn("%s: io_uring is not allowed here (%s): reading the blob with pread()",
+			 path, strerror(-ret));
+		return 0;
+	}
+	if (ret < 0)
+		return file_fail(src, ret, "io_uring_queue_init", path);
+	fs->ring_ok = true;
 	ret = io_uring_register_eventfd(&fs->ring, src->event_fd);
 	if (ret < 0)
 		return file_fail(src, ret, "io_uring_register_eventfd", path);
@@ -125,11 +140,34 @@ static int submit_req(struct file_source *fs, struct file_req *req)
 	return ret < 0 ? ret : 0;
 }
 
+/* The fallback: read all of @req now; 0 or -errno (-EIO: end of file). */
+static int pread_all(struct file_source *fs, struct file_req *req)
+{
+	ssize_t n;
+
+	while (req->done < req->len) {
+		size_t left = req->len - req->done;
+
+		n = pread(fs->fd, req->buf + req->done,
+			  left > MAX_READ ? MAX_READ : left,
+			  (off_t)(req->off + req->done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;	/* end of file inside the range */
+		req->done += (size_t)n;
+	}
+	return 0;
+}
+
 static int file_read(struct incrfsd_source *src, uint64_t off, size_t len,
 		     void *buf, unsigned int flags, void *cookie)
 {
 	struct file_source *fs = src->priv;
 	struct file_req *req = fs->free_list;
+	uint64_t one = 1;
 	int ret;
 
 	if (!req || src->inflight >= src->depth)
@@ -142,6 +180,16 @@ static int file_read(struct incrfsd_source *src, uint64_t off, size_t len,
 		.ioprio = (flags & INCRFSD_READ_IDLE) ?
 			IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0) : 0,
 	};
+	if (!fs->ring_ok) {
+		req->res = pread_all(fs, req);
+		req->next_free = NULL;
+		*fs->done_tail = req;
+		fs->done_tail = &req->next_free;
+		src->inflight++;
+		if (write(src->event_fd, &one, sizeof(one)) < 0)
+			return -errno;
+		return 0;
+	}
 	if (len == 0) {
 		/* nothing to read: complete it through the ring anyway */
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&fs->ring);
@@ -175,6 +223,32 @@ static void drain_eventfd(int fd)
 		;
 }
 
+/* reap() of the pread() fallback: every read is finished already. */
+static int fallback_reap(struct incrfsd_source *src,
+			 struct incrfsd_read_done *done, unsigned int max)
+{
+	struct file_source *fs = src->priv;
+	struct file_req *req;
+	unsigned int n = 0;
+	uint64_t one = 1;
+
+	drain_eventfd(src->event_fd);
+	while (n < max && (req = fs->done)) {
+		fs->done = req->next_free;
+		if (!fs->done)
+			fs->done_tail = &fs->done;
+		done[n].cookie = req->cookie;
+		done[n].err = req->res;
+		n++;
+		req->next_free = fs->free_list;
+		fs->free_list = req;
+		src->inflight--;
+	}
+	if (fs->done && write(src->event_fd, &one, sizeof(one)) < 0)
+		return -errno;
+	return (int)n;
+}
+
 static int file_reap(struct incrfsd_source *src, struct incrfsd_read_done *done,
 		     unsigned int max, bool wait)
 {
@@ -183,6 +257,8 @@ static int file_reap(struct incrfsd_source *src, struct incrfsd_read_done *done,
 	unsigned int n = 0;
 	int ret;
 
+	if (!fs->ring_ok)
+		return fallback_reap(src, done, max);
 	while (n < max) {
 		struct file_req *req;
 		int res;
