@@ -271,14 +271,6 @@ static void incrfs_readahead(struct readahead_control *rac)
 		u64 pblk;
 		u32 run;
 
-		if (folio_size(folio) != INCRFS_BLOCK_SIZE) {
-			/* large folio: block by block, never waiting */
-			ra_flush(sbi, &rq);
-			if (!read_folio_blocks(inode, folio))
-				folio_mark_uptodate(folio);
-			folio_unlock(folio);
-			continue;
-		}
 		incrfs_map_block(inode, lblk, &pblk, &run);
 		if (pblk == U64_MAX) {
 			folio_zero_range(folio, 0, INCRFS_BLOCK_SIZE);

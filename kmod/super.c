@@ -543,6 +543,12 @@ static int __init incrfs_init(void)
 {
 	int err;
 
+	/*
+	 * Every folio of a file is one data block: readahead reads and
+	 * hints folio by folio, and the mappings never take large folios.
+	 */
+	BUILD_BUG_ON(PAGE_SIZE != INCRFS_BLOCK_SIZE);
+
 	incrfs_inode_cachep = kmem_cache_create("incrfs_inode",
 						sizeof(struct incrfs_inode_info),
 						0, SLAB_RECLAIM_ACCOUNT |
