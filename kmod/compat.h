@@ -12,7 +12,20 @@
 #include <linux/fs.h>
 #include <linux/splice.h>
 
-/* 6.7 put the mtime and atime behind accessors (6.6 did ctime). */
+/* 6.6 put the ctime behind accessors (struct inode has __i_ctime). */
+#if KERNEL_VERSION(6, 6, 0) <= LINUX_VERSION_CODE
+static inline void incrfs_set_ctime(struct inode *inode, struct timespec64 ts)
+{
+	inode_set_ctime_to_ts(inode, ts);
+}
+#else
+static inline void incrfs_set_ctime(struct inode *inode, struct timespec64 ts)
+{
+	inode->i_ctime = ts;
+}
+#endif
+
+/* 6.7 put the mtime and atime behind accessors (commit 077c212f0344). */
 #if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
 static inline void incrfs_set_inode_times(struct inode *inode,
 					  struct timespec64 mtime,
@@ -20,7 +33,7 @@ static inline void incrfs_set_inode_times(struct inode *inode,
 {
 	inode_set_mtime_to_ts(inode, mtime);
 	inode_set_atime_to_ts(inode, mtime);
-	inode_set_ctime_to_ts(inode, ctime);
+	incrfs_set_ctime(inode, ctime);
 }
 #else
 static inline void incrfs_set_inode_times(struct inode *inode,
@@ -29,7 +42,7 @@ static inline void incrfs_set_inode_times(struct inode *inode,
 {
 	inode->i_mtime = mtime;
 	inode->i_atime = mtime;
-	inode_set_ctime_to_ts(inode, ctime);
+	incrfs_set_ctime(inode, ctime);
 }
 #endif
 
