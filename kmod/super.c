@@ -56,41 +56,75 @@ int incrfs_read_meta(struct incrfs_sb_info *sbi, void *buf, size_t len,
 	return incrfs_read_image(sbi, buf, len, sbi->meta_off + off);
 }
 
-static bool region_ok(u64 off, u64 len, u64 limit, u64 *end)
+/*
+ * The crc32c (seed ~0, final xor ~0) of the super block with s_checksum
+ * taken as zero: the bytes before the field, four zero bytes, the bytes
+ * after it.
+ */
+static u32 super_checksum(const struct incrfs_super_block *dsb)
 {
-	if (check_add_overflow(off, len, end))
-		return false;
-	return *end <= limit;
+	static const __le32 zero;
+	const size_t before = offsetof(struct incrfs_super_block, s_checksum);
+	const size_t after = before + sizeof(dsb->s_checksum);
+	u32 crc;
+
+	crc = crc32c(~0U, dsb, before);
+	crc = crc32c(crc, &zero, sizeof(zero));
+	crc = crc32c(crc, (const u8 *)dsb + after, sizeof(*dsb) - after);
+	return ~crc;
+}
+
+/* The region @what starts at @off, on a block boundary. */
+static bool aligned_ok(struct super_block *sb, const char *what, u64 off)
+{
+	if (IS_ALIGNED(off, INCRFS_BLOCK_SIZE))
+		return true;
+	incrfs_err(sb, "%s offset %llu is not block-aligned", what, off);
+	return false;
+}
+
+/*
+ * The region @what, @len bytes at @off, ends at or before @limit, where
+ * @next starts.
+ */
+static bool region_ok(struct super_block *sb, const char *what, u64 off,
+		      u64 len, const char *next, u64 limit)
+{
+	u64 end;
+
+	if (!check_add_overflow(off, len, &end) && end <= limit)
+		return true;
+	incrfs_err(sb, "%s (%llu bytes at %llu) overruns %s at %llu",
+		   what, len, off, next, limit);
+	return false;
 }
 
 static int validate_super(struct super_block *sb,
 			  const struct incrfs_super_block *dsb, u64 file_size)
 {
 	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
-	struct incrfs_super_block tmp;
-	u64 image_size, inode_bytes, hash_bytes, data_bytes, end;
+	u64 image_size, inode_bytes, hash_bytes, data_bytes;
 	u32 crc;
 
 	if (le32_to_cpu(dsb->s_magic) != INCRFS_SUPER_MAGIC) {
-		pr_err("%s: bad magic\n", sb->s_id);
+		incrfs_err(sb, "bad magic");
 		return -EINVAL;
 	}
-	tmp = *dsb;
-	tmp.s_checksum = 0;
-	crc = ~crc32c(~0U, &tmp, sizeof(tmp));
+	crc = super_checksum(dsb);
 	if (crc != le32_to_cpu(dsb->s_checksum)) {
-		pr_err("%s: super block checksum mismatch\n", sb->s_id);
+		incrfs_err(sb, "super block checksum mismatch");
 		return -EFSCORRUPTED;
 	}
 	if (le16_to_cpu(dsb->s_major) != INCRFS_MAJOR) {
-		pr_err("%s: unsupported format version %u.%u\n", sb->s_id,
-		       le16_to_cpu(dsb->s_major), le16_to_cpu(dsb->s_minor));
+		incrfs_err(sb, "unsupported format version %u.%u",
+			   le16_to_cpu(dsb->s_major),
+			   le16_to_cpu(dsb->s_minor));
 		return -EINVAL;
 	}
 	if (le32_to_cpu(dsb->s_feature_incompat) &
 	    ~INCRFS_FEATURE_INCOMPAT_SUPP) {
-		pr_err("%s: unsupported incompatible features 0x%x\n",
-		       sb->s_id, le32_to_cpu(dsb->s_feature_incompat));
+		incrfs_err(sb, "unsupported incompatible features 0x%x",
+			   le32_to_cpu(dsb->s_feature_incompat));
 		return -EINVAL;
 	}
 	/*
@@ -99,20 +133,19 @@ static int validate_super(struct super_block *sb,
 	 */
 	if (le32_to_cpu(dsb->s_feature_ro_compat) &
 	    ~INCRFS_FEATURE_RO_COMPAT_SUPP) {
-		pr_err("%s: unsupported read-only compatible features 0x%x (the image is written by fills)\n",
-		       sb->s_id, le32_to_cpu(dsb->s_feature_ro_compat));
+		incrfs_err(sb, "unsupported read-only compatible features 0x%x (the image is written by fills)",
+			   le32_to_cpu(dsb->s_feature_ro_compat));
 		return -EINVAL;
 	}
 	if (dsb->s_blkszbits != INCRFS_BLOCK_BITS ||
 	    le32_to_cpu(dsb->s_inode_size) != sizeof(struct incrfs_inode)) {
-		pr_err("%s: unsupported block or inode size\n", sb->s_id);
+		incrfs_err(sb, "unsupported block or inode size");
 		return -EINVAL;
 	}
 	/* so that a later version can give them a meaning */
 	if (memchr_inv(dsb->s_reserved0, 0, sizeof(dsb->s_reserved0)) ||
 	    memchr_inv(dsb->s_reserved, 0, sizeof(dsb->s_reserved))) {
-		pr_err("%s: reserved super block bytes are not zero\n",
-		       sb->s_id);
+		incrfs_err(sb, "reserved super block bytes are not zero");
 		return -EINVAL;
 	}
 
@@ -131,7 +164,7 @@ static int validate_super(struct super_block *sb,
 
 	if (sbi->inode_count == 0 || sbi->inode_count > U32_MAX ||
 	    le64_to_cpu(dsb->s_root_ino) != INCRFS_ROOT_INO) {
-		pr_err("%s: bad inode count or root inode\n", sb->s_id);
+		incrfs_err(sb, "bad inode count or root inode");
 		return -EFSCORRUPTED;
 	}
 	/*
@@ -139,34 +172,48 @@ static int validate_super(struct super_block *sb,
 	 * block number would reach before the bitmap.  8 TiB of data.
 	 */
 	if (sbi->nr_blocks > INCRFS_MAX_DATA_BLOCKS) {
-		pr_err("%s: too many data blocks (%llu, at most %u)\n",
-		       sb->s_id, sbi->nr_blocks, INCRFS_MAX_DATA_BLOCKS);
+		incrfs_err(sb, "too many data blocks (%llu, at most %u)",
+			   sbi->nr_blocks, INCRFS_MAX_DATA_BLOCKS);
 		return -EFSCORRUPTED;
 	}
 	if (image_size > file_size) {
-		pr_err("%s: image is truncated (%llu of %llu bytes)\n",
-		       sb->s_id, file_size, image_size);
+		incrfs_err(sb, "image is truncated (%llu of %llu bytes)",
+			   file_size, image_size);
 		return -EFSCORRUPTED;
 	}
-	/* The regions follow each other in this order, without overlap. */
+	if (sbi->bitmap_size != DIV_ROUND_UP(sbi->nr_blocks, 8)) {
+		incrfs_err(sb, "bitmap size %llu does not fit %llu data blocks",
+			   sbi->bitmap_size, sbi->nr_blocks);
+		return -EFSCORRUPTED;
+	}
+	if (!aligned_ok(sb, "inode table", sbi->inode_off) ||
+	    !aligned_ok(sb, "bitmap", sbi->bitmap_off) ||
+	    !aligned_ok(sb, "data region", sbi->data_off))
+		return -EFSCORRUPTED;
+	if (sbi->inode_off < INCRFS_BLOCK_SIZE) {
+		incrfs_err(sb, "inode table offset %llu is inside the super block's block",
+			   sbi->inode_off);
+		return -EFSCORRUPTED;
+	}
+	/*
+	 * The regions follow each other in this order, without overlap.
+	 * With at most U32_MAX inodes and INCRFS_MAX_DATA_BLOCKS blocks, no
+	 * size below overflows.
+	 */
 	inode_bytes = sbi->inode_count * sizeof(struct incrfs_inode);
-	if (check_mul_overflow(sbi->nr_blocks, (u64)INCRFS_HASH_SIZE,
-			       &hash_bytes) ||
-	    check_mul_overflow(sbi->nr_blocks, (u64)INCRFS_BLOCK_SIZE,
-			       &data_bytes) ||
-	    sbi->bitmap_size != DIV_ROUND_UP(sbi->nr_blocks, 8) ||
-	    !IS_ALIGNED(sbi->inode_off, INCRFS_BLOCK_SIZE) ||
-	    !IS_ALIGNED(sbi->bitmap_off, INCRFS_BLOCK_SIZE) ||
-	    !IS_ALIGNED(sbi->data_off, INCRFS_BLOCK_SIZE) ||
-	    sbi->inode_off < INCRFS_BLOCK_SIZE ||
-	    !region_ok(sbi->inode_off, inode_bytes, sbi->meta_off, &end) ||
-	    !region_ok(sbi->meta_off, sbi->meta_size, sbi->hash_off, &end) ||
-	    !region_ok(sbi->hash_off, hash_bytes, sbi->bitmap_off, &end) ||
-	    !region_ok(sbi->bitmap_off, sbi->bitmap_size, sbi->data_off, &end) ||
-	    !region_ok(sbi->data_off, data_bytes, image_size, &end)) {
-		pr_err("%s: table offsets or sizes out of range\n", sb->s_id);
+	hash_bytes = sbi->nr_blocks * INCRFS_HASH_SIZE;
+	data_bytes = sbi->nr_blocks << INCRFS_BLOCK_BITS;
+	if (!region_ok(sb, "inode table", sbi->inode_off, inode_bytes,
+		       "metadata area", sbi->meta_off) ||
+	    !region_ok(sb, "metadata area", sbi->meta_off, sbi->meta_size,
+		       "hash table", sbi->hash_off) ||
+	    !region_ok(sb, "hash table", sbi->hash_off, hash_bytes,
+		       "bitmap", sbi->bitmap_off) ||
+	    !region_ok(sb, "bitmap", sbi->bitmap_off, sbi->bitmap_size,
+		       "data region", sbi->data_off) ||
+	    !region_ok(sb, "data region", sbi->data_off, data_bytes,
+		       "image end", image_size))
 		return -EFSCORRUPTED;
-	}
 	return 0;
 }
 

@@ -1427,6 +1427,87 @@ TEST(corrupted_images_are_refused)
 	EXPECT_EQ(mount_errno(TOP "/does-not-exist", mnt), ENOENT);
 }
 
+/* Open the kernel log at its end: later reads return only new records. */
+static int kmsg_open_at_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* 1 if a kernel log record since kmsg_open_at_end() holds @text. */
+static int kmsg_has(int fd, const char *text)
+{
+	char rec[8192];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten: read on */
+			continue;
+		if (n <= 0)
+			return 0;
+		rec[n] = '\0';
+		if (strstr(rec, text))
+			return 1;
+	}
+}
+
+/*
+ * A super block that fails one check of its table offsets and sizes (with
+ * a valid checksum) is refused as corrupt, and the kernel log names the
+ * check that failed.
+ */
+TEST(super_block_check_failed_is_named_in_the_log)
+{
+	const char *img = TOP "/badsb.img", *mnt = TOP "/badsbmnt";
+	struct incrfs_super_block sb;
+	uint64_t val[3];
+	char want[3][160];
+	int c, fd;
+
+	ASSERT_EQ(setup_images(), 0);
+	fd = open(FULL, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ((ssize_t)sizeof(sb), pread(fd, &sb, sizeof(sb), 0));
+	close(fd);
+
+	val[0] = le64toh(sb.s_bitmap_size) + 1;
+	snprintf(want[0], sizeof(want[0]),
+		 "bitmap size %llu does not fit %llu data blocks",
+		 (unsigned long long)val[0],
+		 (unsigned long long)le64toh(sb.s_nr_blocks));
+	val[1] = le64toh(sb.s_data_off) + 1;
+	snprintf(want[1], sizeof(want[1]),
+		 "data region offset %llu is not block-aligned",
+		 (unsigned long long)val[1]);
+	val[2] = 1ULL << 60;
+	snprintf(want[2], sizeof(want[2]),
+		 "metadata area (%llu bytes at %llu) overruns hash table at %llu",
+		 (unsigned long long)val[2],
+		 (unsigned long long)le64toh(sb.s_meta_off),
+		 (unsigned long long)le64toh(sb.s_hash_off));
+
+	for (c = 0; c < 3; c++) {
+		static const long field[3] = { SB_OFF(s_bitmap_size),
+					       SB_OFF(s_data_off),
+					       SB_OFF(s_meta_size) };
+		uint64_t le = htole64(val[c]);
+
+		ASSERT_EQ(0, patch_image(img, field[c], &le, 8, 1, -1));
+		fd = kmsg_open_at_end();
+		ASSERT_GE(fd, 0) TH_LOG("/dev/kmsg: %s", strerror(errno));
+		EXPECT_EQ(EUCLEAN, mount_errno(img, mnt)) TH_LOG("%s", want[c]);
+		EXPECT_TRUE(kmsg_has(fd, want[c])) TH_LOG("not logged: %s",
+							   want[c]);
+		close(fd);
+	}
+	rmdir(mnt);
+	unlink(img);
+}
+
 /*
  * Reserved bytes of an inode, a directory entry or an extent are zero, or
  * that file is refused as corrupt (EUCLEAN): a later version may give them
