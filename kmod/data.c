@@ -415,7 +415,9 @@ static const struct vm_operations_struct incrfs_file_vm_ops = {
  * present data.  Faults in mapped code and data are random: around a
  * missing page, a window that large only had the feeder fetch what is
  * not used (most of every library), so a mapped file reads around by
- * INCRFS_MMAP_RA_KB, what a disk gets by default.
+ * INCRFS_MMAP_RA_KB, what a disk gets by default.  The window is the open
+ * file's, shared by faults and read(): its later read()s read ahead by
+ * INCRFS_MMAP_RA_KB too, until posix_fadvise() sets the window again.
  */
 static int incrfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
