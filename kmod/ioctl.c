@@ -182,6 +182,9 @@ static long ioc_uid_timeout(struct incrfs_sb_info *sbi, unsigned int cmd,
 		xa_erase(&sbi->uid_timeouts, key);
 		return 0;
 	}
+	/* an xarray value entry holds LONG_MAX at most, INT_MAX on 32-bit */
+	if (t.timeout_ms > INT_MAX)
+		return -EINVAL;
 	err = xa_err(xa_store(&sbi->uid_timeouts, key,
 			      xa_mk_value(t.timeout_ms), GFP_KERNEL));
 	return err;

@@ -370,10 +370,14 @@ struct incrfs_info {
 	__u32 reserved;
 };
 
-/* INCRFS_IOC_SET/GET_UID_TIMEOUT: a per-uid read timeout */
+/*
+ * INCRFS_IOC_SET/GET_UID_TIMEOUT: a per-uid read timeout.  @timeout_ms is
+ * at most 2147483647 (INT_MAX; SET refuses more with EINVAL), 0 to wait
+ * forever; a SET of ~0U removes the uid's timeout.
+ */
 struct incrfs_uid_timeout {
 	__u32 uid;		/* in the caller's user namespace */
-	__u32 timeout_ms;	/* 0: wait forever; SET of ~0U removes */
+	__u32 timeout_ms;
 };
 
 /*

@@ -111,7 +111,9 @@ timeout / --uid 1 --set 5 --clear|--set and --clear exclude each other
 timeout / --uid x|--uid: 'x' is not a numeric uid
 timeout / --uid -1|--uid: '-1' is not a numeric uid
 timeout / --uid 4294967295|--uid: '4294967295'
-timeout / --uid 1 --set 4294967295|--set: '4294967295'
+timeout / --uid 1 --set 4294967295|--set: 4294967295 ms is more than the longest timeout, 2147483647 ms
+timeout / --uid 1 --set 2147483648|--set: 2147483648 ms is more than the longest timeout, 2147483647 ms
+timeout / --uid 1 --set 99999999999999999999|--set: '99999999999999999999' is not a number of milliseconds
 timeout / --uid 1 --set 1s|--set: '1s'
 timeout / --uid|option '--uid' needs an argument
 profile|profile: missing action (record)

@@ -8,7 +8,8 @@
  * the caller's namespace and keep the kernel's uid, so the host's
  * "uid 100000" and the container's "uid 0" are one entry, and a uid the
  * caller's namespace does not map is refused with EINVAL (the kernel once
- * took the number as it came, in whatever namespace).
+ * took the number as it came, in whatever namespace).  A timeout above
+ * INT_MAX ms is refused with EINVAL too.
  */
 #include <sched.h>
 #include "tests/kselftest/harness.h"
@@ -81,6 +82,19 @@ static int child_in_userns(unsigned int want)
 	return WEXITSTATUS(st);
 }
 
+/* Pack a small image at IMG, once, and mount it at MNT. */
+static int mount_image(void)
+{
+	if (access(IMG, F_OK)) {
+		mkdir(TOP, 0755);
+		mkdir(TOP "/src", 0755);
+		if (iu_pattern_file(TOP "/src/f", 8192, 3) ||
+		    iu_sh("incrfs-pack --full " TOP "/src " IMG " >/dev/null"))
+			return -1;
+	}
+	return iu_mount(IMG, MNT, "timeout=100");
+}
+
 TEST(uid_is_read_in_the_callers_namespace)
 {
 	struct incrfs_uid_timeout t = { .uid = HOST_UID, .timeout_ms = 1234 };
@@ -89,11 +103,7 @@ TEST(uid_is_read_in_the_callers_namespace)
 	/* the debug kernel (tinyconfig) has no user namespaces */
 	if (access("/proc/self/ns/user", F_OK))
 		SKIP(return, "this kernel has no user namespaces (CONFIG_USER_NS)");
-	mkdir(TOP, 0755);
-	mkdir(TOP "/src", 0755);
-	ASSERT_EQ(iu_pattern_file(TOP "/src/f", 8192, 3), 0);
-	ASSERT_EQ(iu_sh("incrfs-pack --full " TOP "/src " IMG " >/dev/null"), 0);
-	ASSERT_EQ(iu_mount(IMG, MNT, "timeout=100"), 0);
+	ASSERT_EQ(mount_image(), 0);
 	fd = open(MNT, O_RDONLY | O_DIRECTORY);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(ioctl(fd, INCRFS_IOC_SET_UID_TIMEOUT, &t), 0);
@@ -106,6 +116,42 @@ TEST(uid_is_read_in_the_callers_namespace)
 	errno = 0;
 	EXPECT_EQ(ioctl(fd, INCRFS_IOC_SET_UID_TIMEOUT, &t), -1);
 	EXPECT_EQ(errno, EINVAL);
+	close(fd);
+	EXPECT_EQ(umount(MNT), 0);
+}
+
+/*
+ * A timeout is at most INT_MAX ms: SET of more is EINVAL and leaves the
+ * uid's timeout as it was; ~0U still removes it.
+ */
+TEST(timeout_above_int_max_is_refused)
+{
+	static const uint32_t refused[] = { (uint32_t)INT_MAX + 1,
+					    UINT32_MAX - 1 };
+	struct incrfs_uid_timeout t = { .uid = 4321, .timeout_ms = INT_MAX };
+	unsigned int i;
+	int fd;
+
+	ASSERT_EQ(mount_image(), 0);
+	fd = open(MNT, O_RDONLY | O_DIRECTORY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ioctl(fd, INCRFS_IOC_SET_UID_TIMEOUT, &t), 0);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		t.timeout_ms = refused[i];
+		errno = 0;
+		EXPECT_EQ(ioctl(fd, INCRFS_IOC_SET_UID_TIMEOUT, &t), -1)
+			TH_LOG("timeout %u ms", refused[i]);
+		EXPECT_EQ(errno, EINVAL) TH_LOG("timeout %u ms", refused[i]);
+	}
+	t.timeout_ms = 0;
+	ASSERT_EQ(ioctl(fd, INCRFS_IOC_GET_UID_TIMEOUT, &t), 0);
+	EXPECT_EQ(t.timeout_ms, (uint32_t)INT_MAX);
+
+	t.timeout_ms = UINT32_MAX;
+	EXPECT_EQ(ioctl(fd, INCRFS_IOC_SET_UID_TIMEOUT, &t), 0);
+	errno = 0;
+	EXPECT_EQ(ioctl(fd, INCRFS_IOC_GET_UID_TIMEOUT, &t), -1);
+	EXPECT_EQ(errno, ENOENT);
 	close(fd);
 	EXPECT_EQ(umount(MNT), 0);
 }

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "uapi/incrfs.h"
 
 #define TIMEOUT_REMOVE	0xffffffffU	/* SET of this removes the override */
+#define TIMEOUT_MAX	INT_MAX		/* the kernel refuses more (EINVAL) */
 
 static void timeout_help(FILE *f)
 {
@@ -45,7 +47,7 @@ static void timeout_help(FILE *f)
 "OPTIONS\n"
 "    -u, --uid UID    the numeric user id (required)\n"
 "    -s, --set MS     set its timeout to MS milliseconds; 0 waits forever\n"
-"                     (still killable); at most 4294967294\n"
+"                     (still killable); at most 2147483647 (24.8 days)\n"
 "    -c, --clear      remove its override: the mount's timeout applies\n"
 "    -h, --help       this help\n"
 "\n"
@@ -134,10 +136,14 @@ static int timeout_run(int argc, char *argv[])
 			have_uid = true;
 			break;
 		case 's':
-			if (ctl_parse_u64(optarg, TIMEOUT_REMOVE - 1, &ms))
+			if (ctl_parse_u64(optarg, UINT64_MAX, &ms))
 				return ctl_usage("timeout",
-						 "--set: '%s' is not a number of milliseconds from 0 to 4294967294",
+						 "--set: '%s' is not a number of milliseconds",
 						 optarg);
+			if (ms > TIMEOUT_MAX)
+				return ctl_usage("timeout",
+						 "--set: %s ms is more than the longest timeout, %d ms (24.8 days)",
+						 optarg, TIMEOUT_MAX);
 			set = true;
 			break;
 		case 'c':
