@@ -48,8 +48,7 @@ FIXTURE_TEARDOWN(files)
 	char cmd[128];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-	if (system(cmd))
-		;
+	EXPECT_EQ(0, system(cmd));
 }
 
 TEST_F(files, entry_by_host_with_or_without_scheme)
