@@ -193,6 +193,28 @@ static int control_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * INCRFS_IOC_FAIL_READS: the feeder cannot supply a range of data blocks;
+ * the tasks waiting for them get the error now (see uapi/incrfs.h).
+ */
+static long ioc_fail_reads(struct incrfs_sb_info *sbi,
+			   struct incrfs_fail_reads __user *uarg)
+{
+	struct incrfs_fail_reads a;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.failed || a.reserved || a.error != EIO)
+		return -EINVAL;
+	if (!a.count || a.data_block >= sbi->nr_blocks ||
+	    a.count > sbi->nr_blocks - a.data_block)
+		return -EINVAL;
+	a.failed = incrfs_fail_waits(sbi, a.data_block, a.count, a.error);
+	if (put_user(a.failed, &uarg->failed))
+		return -EFAULT;
+	return 0;
+}
+
 static long control_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -207,6 +229,8 @@ static long control_ioctl(struct file *file, unsigned int cmd,
 		return incrfs_ioc_get_info(sbi, (void __user *)arg);
 	case INCRFS_IOC_GET_FILLED:
 		return incrfs_ioc_get_filled_data(sbi, (void __user *)arg);
+	case INCRFS_IOC_FAIL_READS:
+		return ioc_fail_reads(sbi, (void __user *)arg);
 	}
 	return -ENOTTY;
 }

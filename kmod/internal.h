@@ -134,6 +134,7 @@ struct incrfs_pending {
 	unsigned int waiters;
 	bool hint;
 	bool filled;			/* its block was filled, waiters woken */
+	int failed;			/* > 0: INCRFS_IOC_FAIL_READS's errno */
 	struct incrfs_pending_read rec;
 };
 
@@ -220,6 +221,8 @@ bool incrfs_waited_since(struct incrfs_sb_info *sbi, u64 seq);
 u64 incrfs_filler_add(struct incrfs_sb_info *sbi, struct incrfs_filler *f);
 void incrfs_filler_del(struct incrfs_sb_info *sbi, struct incrfs_filler *f);
 void incrfs_block_filled(struct incrfs_sb_info *sbi, u64 pblk);
+u32 incrfs_fail_waits(struct incrfs_sb_info *sbi, u64 first, u64 count,
+		      int err);
 void incrfs_unread_add(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);
 void incrfs_unread_del(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);
 

@@ -8,6 +8,9 @@
  * feeder once per waiting episode however many tasks wait for it.
  * Waiters sleep on one of a small table of wait queues hashed by data
  * block and re-test the bitmap bit, so waking needs no per-block state.
+ * A feeder that cannot supply a block fails its record: the record leaves
+ * the tree (a later read starts a new wait) and its waiters return the
+ * error.
  */
 #include <linux/hash.h>
 #include <linux/sched/signal.h>
@@ -229,7 +232,8 @@ static void pending_put(struct incrfs_sb_info *sbi, struct incrfs_pending *pr)
 		spin_unlock(&sbi->pending_lock);
 		return;
 	}
-	rb_erase(&pr->node, &sbi->pending);
+	if (!RB_EMPTY_NODE(&pr->node))	/* a failed record left already */
+		rb_erase(&pr->node, &sbi->pending);
 	if (!list_empty(&pr->unread))
 		incrfs_unread_del(sbi, pr);
 	spin_unlock(&sbi->pending_lock);
@@ -248,21 +252,72 @@ static long timeout_jiffies(struct incrfs_sb_info *sbi)
 	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;
 }
 
+/* The block is there, or the feeder gave up on it. */
+static bool wait_over(struct incrfs_sb_info *sbi, struct incrfs_pending *pr,
+		      u64 pblk)
+{
+	return incrfs_block_present(sbi, pblk) || READ_ONCE(pr->failed);
+}
+
 /*
  * wait_event_killable_timeout() for @pblk, in sleep @state (killable, and
- * maybe freezable): > 0 once present, 0 on timeout, -ERESTARTSYS killed.
+ * maybe freezable): > 0 once present or failed, 0 on timeout,
+ * -ERESTARTSYS killed.
  */
-static long wait_present(struct incrfs_sb_info *sbi, u64 pblk,
-			 unsigned int state, long timeout)
+static long wait_present(struct incrfs_sb_info *sbi, struct incrfs_pending *pr,
+			 u64 pblk, unsigned int state, long timeout)
 {
 	long __ret = timeout;	/* the name ___wait_cond_timeout() uses */
 
-	if (!___wait_cond_timeout(incrfs_block_present(sbi, pblk)))
+	if (!___wait_cond_timeout(wait_over(sbi, pr, pblk)))
 		__ret = ___wait_event(*block_wq(sbi, pblk),
-				      ___wait_cond_timeout(incrfs_block_present(sbi, pblk)),
+				      ___wait_cond_timeout(wait_over(sbi, pr, pblk)),
 				      state, 0, timeout,
 				      __ret = schedule_timeout(__ret));
 	return __ret;
+}
+
+/*
+ * incrfs_fail_waits - the feeder cannot supply data blocks [@first,
+ * @first + @count): the waits for them end with @err (a positive errno).
+ * Each record leaves the tree, so a read that starts afterwards waits
+ * anew and is reported again.  Returns the records failed.
+ */
+u32 incrfs_fail_waits(struct incrfs_sb_info *sbi, u64 first, u64 count,
+		      int err)
+{
+	struct rb_node *node, *next, *from = NULL;
+	struct incrfs_pending *pr;
+	u32 n = 0;
+
+	spin_lock(&sbi->pending_lock);
+	/* the first record at or after @first */
+	for (node = sbi->pending.rb_node; node;) {
+		pr = rb_entry(node, struct incrfs_pending, node);
+		if (pr->rec.data_block >= first) {
+			from = node;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	for (node = from; node; node = next) {
+		next = rb_next(node);
+		pr = rb_entry(node, struct incrfs_pending, node);
+		if (pr->rec.data_block - first >= count)
+			break;
+		if (pr->filled)
+			continue;
+		rb_erase(node, &sbi->pending);
+		RB_CLEAR_NODE(node);
+		if (!list_empty(&pr->unread))
+			incrfs_unread_del(sbi, pr);
+		WRITE_ONCE(pr->failed, err);
+		wake_up_all(block_wq(sbi, pr->rec.data_block));
+		n++;
+	}
+	spin_unlock(&sbi->pending_lock);
+	return n;
 }
 
 /*
@@ -274,6 +329,7 @@ static long wait_present(struct incrfs_sb_info *sbi, u64 pblk,
  *	those only fails a suspend that needs them, it deadlocks nothing.
  *
  * Return: 0 once present, -ETIMEDOUT when the timeout expired first,
+ * the feeder's error (-EIO) when it failed the wait (INCRFS_IOC_FAIL_READS),
  * -EINTR when the task was killed, -EDEADLK when the task is filling this
  * mount (it would wait for itself), -ENOMEM.
  */
@@ -284,6 +340,7 @@ int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk,
 	unsigned int state = freezable ? TASK_KILLABLE | TASK_FREEZABLE_UNSAFE :
 					 TASK_KILLABLE;
 	struct incrfs_pending *pr;
+	int failed;
 	u64 start;
 	long left;
 
@@ -296,9 +353,16 @@ int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk,
 		return -ENOMEM;
 	atomic64_inc(&sbi->stats.waits);
 	start = ktime_get_ns();
-	left = wait_present(sbi, pblk, state, timeout_jiffies(sbi));
+	left = wait_present(sbi, pr, pblk, state, timeout_jiffies(sbi));
+	failed = READ_ONCE(pr->failed);
 	pending_put(sbi, pr);
 	atomic64_add(ktime_get_ns() - start, &sbi->stats.wait_ns);
+	if (left > 0 && !incrfs_block_present(sbi, pblk)) {
+		pr_warn_ratelimited("%s: the feeder cannot supply block %llu of inode %lu: error %d\n",
+				    inode->i_sb->s_id, lblk, inode->i_ino,
+				    -failed);
+		return -failed;
+	}
 	if (left > 0)
 		return 0;
 	if (left == 0) {

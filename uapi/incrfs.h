@@ -323,6 +323,30 @@ struct incrfs_fill {
 #define INCRFS_FILL_MAX		1024
 
 /*
+ * struct incrfs_fail_reads - argument of INCRFS_IOC_FAIL_READS on the
+ * control fd: the feeder cannot supply data blocks [@data_block,
+ * @data_block + @count) (the blob is gone, access is refused, its data is
+ * corrupt).  Every task waiting for one of them when the call is made
+ * returns @error from its read or page fault (SIGBUS) at once, instead of
+ * waiting out its timeout.  The blocks stay missing: a later read waits
+ * and is reported again, as a new wait.
+ * @data_block: first data block, below the image's block count
+ * @count: blocks, at least 1, not past the last block
+ * @error: the errno the waiters get: EIO
+ * @flags: must be zero
+ * @failed: out: blocks of the range somebody waited for; zero on input
+ * @reserved: must be zero
+ */
+struct incrfs_fail_reads {
+	__u64 data_block;
+	__u64 count;
+	__s32 error;
+	__u32 flags;
+	__u32 failed;
+	__u32 reserved;
+};
+
+/*
  * INCRFS_IOC_GET_FILLED: present ranges of a file's blocks (holes are not
  * listed), from @start.  On the control fd: present ranges of data blocks.
  */
@@ -423,6 +447,7 @@ struct incrfs_access_log {
 #define INCRFS_IOC_GET_UID_TIMEOUT _IOWR(INCRFS_IOC_MAGIC, 6, struct incrfs_uid_timeout)
 #define INCRFS_IOC_GET_INFO	_IOR(INCRFS_IOC_MAGIC, 7, struct incrfs_info)
 #define INCRFS_IOC_GET_ACCESS_LOG _IOWR(INCRFS_IOC_MAGIC, 8, struct incrfs_access_log)
+#define INCRFS_IOC_FAIL_READS	_IOWR(INCRFS_IOC_MAGIC, 9, struct incrfs_fail_reads)
 
 /* Sizes are ABI: pin them. */
 #define INCRFS_ASSERT_SIZE(type, size) \
@@ -437,6 +462,7 @@ INCRFS_ASSERT_SIZE(struct incrfs_blob_chunk, 16);
 INCRFS_ASSERT_SIZE(struct incrfs_pending_read, 56);
 INCRFS_ASSERT_SIZE(struct incrfs_fill_block, 32);
 INCRFS_ASSERT_SIZE(struct incrfs_fill, 24);
+INCRFS_ASSERT_SIZE(struct incrfs_fail_reads, 32);
 INCRFS_ASSERT_SIZE(struct incrfs_block_range, 16);
 INCRFS_ASSERT_SIZE(struct incrfs_filled_ranges, 32);
 INCRFS_ASSERT_SIZE(struct incrfs_stats, 80);

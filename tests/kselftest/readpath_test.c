@@ -857,6 +857,112 @@ static int exit_code(pid_t pid)
 }
 
 /*
+ * The next record on control fd @ctl for file block @blk of @ino, within
+ * 10 s: 0 with it in @rec, or -1.
+ */
+static int next_record_for(int ctl, ino_t ino, unsigned long blk,
+			   struct incrfs_pending_read *rec)
+{
+	struct pollfd pfd = { .fd = ctl, .events = POLLIN };
+	double end = now_s() + 10;
+
+	while (now_s() < end) {
+		if (poll(&pfd, 1, 100) < 0)
+			return -1;
+		if (!(pfd.revents & POLLIN))
+			continue;
+		if (read(ctl, rec, sizeof(*rec)) != sizeof(*rec))
+			return -1;
+		if (rec->ino == ino && rec->block == blk &&
+		    !(rec->flags & INCRFS_PENDING_READAHEAD))
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * INCRFS_IOC_FAIL_READS: a feeder that cannot supply a block ends the
+ * waits for it with EIO at once, even with timeout=0 (wait forever); the
+ * block stays missing, and the next read waits anew, is reported again
+ * and can be filled.  Bad arguments are refused.
+ */
+TEST_F(lazy, fail_reads_ends_the_waits_with_eio)
+{
+	struct incrfs_fail_reads fr = { .count = 1, .error = EIO };
+	struct incrfs_pending_read rec;
+	struct incrfs_info info;
+	unsigned long blocks[] = { 1 };
+	char p[128];
+	struct stat st;
+	pid_t pid;
+	int ctl, res[1];
+	uint64_t seq;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=0"), 0);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	ASSERT_EQ(stat(p, &st), 0);
+	ctl = iu_open_control(self->mnt);
+	ASSERT_GE(ctl, 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		unsigned char buf[4096];
+		int fd = open(p, O_RDONLY);
+
+		if (pread(fd, buf, 4096, 4096) >= 0)
+			_exit(1);
+		_exit(errno == EIO ? 0 : 2);
+	}
+	ASSERT_EQ(next_record_for(ctl, st.st_ino, 1, &rec), 0);
+	seq = rec.seq;
+	/* arguments the kernel refuses */
+	fr.data_block = rec.data_block;
+	fr.error = EAGAIN;
+	EXPECT_EQ(ioctl(ctl, INCRFS_IOC_FAIL_READS, &fr), -1);
+	EXPECT_EQ(errno, EINVAL);
+	fr.error = EIO;
+	fr.flags = 1;
+	EXPECT_EQ(ioctl(ctl, INCRFS_IOC_FAIL_READS, &fr), -1);
+	fr.flags = 0;
+	fr.reserved = 1;
+	EXPECT_EQ(ioctl(ctl, INCRFS_IOC_FAIL_READS, &fr), -1);
+	fr.reserved = 0;
+	fr.count = 0;
+	EXPECT_EQ(ioctl(ctl, INCRFS_IOC_FAIL_READS, &fr), -1);
+	ASSERT_EQ(iu_ioctl_path(self->mnt, INCRFS_IOC_GET_INFO, &info), 0);
+	fr.count = info.nr_blocks - rec.data_block + 1;
+	EXPECT_EQ(ioctl(ctl, INCRFS_IOC_FAIL_READS, &fr), -1);
+	EXPECT_EQ(errno, EINVAL);
+	/* not on the mount's own fds: only the feeder answers */
+	fr.count = 1;
+	EXPECT_EQ(iu_ioctl_path(self->mnt, INCRFS_IOC_FAIL_READS, &fr), -1);
+	EXPECT_EQ(errno, ENOTTY);
+	/* none of those ended the wait */
+	usleep(200 * 1000);
+	ASSERT_EQ(waitpid(pid, NULL, WNOHANG), 0);
+	/* a range around the block: one wait failed */
+	fr.data_block = rec.data_block ? rec.data_block - 1 : 0;
+	fr.count = 3;
+	ASSERT_EQ(ioctl(ctl, INCRFS_IOC_FAIL_READS, &fr), 0)
+		TH_LOG("FAIL_READS: %s", strerror(errno));
+	EXPECT_EQ(fr.failed, 1);
+	EXPECT_EQ(exit_code(pid), 0);	/* EIO, and promptly: timeout=0 */
+	/* nobody waits now */
+	fr.failed = 0;
+	ASSERT_EQ(ioctl(ctl, INCRFS_IOC_FAIL_READS, &fr), 0);
+	EXPECT_EQ(fr.failed, 0);
+	/* the block is still missing: a new reader waits, reported anew */
+	pid = start_reader(self->mnt, "exact", 1, 1);
+	ASSERT_GE(pid, 0);
+	ASSERT_EQ(next_record_for(ctl, st.st_ino, 1, &rec), 0);
+	EXPECT_GT(rec.seq, seq);
+	ASSERT_EQ(fill_on(ctl, self->mnt, "exact", blocks, 1, 0, res), 1);
+	EXPECT_EQ(res[0], 0);
+	EXPECT_EQ(exit_code(pid), 0);
+	close(ctl);
+}
+
+/*
  * A userfaultfd page: the kernel's first copy from it blocks until the
  * test hands the page in (uffd_resolve), so a FILL can be held at a known
  * point.  -1 where the kernel has no userfaultfd.

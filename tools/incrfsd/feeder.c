@@ -216,6 +216,23 @@ static enum fetch_fill fill_mode(const struct feeder *f, uint64_t c,
 	return FETCH_FILL_STOP;
 }
 
+/*
+ * Chunk @c cannot be supplied now: its waiting readers get EIO at once
+ * (a read of it later waits, and is fetched, anew).
+ */
+static void fail_chunk(struct feeder *f, uint64_t c)
+{
+	int n = fail_data_blocks(f->control_fd, c * f->plan.chunk_blocks,
+				 plan_chunk_nr_blocks(&f->plan, c));
+
+	if (n > 0)
+		log_warn("chunk %llu: %d waiting reads failed with EIO",
+			 (unsigned long long)c, n);
+	else if (n < 0 && n != -ENODEV)
+		log_err("chunk %llu: cannot fail its waiting reads: %s",
+			(unsigned long long)c, strerror(-n));
+}
+
 /* Start chunk reads, most urgent first, while the depth allows. */
 static void start_fetches(struct feeder *f)
 {
@@ -234,6 +251,7 @@ static void start_fetches(struct feeder *f)
 				(unsigned long long)c, strerror(-ret));
 			plan_finish(&f->plan, c, false);
 			f->failed_chunks++;
+			fail_chunk(f, c);
 		}
 	}
 	fetcher_plug(&f->fetch, false);
@@ -394,6 +412,7 @@ static int chunk_done(struct feeder *f, struct fetch_done *d)
 	else
 		log_err("chunk %llu (%s): %s", (unsigned long long)d->chunk,
 			why, d->why[0] ? d->why : strerror(-d->err));
+	fail_chunk(f, d->chunk);
 	return GO_ON;
 }
 

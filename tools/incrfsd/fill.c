@@ -97,3 +97,14 @@ int fill_result_err(const struct fill_result *res)
 		return -EBADMSG;
 	return res->failed ? res->first_err : 0;
 }
+
+int fail_data_blocks(int control_fd, uint64_t first, uint64_t nr)
+{
+	struct incrfs_fail_reads arg = {
+		.data_block = first, .count = nr, .error = EIO,
+	};
+
+	if (ioctl(control_fd, INCRFS_IOC_FAIL_READS, &arg) < 0)
+		return -errno;
+	return (int)arg.failed;
+}

@@ -4,6 +4,7 @@
  *
  * Why this exists: one chunk may hold more blocks than one FILL call
  * takes; this splits it into batches and sums the per-block results.
+ * The other answer a feeder can give, INCRFS_IOC_FAIL_READS, is here too.
  */
 #ifndef INCRFSD_FILL_H
 #define INCRFSD_FILL_H
@@ -50,5 +51,12 @@ int fill_data_blocks(int control_fd, uint64_t first, uint32_t nr,
 		     const void *data, unsigned int flags, bool stop_early,
 		     struct incrfs_fill_block *scratch,
 		     struct fill_result *res);
+
+/*
+ * Data blocks [@first, @first + @nr) cannot be supplied: the readers
+ * waiting for them get EIO now instead of waiting out their timeout.
+ * The number of blocks somebody waited for, or -errno.
+ */
+int fail_data_blocks(int control_fd, uint64_t first, uint64_t nr);
 
 #endif /* INCRFSD_FILL_H */
