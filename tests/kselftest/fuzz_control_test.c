@@ -629,7 +629,9 @@ static const unsigned int incrfs_cmds[] = {
 	INCRFS_IOC_OPEN_CONTROL, INCRFS_IOC_FILL, INCRFS_IOC_GET_FILLED,
 	INCRFS_IOC_GET_STATS, INCRFS_IOC_SET_UID_TIMEOUT,
 	INCRFS_IOC_GET_UID_TIMEOUT, INCRFS_IOC_GET_INFO,
+	INCRFS_IOC_FAIL_READS,
 };
+#define NR_CMDS (sizeof(incrfs_cmds) / sizeof(incrfs_cmds[0]))
 
 static unsigned int random_cmd(struct fz_rng *r)
 {
@@ -637,10 +639,10 @@ static unsigned int random_cmd(struct fz_rng *r)
 
 	switch (fz_below(r, 4)) {
 	case 0:
-		return incrfs_cmds[fz_below(r, 7)];
+		return incrfs_cmds[fz_below(r, NR_CMDS)];
 	case 1:
 		/* an incrfs number with another size or direction */
-		cmd = incrfs_cmds[fz_below(r, 7)];
+		cmd = incrfs_cmds[fz_below(r, NR_CMDS)];
 		return _IOC(fz_below(r, 4), INCRFS_IOC_MAGIC, _IOC_NR(cmd),
 			    fz_one_in(r, 2) ? fz_below(r, 80) :
 			    _IOC_SIZE(cmd) ^ (1u << fz_below(r, 7)));

@@ -8,6 +8,7 @@
  * the module before it; it leaves the module loaded for the tests after it.
  */
 #include "tests/kselftest/harness.h"
+#include "tests/kselftest/proc_util.h"
 
 #include <fcntl.h>
 
@@ -67,31 +68,14 @@ static int module_in_sysfs(void)
 	return access("/sys/module/incrfs", F_OK) == 0;
 }
 
-/* Open the kernel log positioned at its end: later reads see new lines. */
-static int kmsg_open_at_end(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Count kernel log records since kmsg_open_at_end() holding a bad word. */
+/* Count kernel log records since pu_kmsg_open_at_end() holding a bad word. */
 static int kmsg_count_bad(int fd)
 {
 	char rec[8192];
 	int bad = 0;
 	size_t i;
-	ssize_t n;
 
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)	/* overwritten: read on */
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
+	while (pu_kmsg_next(fd, rec, sizeof(rec))) {
 		for (i = 0; i < sizeof(bad_words) / sizeof(bad_words[0]); i++) {
 			if (strstr(rec, bad_words[i])) {
 				TH_LOG("kernel log: %s", rec);
@@ -181,7 +165,7 @@ TEST(load_unload_loop_no_warnings)
 
 	NEED_MODULE();
 	ensure_unloaded(_metadata);
-	fd = kmsg_open_at_end();
+	fd = pu_kmsg_open_at_end();
 	ASSERT_GE(fd, 0) TH_LOG("/dev/kmsg: %s", strerror(errno));
 	for (i = 0; i < LOOPS; i++) {
 		ASSERT_EQ(0, run("insmod %s", module_path()))

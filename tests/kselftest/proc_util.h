@@ -170,4 +170,31 @@ static inline void pu_show_log(const char *path)
 	free(text);
 }
 
+/* Open the kernel log at its end: later reads return only new records. */
+static inline int pu_kmsg_open_at_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * The next kernel log record since pu_kmsg_open_at_end() into @rec
+ * (NUL-terminated): its length, or 0 when there is none yet.
+ */
+static inline ssize_t pu_kmsg_next(int fd, char *rec, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, rec, len - 1);
+	while (n < 0 && errno == EPIPE);	/* overwritten: read on */
+	if (n <= 0)
+		return 0;
+	rec[n] = '\0';
+	return n;
+}
+
 #endif /* INCRFS_PROC_UTIL_H */

@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/proc_util.h"
 #include "crc32c.h"
 #include "image.h"
 
@@ -1533,32 +1534,15 @@ TEST(corrupted_images_are_refused)
 	EXPECT_EQ(mount_errno(TOP "/does-not-exist", mnt), ENOENT);
 }
 
-/* Open the kernel log at its end: later reads return only new records. */
-static int kmsg_open_at_end(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* 1 if a kernel log record since kmsg_open_at_end() holds @text. */
+/* 1 if a kernel log record since pu_kmsg_open_at_end() holds @text. */
 static int kmsg_has(int fd, const char *text)
 {
 	char rec[8192];
-	ssize_t n;
 
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)	/* overwritten: read on */
-			continue;
-		if (n <= 0)
-			return 0;
-		rec[n] = '\0';
+	while (pu_kmsg_next(fd, rec, sizeof(rec)))
 		if (strstr(rec, text))
 			return 1;
-	}
+	return 0;
 }
 
 /*
@@ -1603,7 +1587,7 @@ TEST(super_block_check_failed_is_named_in_the_log)
 		uint64_t le = htole64(val[c]);
 
 		ASSERT_EQ(0, patch_image(img, field[c], &le, 8, 1, -1));
-		fd = kmsg_open_at_end();
+		fd = pu_kmsg_open_at_end();
 		ASSERT_GE(fd, 0) TH_LOG("/dev/kmsg: %s", strerror(errno));
 		EXPECT_EQ(EUCLEAN, mount_errno(img, mnt)) TH_LOG("%s", want[c]);
 		EXPECT_TRUE(kmsg_has(fd, want[c])) TH_LOG("not logged: %s",

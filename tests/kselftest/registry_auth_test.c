@@ -38,25 +38,21 @@
 #define AUTH_OK	"YWxpY2U6czNjcmV0LXB3"
 #define AUTH_BAD "YWxpY2U6d3Jvbmc="
 
-static const char open_config[] =
-	"version: 0.1\n"
-	"log:\n"
-	"  level: warn\n"
-	"storage:\n"
-	"  filesystem:\n"
-	"    rootdirectory: " TOP "/storage\n"
-	"http:\n"
-	"  addr: " HOSTP "\n";
+/* docker-registry's configuration: the same storage, then with tokens */
+#define CONFIG_BASE \
+	"version: 0.1\n" \
+	"log:\n" \
+	"  level: warn\n" \
+	"storage:\n" \
+	"  filesystem:\n" \
+	"    rootdirectory: " TOP "/storage\n" \
+	"http:\n" \
+	"  addr: " HOSTP "\n"
+
+static const char open_config[] = CONFIG_BASE;
 
 static const char token_config[] =
-	"version: 0.1\n"
-	"log:\n"
-	"  level: warn\n"
-	"storage:\n"
-	"  filesystem:\n"
-	"    rootdirectory: " TOP "/storage\n"
-	"http:\n"
-	"  addr: " HOSTP "\n"
+	CONFIG_BASE
 	"auth:\n"
 	"  token:\n"
 	"    realm: http://127.0.0.1:15101/token\n"
