@@ -42,8 +42,9 @@ ROWS = [
     # read-ahead); "fuse-plain" the loader as it was before (--plain)
     ("miss_p50", "3 miss round trip p50, old FUSE loader (--plain)",
      "fuse-plain", "incrfs", "time", None, "us"),
+    # issue 16: <= 0.8x the verifying loader (0.5x was against --plain)
     ("cold", "3 cold read of the whole tree (all missing)", "fuse", "incrfs",
-     "time", ("<=", 0.5), "s"),
+     "time", ("<=", 0.8), "s"),
     ("cold", "3 cold read of the whole tree, old FUSE loader (--plain)",
      "fuse-plain", "incrfs", "time", None, "s"),
     ("warm", "4 populated read after fetching, vs FUSE loader", "fuse",
