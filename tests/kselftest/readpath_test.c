@@ -451,6 +451,30 @@ TEST_F(lazy, missing_block_times_out)
 	close(fd);
 }
 
+/* A remount changes the wait timeout, and /proc/mounts shows it. */
+TEST_F(lazy, remount_changes_the_timeout)
+{
+	char p[128], buf[4096];
+	double t0, dt;
+	int fd;
+
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=60000"), 0);
+	ASSERT_EQ(mount(NULL, self->mnt, NULL, MS_REMOUNT | MS_RDONLY,
+			"timeout=500"), 0) TH_LOG("remount: %s", strerror(errno));
+	snprintf(p, sizeof(p), "grep -q ' %s incrfs .*timeout=500' /proc/mounts",
+		 self->mnt);
+	EXPECT_EQ(iu_sh("%s", p), 0);
+	snprintf(p, sizeof(p), "%s/big", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	t0 = now_s();
+	ASSERT_EQ(pread(fd, buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, ETIMEDOUT);
+	dt = now_s() - t0;
+	EXPECT_TRUE(dt >= 0.45 && dt < 5) TH_LOG("%.3f s, not the 60 s", dt);
+	close(fd);
+}
+
 TEST_F(lazy, metadata_and_holes_need_no_feeder)
 {
 	char p[128], buf[4096], zero[4096] = { 0 };
