@@ -715,6 +715,65 @@ TEST_F(layer, output_is_deterministic)
 	ASSERT_EQ(0, sh("cd '%s' && cmp 1.img 2.img && cmp 1.blob 2.blob", self->tmp));
 }
 
+/*
+ * Names and link targets are bytes, whatever the locale: a pax header's
+ * UTF-8 name (ca-certificates ships such files) and a GNU header's raw
+ * Latin-1 name both come out byte for byte, with no warning, when
+ * incrfs-pack runs in the C locale, as under systemd or in CI.
+ */
+TEST_F(layer, names_are_kept_byte_for_byte_in_any_locale)
+{
+	static const char utf8[] = "certs/F\xc5\x91tan\xc3\xbas\xc3\xadtv\xc3\xa1ny.pem";
+	static const char latin1[] = "caf\xe9";
+	struct incrfs_inode_info ii;
+	struct incrfs_image img;
+	char tar[PATH_MAX], gnu[PATH_MAX], out[PATH_MAX];
+	const char *args[] = { "--full", "--from-tar", gnu, out, NULL };
+	const char *target;
+	size_t len;
+	int fd;
+
+	setenv("LC_ALL", "C", 1);
+	at(tar, self->tmp, "utf8.tar");
+	pytar(_metadata, tar,
+	      "add('certs', tarfile.DIRTYPE, mode=0o755)\n"
+	      "add('certs/F\\u0151tan\\u00fas\\u00edtv\\u00e1ny.pem', data=b'pem\\n')\n"
+	      "add('certs/link', tarfile.SYMTYPE,\n"
+	      "    link='F\\u0151tan\\u00fas\\u00edtv\\u00e1ny.pem')\n");
+	fd = pack_full(_metadata, self, tar, &img);
+	unsetenv("LC_ALL");
+	ASSERT_EQ(0, incrfs_image_check(&img, true)) TH_LOG("%s", img.err);
+	file_is(_metadata, &img, utf8, "pem\n");
+	lookup(_metadata, &img, "certs/link", &ii);
+	ASSERT_EQ(0, incrfs_image_symlink(&img, &ii, &target, &len));
+	EXPECT_EQ(strlen(utf8 + 6), len);
+	EXPECT_EQ(0, memcmp(target, utf8 + 6, len)) TH_LOG("%.*s", (int)len, target);
+	incrfs_image_close(&img);
+	close(fd);
+	EXPECT_NE(0, sh("grep -q warning '%s'", self->log)) show_log(_metadata, self);
+
+	at(gnu, self->tmp, "latin1.tar");
+	at(out, self->tmp, "latin1.img");
+	ASSERT_EQ(0, sh("python3 - '%s' <<'EOF'\n"
+			"import io, sys, tarfile\n"
+			"t = tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT,\n"
+			"                 encoding='latin-1')\n"
+			"i = tarfile.TarInfo('caf\\u00e9')\n"
+			"i.size = 3\n"
+			"t.addfile(i, io.BytesIO(b'ok\\n'))\n"
+			"t.close()\nEOF", gnu));
+	setenv("LC_ALL", "C", 1);
+	ASSERT_EQ(0, pack(self, args)) show_log(_metadata, self);
+	unsetenv("LC_ALL");
+	fd = open(out, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, incrfs_image_open(&img, fd)) TH_LOG("%s", img.err);
+	file_is(_metadata, &img, latin1, "ok\n");
+	incrfs_image_close(&img);
+	close(fd);
+	EXPECT_NE(0, sh("grep -q warning '%s'", self->log)) show_log(_metadata, self);
+}
+
 /* Packing @tar fails with status 1 and @msg, leaving nothing in out/. */
 static void refused(struct th_test *_metadata, FIXTURE_DATA(layer) *self,
 		    const char *tar, const char *msg)

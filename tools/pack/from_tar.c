@@ -17,6 +17,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,6 +367,15 @@ struct incrfs_writer *from_tar(const char *prog, const char *tar_path,
 	struct reader r = { .prog = prog, .tar = tar_path, .sp = sp, .st = st };
 	struct incrfs_writer *w = NULL;
 
+	/*
+	 * Names are bytes.  libarchive converts a pax header's UTF-8 names to
+	 * the locale's charset, and under the C locale (systemd units, CI)
+	 * warns for every non-ASCII name, keeping its bytes.  In a UTF-8
+	 * locale nothing needs converting; glibc has C.UTF-8 built in
+	 * (2.35, static builds too).  Other headers' names are raw bytes in
+	 * any locale.
+	 */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	memset(st, 0, sizeof(*st));
 	st->dirs = 1;
 	r.t = tar_tree_new(spool_drop, sp);
