@@ -706,22 +706,39 @@ TEST(registry_references)
 {
 	static const char hexd[] =
 		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char *const insecure[] = { "r.test", "127.0.0.1:5000" };
 	const char *why = NULL;
 	char ref[256], want[256], *url;
 
 	snprintf(ref, sizeof(ref), "registry://127.0.0.1:5000/lib/app@sha256:%s",
 		 hexd);
 	snprintf(want, sizeof(want),
-		 "http://127.0.0.1:5000/v2/lib/app/blobs/sha256:%s", hexd);
+		 "https://127.0.0.1:5000/v2/lib/app/blobs/sha256:%s", hexd);
 	url = registry_url(ref, &why);
 	ASSERT_NOT_NULL(url);
-	ASSERT_STREQ(want, url);
+	ASSERT_STREQ(want, url);	/* https unless named insecure */
 	free(url);
-	snprintf(ref, sizeof(ref), "registrys://r.test/app@sha256:%s", hexd);
+	incrfsd_source_set_net(&(struct incrfsd_net_opts){
+		.insecure = insecure, .n_insecure = 2 });
 	url = registry_url(ref, &why);
 	ASSERT_NOT_NULL(url);
-	ASSERT_NOT_NULL(strstr(url, "https://r.test/v2/app/blobs/sha256:"));
+	ASSERT_STREQ(want + 1 + 4, url + 4);	/* "http" + the same rest */
+	ASSERT_EQ(0, strncmp(url, "http://", 7));
 	free(url);
+	/* HOST:PORT exactly: another port of the host is not insecure */
+	snprintf(ref, sizeof(ref), "registry://127.0.0.1:5001/app@sha256:%s",
+		 hexd);
+	url = registry_url(ref, &why);
+	ASSERT_NOT_NULL(url);
+	ASSERT_EQ(0, strncmp(url, "https://", 8));
+	free(url);
+	snprintf(ref, sizeof(ref), "registry://R.Test/app@sha256:%s", hexd);
+	url = registry_url(ref, &why);
+	ASSERT_NOT_NULL(url);
+	ASSERT_NOT_NULL(strstr(url, "http://R.Test/v2/app/blobs/sha256:"));
+	free(url);
+	incrfsd_source_set_net(&(struct incrfsd_net_opts){ 0 });
+	ASSERT_FALSE(registry_match("registrys://r.test/app@sha256:x"));
 	ASSERT_NULL(registry_url("registry://h:1/app", &why));
 	ASSERT_NOT_NULL(strstr(why, "REPO@sha256"));
 	ASSERT_NULL(registry_url("registry://h:1/app@sha256:12", &why));

@@ -68,8 +68,14 @@ TEST(long_options)
 	parse(&p, "/mnt", "--source=file:///b", "--readahead", "0",
 	      "--prefetch", "all", "--exit-when-complete", "--depth=256",
 	      "--sync", "--verbose", "--verbose",
-	      "--prefetch-profile", "app.profile", "--amplify=1M", NULL);
+	      "--prefetch-profile", "app.profile", "--amplify=1M",
+	      "--ca-file", "ca.pem", "--insecure-registry", "r:5000",
+	      "--insecure-registry=10.0.0.1", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("ca.pem", p.o.ca_file);
+	ASSERT_EQ(2, p.o.n_insecure);
+	ASSERT_STREQ("r:5000", p.o.insecure[0]);
+	ASSERT_STREQ("10.0.0.1", p.o.insecure[1]);
 	ASSERT_EQ(1 << 20, p.o.amplify);
 	ASSERT_STREQ("app.profile", p.o.profile);
 	ASSERT_STREQ("file:///b", p.o.source);
@@ -87,8 +93,12 @@ TEST(short_options)
 	struct parsed p;
 
 	parse(&p, "-s", "blob", "-r", "4096", "-p", "all", "-p", "none",
-	      "-x", "-d", "1", "-S", "-vvv", "-P", "p", "-A", "0", "m", NULL);
+	      "-x", "-d", "1", "-S", "-vvv", "-P", "p", "-A", "0", "-C", "c",
+	      "-I", "h", "m", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("c", p.o.ca_file);
+	ASSERT_EQ(1, p.o.n_insecure);
+	ASSERT_STREQ("h", p.o.insecure[0]);
 	ASSERT_EQ(0, p.o.amplify);
 	ASSERT_STREQ("p", p.o.profile);
 	ASSERT_STREQ("blob", p.o.source);
@@ -135,6 +145,11 @@ TEST(usage_errors)
 		{ { "-s", "b", "-z", "m" }, "unknown option '-z'" },
 		{ { "m", "--source" }, "option '--source' needs an argument" },
 		{ { "m", "-s", "b", "-r" }, "option '-r' needs an argument" },
+		{ { "-s", "b", "--ca-file", "", "m" }, "--ca-file needs a file" },
+		{ { "-s", "b", "-I", "h/x", "m" },
+		  "--insecure-registry: 'h/x' is not HOST[:PORT]" },
+		{ { "-s", "b", "-I", "", "m" },
+		  "--insecure-registry: '' is not HOST[:PORT]" },
 	};
 	size_t i;
 
@@ -151,6 +166,31 @@ TEST(usage_errors)
 		EXPECT_NOT_NULL(strstr(p.err, "Try 'incrfsd --help'"));
 		EXPECT_STREQ("", p.out);
 	}
+}
+
+TEST(seventeen_insecure_registries_are_too_many)
+{
+	const char *argv[40] = { "incrfsd", "-s", "b" };
+	char *out = NULL, *err = NULL;
+	size_t outlen, errlen;
+	struct incrfsd_options o;
+	FILE *fo = open_memstream(&out, &outlen);
+	FILE *fe = open_memstream(&err, &errlen);
+	int argc = 3, i;
+
+	for (i = 0; i <= INCRFSD_MAX_INSECURE; i++) {
+		argv[argc++] = "-I";
+		argv[argc++] = "h";
+	}
+	argv[argc++] = "m";
+	ASSERT_EQ(-1, incrfsd_parse_options(&o, argc, (char *const *)argv,
+					    fo, fe));
+	fclose(fo);
+	fclose(fe);
+	EXPECT_NOT_NULL(strstr(err, "--insecure-registry: more than 16"))
+		TH_LOG("%s", err);
+	free(out);
+	free(err);
 }
 
 TEST(help_is_a_manual_page)

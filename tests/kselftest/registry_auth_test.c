@@ -176,7 +176,8 @@ static pid_t spawn_feeder(const char *log, const char *mnt,
 			  const char *digest)
 {
 	char src[160];
-	const char *argv[] = { "incrfsd", "-v", "--source", src, mnt, NULL };
+	const char *argv[] = { "incrfsd", "-v", "--insecure-registry", HOSTP,
+			       "--source", src, mnt, NULL };
 
 	snprintf(src, sizeof(src), "registry://" HOSTP "/" REPO "@%s", digest);
 	return pu_spawn(log, argv);

@@ -161,8 +161,9 @@ static inline int rp_push_blob(int port, const char *repo, const void *blob,
 
 /*
  * Write @config to @cfg and start docker-registry with it, logging to
- * @log; once GET /v2/ on 127.0.0.1:@port answers (200, or 401 where the
- * configuration asks for authentication), its pid, else -1.
+ * @log; once GET /v2/ on 127.0.0.1:@port answers (200; 401 where the
+ * configuration asks for authentication; 400 where it serves https, which
+ * answers a plain http request so), its pid, else -1.
  */
 static inline pid_t rp_start_registry(const char *cfg, const char *config,
 				      int port, const char *log)
@@ -178,7 +179,7 @@ static inline pid_t rp_start_registry(const char *cfg, const char *config,
 	for (i = 0; i < 600 && pid > 0; i++) {	/* 30 s: TCG is slow */
 		st = rp_request(port, "GET", "/v2/", NULL, 0, resp,
 				sizeof(resp));
-		if (st == 200 || st == 401)
+		if (st == 200 || st == 401 || st == 400)
 			return pid;
 		if (pu_wait_exit(pid, 50) >= 0)
 			return -1;	/* it died */

@@ -7,7 +7,9 @@
  * incrfsd --source registry://127.0.0.1:PORT/REPO@sha256:HEX fills the
  * mount; the tree read through it equals the packed one.  A digest the
  * registry does not have fails incrfsd at start-up with a clear message;
- * a blob of another image is refused (exit 3).
+ * a blob of another image is refused (exit 3).  registry:// is https: the
+ * same registry serving TLS is verified against --ca-file's CA, and a
+ * plain http registry is only spoken to when --insecure-registry names it.
  *
  * Without /usr/bin/docker-registry in the guest (make deps installs it,
  * tests/vm/guest-files brings it) the tests report SKIP, never pass.
@@ -15,6 +17,7 @@
  */
 #include <signal.h>
 #include <stdbool.h>
+#include <time.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
 #include "tests/kselftest/proc_util.h"
@@ -52,6 +55,40 @@ static int setup_images(void)
 		  " >/dev/null"))
 		return -1;
 	return iu_write_file(TOP "/ready", "", 0, 0644);
+}
+
+static const char tls_config[] =
+	"version: 0.1\n"
+	"log:\n"
+	"  level: warn\n"
+	"storage:\n"
+	"  filesystem:\n"
+	"    rootdirectory: " TOP "/storage\n"
+	"http:\n"
+	"  addr: 127.0.0.1:15000\n"
+	"  tls:\n"
+	"    certificate: " TOP "/tls/srv.pem\n"
+	"    key: " TOP "/tls/srv.key\n";
+
+/*
+ * In TOP/tls: ca.pem, a CA; srv.pem and srv.key, a certificate for
+ * 127.0.0.1 it signed; other.pem, a CA that signed nothing here.
+ */
+static int make_certs(void)
+{
+	return iu_sh("set -e; rm -rf " TOP "/tls; mkdir -p " TOP "/tls; "
+		     "cd " TOP "/tls; "
+		     "K='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'; "
+		     "openssl req -x509 $K -keyout ca.key -out ca.pem "
+		     "-subj /CN=incrfs-test-ca -days 2 2>/dev/null; "
+		     "openssl req -x509 $K -keyout other.key -out other.pem "
+		     "-subj /CN=incrfs-other-ca -days 2 2>/dev/null; "
+		     "openssl req -new $K -keyout srv.key -out srv.csr "
+		     "-subj /CN=127.0.0.1 2>/dev/null; "
+		     "echo subjectAltName=IP:127.0.0.1 > ext.cnf; "
+		     "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+		     "-CAcreateserial -days 2 -extfile ext.cnf -out srv.pem "
+		     "2>/dev/null");
 }
 
 static const char config[] =
@@ -136,15 +173,29 @@ FIXTURE_TEARDOWN(reg)
 	unlink(self->reglog);
 }
 
-static pid_t spawn_feeder(const char *log, const char *mnt,
-			  const char *digest)
+/*
+ * incrfsd for @digest at 127.0.0.1:PORT; @opt and @arg (if not NULL) one
+ * more option: --insecure-registry where it is not given, --ca-file.
+ */
+static pid_t spawn_feeder_opt(const char *log, const char *mnt,
+			      const char *digest, const char *opt,
+			      const char *arg)
 {
 	char src[160];
-	const char *argv[] = { "incrfsd", "-v", "--source", src, mnt, NULL };
+	const char *argv[] = { "incrfsd", "-v", "--source", src, mnt,
+			       opt, arg, NULL };
 
 	snprintf(src, sizeof(src), "registry://127.0.0.1:%d/" REPO "@%s",
 		 PORT, digest);
 	return pu_spawn(log, argv);
+}
+
+/* incrfsd for @digest, the registry on PORT speaking plain http. */
+static pid_t spawn_feeder(const char *log, const char *mnt,
+			  const char *digest)
+{
+	return spawn_feeder_opt(log, mnt, digest, "--insecure-registry",
+				"127.0.0.1:15000");
 }
 
 TEST_F(reg, tree_matches_through_the_registry)
@@ -197,6 +248,69 @@ TEST_F(reg, blob_of_another_image_is_refused)
 	EXPECT_EQ(3, pu_wait_exit(self->feeder, 30000));
 	self->feeder = -1;
 	EXPECT_TRUE(pu_file_has(self->log, "does not belong to the image"));
+}
+
+/*
+ * registry:// means https: against the same registry serving TLS with a
+ * certificate of its own CA, incrfsd fills the mount once --ca-file names
+ * that CA; with another CA it fails at once (no retries, exit 1) and says
+ * which option helps.
+ */
+TEST_F(reg, https_registry_is_verified_against_the_ca_file)
+{
+	struct timespec t0, t1;
+
+	if (iu_sh("command -v openssl >/dev/null"))
+		SKIP(return, "needs openssl (tests/vm/guest-files)");
+	ASSERT_EQ(0, make_certs());
+	pu_kill(&self->registry);	/* the blob stays in its storage */
+	self->registry = rp_start_registry(TOP "/config.yml", tls_config,
+					   PORT, self->reglog);
+	ASSERT_GT(self->registry, 0) TH_LOG("docker-registry (TLS) did not answer");
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	self->feeder = spawn_feeder_opt(self->log, self->mnt, self->digest,
+					"--ca-file", TOP "/tls/other.pem");
+	ASSERT_GT(self->feeder, 0);
+	EXPECT_EQ(1, pu_wait_exit(self->feeder, 30000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	self->feeder = -1;
+	EXPECT_TRUE(pu_file_has(self->log, "--ca-file FILE"));
+	EXPECT_FALSE(pu_file_has(self->log, "gave up after"));
+	EXPECT_LT(t1.tv_sec - t0.tv_sec, 10) TH_LOG("not at once");
+
+	unlink(self->log);
+	self->feeder = spawn_feeder_opt(self->log, self->mnt, self->digest,
+					"--ca-file", TOP "/tls/ca.pem");
+	ASSERT_GT(self->feeder, 0);
+	ASSERT_TRUE(pu_wait_file_has(self->log, "incrfsd: serving", 30000));
+	EXPECT_TRUE(pu_file_has(self->log, "registry://127.0.0.1"));
+	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
+}
+
+/*
+ * A registry that speaks plain http is not spoken to in plain http unless
+ * --insecure-registry names it: incrfsd fails at once and names the option.
+ * (A CA store is given so that the TLS handshake is what fails: the guest
+ * has none of its own, which fails earlier, with its own hint.)
+ */
+TEST_F(reg, plain_http_registry_needs_insecure_registry)
+{
+	struct incrfs_stats st;
+
+	if (iu_sh("command -v openssl >/dev/null"))
+		SKIP(return, "needs openssl (tests/vm/guest-files)");
+	ASSERT_EQ(0, make_certs());
+	self->feeder = spawn_feeder_opt(self->log, self->mnt, self->digest,
+					"--ca-file", TOP "/tls/ca.pem");
+	ASSERT_GT(self->feeder, 0);
+	EXPECT_EQ(1, pu_wait_exit(self->feeder, 30000));
+	self->feeder = -1;
+	EXPECT_TRUE(pu_file_has(self->log,
+				"--insecure-registry HOST[:PORT]"));
+	EXPECT_FALSE(pu_file_has(self->log, "gave up after"));
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
+	EXPECT_EQ(0, st.blocks_present);
 }
 
 TEST_HARNESS_MAIN

@@ -17,6 +17,7 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static struct curl_lib curl_fns;
 static const struct curl_lib *curl_loaded;
 static char curl_why[256];
+static const char *curl_ca_file;
 
 static void *curl_sym(void *h, const char *name, int *missing)
 {
@@ -73,4 +74,17 @@ const struct curl_lib *curl_lib_get(char *err, size_t err_len)
 	if (!curl_loaded)
 		snprintf(err, err_len, "%s", curl_why);
 	return curl_loaded;
+}
+
+void curl_lib_set_ca_file(const char *ca_file)
+{
+	curl_ca_file = ca_file;
+}
+
+void curl_lib_setup(const struct curl_lib *cu, CURL *c)
+{
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c, CURLOPT_USERAGENT, "incrfsd");
+	if (curl_ca_file)
+		cu->easy_setopt(c, CURLOPT_CAINFO, curl_ca_file);
 }

@@ -33,4 +33,17 @@ struct curl_lib {
  */
 const struct curl_lib *curl_lib_get(char *err, size_t err_len);
 
+/*
+ * Trust the CAs of the PEM file @ca_file instead of the system's store
+ * (incrfsd --ca-file), for every handle curl_lib_setup() sets up from now
+ * on; NULL: the system's.  Set once, before the first source opens.
+ */
+void curl_lib_set_ca_file(const char *ca_file);
+
+/*
+ * What every handle of incrfsd gets, whatever it fetches: no signals
+ * (threads), incrfsd's User-Agent, the CA file.
+ */
+void curl_lib_setup(const struct curl_lib *cu, CURL *c);
+
 #endif

@@ -14,6 +14,7 @@
 #include "feeder.h"
 #include "log.h"
 #include "options.h"
+#include "source.h"
 
 int main(int argc, char *argv[])
 {
@@ -27,6 +28,9 @@ int main(int argc, char *argv[])
 	if (ret < 0)
 		return INCRFSD_EXIT_USAGE;
 	incrfsd_verbosity = o.verbose;
+	incrfsd_source_set_net(&(struct incrfsd_net_opts){
+		.ca_file = o.ca_file, .insecure = o.insecure,
+		.n_insecure = o.n_insecure });
 
 	/* Stop signals arrive through a signalfd, in every thread. */
 	sigemptyset(&sigs);

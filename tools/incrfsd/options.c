@@ -36,11 +36,12 @@ void incrfsd_help(FILE *f)
 "                              pread() where io_uring is not allowed)\n"
 "        http://HOST[:PORT]/PATH, https://...\n"
 "                              a web server that answers Range requests\n"
-"        registry://HOST[:PORT]/REPO@sha256:HEX  (registrys:// for https)\n"
+"        registry://HOST[:PORT]/REPO@sha256:HEX\n"
 "                              a blob in an OCI registry, read through\n"
 "                              the registry HTTP API v2 at\n"
-"                              /v2/REPO/blobs/sha256:HEX (redirects\n"
-"                              followed)\n"
+"                              https://HOST[:PORT]/v2/REPO/blobs/sha256:HEX\n"
+"                              (redirects followed; plain http only with\n"
+"                              --insecure-registry)\n"
 "    Over HTTP, up to min(--depth, 6) requests are in flight at once, each\n"
 "    on a connection of its own (kept alive if the server allows).  A\n"
 "    request carries the most urgent chunk queued and every queued chunk\n"
@@ -144,6 +145,20 @@ void incrfsd_help(FILE *f)
 "        connections, and reads queued together that are neighbours in\n"
 "        the blob go out as one request.\n"
 "\n"
+"    -C, --ca-file FILE\n"
+"        Verify https servers and registries against the CA certificates\n"
+"        in the PEM file FILE instead of the system's store\n"
+"        (/etc/ssl/certs): a registry with a certificate of its own CA.\n"
+"        A server whose certificate does not verify fails at once, with\n"
+"        no retry.\n"
+"\n"
+"    -I, --insecure-registry HOST[:PORT]\n"
+"        Talk plain http to the registry HOST[:PORT] (exactly as written\n"
+"        in registry:// references; the name docker uses), instead of\n"
+"        https.  Up to 16 times.  Credentials such a registry asks for\n"
+"        cross the network in the clear: keep it to registries on a\n"
+"        trusted network.\n"
+"\n"
 "    -S, --sync\n"
 "        Make every fill durable before it returns (INCRFS_FILL_SYNC).\n"
 "        By default the kernel commits filled blocks every 5 seconds and\n"
@@ -199,7 +214,9 @@ void incrfsd_help(FILE *f)
 "    incrfsd --source app.blob /mnt/app &\n"
 "    incrfsd -v --prefetch all --exit-when-complete -s app.blob /mnt/app\n"
 "    incrfsd --source http://127.0.0.1:8080/layers/app.blob /mnt/app\n"
-"    incrfsd --source registry://127.0.0.1:5000/apps/web@sha256:HEX /mnt/app\n"
+"    incrfsd --source registry://registry.example/apps/web@sha256:HEX /mnt/app\n"
+"    incrfsd --insecure-registry 127.0.0.1:5000 \\\n"
+"            --source registry://127.0.0.1:5000/apps/web@sha256:HEX /mnt/app\n"
 "    incrfsd --prefetch-profile app.profile --source app.blob /mnt/app\n"
 "\n"
 "SEE ALSO\n"
@@ -274,6 +291,8 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 		{ "depth", required_argument, NULL, 'd' },
 		{ "amplify", required_argument, NULL, 'A' },
 		{ "sync", no_argument, NULL, 'S' },
+		{ "ca-file", required_argument, NULL, 'C' },
+		{ "insecure-registry", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -287,7 +306,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 	o->prefetch = PREFETCH_NONE;
 	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
 	opterr = 0;	/* our own messages */
-	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:Svh", longopts,
+	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:SC:I:vh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -335,6 +354,22 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 			break;
 		case 'S':
 			o->sync = true;
+			break;
+		case 'C':
+			if (!*optarg)
+				return usage_error(err, "--ca-file needs a file");
+			o->ca_file = optarg;
+			break;
+		case 'I':
+			if (!*optarg || strpbrk(optarg, "/@ "))
+				return usage_error(err,
+					"--insecure-registry: '%s' is not HOST[:PORT]",
+					optarg);
+			if (o->n_insecure == INCRFSD_MAX_INSECURE)
+				return usage_error(err,
+					"--insecure-registry: more than %d",
+					INCRFSD_MAX_INSECURE);
+			o->insecure[o->n_insecure++] = optarg;
 			break;
 		case 'v':
 			o->verbose++;

@@ -23,6 +23,7 @@
 #define INCRFSD_MAX_DEPTH		256
 #define INCRFSD_MAX_AMPLIFY		(64ULL << 20)
 #define INCRFSD_AMPLIFY_DEFAULT		UINT64_MAX	/* the source kind's */
+#define INCRFSD_MAX_INSECURE		16	/* --insecure-registry */
 
 enum prefetch_mode {
 	PREFETCH_NONE,
@@ -39,6 +40,9 @@ struct incrfsd_options {
 	const char *profile;		/* --prefetch-profile FILE */
 	bool exit_when_complete;
 	bool sync;			/* INCRFS_FILL_SYNC every fill */
+	const char *ca_file;		/* --ca-file FILE */
+	const char *insecure[INCRFSD_MAX_INSECURE];	/* HOST[:PORT]s */
+	unsigned int n_insecure;
 	int verbose;
 };
 

@@ -317,10 +317,9 @@ static int fetch_token(struct registry_auth *ra, const struct challenge *ch,
 	cu->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protos);
 	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	cu->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_lib_setup(cu, c);
 	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
 	cu->easy_setopt(c, CURLOPT_TIMEOUT, TOKEN_TIMEOUT_S);
-	cu->easy_setopt(c, CURLOPT_USERAGENT, "incrfsd");
 	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, err);
 	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply);
 	cu->easy_setopt(c, CURLOPT_WRITEDATA, &r);

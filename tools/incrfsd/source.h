@@ -102,6 +102,20 @@ extern const struct incrfsd_source_ops incrfsd_http_source;
 extern const struct incrfsd_source_ops incrfsd_registry_source;
 
 /*
+ * How the process's network sources reach their servers, set once before
+ * the first one opens (incrfsd --ca-file, --insecure-registry).  The
+ * strings must outlive the sources.
+ */
+struct incrfsd_net_opts {
+	/* trust the CAs of this PEM file instead of the system's; or NULL */
+	const char *ca_file;
+	/* registry:// HOST[:PORT]s spoken to in plain http, not https */
+	const char *const *insecure;
+	unsigned int n_insecure;
+};
+void incrfsd_source_set_net(const struct incrfsd_net_opts *o);
+
+/*
  * Open @location with the first source kind that matches it, @depth reads
  * in flight at most (0: the kind's default_depth).
  */

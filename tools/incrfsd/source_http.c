@@ -41,9 +41,14 @@
  * Locations:
  *   http://HOST[:PORT]/PATH            the blob at that URL
  *   registry://HOST[:PORT]/REPO@sha256:HEX
- *       GET http://HOST[:PORT]/v2/REPO/blobs/sha256:HEX, following
- *       redirects (registries often send blob reads to a storage URL).
- *   registrys://...  the same over https.
+ *       GET https://HOST[:PORT]/v2/REPO/blobs/sha256:HEX, following
+ *       redirects (registries often send blob reads to a storage URL);
+ *       http:// only for a HOST[:PORT] named insecure (--insecure-registry),
+ *       as docker's insecure-registries.
+ * TLS peers are verified against the system's CAs or --ca-file's; a
+ * failed verification, a TLS handshake that fails (e.g. a plain http
+ * server), a refused protocol or too many redirects fail at once, with a
+ * hint at the option that helps: no retry would mend them.
  *
  * A registry that answers 401 is given a token or credentials
  * (registry_auth.h) and the request is sent again, once; a 401 after that,
@@ -164,21 +169,41 @@ static bool http_match(const char *location)
 
 static bool registry_match(const char *location)
 {
-	return !strncmp(location, "registry://", 11) ||
-	       !strncmp(location, "registrys://", 12);
+	return !strncmp(location, "registry://", 11);
+}
+
+static struct incrfsd_net_opts net;
+
+void incrfsd_source_set_net(const struct incrfsd_net_opts *o)
+{
+	net = *o;
+	curl_lib_set_ca_file(o->ca_file);
+}
+
+/* Is @host (@len bytes, HOST[:PORT]) named by --insecure-registry? */
+static bool insecure_host(const char *host, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < net.n_insecure; i++)
+		if (strlen(net.insecure[i]) == len &&
+		    !strncasecmp(net.insecure[i], host, len))
+			return true;
+	return false;
 }
 
 /*
- * registry[s]://HOST[:PORT]/REPO@sha256:HEX -> http[s]://HOST[:PORT]/v2/
- * REPO/blobs/sha256:HEX.  NULL with @why set if it is not one.
+ * registry://HOST[:PORT]/REPO@sha256:HEX -> https://HOST[:PORT]/v2/REPO/
+ * blobs/sha256:HEX (http:// for an insecure HOST[:PORT]).  NULL with @why
+ * set if it is not one.
  */
 static char *registry_url(const char *location, const char **why)
 {
-	bool tls = !strncmp(location, "registrys://", 12);
-	const char *host = location + (tls ? 12 : 11);
+	const char *host = location + 11;
 	const char *slash = strchr(host, '/');
 	const char *at = strrchr(host, '@');
 	const char *hexd;
+	bool tls;
 	size_t i;
 	char *url;
 
@@ -203,6 +228,7 @@ static char *registry_url(const char *location, const char **why)
 		*why = "the digest is not sha256: and 64 lowercase hex digits";
 		return NULL;
 	}
+	tls = !insecure_host(host, slash - host);
 	if (asprintf(&url, "%s://%.*s/v2/%.*s/blobs/%s", tls ? "https" : "http",
 		     (int)(slash - host), host, (int)(at - slash - 1),
 		     slash + 1, at + 1) < 0) {
@@ -356,7 +382,7 @@ static void setup_handle(struct http_conn *hc)
 			hc->hs->tls ? "https" : "http,https");
 	cu->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
 			hc->hs->tls ? "https" : "http,https");
-	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_lib_setup(cu, c);
 	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	cu->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	cu->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
@@ -368,9 +394,42 @@ static void setup_handle(struct http_conn *hc)
 	cu->easy_setopt(c, CURLOPT_XFERINFODATA, hc);
 	cu->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, hc->err);
-	cu->easy_setopt(c, CURLOPT_USERAGENT, "incrfsd");
 	/* The blob is zstd chunks: never let a server re-encode the range. */
 	cu->easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+}
+
+/* A curl error that no retry mends: trust, protocols, redirects. */
+static bool permanent(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_TOO_MANY_REDIRECTS:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* What the user can do about a TLS error @cc, or "". */
+static const char *permanent_hint(const struct http_source *hs, CURLcode cc)
+{
+	if (!hs->tls)
+		return "";
+	if (cc == CURLE_PEER_FAILED_VERIFICATION)
+		return hs->auth ?
+		       " (a registry with its own CA: --ca-file FILE)" :
+		       " (a server with its own CA: --ca-file FILE)";
+	if (cc == CURLE_SSL_CACERT_BADFILE)
+		return " (no readable CA store: install ca-certificates, or --ca-file FILE)";
+	if (cc == CURLE_SSL_CONNECT_ERROR && hs->auth)
+		return " (a registry that speaks plain http: --insecure-registry HOST[:PORT])";
+	return "";
 }
 
 /* What one transfer amounted to. */
@@ -432,10 +491,12 @@ again:
 	}
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR &&
 				(code == 200 || hc->bad_range))) {
-		snprintf(why, why_len, "%s",
-			 hc->err[0] ? hc->err : cu->easy_strerror(cc));
+		snprintf(why, why_len, "%s%s",
+			 hc->err[0] ? hc->err : cu->easy_strerror(cc),
+			 permanent_hint(hc->hs, cc));
 		/* a body longer than asked is the server's error, not luck */
-		return cc == CURLE_WRITE_ERROR ? XFER_FAIL : XFER_RETRY;
+		return cc == CURLE_WRITE_ERROR || permanent(cc) ? XFER_FAIL :
+								  XFER_RETRY;
 	}
 	if (code >= 500 || code == 408 || code == 429) {
 		snprintf(why, why_len, "HTTP %ld", code);
