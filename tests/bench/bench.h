@@ -16,6 +16,7 @@
 #define INCRFS_BENCH_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -304,25 +305,36 @@ out:
 		 "print('up', flush=True)\""
 
 /*
- * The b_now() time of the first line B_PY_CMD prints when run in a chroot
- * of @root, or -1.  The root gets the guest's /dev bound on its /dev, as a
- * container runtime gives one: early after boot the kernel's random pool
- * may not be ready, and python then reads /dev/urandom or aborts.
+ * The b_now() time of the first line the shell command @cmd prints when
+ * run in a chroot of @root, or -1 (also when @cmd fails).  The root gets
+ * the guest's /dev bound on its /dev, and a proc on its /proc if it has
+ * one, as a container runtime gives them: early after boot the kernel's
+ * random pool may not be ready, and python then reads /dev/urandom or
+ * aborts.
  */
-static inline double b_first_output(const char *root)
+static inline double b_first_output_of(const char *root, const char *cmd)
 {
 	double first = -1;
-	char line[256], dev[PATH_MAX + 8], cmd[PATH_MAX + 128];
+	char line[256], dev[PATH_MAX + 8], proc[PATH_MAX + 8];
+	char sh[PATH_MAX + 512];
+	bool have_proc;
 	FILE *p;
 
 	snprintf(dev, sizeof(dev), "%s/dev", root);
-	snprintf(cmd, sizeof(cmd), "chroot %s /usr/bin/" B_PY_CMD, root);
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	snprintf(sh, sizeof(sh), "chroot %s %s", root, cmd);
 	if (mount("/dev", dev, NULL, MS_BIND | MS_REC, NULL)) {
 		printf("# bind-mount /dev on %s: %s\n", dev, strerror(errno));
 		return -1;
 	}
+	have_proc = !access(proc, F_OK);
+	if (have_proc && mount("proc", proc, "proc", 0, NULL)) {
+		printf("# mount proc on %s: %s\n", proc, strerror(errno));
+		umount2(dev, MNT_DETACH);
+		return -1;
+	}
 	fflush(NULL);
-	p = popen(cmd, "r");
+	p = popen(sh, "r");
 	if (p) {
 		while (fgets(line, sizeof(line), p))
 			if (first < 0)
@@ -330,8 +342,16 @@ static inline double b_first_output(const char *root)
 		if (pclose(p))
 			first = -1;
 	}
+	if (have_proc)
+		umount2(proc, MNT_DETACH);
 	umount2(dev, MNT_DETACH);
 	return first;
+}
+
+/* The same for B_PY_CMD. */
+static inline double b_first_output(const char *root)
+{
+	return b_first_output_of(root, "/usr/bin/" B_PY_CMD);
 }
 
 /*

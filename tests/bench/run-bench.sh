@@ -30,21 +30,33 @@ Options:
   --large N        2 MiB files added to the read tree (default 64)
   --filter REGEX   only the benchmark programs matching REGEX
   --net LIST       network profiles of figure 8, comma-separated, of
-                   lan, wan, slow (default lan,wan,slow)
+                   local (files, no server), lan, wan, slow (default wan:
+                   with three workloads, each profile costs a TCG guest
+                   about 20 minutes)
   --server NAME    figure 8's server: registry (docker-registry, the
                    default) or httpd (busybox httpd, no keep-alive)
+  --image NAME     figure 8's image: debian (the default: three layers of
+                   Debian packages, base, python3 and an application; see
+                   debian-image.sh, which needs Debian's archive the first
+                   time) or python (the one-layer python tree of figure 6)
+  --workload LIST  figure 8's workloads, comma-separated, of py (python3
+                   importing json, email, http.client), app (the debian
+                   image's /app/main.py), small (grep through every file of
+                   dist-packages) (default py,app,small; py with --image
+                   python)
   --no-doc         do not rewrite Documentation/performance.md
   --raw FILE       only make the report from a saved samples file
   -h, --help       this help
 
-Guest: --mem 2048 MB, 2 CPUs, an 8 GiB sparse virtio-blk scratch disk
+Guest: --mem 3072 MB, 2 CPUs, an 8 GiB sparse virtio-blk scratch disk
 holding ext4 with every image.  Needs the module built for KVER, the
 static tools (make tools-static), libfuse3-dev, erofs-utils, gnuplot-nox
 (make deps).
 EOF
 }
 
-runs=5 large=64 filter= doc=1 raw= net=lan,wan,slow server=registry
+runs=5 large=64 filter= doc=1 raw= net=wan server=registry
+image=debian workload=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=$2; shift 2 ;;
@@ -52,6 +64,8 @@ while [ $# -gt 0 ]; do
 	--filter) filter=$2; shift 2 ;;
 	--net) net=$2; shift 2 ;;
 	--server) server=$2; shift 2 ;;
+	--image) image=$2; shift 2 ;;
+	--workload) workload=$2; shift 2 ;;
 	--no-doc) doc=0; shift ;;
 	--raw) raw=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -91,21 +105,28 @@ gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -static \
 	-lfuse3 -lzstd -lcrypto -lpthread -ldl ||
 	{ echo "$prog: building the FUSE loader failed" >&2; exit 1; }
 
-# mke2fs under its own name in our own directory: /sbin/mke2fs is a
-# busybox applet link in the guest (see guest-files).
-cp -f "$(command -v mke2fs)" "$bin/mkfs.ext4"
-# iproute2's tc (netem, figure 8): /sbin/tc is a busybox applet link in the
-# guest, and busybox's tc has no netem.
-tc=$(PATH=/usr/sbin:/sbin:$PATH command -v tc) ||
-	{ echo "$prog: tc not found: make deps (iproute2)" >&2; exit 1; }
-cp -f "$tc" "$bin/tc"
+# mkfs.ext4 and tc as the guest needs them, the file lists, and figure
+# 8's image: debian-image.sh's layers (cached), staged at their cache path
+# for the guest to pack (a lazy image is sparse, and the initramfs would
+# hold its hole as zeros).
 files=$out/guest-files
-{
-	cat "$repo/tests/vm/guest-files" "$here/guest-files"
-	echo "$bin/mkfs.ext4"
-	echo "$bin/tc"
-	echo "$loader"
-} >"$files"
+image_dir=
+want_image=
+case "$image" in
+debian)
+	[ -n "$filter" ] && ! echo bench6_network | grep -Eq -- "$filter" ||
+		want_image=--image
+	: "${workload:=py,app,small}" ;;
+python)
+	: "${workload:=py}" ;;
+*)
+	echo "$prog: unknown image $image (debian or python)" >&2; exit 2 ;;
+esac
+image_dir=$("$here/stage-guest.sh" "$bin" "$files" $want_image) ||
+	{ echo "$prog: staging the guest's files failed" >&2; exit 1; }
+echo "$loader" >>"$files"
+[ -n "$image_dir" ] &&
+	echo "$prog: figure 8's image: $image_dir ($(du -cm "$image_dir"/layer*.tar.zst | tail -n1 | cut -f1) MiB of layers)"
 
 samples=()
 rc=0
@@ -113,10 +134,10 @@ for kver in "${kvers[@]}"; do
 	log=$out/$kver.log
 	echo "$prog: $kver: booting the benchmark guest (TCG: 10-30 minutes)"
 	"$repo/tests/vm/run-guest.sh" --tests "$here" --files "$files" \
-		--modules "$here/guest-modules" --disk 8192 --mem 2048 \
+		--modules "$here/guest-modules" --disk 8192 --mem 3072 \
 		--timeout 5400 --idle 600 --logs "$out/$kver" \
 		${filter:+--filter "$filter"} \
-		--append "B_RUNS=$runs B_LARGE_FILES=$large B_BIN=$bin B_NET=$net B_SERVER=$server" \
+		--append "B_RUNS=$runs B_LARGE_FILES=$large B_BIN=$bin B_NET=$net B_SERVER=$server B_IMAGE=$image_dir B_WORKLOAD=$workload" \
 		"$kver" >"$log" 2>&1 || rc=1
 	grep -E '^# (bench|benchtool): ' "$log" >/dev/null ||
 		echo "$prog: $kver: no samples" >&2

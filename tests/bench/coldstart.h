@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * coldstart.h - a container's cold start from an image's layers over a
+ * shaped network, as figure 8 of "make bench" (bench6_network_test.c)
+ * measures it and "make demo" (tests/demo) shows it: the layers packed,
+ * a server (docker-registry or busybox httpd) on the guest's loopback,
+ * netem shaping the link, and one start as each system does it:
+ *   pull_start()       fetch every layer's tar.zst at once, check each
+ *                      SHA-256, unpack each into its own directory on ext4
+ *                      with OCI whiteouts made overlayfs ones, mount the
+ *                      overlay, run (docker pull + run, overlay2 driver)
+ *   lazy_start()       fetch every incrfs image's metadata at once, mount
+ *                      each, one incrfsd per layer, mount the overlay, run
+ * and record_profiles(), the access profiles of a start.  The overlay's
+ * upper and work directories are on ext4, as a runtime stacks them; the
+ * root gets /dev and /proc (b_first_output_of()).
+ *
+ * The image (B_IMAGE, env): a directory holding layer1..N.tar.zst, the
+ * layers in order (debian-image.sh's three Debian layers), packed in the
+ * guest; or unset, the one-layer python tree of figure 6 made here.
+ * The "local" network profile serves the files as files: no server, cp
+ * for a fetch, the blob path as incrfsd's --source.
+ *
+ * Why this exists: the benchmark and the demo must start the same way,
+ * or the demo would show numbers the benchmark never measured.
+ * Header-only (static inline): each *_test.c is built alone.
+ */
+#ifndef INCRFS_COLDSTART_H
+#define INCRFS_COLDSTART_H
+
+#include "tests/kselftest/harness.h"
+#include "tests/bench/bench.h"
+#include "tests/kselftest/registry_push.h"
+
+#define L	B_ROOT "/layer"
+#define SRV	L "/srv"
+#define PORT	8471
+#define HOST	"127.0.0.1:8471"
+#define REPO	"bench/layer"
+#define REGISTRY "/usr/bin/docker-registry"
+#define MAX_LAYERS 8
+
+/*
+ * Where a start finds each layer: URLs of the image's metadata and of the
+ * tar.zst (for wget), incrfsd's --source of the blob; the same as files
+ * in SRV (the "local" profile); the tar.zst's SHA-256 (hex), which the
+ * pull checks, and the image's size (the mount needs the whole size, the
+ * data region a hole).
+ */
+static struct layer {
+	char meta[256], tar[256], blob[256], tar_sha[72];
+	char meta_file[64], tar_file[64], blob_file[64];
+	off_t img_size;
+} layers[MAX_LAYERS];
+static int nlayers;
+/* the "local" profile: no server, the files as files */
+static bool cs_local;
+#define LAYER_AT(ly, f)	(cs_local ? (ly)->f##_file : (ly)->f)
+
+/* Into @buf: a shell command that fetches @from (a URL or a path) to @to. */
+static inline void fetch_cmd(char *buf, size_t len, const char *from,
+			     const char *to)
+{
+	/* URLs and paths here are short: at most 300 bytes each */
+	if (from[0] == '/')
+		snprintf(buf, len, "cp '%.300s' '%.300s'", from, to);
+	else
+		snprintf(buf, len, "wget -q -O '%.300s' '%.300s'", to, from);
+}
+
+static const struct workload {
+	const char *name, *cmd;
+} workloads[] = {
+	{ "py", "/usr/bin/" B_PY_CMD },
+	{ "app", "/usr/bin/python3 /app/main.py" },
+	{ "small", "/bin/sh -c 'grep -r -l -s import "
+		   "/usr/lib/python3/dist-packages | wc -l'" },
+};
+
+static const struct net_profile {
+	const char *name, *netem;
+} profiles[] = {
+	{ "local", NULL },		/* files, no server */
+	{ "lan", "delay 250us rate 1gbit" },
+	{ "wan", "delay 10ms rate 100mbit" },
+	{ "slow", "delay 20ms rate 10mbit" },
+};
+
+/* Bytes that crossed lo so far (each byte once: lo's tx is its rx). */
+static inline double lo_bytes(void)
+{
+	char buf[64] = "";
+	int fd = open("/sys/class/net/lo/statistics/tx_bytes", O_RDONLY);
+
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf) - 1) < 0)
+			buf[0] = 0;
+		close(fd);
+	}
+	return strtod(buf, NULL);
+}
+
+/*
+ * iproute2's tc, which run-bench.sh stages in B_BIN: the shell would run
+ * busybox's tc applet (no netem) for a plain "tc" whatever PATH says.
+ */
+static char tc[PATH_MAX];
+
+/* Shape lo with @netem, or (NULL) take the shaping away. */
+static inline int shape(const char *netem)
+{
+	char cmd[PATH_MAX + 256];
+
+	if (!netem) {
+		snprintf(cmd, sizeof(cmd), "%s qdisc del dev lo root; "
+			 "ip link set lo mtu 65536", tc);
+		return iu_sh(cmd);
+	}
+	snprintf(cmd, sizeof(cmd), "ip link set lo mtu 1500 && "
+		 "%s qdisc replace dev lo root netem %s limit 100000", tc,
+		 netem);
+	return iu_sh(cmd);
+}
+
+/*
+ * Layer @i's files in SRV: the blob, the tar.zst @tar (and its digest,
+ * which the pull checks), and the image's metadata, i.e. the image up to
+ * its data region, which a lazy start fetches before it mounts.  @packed
+ * is the path of the image and blob without their extension (.img, .blob).
+ */
+static inline int layer_files(int i, const char *packed, const char *tar)
+{
+	struct layer *ly = &layers[i];
+	struct incrfs_super_block sb;
+	char cmd[4 * PATH_MAX], meta[PATH_MAX], img[PATH_MAX];
+	FILE *f;
+	int fd;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ln -f %1$s.blob " SRV "/layer%2$d.blob && "
+		 "cp %3$s " SRV "/layer%2$d.tar.zst && "
+		 "sha256sum " SRV "/layer%2$d.tar.zst | cut -d' ' -f1 > "
+		 L "/layer%2$d.sha256", packed, i + 1, tar);
+	snprintf(img, sizeof(img), "%s.img", packed);
+	snprintf(meta, sizeof(meta), SRV "/layer%d.meta", i + 1);
+	if (iu_sh(cmd) || b_fresh_image(img, meta))
+		return -1;
+	snprintf(cmd, sizeof(cmd), L "/layer%d.sha256", i + 1);
+	f = fopen(cmd, "r");
+	if (!f || fscanf(f, "%64s", ly->tar_sha) != 1) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	fd = open(meta, O_RDWR);
+	if (fd < 0 || pread(fd, &sb, sizeof(sb), 0) != sizeof(sb) ||
+	    ftruncate(fd, le64toh(sb.s_data_off))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	ly->img_size = le64toh(sb.s_image_size);
+	snprintf(ly->meta_file, sizeof(ly->meta_file), SRV "/layer%d.meta",
+		 i + 1);
+	snprintf(ly->tar_file, sizeof(ly->tar_file), SRV "/layer%d.tar.zst",
+		 i + 1);
+	snprintf(ly->blob_file, sizeof(ly->blob_file), SRV "/layer%d.blob",
+		 i + 1);
+	B_INFO("network: layer %d: metadata %.2f MiB of a %.1f MiB image",
+	       i + 1, le64toh(sb.s_data_off) / 1048576.0,
+	       ly->img_size / 1048576.0);
+	return 0;
+}
+
+/*
+ * The image's layers into SRV: B_IMAGE's tar.zst files, packed here with
+ * incrfs-pack --from-tar, or the python tree of figure 6 made here.  Sets
+ * nlayers.
+ */
+static inline int image_files(void)
+{
+	const char *image = getenv("B_IMAGE");
+	char tar[PATH_MAX], packed[PATH_MAX], cmd[4 * PATH_MAX];
+	double t0;
+	int i;
+
+	if (iu_sh("rm -rf " SRV " && mkdir -p " SRV))
+		return -1;
+	if (!image || !*image) {
+		nlayers = 1;
+		B_INFO("network: image: the python tree of figure 6, 1 layer");
+		return b_python_layer(L) ||
+		       layer_files(0, L "/layer", L "/layer.tar.zst");
+	}
+	for (i = 0; i < MAX_LAYERS; i++) {
+		snprintf(tar, sizeof(tar), "%s/layer%d.tar.zst", image, i + 1);
+		if (access(tar, F_OK))
+			break;
+		snprintf(packed, sizeof(packed), L "/layer%d", i + 1);
+		snprintf(cmd, sizeof(cmd), "incrfs-pack --from-tar %s %s.img "
+			 "--blob %s.blob >/dev/null", tar, packed, packed);
+		t0 = b_now();
+		if (iu_sh(cmd) || layer_files(i, packed, tar))
+			return -1;
+		B_INFO("network: layer %d: packed in %.1f s", i + 1,
+		       b_now() - t0);
+	}
+	nlayers = i;
+	B_INFO("network: image: %s, %d layers", image, nlayers);
+	return nlayers ? 0 : -1;
+}
+
+/* Is the server up?  It answers a GET of @path with 200. */
+static inline int wait_answer(pid_t pid, const char *path)
+{
+	char resp[1024];
+	int i;
+
+	for (i = 0; pid > 0 && i < 1500; i++) {	/* 30 s: TCG is slow */
+		if (rp_request(PORT, "GET", path, NULL, 0, resp,
+			       sizeof(resp)) == 200)
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static inline pid_t start_httpd(void)
+{
+	const char *argv[] = { "busybox", "httpd", "-f", "-p", HOST, "-h",
+			       SRV, NULL };
+	pid_t pid = b_spawn("/tmp/bench6-httpd.log", argv);
+	int i;
+
+	if (wait_answer(pid, "/layer1.meta")) {
+		if (pid > 0)
+			b_stop(pid);
+		return -1;
+	}
+	for (i = 0; i < nlayers; i++) {
+		struct layer *ly = &layers[i];
+
+		snprintf(ly->meta, sizeof(ly->meta),
+			 "http://" HOST "/layer%d.meta", i + 1);
+		snprintf(ly->tar, sizeof(ly->tar),
+			 "http://" HOST "/layer%d.tar.zst", i + 1);
+		snprintf(ly->blob, sizeof(ly->blob),
+			 "http://" HOST "/layer%d.blob", i + 1);
+	}
+	return pid;
+}
+
+/* Push the file @name of SRV to the registry; its digest into @digest. */
+static inline int push(const char *name, char digest[72])
+{
+	char path[PATH_MAX], why[512];
+	unsigned char *blob;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), SRV "/%s", name);
+	blob = iu_slurp(path, &len);
+	if (!blob)
+		return -1;
+	ret = rp_push_blob(PORT, REPO, blob, len, digest, why, sizeof(why));
+	free(blob);
+	if (ret)
+		B_INFO("network: pushing %s failed: %s", name, why);
+	return ret;
+}
+
+/* Push layer @i's three files; their URLs into layers[@i]. */
+static inline int push_layer(int i)
+{
+	struct layer *ly = &layers[i];
+	char name[64], meta[72], tar[72], blob[72];
+
+	snprintf(name, sizeof(name), "layer%d.meta", i + 1);
+	if (push(name, meta))
+		return -1;
+	snprintf(name, sizeof(name), "layer%d.tar.zst", i + 1);
+	if (push(name, tar))
+		return -1;
+	snprintf(name, sizeof(name), "layer%d.blob", i + 1);
+	if (push(name, blob))
+		return -1;
+	snprintf(ly->meta, sizeof(ly->meta),
+		 "http://" HOST "/v2/" REPO "/blobs/%s", meta);
+	snprintf(ly->tar, sizeof(ly->tar),
+		 "http://" HOST "/v2/" REPO "/blobs/%s", tar);
+	snprintf(ly->blob, sizeof(ly->blob), "registry://" HOST "/" REPO "@%s",
+		 blob);
+	return 0;
+}
+
+static inline pid_t start_registry(void)
+{
+	static const char config[] =
+		"version: 0.1\n"
+		"log:\n"
+		"  level: warn\n"
+		"storage:\n"
+		"  filesystem:\n"
+		"    rootdirectory: " L "/registry\n"
+		"http:\n"
+		"  addr: " HOST "\n";
+	const char *argv[] = { REGISTRY, "serve", L "/registry.yml", NULL };
+	pid_t pid;
+	int i;
+
+	if (iu_sh("rm -rf " L "/registry") ||
+	    iu_write_file(L "/registry.yml", config, sizeof(config) - 1,
+			  0644))
+		return -1;
+	pid = b_spawn("/tmp/bench6-registry.log", argv);
+	if (wait_answer(pid, "/v2/"))
+		goto fail;
+	for (i = 0; i < nlayers; i++)
+		if (push_layer(i))
+			goto fail;
+	return pid;
+fail:
+	if (pid > 0)
+		b_stop(pid);
+	return -1;
+}
+
+/*
+ * Mount the overlayfs of @lower (lowerdir=, topmost first) on L/root,
+ * with a fresh upper and work directory on the scratch ext4.
+ */
+static inline int mount_root(const char *lower)
+{
+	char opts[PATH_MAX * MAX_LAYERS];
+
+	if (iu_sh("rm -rf " L "/upper " L "/work && mkdir -p " L "/upper "
+		  L "/work " L "/root"))
+		return -1;
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=" L "/upper,"
+		 "workdir=" L "/work", lower);
+	if (mount("overlay", L "/root", "overlay", 0, opts)) {
+		printf("# overlay %s: %s\n", opts, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The lowerdir= list of the layers' directories @fmt % 1..nlayers. */
+static inline void lower_list(char *buf, size_t len, const char *fmt)
+{
+	size_t at = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = nlayers; i >= 1 && at < len; i--) {
+		if (i < nlayers)
+			buf[at++] = ':';
+		if (at < len)
+			at += snprintf(buf + at, len - at, fmt, i);
+	}
+}
+
+/*
+ * pull: fetch every layer at once and check its digest, then unpack each
+ * into its own directory, OCI whiteouts made overlayfs ones (".wh.NAME" a
+ * char device 0/0 NAME, ".wh..wh..opq" the opaque xattr on its directory),
+ * as docker's overlay2 does; mount the overlay, run.  Seconds, or -1.
+ * Then the program alone from the unpacked layers, caches dropped, into
+ * @program (-1 if that failed): the floor of any start.
+ */
+static inline double pull_start(const struct workload *w, double *program)
+{
+	char cmd[16384], lower[PATH_MAX * MAX_LAYERS], get[640], to[32];
+	size_t at = 0;
+	double t0, t, t1, t2;
+	int i;
+
+	iu_sh("rm -rf " L "/pull && mkdir -p " L "/pull");
+	b_drop_caches();
+	t0 = b_now();
+	at += snprintf(cmd + at, sizeof(cmd) - at, "cd " L "/pull || exit 1; ");
+	for (i = 0; i < nlayers; i++) {
+		snprintf(to, sizeof(to), "l%d.tar.zst", i + 1);
+		fetch_cmd(get, sizeof(get), LAYER_AT(&layers[i], tar), to);
+		at += snprintf(cmd + at, sizeof(cmd) - at,
+			       "{ %2$s && echo '%3$s  l%1$d.tar.zst' | "
+			       "sha256sum -c -s - || echo x > failed; } & ",
+			       i + 1, get, layers[i].tar_sha);
+	}
+	at += snprintf(cmd + at, sizeof(cmd) - at, "wait; [ ! -e failed ]");
+	for (i = 0; i < nlayers; i++)
+		at += snprintf(cmd + at, sizeof(cmd) - at,
+			       " && mkdir l%1$d && "
+			       "zstd -q -dc l%1$d.tar.zst | tar -C l%1$d -xf - && "
+			       "find l%1$d -name '.wh.*' | while read -r f; do "
+			       "d=$(dirname \"$f\"); "
+			       "b=$(basename \"$f\"); rm -f \"$f\"; "
+			       "if [ \"$b\" = .wh..wh..opq ]; then "
+			       "setfattr -n trusted.overlay.opaque -v y \"$d\"; "
+			       "else mknod \"$d/${b#.wh.}\" c 0 0; fi; done",
+			       i + 1);
+	if (at >= sizeof(cmd) || iu_sh(cmd))
+		return -1;
+	lower_list(lower, sizeof(lower), L "/pull/l%d");
+	if (mount_root(lower))
+		return -1;
+	t = b_first_output_of(L "/root", w->cmd);
+	umount(L "/root");
+	if (t <= 0)
+		return -1;
+	/* the program alone: the same root again, caches dropped */
+	*program = -1;
+	if (!mount_root(lower)) {
+		b_drop_caches();
+		t1 = b_now();
+		t2 = b_first_output_of(L "/root", w->cmd);
+		umount(L "/root");
+		if (t2 > 0)
+			*program = t2 - t1;
+	}
+	return t - t0;
+}
+
+/*
+ * A lazy start as series @s: fetch every layer's metadata at once, mount
+ * each, one incrfsd per layer, mount the overlay, run.  Seconds, or -1;
+ * the mounts' counters, summed, into @sum; the seconds until the program
+ * started (metadata fetched, layers and overlay mounted, feeders started)
+ * into @setup.
+ */
+static inline double lazy_start(const char *s, const struct workload *w,
+				struct incrfs_stats *sum, double *setup)
+{
+	char cmd[8192], run[PATH_MAX], m[PATH_MAX], profile[PATH_MAX];
+	char lower[PATH_MAX * MAX_LAYERS], get[PATH_MAX + 640];
+	pid_t feeder[MAX_LAYERS] = { 0 };
+	struct incrfs_stats st;
+	int i, fails = 0;
+	size_t at = 0;
+	double t0, t = -1;
+
+	memset(sum, 0, sizeof(*sum));
+	iu_sh("rm -f " L "/run*.img " L "/run.failed");
+	b_drop_caches();
+	t0 = b_now();
+	for (i = 0; i < nlayers; i++) {
+		snprintf(run, sizeof(run), L "/run%d.img", i + 1);
+		fetch_cmd(get, sizeof(get), LAYER_AT(&layers[i], meta), run);
+		at += snprintf(cmd + at, sizeof(cmd) - at,
+			       "{ %s || echo x > " L "/run.failed; } & ", get);
+	}
+	snprintf(cmd + at, sizeof(cmd) - at, "wait; [ ! -e " L "/run.failed ]");
+	if (iu_sh(cmd))
+		return -1;
+	for (i = 0; i < nlayers; i++) {
+		const char *argv[12] = { "incrfsd", "--insecure-registry", HOST,
+					 "--source",
+					 LAYER_AT(&layers[i], blob) };
+		int argc = 5;
+
+		snprintf(run, sizeof(run), L "/run%d.img", i + 1);
+		snprintf(m, sizeof(m), L "/m%d", i + 1);
+		snprintf(profile, sizeof(profile), L "/%s.profile%d", w->name,
+			 i + 1);
+		mkdir(m, 0755);
+		if (truncate(run, layers[i].img_size) ||
+		    iu_mount(run, m, "timeout=120000"))
+			goto out;
+		if (!strcmp(s, "lazy+profile")) {
+			argv[argc++] = "--prefetch-profile";
+			argv[argc++] = profile;
+		} else if (!strcmp(s, "lazy-1conn")) {
+			argv[argc++] = "--depth";
+			argv[argc++] = "1";
+		}
+		argv[argc++] = m;
+		argv[argc] = NULL;
+		feeder[i] = b_spawn("/tmp/bench6.log", argv);
+		if (feeder[i] <= 0)
+			goto out;
+	}
+	lower_list(lower, sizeof(lower), L "/m%d");
+	if (mount_root(lower))
+		goto out;
+	*setup = b_now() - t0;
+	t = b_first_output_of(L "/root", w->cmd);
+	if (umount(L "/root"))
+		fails++;
+out:
+	if (t <= 0)
+		iu_sh("tail -n 20 /tmp/bench6.log | sed 's/^/# incrfsd: /'");
+	for (i = nlayers - 1; i >= 0; i--) {
+		snprintf(m, sizeof(m), L "/m%d", i + 1);
+		if (feeder[i] > 0 && !iu_get_stats(m, &st)) {
+			sum->blocks_present += st.blocks_present;
+			sum->blocks_total += st.blocks_total;
+			sum->misses += st.misses;
+		} else {
+			fails++;
+		}
+		if (feeder[i] > 0)
+			b_stop(feeder[i]);
+		umount(m);
+	}
+	return t > 0 && !fails ? t - t0 : -1;
+}
+
+/*
+ * Record the access profile of @w's start, one per layer: each layer on an
+ * access_log mount filled from its local blob, the overlay, one run.
+ */
+static inline int record_profiles(const struct workload *w)
+{
+	char run[PATH_MAX], m[PATH_MAX], blob[PATH_MAX];
+	char lower[PATH_MAX * MAX_LAYERS], cmd[2 * PATH_MAX];
+	pid_t feeder[MAX_LAYERS] = { 0 };
+	int i, ret = -1;
+
+	for (i = 0; i < nlayers; i++) {
+		const char *argv[] = { "incrfsd", "--source", blob, m, NULL };
+
+		snprintf(run, sizeof(run), L "/run%d.img", i + 1);
+		snprintf(m, sizeof(m), L "/m%d", i + 1);
+		snprintf(blob, sizeof(blob), SRV "/layer%d.blob", i + 1);
+		snprintf(cmd, sizeof(cmd), SRV "/layer%d.meta", i + 1);
+		mkdir(m, 0755);
+		if (b_fresh_image(cmd, run) ||
+		    truncate(run, layers[i].img_size) ||
+		    iu_mount(run, m, "timeout=60000,access_log"))
+			goto out;
+		feeder[i] = b_spawn("/tmp/record-profile.log", argv);
+		if (feeder[i] <= 0)
+			goto out;
+	}
+	lower_list(lower, sizeof(lower), L "/m%d");
+	if (mount_root(lower))
+		goto out;
+	if (b_first_output_of(L "/root", w->cmd) > 0)
+		ret = 0;
+	else
+		printf("# record_profile: %s failed\n", w->name);
+	umount(L "/root");
+	for (i = 0; !ret && i < nlayers; i++) {
+		snprintf(cmd, sizeof(cmd), "incrfsctl profile record " L "/m%d "
+			 "> " L "/%s.profile%d && echo \"# bench: INFO %s: "
+			 "layer %d profile: $(grep -c '^[0-9]' " L
+			 "/%s.profile%d) ranges\"", i + 1, w->name, i + 1,
+			 w->name, i + 1, w->name, i + 1);
+		ret = iu_sh(cmd);
+	}
+out:
+	for (i = nlayers - 1; i >= 0; i--) {
+		snprintf(m, sizeof(m), L "/m%d", i + 1);
+		if (feeder[i] > 0)
+			b_stop(feeder[i]);
+		umount(m);
+	}
+	if (ret)
+		iu_sh("sed 's/^/# incrfsd: /' /tmp/record-profile.log | tail -n 20");
+	return ret;
+}
+
+#endif /* INCRFS_COLDSTART_H */
