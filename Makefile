@@ -8,7 +8,8 @@
 #   make test-debug   the guest suite on a debug kernel (KASAN, lockdep,
 #                     kmemleak, UBSAN, failslab), built once and cached
 #   make test-all     make test and make test-debug, one closing line (CI)
-#   make demo         the main job: lazily load a real program tree
+#   make demo         the main job: a container's cold start from a registry
+#                     over a WAN link, pulled vs lazily loaded (NET=...)
 #   make bench        benchmarks vs ext4, EROFS and a FUSE lazy loader in the
 #                     guest; writes Documentation/performance.md (not a test)
 #   make fuzz-host    libFuzzer on the image and blob readers, FUZZ_SECS
@@ -120,8 +121,9 @@ test-debug:
 test-all: all
 	./tests/run-all.sh --debug $(SUPPORTED_KVERS)
 
+NET ?= wan
 demo: module tools-static
-	./tests/demo/run-demo.sh $(KVER)
+	NET=$(NET) ./tests/demo/run-demo.sh $(KVER)
 
 # Ratios measured in one guest boot; BENCH_KVERS to choose the kernels.
 .PHONY: bench
