@@ -48,6 +48,7 @@ static int read_data(struct incrfs_sb_info *sbi, struct bio_vec *bv,
 	ssize_t ret = 0;
 
 	iov_iter_bvec(&iter, ITER_DEST, bv, nr, len);
+	atomic64_inc(&sbi->stats.image_reads_buffered);
 	old = override_creds(sbi->image->f_cred);
 	while (iov_iter_count(&iter)) {
 		ret = vfs_iter_read(sbi->image, &iter, &pos, 0);
@@ -175,8 +176,12 @@ static void ra_submit(struct incrfs_sb_info *sbi, struct ra_req *rq)
 	rq->iocb.ki_pos = pos;
 	rq->iocb.ki_complete = ra_complete;	/* makes it asynchronous */
 	if ((image->f_mode & FMODE_CAN_ODIRECT) &&
-	    !filemap_range_has_page(image->f_mapping, pos, pos + len - 1))
+	    !filemap_range_has_page(image->f_mapping, pos, pos + len - 1)) {
 		rq->iocb.ki_flags |= IOCB_DIRECT;
+		atomic64_inc(&sbi->stats.image_reads_direct);
+	} else {
+		atomic64_inc(&sbi->stats.image_reads_buffered);
+	}
 	iov_iter_bvec(&iter, ITER_DEST, rq->bv, rq->nr, len);
 	old = override_creds(image->f_cred);
 	ret = vfs_iocb_iter_read(image, &rq->iocb, &iter);

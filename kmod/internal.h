@@ -51,6 +51,8 @@ struct incrfs_counters {
 	atomic64_t fills;
 	atomic64_t hash_failures;
 	atomic64_t fills_lost;
+	atomic64_t image_reads_direct;
+	atomic64_t image_reads_buffered;
 };
 
 /* Data blocks an image may have: see validate_super(). */

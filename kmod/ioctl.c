@@ -56,6 +56,9 @@ void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st)
 	st->fills = atomic64_read(&sbi->stats.fills);
 	st->hash_failures = atomic64_read(&sbi->stats.hash_failures);
 	st->fills_lost = atomic64_read(&sbi->stats.fills_lost);
+	st->image_reads_direct = atomic64_read(&sbi->stats.image_reads_direct);
+	st->image_reads_buffered =
+		atomic64_read(&sbi->stats.image_reads_buffered);
 	st->complete = st->blocks_present == st->blocks_total;
 }
 

@@ -33,6 +33,8 @@ INCRFS_STAT_ATTR(wait_ns, false);
 INCRFS_STAT_ATTR(fills, false);
 INCRFS_STAT_ATTR(hash_failures, false);
 INCRFS_STAT_ATTR(fills_lost, false);
+INCRFS_STAT_ATTR(image_reads_direct, false);
+INCRFS_STAT_ATTR(image_reads_buffered, false);
 INCRFS_STAT_ATTR(complete, true);
 
 static struct attribute *incrfs_attrs[] = {
@@ -45,6 +47,8 @@ static struct attribute *incrfs_attrs[] = {
 	&incrfs_attr_fills.attr,
 	&incrfs_attr_hash_failures.attr,
 	&incrfs_attr_fills_lost.attr,
+	&incrfs_attr_image_reads_direct.attr,
+	&incrfs_attr_image_reads_buffered.attr,
 	&incrfs_attr_complete.attr,
 	NULL,
 };

@@ -382,6 +382,13 @@ struct incrfs_stats {
 	__u32 complete;		/* every block present: no feeder needed */
 	__u32 reserved;
 	__u64 fills_lost;	/* filled, then lost to a writeback error */
+	/*
+	 * Reads of the image for present blocks: direct (readahead of a
+	 * range the image's own page cache holds none of, on a backing file
+	 * system that can) and buffered (every other read).
+	 */
+	__u64 image_reads_direct;
+	__u64 image_reads_buffered;
 };
 
 /* INCRFS_IOC_GET_INFO: what identifies the mounted image */
@@ -465,7 +472,7 @@ INCRFS_ASSERT_SIZE(struct incrfs_fill, 24);
 INCRFS_ASSERT_SIZE(struct incrfs_fail_reads, 32);
 INCRFS_ASSERT_SIZE(struct incrfs_block_range, 16);
 INCRFS_ASSERT_SIZE(struct incrfs_filled_ranges, 32);
-INCRFS_ASSERT_SIZE(struct incrfs_stats, 80);
+INCRFS_ASSERT_SIZE(struct incrfs_stats, 96);
 INCRFS_ASSERT_SIZE(struct incrfs_uid_timeout, 8);
 INCRFS_ASSERT_SIZE(struct incrfs_info, 72);
 INCRFS_ASSERT_SIZE(struct incrfs_access_log, 96);

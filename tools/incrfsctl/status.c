@@ -87,6 +87,9 @@ static int status_run(int argc, char *argv[])
 	printf("fills:          %llu\n", (unsigned long long)st.fills);
 	printf("hash failures:  %llu\n", (unsigned long long)st.hash_failures);
 	printf("fills lost:     %llu\n", (unsigned long long)st.fills_lost);
+	printf("image reads:    %llu direct, %llu buffered\n",
+	       (unsigned long long)st.image_reads_direct,
+	       (unsigned long long)st.image_reads_buffered);
 	printf("complete:       %s\n", st.complete ? "yes" : "no");
 	return fflush(stdout) ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }
