@@ -145,7 +145,7 @@ if [ "$host_only" = 0 ] && [ "$debug" != 2 ]; then
 			"headers and /boot image); run 'make deps'"
 	for k in "${kvers[@]}"; do
 		if build "module-$k" make module KVER="$k"; then
-			suite "guest-$k" ./tests/vm/run-guest.sh "$k"
+			suite "guest-$k" ./tests/vm/run-guest.sh --ondisk 4096 "$k"
 			suite "powercut-$k" ./tests/powercut/run.sh "$k"
 		fi
 	done

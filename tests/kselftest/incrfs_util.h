@@ -61,10 +61,36 @@ static inline int iu_sh(const char *fmt, ...)
 	return iu_run(argv);
 }
 
+/*
+ * Write back and drop the page cache (every clean page, dentries and
+ * inodes): what a test reads next comes from the disk.  0, or -1.
+ */
+static inline int iu_drop_caches(void)
+{
+	int fd, ret;
+
+	sync();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "3", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Mount @image read-only on @dir.  With INCRFS_TEST_COLD=1 in the
+ * environment (guest-init's on-disk pass) the page cache is dropped
+ * first, so reads meet the image as a freshly booted machine would.
+ */
 static inline int iu_mount(const char *image, const char *dir,
 			   const char *opts)
 {
+	const char *cold = getenv("INCRFS_TEST_COLD");
+
 	mkdir(dir, 0755);
+	if (cold && !strcmp(cold, "1") && iu_drop_caches())
+		return -1;
 	return mount(image, dir, "incrfs", MS_RDONLY, opts);
 }
 

@@ -284,6 +284,84 @@ TEST_F(full, sendfile_and_splice)
 	free(want);
 }
 
+/*
+ * Read @rel of the mount @mnt whole with read() (the page cache reads
+ * ahead), compare it with the source; the mount's counters in @st.
+ */
+static int read_and_count(const char *mnt, const char *rel,
+			  struct incrfs_stats *st)
+{
+	char p[128];
+	size_t len, got_len;
+	unsigned char *want, *got;
+	int ret = -1;
+
+	snprintf(p, sizeof(p), SRC "/%s", rel);
+	want = iu_slurp(p, &len);
+	snprintf(p, sizeof(p), "%s/%s", mnt, rel);
+	got = iu_slurp(p, &got_len);
+	if (want && got && got_len == len && !memcmp(want, got, len))
+		ret = iu_get_stats(mnt, st);
+	free(want);
+	free(got);
+	return ret;
+}
+
+/* Read all of @path into the page cache (buffered reads). */
+static int cache_file(const char *path)
+{
+	size_t len;
+	unsigned char *buf = iu_slurp(path, &len);
+
+	free(buf);
+	return buf ? 0 : -1;
+}
+
+/*
+ * Readahead reads the image directly where its page cache holds none of
+ * the range and the backing file system can (not tmpfs, whose data is
+ * its page cache), and buffered otherwise; both give the file's bytes.
+ * The on-disk pass (guest-init, ext4) is where the direct branch runs.
+ */
+TEST_F(full, image_reads_go_direct_where_the_disk_allows)
+{
+	struct incrfs_stats st;
+	struct statfs sf;
+	int fd, direct_ok;
+
+	ASSERT_EQ(statfs(TOP, &sf), 0);
+	fd = open(FULL, O_RDONLY | O_DIRECT);
+	direct_ok = fd >= 0 && (unsigned long)sf.f_type != 0x01021994UL;
+	if (fd >= 0)
+		close(fd);
+
+	/* cold: nothing of the image in the page cache */
+	ASSERT_EQ(umount(self->mnt), 0);
+	ASSERT_EQ(iu_drop_caches(), 0);
+	ASSERT_EQ(mount(FULL, self->mnt, "incrfs", MS_RDONLY, NULL), 0);
+	ASSERT_EQ(read_and_count(self->mnt, "big", &st), 0);
+	TH_LOG("cold, %s: %llu direct, %llu buffered reads of the image",
+	       direct_ok ? "a disk" : "tmpfs or no O_DIRECT",
+	       (unsigned long long)st.image_reads_direct,
+	       (unsigned long long)st.image_reads_buffered);
+	if (direct_ok)
+		EXPECT_GT(st.image_reads_direct, 0);
+	else
+		EXPECT_EQ(st.image_reads_direct, 0);
+	EXPECT_GT(st.image_reads_direct + st.image_reads_buffered, 0);
+
+	/* warm: the whole image in its page cache, every read buffered */
+	ASSERT_EQ(umount(self->mnt), 0);
+	ASSERT_EQ(cache_file(FULL), 0);
+	ASSERT_EQ(mount(FULL, self->mnt, "incrfs", MS_RDONLY, NULL), 0);
+	ASSERT_EQ(read_and_count(self->mnt, "big", &st), 0);
+	TH_LOG("image cached: %llu direct, %llu buffered",
+	       (unsigned long long)st.image_reads_direct,
+	       (unsigned long long)st.image_reads_buffered);
+	EXPECT_EQ(st.image_reads_direct, 0);
+	EXPECT_GT(st.image_reads_buffered, 0);
+}
+
 TEST_F(full, holes_read_as_zeroes)
 {
 	char p[128];

@@ -62,6 +62,10 @@ Options:
   --disk MB        attach an empty MB MiB scratch disk (sparse raw file,
                    virtio-blk: /dev/vda in the guest; list virtio_blk in
                    --modules); it is deleted with the work directory
+  --ondisk MB      also run readpath_test, feeder_test and shared_mount_test
+                   with their images on ext4 on an MB MiB virtio-blk disk,
+                   caches dropped at every mount (sections NAME@ext4);
+                   implies --disk MB
   --append ARGS    extra kernel command line arguments
   --summary FILE   write "PASSED FAILED SKIPPED" to FILE
   --logs DIR       keep the raw serial logs there: guest-tests.log (test
@@ -98,7 +102,8 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
-	--append) append=$2; shift 2 ;;
+	--ondisk) disk=$2; append+=" INCRFS_ONDISK=1"; shift 2 ;;
+	--append) append+=" $2"; shift 2 ;;
 	--summary) summary=$2; shift 2 ;;
 	--logs) logs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
