@@ -28,7 +28,7 @@
  *
  * Reproducing: every case has its own random stream from (seed, kind,
  * index), so it can be replayed alone.  Environment:
- *   INCRFS_FUZZ_SEED     the seed (printed; default 1)
+ *   INCRFS_FUZZ_SEED     the seed (default: a new one every run, printed)
  *   INCRFS_FUZZ_COUNT    images in total (default 10000, 2000 on a debug
  *                        kernel: fuzz_util.h), shared by the kinds by
  *                        fz_weight; the lazy base gets a quarter of
@@ -382,14 +382,17 @@ static void fz_stop_flipper(void *p)
  * at least as strict as the kernel.  An image its full check accepts must
  * mount, and its walk may then fail only where a block is missing
  * (ETIMEDOUT); the kernel refusing it, or finding it corrupted, is a bug
- * in one of the two.  Not for kinds that change the image once mounted,
+ * in one of the two.  The reader stays open during the walk, and every
+ * file the kernel reads whole must be the reader's bytes (fz_walk.h's
+ * fz_oracle_compare).  Not for kinds that change the image once mounted,
  * nor through an overlay, nor for an image with unknown ro_compat
  * features: a reader may read it, the kernel, which writes every image it
  * mounts, refuses it.
  */
 struct fz_oracle {
-	int accepted;
+	int accepted, fd;
 	uint64_t mounted, errors;
+	struct incrfs_image img;
 };
 
 static uint64_t fz_walk_errors(const struct fz_report *rep)
@@ -406,32 +409,35 @@ static uint64_t fz_walk_errors(const struct fz_report *rep)
 static void fz_oracle_before(enum fz_kind kind, const char *image,
 			     const struct fz_report *rep, struct fz_oracle *o)
 {
-	struct incrfs_image img;
-	int fd;
-
 	o->accepted = 0;
+	o->fd = -1;
 	o->mounted = rep->mounted;
 	o->errors = fz_walk_errors(rep);
 	if (kind == FZ_TRUNC_MOUNTED || kind == FZ_LIVE || kind == FZ_OVERLAY)
 		return;
-	fd = open(image, O_RDONLY);
-	if (fd < 0)
+	o->fd = open(image, O_RDONLY);
+	if (o->fd < 0)
 		return;
-	if (incrfs_image_open(&img, fd) == 0)
-		o->accepted = incrfs_image_check(&img, false) == 0 &&
-			      !(img.sb.feature_ro_compat &
+	if (incrfs_image_open(&o->img, o->fd) == 0)
+		o->accepted = incrfs_image_check(&o->img, false) == 0 &&
+			      !(o->img.sb.feature_ro_compat &
 				~(uint32_t)INCRFS_FEATURE_RO_COMPAT_SUPP);
-	incrfs_image_close(&img);
-	close(fd);
+	if (!o->accepted) {
+		incrfs_image_close(&o->img);
+		close(o->fd);
+		o->fd = -1;
+	}
 }
 
 static void fz_oracle_after(struct fz_report *rep, uint64_t case_id,
-			    const struct fz_oracle *o)
+			    struct fz_oracle *o)
 {
 	struct fz_walk w = { .rep = rep, .case_id = case_id, .mnt = "" };
 
 	if (!o->accepted)
 		return;
+	incrfs_image_close(&o->img);
+	close(o->fd);
 	rep->accepted++;
 	if (rep->mounted == o->mounted)
 		fz_problem(&w, "the reader's full check accepts the image, the kernel refused to mount it");
@@ -527,6 +533,7 @@ static void fz_worker(const struct fz_run *run, unsigned int w,
 		if (fz_write_image(image, buf, len))
 			_exit(4);
 		fz_oracle_before(run->kind, image, &slot->rep, &oracle);
+		mo.oracle = oracle.accepted ? &oracle.img : NULL;
 		if (i == run->first + 3 && run->selftest)
 			fz_selftest(run->selftest);
 		alarm(FZ_CASE_SECS);
@@ -599,6 +606,7 @@ static void fz_sum(struct fz_report *to, const struct fz_report *r)
 	to->bytes += r->bytes;
 	to->sigbus += r->sigbus;
 	to->accepted += r->accepted;
+	to->compared += r->compared;
 	to->ns_mount += r->ns_mount;
 	to->ns_walk += r->ns_walk;
 	to->ns_umount += r->ns_umount;
@@ -742,13 +750,14 @@ static int fz_run_kind(enum fz_kind kind, const struct fz_base *base,
 	{
 		double dt = fz_now() - t0;
 
-		printf("# %s%s: seed %llu, %llu images in %.1f s (%.0f/s), %llu mounted, %llu passed the reader's check, %llu entries, %llu KiB read, %llu SIGBUS\n",
+		printf("# %s%s: seed %llu, %llu images in %.1f s (%.0f/s), %llu mounted, %llu passed the reader's check (%llu files read equal to the reader's), %llu entries, %llu KiB read, %llu SIGBUS\n",
 		       fz_kind_name[kind], base == &fz_lazy ? " (lazy)" : "",
 		       (unsigned long long)run.seed,
 		       (unsigned long long)sum.images, dt,
 		       dt > 0 ? (double)sum.images / dt : 0.0,
 		       (unsigned long long)sum.mounted,
 		       (unsigned long long)sum.accepted,
+		       (unsigned long long)sum.compared,
 		       (unsigned long long)sum.entries,
 		       (unsigned long long)(sum.bytes >> 10),
 		       (unsigned long long)sum.sigbus);
@@ -872,13 +881,24 @@ TEST(base_images_walk_cleanly)
 	unsigned char *rbuf = malloc(FZ_READ_CAP);
 	struct fz_mount_opts mo = { .opts = FZ_OPTS };
 	struct fz_rng r = { 1 };
+	struct incrfs_image img;
 	char err[512];
+	int fd;
 
 	ASSERT_NOT_NULL(rbuf);
 	ASSERT_EQ(setup(err, sizeof(err)), 0) TH_LOG("setup: %s", err);
 	mkdir(TOP "/m0", 0755);
+	/* with the oracle: every file read whole equals the reader's */
+	fd = open(FULL, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(incrfs_image_open(&img, fd), 0);
+	mo.oracle = &img;
 	ASSERT_EQ(fz_mount_walk(&rep, 0, FULL, TOP "/m0", &mo, &r, rbuf), 1);
+	mo.oracle = NULL;
+	incrfs_image_close(&img);
+	close(fd);
 	EXPECT_EQ(rep.nproblems, 0) TH_LOG("%s", rep.problem[0]);
+	EXPECT_GT(rep.compared, 5);
 	EXPECT_EQ(rep.entries, fz_entries(&fz_full.L));
 	EXPECT_EQ(rep.sigbus, 0);
 	EXPECT_GT(rep.bytes, 40000);

@@ -13,7 +13,8 @@
  * Environment (the guest's init passes unknown KEY=VALUE words of the
  * kernel command line on to the tests: run-guest.sh --append
  * "INCRFS_FUZZ_SEED=7 INCRFS_FUZZ_COUNT=50000"):
- *   INCRFS_FUZZ_SEED   the seed (default 1; "time" picks one and prints it)
+ *   INCRFS_FUZZ_SEED   the seed; unset, every run picks a new one (from
+ *                      getrandom()) and prints it: set it to replay
  *   INCRFS_FUZZ_COUNT  how many cases in total (each test documents its
  *                      default and how it splits the count; on a debug
  *                      kernel -- lockdep or kmemleak present, several
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 /* ---- random numbers: splitmix64, one independent stream per case ---- */
@@ -104,18 +106,34 @@ static inline uint64_t fz_cases(uint64_t def)
 			  fz_debug_kernel() ? (def + 4) / 5 : def);
 }
 
-/* INCRFS_FUZZ_SEED, default 1; "time" for a fresh one. */
+/*
+ * INCRFS_FUZZ_SEED, or a new seed for every run: a fixed default would
+ * test the same cases forever.  The seed is printed (once per process)
+ * with the words that replay it.
+ */
 static inline uint64_t fz_seed(void)
 {
+	static uint64_t seed;
+	static int have;
 	const char *v = getenv("INCRFS_FUZZ_SEED");
 
-	if (v && !strcmp(v, "time")) {
+	if (have)
+		return seed;
+	if (v && *v) {
+		seed = fz_env_u64("INCRFS_FUZZ_SEED", 1);
+	} else if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		return (uint64_t)ts.tv_sec * 1000000007ULL + (uint64_t)ts.tv_nsec;
+		seed = (uint64_t)ts.tv_sec * 1000000007ULL +
+		       (uint64_t)ts.tv_nsec;
 	}
-	return fz_env_u64("INCRFS_FUZZ_SEED", 1);
+	seed &= (1ULL << 53) - 1;	/* short enough to retype */
+	have = 1;
+	printf("# fuzz seed %llu (replay: run-guest.sh --append INCRFS_FUZZ_SEED=%llu)\n",
+	       (unsigned long long)seed, (unsigned long long)seed);
+	fflush(stdout);
+	return seed;
 }
 
 /* ---- errno sets ---- */

@@ -23,7 +23,10 @@
  * Options (struct fz_mount_opts): walk through a read-only overlayfs
  * stacked on the image, the way a container runtime uses a layer; FILL
  * the mount through its control fd first; run hooks after mounting and
- * before unmounting (to truncate or rewrite the image under the mount).
+ * before unmounting (to truncate or rewrite the image under the mount);
+ * compare every file the kernel reads whole with what tools/lib's reader
+ * returns for the same inode of the same image (a differential oracle:
+ * two parsers of one format must agree on every byte they both serve).
  */
 #ifndef INCRFS_FUZZ_WALK_H
 #define INCRFS_FUZZ_WALK_H
@@ -43,6 +46,7 @@
 #include <unistd.h>
 #include "uapi/incrfs.h"
 #include "tests/kselftest/fuzz_util.h"
+#include "image.h"
 
 #define FZ_MAX_DEPTH	10
 #define FZ_MAX_ENTRIES	400		/* per image */
@@ -102,6 +106,7 @@ struct fz_report {
 	uint64_t bytes;			/* read() */
 	uint64_t sigbus;		/* mmap touches that faulted */
 	uint64_t accepted;		/* passed the userspace reader's check */
+	uint64_t compared;		/* files the oracle found identical */
 	uint64_t ns_mount, ns_walk, ns_umount;	/* time spent */
 	uint64_t mount_errno[FZ_NERRNO];
 	uint64_t op_errno[FZ_NERRNO];
@@ -121,6 +126,7 @@ struct fz_walk {
 	struct fz_rng *rng;
 	int overlay;			/* walking through an overlay */
 	int live;			/* the image changes during the walk */
+	struct incrfs_image *oracle;	/* the reader's view, or NULL */
 };
 
 static inline uint64_t fz_ns(void)
@@ -203,6 +209,60 @@ static inline void fz_touch_mmap(struct fz_walk *w, int fd, uint64_t size)
 	munmap((void *)m, len);
 }
 
+/*
+ * The differential oracle: the @size bytes the kernel just returned for
+ * inode @ino (in w->buf) must be the reader's bytes of that inode, block
+ * by block: a hole reads as zeroes, a data block as the image holds it
+ * (the kernel served it, so it matched its hash).  The reader accepted
+ * the whole image, so it must also map every block the kernel read.
+ */
+static inline void fz_oracle_compare(struct fz_walk *w, const char *path,
+				     uint64_t ino, uint64_t size)
+{
+	struct incrfs_inode_info ii;
+	unsigned char blk[INCRFS_BLOCK_SIZE];
+	uint64_t off, dblk;
+	size_t n;
+	int ret;
+
+	if (incrfs_image_read_inode(w->oracle, ino, &ii)) {
+		fz_problem(w, "oracle: %s (inode %llu) read, the reader cannot read its inode: %s",
+			   path + strlen(w->mnt), (unsigned long long)ino,
+			   w->oracle->err);
+		return;
+	}
+	if (ii.size != size) {
+		fz_problem(w, "oracle: %s is %llu bytes, %llu for the reader",
+			   path + strlen(w->mnt), (unsigned long long)size,
+			   (unsigned long long)ii.size);
+		return;
+	}
+	for (off = 0; off < size; off += INCRFS_BLOCK_SIZE) {
+		n = size - off < INCRFS_BLOCK_SIZE ? size - off :
+						     INCRFS_BLOCK_SIZE;
+		ret = incrfs_image_map_block(w->oracle, &ii,
+					     off / INCRFS_BLOCK_SIZE, &dblk);
+		if (ret == 0)
+			memset(blk, 0, sizeof(blk));
+		else if (ret < 0 || incrfs_image_read_block(w->oracle, dblk, blk))
+			ret = -1;
+		if (ret < 0) {
+			fz_problem(w, "oracle: %s block %llu read, the reader cannot map or read it: %s",
+				   path + strlen(w->mnt),
+				   (unsigned long long)(off / INCRFS_BLOCK_SIZE),
+				   w->oracle->err);
+			return;
+		}
+		if (memcmp(blk, w->buf + off, n)) {
+			fz_problem(w, "oracle: %s block %llu: the kernel's bytes are not the reader's",
+				   path + strlen(w->mnt),
+				   (unsigned long long)(off / INCRFS_BLOCK_SIZE));
+			return;
+		}
+	}
+	w->rep->compared++;
+}
+
 static inline void fz_walk_file(struct fz_walk *w, const char *path,
 				const struct stat *st)
 {
@@ -226,7 +286,7 @@ static inline void fz_walk_file(struct fz_walk *w, const char *path,
 		/* at the size, confirm the end now and then: a syscall less */
 		if (total == size && !fz_one_in(w->rng, 4))
 			break;
-		n = read(fd, w->buf, FZ_READ_CAP - total);
+		n = read(fd, w->buf + total, FZ_READ_CAP - total);
 		if (n < 0) {
 			fz_failed(w, fz_e_read, errno, "read", path);
 			failed = 1;
@@ -242,6 +302,8 @@ static inline void fz_walk_file(struct fz_walk *w, const char *path,
 		fz_problem(w, "read %s: %llu bytes of a %llu-byte file",
 			   path + strlen(w->mnt), (unsigned long long)total,
 			   (unsigned long long)size);
+	else if (!failed && total == size && w->oracle)
+		fz_oracle_compare(w, path, st->st_ino, size);
 	if (size > FZ_READ_CAP) {
 		/* the end, and somewhere in the middle */
 		uint64_t off = fz_below(w->rng, size);
@@ -455,6 +517,11 @@ struct fz_mount_opts {
 	 */
 	const uint8_t *fill_src;	/* data block 0 */
 	uint64_t fill_blocks;		/* data blocks at fill_src */
+	/*
+	 * If set: the same image open in tools/lib's reader, whose check
+	 * accepted it; every file read whole must match it byte for byte.
+	 */
+	struct incrfs_image *oracle;
 };
 
 /* FILL what can be filled; every entry must fail cleanly or work. */
@@ -524,7 +591,7 @@ static inline int fz_mount_walk(struct fz_report *rep, uint64_t case_id,
 	struct fz_walk w = {
 		.rep = rep, .case_id = case_id, .mnt = mnt,
 		.entries_left = FZ_MAX_ENTRIES, .buf = buf, .rng = rng,
-		.live = mo->live,
+		.live = mo->live, .oracle = mo->oracle,
 	};
 	static char path[PATH_MAX], opts[PATH_MAX + 64];
 	struct incrfs_stats stats;
