@@ -12,6 +12,7 @@
  * mount asking for other options than the first mount's is refused with
  * EBUSY (a remount since then does not change what "the options" are).
  * An image reached through overlayfs is the same image as its upper file.
+ * A mount racing the last umount of its image loses no fill.
  */
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
@@ -148,6 +149,105 @@ TEST(remount_after_umount_gets_a_fresh_super_block)
 	ASSERT_EQ(iu_mount(IMG, TOP "/a", "timeout=60"), 0);
 	EXPECT_EQ(iu_sh("grep -q ' " TOP "/a incrfs .*timeout=60' /proc/mounts"), 0);
 	EXPECT_EQ(umount(TOP "/a"), 0);
+}
+
+/*
+ * FILL file blocks [0, @n) of f on @mnt from the source, without
+ * INCRFS_FILL_SYNC: the bits stay in memory until a commit.  0 or -1.
+ */
+static int fill_unsynced(const char *mnt, unsigned int n)
+{
+	static unsigned char data[8][4096];
+	struct incrfs_fill_block fb[8];
+	struct incrfs_fill arg;
+	unsigned int i, at;
+	struct stat st;
+	char p[128];
+	int src, ctl, ret = 0;
+
+	snprintf(p, sizeof(p), "%s/f", mnt);
+	if (stat(p, &st))
+		return -1;
+	src = open(TOP "/src/f", O_RDONLY);
+	ctl = iu_open_control(mnt);
+	if (src < 0 || ctl < 0)
+		ret = -1;
+	for (at = 0; !ret && at < n; at += 8) {
+		unsigned int cnt = n - at < 8 ? n - at : 8;
+
+		for (i = 0; i < cnt; i++) {
+			if (pread(src, data[i], 4096, (at + i) * 4096) != 4096)
+				ret = -1;
+			fb[i] = (struct incrfs_fill_block){
+				.ino = st.st_ino, .block = at + i,
+				.data = (uintptr_t)data[i], .len = 4096,
+			};
+		}
+		arg = (struct incrfs_fill){ .blocks = (uintptr_t)fb,
+					    .count = cnt };
+		if (ret || ioctl(ctl, INCRFS_IOC_FILL, &arg) ||
+		    arg.filled != cnt)
+			ret = -1;
+	}
+	if (src >= 0)
+		close(src);
+	if (ctl >= 0)
+		close(ctl);
+	return ret;
+}
+
+/*
+ * A mount of an image while its last mount goes away: the new mount
+ * either shares the dying super block before it dies, or gets a fresh one
+ * that loads the bitmap only after the old one's last commit.  Either
+ * way every block filled through the old mount is present in the new
+ * one, and stays present after that one is unmounted in turn.  The
+ * umount and the mount run in two processes, started a little apart in
+ * every round so that the mount lands at a different point of the
+ * teardown.
+ */
+TEST(mount_racing_the_last_umount_keeps_every_fill)
+{
+	struct incrfs_stats st;
+	unsigned int round, n, shared = 0;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(setup(), 0);
+	for (round = 0; round < 24; round++) {
+		n = 8 + 4 * (round % 8);	/* 8..36 of 64 blocks */
+		ASSERT_EQ(iu_sparse_copy(IMG, TOP "/race.img"), 0);
+		ASSERT_EQ(iu_mount(TOP "/race.img", TOP "/a", "timeout=300"), 0);
+		ASSERT_EQ(fill_unsynced(TOP "/a", n), 0);
+
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			usleep((round % 6) * 300);
+			_exit(umount(TOP "/a") ? 1 : 0);
+		}
+		usleep((round % 8) * 400);
+		ASSERT_EQ(iu_mount(TOP "/race.img", TOP "/b", "timeout=300"), 0)
+			TH_LOG("round %u: mount during the umount: %s", round,
+			       strerror(errno));
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		EXPECT_EQ(status, 0) TH_LOG("round %u: umount failed", round);
+		ASSERT_EQ(iu_get_stats(TOP "/b", &st), 0);
+		/* the fills counter lives and dies with the super block */
+		shared += st.fills == n;
+		EXPECT_EQ(st.blocks_present, n)
+			TH_LOG("round %u: %llu of %u filled blocks present",
+			       round, (unsigned long long)st.blocks_present, n);
+		ASSERT_EQ(umount(TOP "/b"), 0);
+		/* and on disk: a later mount finds them too */
+		ASSERT_EQ(iu_mount(TOP "/race.img", TOP "/b", "timeout=300"), 0);
+		ASSERT_EQ(iu_get_stats(TOP "/b", &st), 0);
+		EXPECT_EQ(st.blocks_present, n) TH_LOG("round %u, remounted",
+						       round);
+		ASSERT_EQ(umount(TOP "/b"), 0);
+	}
+	TH_LOG("%u of 24 mounts shared the dying super block, %u got a new one",
+	       shared, 24 - shared);
 }
 
 TEST_HARNESS_MAIN
