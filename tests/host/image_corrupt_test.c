@@ -318,6 +318,38 @@ TEST_F(image, offsets_out_of_range)
 	}
 }
 
+/* Each region out of place is named in the message, with its bounds. */
+TEST_F(image, region_out_of_range_is_named)
+{
+	const uint64_t count = SB_GET(self->base.buf, s_inode_count);
+	const uint64_t meta_off = SB_GET(self->base.buf, s_meta_off);
+	const uint64_t hash_off = SB_GET(self->base.buf, s_hash_off);
+	const uint64_t data_off = SB_GET(self->base.buf, s_data_off);
+	const struct {
+		const char *says;
+		size_t off, size;
+		uint64_t value;
+	} cases[] = {
+#define C(says, field, v) { says, offsetof(struct incrfs_super_block, field), \
+	sizeof(((struct incrfs_super_block *)0)->field), v }
+		C("inode table at", s_inode_count, count + 1),
+		C("metadata area at", s_meta_size, hash_off - meta_off + 1),
+		C("data region at", s_data_off, data_off + 4096),
+		C("overlaps the super block", s_inode_off, 0),
+#undef C
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(self->buf, self->base.buf, BS);
+		put_le(self->buf + cases[i].off, cases[i].value, cases[i].size);
+		fix_super(self->buf);
+		EXPECT_NE(0, reopen(self, self->base.len));
+		EXPECT_NOT_NULL(strstr(self->img.err, cases[i].says))
+			TH_LOG("wanted '%s' in: %s", cases[i].says,
+			       self->img.err);
+	}
+}
+
 TEST_F(image, dirent_outside_the_inode_table)
 {
 	struct incrfs_inode_info root;

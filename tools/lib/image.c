@@ -102,6 +102,7 @@ static int decode_super(struct incrfs_image *img)
 	struct incrfs_super_info *s = &img->sb;
 	uint64_t hash_bytes, data_bytes, end;
 	uint32_t crc;
+	size_t i;
 
 	if (le32toh(d->s_magic) != INCRFS_SUPER_MAGIC)
 		return incrfs_img_fail(img, -EUCLEAN, "bad magic 0x%08x",
@@ -178,16 +179,39 @@ static int decode_super(struct incrfs_image *img)
 	if (s->inode_off % BS || s->bitmap_off % BS || s->data_off % BS)
 		return incrfs_img_fail(img, -EUCLEAN,
 				       "inode table, bitmap or data region not block aligned");
-	/* The regions follow each other in this order, without overlap. */
-	if (s->inode_off < BS ||
-	    !region_ok(s->inode_off, s->inode_count * sizeof(struct incrfs_inode),
-		       s->meta_off, &end) ||
-	    !region_ok(s->meta_off, s->meta_size, s->hash_off, &end) ||
-	    !region_ok(s->hash_off, hash_bytes, s->bitmap_off, &end) ||
-	    !region_ok(s->bitmap_off, s->bitmap_size, s->data_off, &end) ||
-	    !region_ok(s->data_off, data_bytes, s->image_size, &end))
+	/*
+	 * The regions follow each other in this order, without overlap;
+	 * each one that does not is named, with its bounds.
+	 */
+	if (s->inode_off < BS)
 		return incrfs_img_fail(img, -EUCLEAN,
-				       "table offsets or sizes out of range");
+				       "inode table at %llu overlaps the super block",
+				       (unsigned long long)s->inode_off);
+	const struct {
+		const char *name, *next;
+		uint64_t off, len, limit;
+	} r[] = {
+		{ "inode table", "metadata area", s->inode_off,
+		  s->inode_count * sizeof(struct incrfs_inode), s->meta_off },
+		{ "metadata area", "hash table", s->meta_off, s->meta_size,
+		  s->hash_off },
+		{ "hash table", "bitmap", s->hash_off, hash_bytes,
+		  s->bitmap_off },
+		{ "bitmap", "data region", s->bitmap_off, s->bitmap_size,
+		  s->data_off },
+		{ "data region", "end of the image", s->data_off, data_bytes,
+		  s->image_size },
+	};
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		if (!region_ok(r[i].off, r[i].len, r[i].limit, &end))
+			return incrfs_img_fail(img, -EUCLEAN,
+					       "%s at %llu, %llu bytes, runs past the %s at %llu",
+					       r[i].name,
+					       (unsigned long long)r[i].off,
+					       (unsigned long long)r[i].len,
+					       r[i].next,
+					       (unsigned long long)r[i].limit);
+	}
 	return 0;
 }
 
