@@ -27,6 +27,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include "internal.h"
+#include "incrfs_trace.h"
 
 /* the most blocks one read of the image covers: BIO_MAX_VECS pages */
 #define INCRFS_RA_MAX	256
@@ -49,6 +50,7 @@ static int read_data(struct incrfs_sb_info *sbi, struct bio_vec *bv,
 
 	iov_iter_bvec(&iter, ITER_DEST, bv, nr, len);
 	atomic64_inc(&sbi->stats.image_reads_buffered);
+	trace_incrfs_image_read(sbi->sb, pblk, nr, false);
 	old = override_creds(sbi->image->f_cred);
 	while (iov_iter_count(&iter)) {
 		ret = vfs_iter_read(sbi->image, &iter, &pos, 0);
@@ -182,6 +184,8 @@ static void ra_submit(struct incrfs_sb_info *sbi, struct ra_req *rq)
 	} else {
 		atomic64_inc(&sbi->stats.image_reads_buffered);
 	}
+	trace_incrfs_image_read(sbi->sb, rq->pblk, rq->nr,
+				rq->iocb.ki_flags & IOCB_DIRECT);
 	iov_iter_bvec(&iter, ITER_DEST, rq->bv, rq->nr, len);
 	old = override_creds(image->f_cred);
 	ret = vfs_iocb_iter_read(image, &rq->iocb, &iter);
@@ -270,6 +274,8 @@ static void incrfs_readahead(struct readahead_control *rac)
 	 */
 	if (readahead_count(rac) == 1)
 		hinted = INCRFS_HINT_MAX;
+	trace_incrfs_readahead(inode, readahead_index(rac),
+			       readahead_count(rac));
 
 	while ((folio = readahead_folio(rac)) != NULL) {
 		u64 lblk = folio_pos(folio) >> INCRFS_BLOCK_BITS;

@@ -36,6 +36,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "internal.h"
+#include "incrfs_trace.h"
 
 /* Blocks verified and written together at most: consecutive data blocks. */
 #define INCRFS_FILL_RUN		16
@@ -341,6 +342,8 @@ long incrfs_ioc_fill(struct incrfs_sb_info *sbi, struct incrfs_fill __user *uarg
 	if (!err && (arg.flags & INCRFS_FILL_SYNC))
 		err = incrfs_bitmap_commit(sbi);
 	incrfs_filler_del(sbi, &b->filler);
+	trace_incrfs_fill(sbi->dev, b->count, b->filled, b->left, arg.flags,
+			  err);
 	if ((put_user(b->filled, &uarg->filled) ||
 	     put_user(b->left, &uarg->left)) && !err)
 		err = -EFAULT;

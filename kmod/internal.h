@@ -65,6 +65,7 @@ struct incrfs_counters {
 struct incrfs_sb_info {
 	struct file *image;		/* the backing image, opened O_RDWR */
 	struct super_block *sb;		/* valid while !dead */
+	dev_t dev;			/* sb's s_dev, for the control fd */
 	refcount_t ref;
 	bool dead;			/* written under fill_rwsem */
 	struct rw_semaphore fill_rwsem;	/* FILL vs. umount */

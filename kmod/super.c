@@ -318,6 +318,7 @@ static int incrfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	int err;
 
 	sbi->sb = sb;
+	sbi->dev = sb->s_dev;
 	/* name the mount after its image in every incrfs: log line */
 	strscpy(sb->s_id, kbasename(fc->source), sizeof(sb->s_id));
 

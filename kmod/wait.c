@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/cred.h>
 #include "internal.h"
+#include "incrfs_trace.h"
 
 void incrfs_wait_init(struct incrfs_sb_info *sbi)
 {
@@ -340,7 +341,7 @@ int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk,
 	unsigned int state = freezable ? TASK_KILLABLE | TASK_FREEZABLE_UNSAFE :
 					 TASK_KILLABLE;
 	struct incrfs_pending *pr;
-	int failed;
+	int failed, ret;
 	u64 start;
 	long left;
 
@@ -352,24 +353,28 @@ int incrfs_wait_block(struct inode *inode, u64 lblk, u64 pblk,
 	if (!pr)
 		return -ENOMEM;
 	atomic64_inc(&sbi->stats.waits);
+	trace_incrfs_wait_start(inode, lblk, pblk);
 	start = ktime_get_ns();
 	left = wait_present(sbi, pr, pblk, state, timeout_jiffies(sbi));
 	failed = READ_ONCE(pr->failed);
 	pending_put(sbi, pr);
-	atomic64_add(ktime_get_ns() - start, &sbi->stats.wait_ns);
+	start = ktime_get_ns() - start;
+	atomic64_add(start, &sbi->stats.wait_ns);
 	if (left > 0 && !incrfs_block_present(sbi, pblk)) {
 		pr_warn_ratelimited("%s: the feeder cannot supply block %llu of inode %lu: error %d\n",
 				    inode->i_sb->s_id, lblk, inode->i_ino,
 				    -failed);
-		return -failed;
-	}
-	if (left > 0)
-		return 0;
-	if (left == 0) {
+		ret = -failed;
+	} else if (left > 0) {
+		ret = 0;
+	} else if (left == 0) {
 		atomic64_inc(&sbi->stats.timeouts);
 		pr_warn_ratelimited("%s: timed out waiting for block %llu of inode %lu\n",
 				    inode->i_sb->s_id, lblk, inode->i_ino);
-		return -ETIMEDOUT;
+		ret = -ETIMEDOUT;
+	} else {
+		ret = -EINTR;
 	}
-	return -EINTR;
+	trace_incrfs_wait_end(inode, lblk, pblk, ret, start);
+	return ret;
 }

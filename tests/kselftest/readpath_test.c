@@ -644,6 +644,78 @@ static int fill_from_source(const char *mnt, const char *name,
 	return ret;
 }
 
+/* tracefs, mounted if it is not: the directory, or NULL. */
+static const char *tracefs(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing",
+					    "/sys/kernel/debug/tracing" };
+	char p[128];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/events", dirs[i]);
+		if (!access(p, F_OK))
+			return dirs[i];
+	}
+	if (mount("tracefs", dirs[0], "tracefs", 0, NULL))
+		return NULL;
+	return dirs[0];
+}
+
+static int trace_write(const char *dir, const char *file, const char *s)
+{
+	char p[160];
+	int fd, ret;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The tracepoints (events/incrfs/) tell when a task waited for which
+ * block and how it ended, what each FILL did, and how the image was read.
+ */
+TEST_F(lazy, tracepoints_show_waits_fills_and_image_reads)
+{
+	unsigned long blocks[] = { 1 };
+	unsigned char buf[4096];
+	const char *dir = tracefs();
+	char p[160], *log;
+	size_t len;
+	int fd;
+
+	ASSERT_NOT_NULL(dir) TH_LOG("no tracefs: %s", strerror(errno));
+	ASSERT_EQ(trace_write(dir, "events/incrfs/enable", "1"), 0)
+		TH_LOG("no incrfs events in %s", dir);
+	ASSERT_EQ(trace_write(dir, "trace", ""), 0);
+	ASSERT_EQ(mount_lazy(self->mnt, "timeout=200"), 0);
+	snprintf(p, sizeof(p), "%s/exact", self->mnt);
+	fd = open(p, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(pread(fd, buf, 4096, 0), -1);		/* waits, times out */
+	ASSERT_EQ(fill_from_source(self->mnt, "exact", blocks, 1, 0), 1);
+	EXPECT_EQ(pread(fd, buf, 4096, 4096), 4096);	/* reads the image */
+	close(fd);
+	trace_write(dir, "events/incrfs/enable", "0");
+	snprintf(p, sizeof(p), "%s/trace", dir);
+	log = (char *)iu_slurp(p, &len);
+	ASSERT_NOT_NULL(log);
+	log = realloc(log, len + 1);
+	ASSERT_NOT_NULL(log);
+	log[len] = 0;
+	EXPECT_NOT_NULL(strstr(log, "incrfs_wait_start:")) TH_LOG("%s", log);
+	EXPECT_NOT_NULL(strstr(log, "ret -110 waited"));
+	EXPECT_NOT_NULL(strstr(log, "incrfs_fill:"));
+	EXPECT_NOT_NULL(strstr(log, "entries 1 filled 1 left 0"));
+	EXPECT_NOT_NULL(strstr(log, "incrfs_image_read:"));
+	free(log);
+}
+
 TEST_F(lazy, present_blocks_read_around_missing_ones)
 {
 	unsigned long blocks[] = { 0, 2 };
