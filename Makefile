@@ -74,14 +74,18 @@ deps:
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# systemd looks for units of packages here (also under /usr/local)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 install: tools
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 tools/out/incrfs-pack $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 tools/out/incrfsd tools/out/incrfsctl $(DESTDIR)$(PREFIX)/sbin/
-	install -d $(DESTDIR)/etc/systemd/system
-	install -m 0644 packaging/systemd/incrfsd@.service $(DESTDIR)/etc/systemd/system/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/systemd/incrfsd@.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/incrfsd@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/incrfsd@.service
 	./scripts/gen-man.sh $(BUILD)/man
 	cp Documentation/man/*.[0-9] $(BUILD)/man/
 	@for m in $(BUILD)/man/*.[0-9]; do \

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 
 enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
 
@@ -583,9 +584,12 @@ static int loop(struct feeder *f)
 	}
 }
 
+/* Say that the mount is served: in the log, and to a service manager. */
 static void log_start(struct feeder *f)
 {
 	struct incrfs_stats st = { 0 };
+	char state[256];
+	int err;
 
 	ioctl(f->control_fd, INCRFS_IOC_GET_STATS, &st);
 	log_info("serving %s from %s: %llu of %llu blocks present, %llu of %llu chunks of %u blocks to fetch%s",
@@ -595,6 +599,14 @@ static void log_start(struct feeder *f)
 		 (unsigned long long)(f->plan.nr_chunks - plan_nr_done(&f->plan)),
 		 (unsigned long long)f->plan.nr_chunks, f->chunk_blocks,
 		 f->opt->prefetch == PREFETCH_ALL ? ", prefetching all" : "");
+	snprintf(state, sizeof(state),
+		 "READY=1\nSTATUS=serving, %llu of %llu blocks present",
+		 (unsigned long long)st.blocks_present,
+		 (unsigned long long)st.blocks_total);
+	err = incrfsd_notify(state);
+	if (err)
+		log_warn("cannot notify the service manager ($NOTIFY_SOCKET): %s",
+			 strerror(-err));
 }
 
 static void log_summary(struct feeder *f)

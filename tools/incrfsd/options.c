@@ -191,6 +191,8 @@ void incrfsd_help(FILE *f)
 "    as {\"auths\": {\"HOST[:PORT]\": {\"auth\": \"BASE64(user:password)\"}}}\n"
 "    or with \"identitytoken\" (an OAuth2 refresh token) instead of \"auth\".\n"
 "    Credential helpers (\"credsStore\") are not run.\n"
+"    NOTIFY_SOCKET (set by systemd for Type=notify): once the mount is\n"
+"    served, incrfsd sends READY=1 and a STATUS= line there.\n"
 "\n"
 "SIGNALS\n"
 "    SIGTERM, SIGINT, SIGHUP\n"
