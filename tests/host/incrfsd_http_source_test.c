@@ -622,6 +622,35 @@ TEST(neighbours_in_any_order_one_request_finished_early)
 }
 
 /*
+ * The size probe of open() already brought the blob header: reading it
+ * asks the server nothing more; a read beyond it does.
+ */
+TEST(header_read_costs_no_request)
+{
+	static unsigned char buf[4096];
+	struct incrfsd_source src;
+	struct holding h;
+	char url[64];
+
+	ASSERT_EQ(0, holding_start(&h, FILE_BYTES - 1, FILE_BYTES - 1, url,
+				   sizeof(url)));
+	atomic_store(&h.open[0], true);
+	atomic_store(&h.open[1], true);
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 4)) TH_LOG("%s", src.err);
+	ASSERT_EQ(1, h.nlog);
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 0, 128, buf));
+	EXPECT_EQ(0, memcmp(buf, h.bytes, 128));
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 100, 28, buf));
+	EXPECT_EQ(0, memcmp(buf, h.bytes + 100, 28));
+	EXPECT_EQ(1, h.nlog) TH_LOG("the header was asked for again");
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 64, 4096, buf));
+	EXPECT_EQ(0, memcmp(buf, h.bytes + 64, 4096));
+	EXPECT_EQ(2, h.nlog);
+	incrfsd_source_close(&src);
+	holding_stop(&h);
+}
+
+/*
  * Background reads never take the last connection: a read a reader waits
  * for is served while they are all held, and so is a queued background
  * read that a reader comes to wait for (hurry()).

@@ -57,6 +57,10 @@ int incrfsd_source_read_sync(struct incrfsd_source *src, uint64_t off,
 
 	if (src->inflight)
 		return -EBUSY;
+	if (off < src->head_len && len <= src->head_len - off) {
+		memcpy(buf, src->head + off, len);
+		return 0;
+	}
 	ret = src->ops->read(src, off, len, buf, 0, &cookie);
 	if (ret)
 		return ret;

@@ -22,6 +22,8 @@
 #include <stdint.h>
 
 #define INCRFSD_SOURCE_ERR_MAX 256
+/* Bytes at the blob's start a source may keep from opening: its header */
+#define INCRFSD_SOURCE_HEAD 128
 
 /* read() flags */
 #define INCRFSD_READ_IDLE	0x1	/* background work: lowest I/O priority */
@@ -92,6 +94,13 @@ struct incrfsd_source {
 	unsigned int inflight;	/* reads in flight now */
 	void *priv;		/* the implementation's state */
 	char err[INCRFSD_SOURCE_ERR_MAX];
+	/*
+	 * The blob's first @head_len bytes, when opening the source read
+	 * them anyway (an HTTP source learns the blob's size so): the blob
+	 * header is then read without another round trip to the server.
+	 */
+	unsigned char head[INCRFSD_SOURCE_HEAD];
+	size_t head_len;
 };
 
 /* The local-file source (io_uring). */
@@ -123,8 +132,9 @@ int incrfsd_source_open(struct incrfsd_source *src, const char *location,
 			unsigned int depth);
 void incrfsd_source_close(struct incrfsd_source *src);
 /*
- * Read @len bytes at @off into @buf and wait for them.  Only when no
- * other read is in flight on @src (start-up, or a single-read user).
+ * Read @len bytes at @off into @buf and wait for them (from src->head if
+ * it holds them).  Only when no other read is in flight on @src
+ * (start-up, or a single-read user).
  */
 int incrfsd_source_read_sync(struct incrfsd_source *src, uint64_t off,
 			     size_t len, void *buf);

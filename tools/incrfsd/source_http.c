@@ -753,7 +753,7 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	 * Not bytes=0-0: busybox httpd reads an end of 0 as "to the end".
 	 * 128 bytes: a blob header; a smaller blob is answered in full.
 	 */
-	char probe[128];
+	char probe[INCRFSD_SOURCE_HEAD];
 	struct http_req r = { .len = sizeof(probe), .buf = probe };
 	const char *bad = NULL;
 	unsigned int i, ms = BACKOFF_MIN_MS;
@@ -828,6 +828,9 @@ static int http_open(struct incrfsd_source *src, const char *location,
 				 "%s", msg);
 	}
 	src->size = size;
+	/* the probe's bytes are the blob header: keep them (source.h) */
+	src->head_len = size < sizeof(probe) ? (size_t)size : sizeof(probe);
+	memcpy(src->head, probe, src->head_len);
 	src->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (src->event_fd < 0)
 		return http_fail(src, -errno, "%s: eventfd failed", location);
