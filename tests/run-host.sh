@@ -9,7 +9,7 @@
 #   tests/host/*.c        each compiled with tests/kselftest/harness.h,
 #                         -fsanitize=address,undefined, linked with
 #                         tools/out-asan/libincrfs.a (if built) and
-#                         -lzstd -luring -lcrypto -ljson-c (libcurl is
+#                         -lzstd -luring -lcrypto -ljson-c -lcap-ng (libcurl is
 #                         dlopen()ed);
 #                         binaries in build/host-tests
 #   tests/host/*_test.sh  executable scripts printing TAP 13 themselves
@@ -46,7 +46,7 @@ cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g
 libs=()
 lib=$repo/tools/out-asan/libincrfs.a
 [ -f "$lib" ] && libs+=("$lib")
-libs+=(-lzstd -luring -lcrypto -ljson-c -lpthread)
+libs+=(-lzstd -luring -lcrypto -ljson-c -lcap-ng -lpthread)
 # tools/*/*.[ch]: some tests include the unit they test
 deps=(tests/kselftest/harness.h uapi/incrfs.h tools/lib/*.h tools/*/*.[ch])
 [ -f "$lib" ] && deps+=("$lib")

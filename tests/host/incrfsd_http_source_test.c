@@ -28,6 +28,7 @@
 #include "tools/incrfsd/curl_lib.c"
 #include "tools/incrfsd/registry_creds.c"
 #include "tools/incrfsd/registry_auth.c"
+#include "tools/incrfsd/privileges.c"
 #include "tools/incrfsd/source_http.c"
 
 #define FILE_BYTES (1 << 20)

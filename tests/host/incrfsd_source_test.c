@@ -23,6 +23,7 @@
 #include "tools/incrfsd/curl_lib.c"
 #include "tools/incrfsd/registry_creds.c"
 #include "tools/incrfsd/registry_auth.c"
+#include "tools/incrfsd/privileges.c"
 #include "tools/incrfsd/source_http.c"	/* source.c lists it */
 #include "tools/incrfsd/log.c"
 #include <linux/filter.h>

@@ -1244,6 +1244,30 @@ TEST_F(lazy, idle_feeder_sleeps)
 	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
 }
 
+/*
+ * Once it serves, no thread of the feeder holds a capability or may gain
+ * one, and it still fills (FILL needs the control fd, not a privilege),
+ * also from its --prefetch all threads.
+ */
+TEST_F(lazy, feeder_serves_without_privileges)
+{
+	struct incrfs_stats st;
+	char what[512] = "";
+	int seen, bad;
+
+	FEEDER_READY("--prefetch", "all");
+	bad = pu_privileged_threads(self->feeder, &seen, what, sizeof(what));
+	EXPECT_EQ(0, bad) TH_LOG("%s", what);
+	EXPECT_GE(seen, 1);
+	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
+	EXPECT_EQ(0, st.hash_failures);
+	bad = pu_privileged_threads(self->feeder, &seen, what, sizeof(what));
+	EXPECT_EQ(0, bad) TH_LOG("%s", what);
+	EXPECT_FALSE(pu_file_has(self->log, "warning:"));
+	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
+}
+
 TEST_F(lazy, feeder_exits_when_the_mount_goes_away)
 {
 	FEEDER_READY(NULL);

@@ -6,7 +6,8 @@
  * tree read through the mount equals the packed one.  Then the server is
  * killed while readers wait: they keep waiting, the feeder keeps running
  * and retrying, and once the server is back every reader completes with
- * the right bytes.
+ * the right bytes.  No thread of the feeder, its HTTP workers included,
+ * keeps a capability once it serves.
  *
  * Loopback only; each wait is bounded.  incrfsd is the one on PATH (the
  * guest's /usr/local/bin, dynamically linked with libcurl).
@@ -105,6 +106,8 @@ FIXTURE_TEARDOWN(web)
 TEST_F(web, tree_matches_through_http)
 {
 	struct incrfs_stats st;
+	char what[512] = "";
+	int seen, bad;
 
 	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	ASSERT_EQ(0, st.blocks_present);
@@ -112,6 +115,11 @@ TEST_F(web, tree_matches_through_http)
 	ASSERT_GT(self->feeder, 0);
 	ASSERT_TRUE(pu_wait_file_has(self->log, "incrfsd: serving", 20000));
 	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
+	/* the HTTP workers, started before the feeder dropped its
+	 * capabilities, dropped theirs too */
+	bad = pu_privileged_threads(self->feeder, &seen, what, sizeof(what));
+	EXPECT_EQ(0, bad) TH_LOG("%s", what);
+	EXPECT_GE(seen, 2);
 	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(1, st.complete);
 	EXPECT_EQ(0, st.hash_failures);

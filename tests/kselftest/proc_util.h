@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,6 +138,62 @@ static inline char *pu_read_text(const char *path)
 	else
 		buf[len] = '\0';
 	return buf;
+}
+
+/*
+ * The threads of @pid that still hold a capability (CapEff, CapPrm or
+ * CapAmb not zero) or may gain some (NoNewPrivs 0): their count, -1 if
+ * /proc cannot tell; @seen gets how many threads were looked at and @what
+ * (if not NULL) the status lines of the first offender.  io_uring's
+ * worker threads ("iou-"), which the kernel creates for a ring and runs
+ * only its requests, are not counted.
+ */
+static inline int pu_privileged_threads(pid_t pid, int *seen, char *what,
+					size_t what_len)
+{
+	char dir[64], path[128], *st, *l;
+	struct dirent *de;
+	int bad = 0;
+	DIR *d;
+
+	*seen = 0;
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		bool priv = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%.20s/status", dir, de->d_name);
+		st = pu_read_text(path);
+		if (!st)
+			continue;	/* ended meanwhile */
+		if (!strncmp(st, "Name:\tiou-", 10)) {
+			free(st);
+			continue;
+		}
+		(*seen)++;
+		for (l = st; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			if ((!strncmp(l, "CapEff:", 7) || !strncmp(l, "CapPrm:", 7) ||
+			     !strncmp(l, "CapAmb:", 7)) &&
+			    strtoull(l + 7, NULL, 16))
+				priv = true;
+			if (!strncmp(l, "NoNewPrivs:", 11) && !strtol(l + 11, NULL, 10))
+				priv = true;
+		}
+		if (priv && !bad++ && what) {
+			/* as much of the status as fits after the name */
+			int room = what_len > 40 ? (int)(what_len - 40) : 0;
+
+			snprintf(what, what_len, "thread %.20s: %.*s",
+				 de->d_name, room, st);
+		}
+		free(st);
+	}
+	closedir(d);
+	return bad;
 }
 
 static inline bool pu_file_has(const char *path, const char *needle)

@@ -34,6 +34,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "privileges.h"
 
 enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
 
@@ -628,6 +629,7 @@ static void log_summary(struct feeder *f)
 int feeder_main(const struct incrfsd_options *o)
 {
 	struct feeder f;
+	char why[128];
 	int ret;
 
 	ret = feeder_setup(&f, o);
@@ -635,6 +637,9 @@ int feeder_main(const struct incrfsd_options *o)
 		feeder_teardown(&f);
 		return ret;
 	}
+	/* the control fd and the blob are open: no capability is needed now */
+	if (incrfsd_drop_privileges(why, sizeof(why)))
+		log_warn("%s; serving with them", why);
 	log_start(&f);
 	if (complete(&f) && o->exit_when_complete) {
 		feeder_teardown(&f);

@@ -71,6 +71,7 @@
 
 #include "curl_lib.h"
 #include "log.h"
+#include "privileges.h"
 #include "registry_auth.h"
 
 #define BACKOFF_MIN_MS		100
@@ -688,6 +689,13 @@ static void *worker(void *arg)
 	unsigned int ms;
 	int ret;
 
+	/*
+	 * Created before the feeder drops its capabilities, which are per
+	 * thread: a worker only speaks HTTP, it needs none of them.
+	 */
+	if (incrfsd_drop_privileges(why, sizeof(why)))
+		log_warn("%s: connection %u: %s", hs->display,
+			 (unsigned int)(hc - hs->conns), why);
 	while (take_batch(hc)) {
 		end = hc->batch[hc->nbatch - 1]->off +
 		      hc->batch[hc->nbatch - 1]->len;
