@@ -80,7 +80,7 @@ DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 install: tools
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 tools/out/incrfs-pack $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 tools/out/incrfs-pack tools/out/incrfs-image $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 tools/out/incrfsd tools/out/incrfsctl $(DESTDIR)$(PREFIX)/sbin/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/systemd/incrfsd@.service.in \

@@ -5,7 +5,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top/Documentation/man}
 mkdir -p "$out"
-for t in incrfs-pack:1 incrfsd:8 incrfsctl:8; do
+for t in incrfs-pack:1 incrfs-image:1 incrfsd:8 incrfsctl:8; do
 	name=${t%:*}
 	sec=${t#*:}
 	"$top/tools/out/$name" --help |
