@@ -334,7 +334,7 @@ TEST_F(tmp, blob_meta_through_the_source)
 	ASSERT_EQ(0, make_blob(self->dir, self->bytes, 100 * 4096 + 1, 8));
 	snprintf(path, sizeof(path), "%s/blob", self->dir);
 	ASSERT_EQ(0, incrfsd_source_open(&src, path, 2));
-	ASSERT_EQ(0, blob_meta_fetch(&m, &src, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, blob_meta_fetch(&m, &src, NULL, err, sizeof(err))) TH_LOG("%s", err);
 	ASSERT_EQ(13 * 16, m.index_len);
 	ASSERT_EQ(0, blob_meta_parse(&m, &b)) TH_LOG("%s", b.err);
 	ASSERT_EQ(101, b.nr_blocks);
@@ -362,7 +362,7 @@ TEST_F(tmp, blob_meta_rejects_what_is_not_a_blob)
 
 	/* pattern bytes: no magic */
 	ASSERT_EQ(0, incrfsd_source_open(&src, self->data, 2));
-	ASSERT_EQ(-EUCLEAN, blob_meta_fetch(&m, &src, err, sizeof(err)));
+	ASSERT_EQ(-EUCLEAN, blob_meta_fetch(&m, &src, NULL, err, sizeof(err)));
 	ASSERT_NOT_NULL(strstr(err, "not a valid blob: bad blob magic")) TH_LOG("%s", err);
 	incrfsd_source_close(&src);
 
@@ -370,7 +370,7 @@ TEST_F(tmp, blob_meta_rejects_what_is_not_a_blob)
 	snprintf(path, sizeof(path), "%s/short", self->dir);
 	ASSERT_EQ(0, write_all(path, "INCB", 4));
 	ASSERT_EQ(0, incrfsd_source_open(&src, path, 2));
-	ASSERT_EQ(-EUCLEAN, blob_meta_fetch(&m, &src, err, sizeof(err)));
+	ASSERT_EQ(-EUCLEAN, blob_meta_fetch(&m, &src, NULL, err, sizeof(err)));
 	ASSERT_NOT_NULL(strstr(err, "not a blob: only 4 bytes")) TH_LOG("%s", err);
 	incrfsd_source_close(&src);
 
@@ -379,8 +379,58 @@ TEST_F(tmp, blob_meta_rejects_what_is_not_a_blob)
 	snprintf(path, sizeof(path), "%s/blob", self->dir);
 	ASSERT_EQ(0, truncate(path, 128 + 8));
 	ASSERT_EQ(0, incrfsd_source_open(&src, path, 2));
-	ASSERT_EQ(-EUCLEAN, blob_meta_fetch(&m, &src, err, sizeof(err)));
+	ASSERT_EQ(-EUCLEAN, blob_meta_fetch(&m, &src, NULL, err, sizeof(err)));
 	ASSERT_NOT_NULL(strstr(err, "not a valid blob")) TH_LOG("%s", err);
+	incrfsd_source_close(&src);
+}
+
+/*
+ * A header of another image is refused before its index is allocated or
+ * read: with the index cut off, the answer is still "another image".
+ */
+TEST_F(tmp, blob_meta_refuses_another_image_before_its_index)
+{
+	struct blob_want want = { .nr_blocks = 101 };
+	struct incrfsd_source src;
+	struct incrfs_blob b;
+	struct blob_meta m;
+	char path[128], err[512], junk[16];
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(0, make_blob(self->dir, self->bytes, 100 * 4096 + 1, 8));
+	snprintf(path, sizeof(path), "%s/blob", self->dir);
+	ASSERT_EQ(0, incrfsd_source_open(&src, path, 2));
+	ASSERT_EQ(0, blob_meta_fetch(&m, &src, NULL, err, sizeof(err)));
+	ASSERT_EQ(0, blob_meta_parse(&m, &b));
+	memcpy(want.root_hash, b.root_hash, INCRFS_HASH_SIZE);
+	incrfs_blob_close(&b);
+	blob_meta_free(&m);
+	/* the right image: fetched */
+	ASSERT_EQ(0, blob_meta_fetch(&m, &src, &want, err, sizeof(err)))
+		TH_LOG("%s", err);
+	blob_meta_free(&m);
+	/* another block count, another root hash: refused, nothing kept */
+	want.nr_blocks = 100;
+	ASSERT_EQ(-EXDEV, blob_meta_fetch(&m, &src, &want, err, sizeof(err)));
+	EXPECT_NOT_NULL(strstr(err, "101 data blocks")) TH_LOG("%s", err);
+	EXPECT_NULL(m.index);
+	want.nr_blocks = 101;
+	want.root_hash[0] ^= 1;
+	ASSERT_EQ(-EXDEV, blob_meta_fetch(&m, &src, &want, err, sizeof(err)));
+	incrfsd_source_close(&src);
+	/* a damaged index (its last entry, at the blob's end): judged by
+	 * the header alone, before the index is looked at */
+	fd = open(path, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fstat(fd, &st));
+	memset(junk, 0xff, sizeof(junk));
+	ASSERT_EQ(16, pwrite(fd, junk, 16, st.st_size - 16));
+	close(fd);
+	ASSERT_EQ(0, incrfsd_source_open(&src, path, 2));
+	ASSERT_EQ(-EUCLEAN, blob_meta_fetch(&m, &src, NULL, err, sizeof(err)));
+	ASSERT_EQ(-EXDEV, blob_meta_fetch(&m, &src, &want, err, sizeof(err)));
+	EXPECT_NULL(m.index);
 	incrfsd_source_close(&src);
 }
 
@@ -393,7 +443,7 @@ static int fetch_one(const char *blob, uint64_t c, struct fetcher *f,
 	int n;
 
 	if (incrfsd_source_open(&src, blob, 4) ||
-	    blob_meta_fetch(m, &src, err, sizeof(err)) ||
+	    blob_meta_fetch(m, &src, NULL, err, sizeof(err)) ||
 	    fetcher_init(f, &src, m, 4, nullfd, 0, 0))
 		return -1;
 	if (fetcher_start(f, c, 7, FETCH_FILL_ALL, false))
@@ -469,7 +519,7 @@ TEST_F(tmp, fetcher_depth_bounded_by_memory)
 	ASSERT_EQ(0, make_blob(self->dir, self->bytes, 4096, 16384));
 	snprintf(path, sizeof(path), "%s/blob", self->dir);
 	ASSERT_EQ(0, incrfsd_source_open(&src, path, 64));
-	ASSERT_EQ(0, blob_meta_fetch(&m, &src, err, sizeof(err)));
+	ASSERT_EQ(0, blob_meta_fetch(&m, &src, NULL, err, sizeof(err)));
 	ASSERT_EQ(0, fetcher_init(&f, &src, &m, 64, -1, 0, 0)) TH_LOG("%s", f.err);
 	ASSERT_EQ(4, f.nslots);
 	ASSERT_EQ(NULL, src.ops);	/* the fetcher owns the source now */

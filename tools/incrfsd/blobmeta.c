@@ -13,8 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * n] = '\0';
+}
+
 int blob_meta_fetch(struct blob_meta *m, struct incrfsd_source *src,
-		    char *err, size_t err_len)
+		    const struct blob_want *want, char *err, size_t err_len)
 {
 	struct incrfs_blob b;
 	int ret;
@@ -38,6 +47,16 @@ int blob_meta_fetch(struct blob_meta *m, struct incrfsd_source *src,
 		snprintf(err, err_len, "not a valid blob: %s", b.err);
 		incrfs_blob_close(&b);
 		return ret;
+	}
+	if (want && (memcmp(b.root_hash, want->root_hash, INCRFS_HASH_SIZE) ||
+		     b.nr_blocks != want->nr_blocks)) {
+		char have[INCRFS_HASH_SIZE * 2 + 1];
+
+		hex(b.root_hash, INCRFS_HASH_SIZE, have);
+		snprintf(err, err_len, "root hash %s, %llu data blocks", have,
+			 (unsigned long long)b.nr_blocks);
+		incrfs_blob_close(&b);
+		return -EXDEV;
 	}
 	/* parse_header checked that the index lies within the blob */
 	m->index_len = b.nr_chunks * sizeof(struct incrfs_blob_chunk);

@@ -23,9 +23,23 @@ struct blob_meta {
 	uint64_t size;		/* bytes in the blob */
 };
 
-/* Fetch and validate header and index; @err gets why not. */
+/*
+ * What the blob must be to be fetched further: the mounted image's root
+ * hash and data block count.
+ */
+struct blob_want {
+	uint8_t root_hash[INCRFS_HASH_SIZE];
+	uint64_t nr_blocks;
+};
+
+/*
+ * Fetch and validate header and index; @err gets why not.  With @want,
+ * a header that names another image fails with -EXDEV before the index
+ * (whose size the header gives) is allocated or fetched: a blob's server
+ * is not trusted with incrfsd's memory.
+ */
 int blob_meta_fetch(struct blob_meta *m, struct incrfsd_source *src,
-		    char *err, size_t err_len);
+		    const struct blob_want *want, char *err, size_t err_len);
 /* Parse the fetched bytes into @b (validated again; @b->err on error). */
 int blob_meta_parse(const struct blob_meta *m, struct incrfs_blob *b);
 void blob_meta_free(struct blob_meta *m);

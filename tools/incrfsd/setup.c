@@ -52,8 +52,8 @@ static int open_mount(struct feeder *f, const char *mnt)
 /* Open the blob and check that it is the mounted image's. */
 static int open_blob(struct feeder *f, const struct incrfsd_options *o)
 {
-	char err[INCRFS_ERR_MAX + 64];
-	char want[HEX_HASH], have[HEX_HASH];
+	char err[INCRFS_ERR_MAX + 64], want[HEX_HASH];
+	struct blob_want image = { .nr_blocks = f->info.nr_blocks };
 	struct incrfs_blob b;
 	int ret;
 
@@ -62,7 +62,15 @@ static int open_blob(struct feeder *f, const struct incrfsd_options *o)
 		log_err("%s", f->src.err);
 		return INCRFSD_EXIT_ERROR;
 	}
-	ret = blob_meta_fetch(&f->meta, &f->src, err, sizeof(err));
+	memcpy(image.root_hash, f->info.root_hash, INCRFS_HASH_SIZE);
+	ret = blob_meta_fetch(&f->meta, &f->src, &image, err, sizeof(err));
+	if (ret == -EXDEV) {
+		hex(f->info.root_hash, INCRFS_HASH_SIZE, want);
+		log_err("%s does not belong to the image mounted at %s: %s; the image's: root hash %s, %llu data blocks",
+			o->source, o->mountpoint, err, want,
+			(unsigned long long)f->info.nr_blocks);
+		return INCRFSD_EXIT_MISMATCH;
+	}
 	if (ret) {
 		log_err("%s: %s", o->source, err);
 		return INCRFSD_EXIT_ERROR;
@@ -74,22 +82,8 @@ static int open_blob(struct feeder *f, const struct incrfsd_options *o)
 		return INCRFSD_EXIT_ERROR;
 	}
 	f->chunk_blocks = b.chunk_blocks;
-	hex(f->info.root_hash, INCRFS_HASH_SIZE, want);
-	hex(b.root_hash, INCRFS_HASH_SIZE, have);
-	ret = INCRFSD_EXIT_OK;
-	if (memcmp(b.root_hash, f->info.root_hash, INCRFS_HASH_SIZE)) {
-		log_err("%s does not belong to the image mounted at %s: root hash %s, the image's is %s",
-			o->source, o->mountpoint, have, want);
-		ret = INCRFSD_EXIT_MISMATCH;
-	} else if (b.nr_blocks != f->info.nr_blocks) {
-		log_err("%s does not belong to the image mounted at %s: %llu data blocks, the image has %llu",
-			o->source, o->mountpoint,
-			(unsigned long long)b.nr_blocks,
-			(unsigned long long)f->info.nr_blocks);
-		ret = INCRFSD_EXIT_MISMATCH;
-	}
 	incrfs_blob_close(&b);
-	return ret;
+	return INCRFSD_EXIT_OK;
 }
 
 static int open_control(struct feeder *f, const char *mnt)
