@@ -9,7 +9,8 @@
  * that holds answers back at chosen bytes while it serves other
  * connections: urgent reads first with a connection kept for them, reads
  * merged across the queue, each finished as its bytes arrive.  Also the
- * registry:// reference to URL mapping.
+ * registry:// reference to URL mapping, and http_proxy / no_proxy from
+ * the environment (a python3 forward proxy logs what passes).
  *
  * Built alone by tests/run-host.sh, so it compiles the unit under test.
  */
@@ -113,6 +114,35 @@ static void stop_httpd(pid_t pid)
 	}
 }
 
+/* The whole of a small text file, or NULL. */
+static char *slurp_text(const char *path)
+{
+	char *buf = calloc(1, 65536);
+	FILE *f = fopen(path, "r");
+
+	if (!f || !buf) {
+		if (f)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fread(buf, 1, 65535, f) == 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 FIXTURE_SETUP(web)
 {
 	char path[128];
@@ -198,6 +228,99 @@ TEST_F(web, range_reads_and_neighbours)
 	ASSERT_EQ(self->bytes[FILE_BYTES - 1], buf[0][0]);
 	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 0, 0, buf[0]));
 	incrfsd_source_close(&src);
+}
+
+/*
+ * A forward proxy for http:// in python3: each request it forwards is
+ * logged to argv[2], one "GET URL" line.
+ */
+static const char proxy_py[] =
+"import sys, http.server, urllib.request, urllib.error\n"
+"port, log = int(sys.argv[1]), sys.argv[2]\n"
+"opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))\n"
+"class H(http.server.BaseHTTPRequestHandler):\n"
+"    protocol_version = 'HTTP/1.1'\n"
+"    def do_GET(self):\n"
+"        with open(log, 'a') as f:\n"
+"            f.write('GET %s\\n' % self.path)\n"
+"        h = {k: v for k, v in self.headers.items() if k.lower() == 'range'}\n"
+"        try:\n"
+"            r = opener.open(urllib.request.Request(self.path, headers=h))\n"
+"            code, body, rh = r.status, r.read(), r.headers\n"
+"        except urllib.error.HTTPError as e:\n"
+"            code, body, rh = e.code, e.read(), e.headers\n"
+"        self.send_response(code)\n"
+"        if rh.get('Content-Range'):\n"
+"            self.send_header('Content-Range', rh['Content-Range'])\n"
+"        self.send_header('Content-Length', str(len(body)))\n"
+"        self.end_headers()\n"
+"        self.wfile.write(body)\n"
+"    def log_message(self, *a):\n"
+"        pass\n"
+"http.server.ThreadingHTTPServer(('127.0.0.1', port), H).serve_forever()\n";
+
+/* Open the fixture's URL and read 4 KiB at 70000 through it. */
+static int read_through(const char *url, const unsigned char *want)
+{
+	static unsigned char buf[4096];
+	struct incrfsd_source src;
+	int ret = incrfsd_source_open(&src, url, 4);
+
+	if (!ret)
+		ret = incrfsd_source_read_sync(&src, 70000, sizeof(buf), buf);
+	if (!ret && memcmp(buf, want + 70000, sizeof(buf)))
+		ret = -EBADMSG;
+	incrfsd_source_close(&src);
+	return ret;
+}
+
+/*
+ * libcurl's proxy variables reach every connection: http_proxy sends the
+ * requests through the proxy, no_proxy exempts a host.
+ */
+TEST_F(web, proxy_from_the_environment_and_no_proxy)
+{
+	char py[160], log[160], proxy[64], port[16], *text;
+	int pport = free_port(), i;
+	pid_t pid;
+	FILE *f;
+
+	ASSERT_GT(pport, 0);
+	snprintf(py, sizeof(py), "%s/proxy.py", self->dir);
+	snprintf(log, sizeof(log), "%s/proxy.log", self->dir);
+	f = fopen(py, "w");
+	ASSERT_NOT_NULL(f);
+	ASSERT_EQ(1, fwrite(proxy_py, sizeof(proxy_py) - 1, 1, f));
+	ASSERT_EQ(0, fclose(f));
+	snprintf(port, sizeof(port), "%d", pport);
+	pid = fork();
+	if (pid == 0) {
+		execlp("python3", "python3", py, port, log, (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_GT(pid, 0);
+	for (i = 0; i < 500 && !answers(pport); i++)
+		usleep(10000);
+	ASSERT_TRUE(answers(pport)) TH_LOG("the python3 proxy did not start");
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", pport);
+	setenv("http_proxy", proxy, 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	EXPECT_EQ(0, read_through(self->url, self->bytes));
+	text = slurp_text(log);
+	ASSERT_NOT_NULL(text) TH_LOG("nothing went through the proxy");
+	/* the size probe and the read */
+	EXPECT_NOT_NULL(strstr(text, self->url)) TH_LOG("%s", text);
+	EXPECT_GE(count_lines(text), 2) TH_LOG("%s", text);
+	free(text);
+	unlink(log);
+	setenv("no_proxy", "127.0.0.1", 1);
+	EXPECT_EQ(0, read_through(self->url, self->bytes));
+	EXPECT_NE(0, access(log, F_OK)) TH_LOG("no_proxy was not honoured");
+	unsetenv("http_proxy");
+	unsetenv("no_proxy");
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 }
 
 TEST_F(web, not_found_and_server_down_at_open)
