@@ -141,6 +141,7 @@ check "a missing image: exit 3, the error named" \
 run inspect "$work/a.img"
 check "inspect: format, root hash, inodes, blocks, nothing present" \
 	'[ $rc = 0 ] && grep -q "^root hash:   [0-9a-f]\{64\}$" <<<"$out" &&
+	 grep -q "^uuid:        [0-9a-f]\{8\}\(-[0-9a-f]\{4\}\)\{3\}-[0-9a-f]\{12\}$" <<<"$out" &&
 	 grep -q "^inodes:      5$" <<<"$out" &&
 	 grep -q "^present:     0 (0.0 %)$" <<<"$out"'
 text=$out

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "hex.h"
 #include "image.h"
 #include "image_cmd.h"
 #include "sha256.h"
@@ -213,10 +214,10 @@ static void check_blob(struct check *c, struct incrfs_image *img)
 	}
 	if (memcmp(b.root_hash, img->sb.root_hash, INCRFS_HASH_SIZE) ||
 	    b.nr_blocks != img->sb.nr_blocks) {
-		char want[2 * INCRFS_HASH_SIZE + 1], have[sizeof(want)];
+		char want[INCRFS_HASH_HEX], have[INCRFS_HASH_HEX];
 
-		img_hex(img->sb.root_hash, INCRFS_HASH_SIZE, want);
-		img_hex(b.root_hash, INCRFS_HASH_SIZE, have);
+		incrfs_hex(img->sb.root_hash, INCRFS_HASH_SIZE, want);
+		incrfs_hex(b.root_hash, INCRFS_HASH_SIZE, have);
 		snprintf(c->blob_err, sizeof(c->blob_err),
 			 "belongs to another image: root hash %.16s..., %llu blocks; the image's: %.16s..., %llu blocks",
 			 have, (unsigned long long)b.nr_blocks, want,

@@ -33,7 +33,5 @@ extern const char *img_prog;
 void img_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The exit status for an error of tools/lib: damaged, or not readable. */
 int img_exit_for(int err);
-/* Lowercase hex of @n bytes into @out (2n + 1 bytes). */
-void img_hex(const unsigned char *b, size_t n, char *out);
 
 #endif /* INCRFS_IMAGE_CMD_H */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "image.h"
 #include "image_cmd.h"
 
@@ -57,14 +58,6 @@ static void inspect_help(FILE *f)
 "EXIT STATUS\n"
 "    0 printed; 1 IMAGE is not a valid incrfs image; 2 a bad command\n"
 "    line; 3 IMAGE cannot be opened or read.\n", f);
-}
-
-static void uuid_str(const unsigned char *u, char *out)
-{
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
 static void print_json(const struct incrfs_super_info *s, uint64_t present,
@@ -134,7 +127,7 @@ static int inspect_run(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char uuid[37], hash[2 * INCRFS_HASH_SIZE + 1];
+	char uuid[INCRFS_UUID_TEXT], hash[INCRFS_HASH_HEX];
 	struct incrfs_image img;
 	bool json = false;
 	uint64_t present;
@@ -173,8 +166,8 @@ static int inspect_run(int argc, char *argv[])
 		close(fd);
 		return img_exit_for(err);
 	}
-	uuid_str(img.sb.uuid, uuid);
-	img_hex(img.sb.root_hash, INCRFS_HASH_SIZE, hash);
+	incrfs_uuid_text(img.sb.uuid, uuid);
+	incrfs_hex(img.sb.root_hash, INCRFS_HASH_SIZE, hash);
 	if (json)
 		print_json(&img.sb, present, uuid, hash);
 	else

@@ -39,15 +39,6 @@ int img_exit_for(int err)
 	return err ? IMG_EXIT_ERROR : IMG_EXIT_OK;
 }
 
-void img_hex(const unsigned char *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
-
 static void help(FILE *f)
 {
 	size_t i;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "hex.h"
 #include "uapi/incrfs.h"
 
 static void info_help(FILE *f)
@@ -43,8 +44,8 @@ static int info_run(int argc, char *argv[])
 {
 	struct incrfs_info info;
 	const char *path;
-	const uint8_t *u;
-	int fd, ret, i;
+	char hash[INCRFS_HASH_HEX], uuid[INCRFS_UUID_TEXT];
+	int fd, ret;
 
 	ret = ctl_one_path(argc, argv, &ctl_info, &path);
 	if (ret >= 0)
@@ -54,13 +55,10 @@ static int info_run(int argc, char *argv[])
 	if (fd < 0)
 		return CTL_EXIT_ERROR;
 	close(fd);
-	printf("root hash:   ");
-	for (i = 0; i < INCRFS_HASH_SIZE; i++)
-		printf("%02x", info.root_hash[i]);
-	u = info.uuid;
-	printf("\nuuid:        %02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n",
-	       u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-	       u[10], u[11], u[12], u[13], u[14], u[15]);
+	incrfs_hex(info.root_hash, INCRFS_HASH_SIZE, hash);
+	incrfs_uuid_text(info.uuid, uuid);
+	printf("root hash:   %s\n", hash);
+	printf("uuid:        %s\n", uuid);
 	printf("data blocks: %llu (%llu MiB)\n",
 	       (unsigned long long)info.nr_blocks,
 	       (unsigned long long)(info.nr_blocks * INCRFS_BLOCK_SIZE >> 20));

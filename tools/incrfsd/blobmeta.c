@@ -13,14 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
+#include "hex.h"
 
 int blob_meta_fetch(struct blob_meta *m, struct incrfsd_source *src,
 		    const struct blob_want *want, char *err, size_t err_len)
@@ -50,9 +43,9 @@ int blob_meta_fetch(struct blob_meta *m, struct incrfsd_source *src,
 	}
 	if (want && (memcmp(b.root_hash, want->root_hash, INCRFS_HASH_SIZE) ||
 		     b.nr_blocks != want->nr_blocks)) {
-		char have[INCRFS_HASH_SIZE * 2 + 1];
+		char have[INCRFS_HASH_HEX];
 
-		hex(b.root_hash, INCRFS_HASH_SIZE, have);
+		incrfs_hex(b.root_hash, INCRFS_HASH_SIZE, have);
 		snprintf(err, err_len, "root hash %s, %llu data blocks", have,
 			 (unsigned long long)b.nr_blocks);
 		incrfs_blob_close(&b);

@@ -18,18 +18,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "log.h"
-
-#define HEX_HASH (INCRFS_HASH_SIZE * 2 + 1)
-
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
 
 static int open_mount(struct feeder *f, const char *mnt)
 {
@@ -52,7 +42,7 @@ static int open_mount(struct feeder *f, const char *mnt)
 /* Open the blob and check that it is the mounted image's. */
 static int open_blob(struct feeder *f, const struct incrfsd_options *o)
 {
-	char err[INCRFS_ERR_MAX + 64], want[HEX_HASH];
+	char err[INCRFS_ERR_MAX + 64], want[INCRFS_HASH_HEX];
 	struct blob_want image = { .nr_blocks = f->info.nr_blocks };
 	struct incrfs_blob b;
 	int ret;
@@ -65,7 +55,7 @@ static int open_blob(struct feeder *f, const struct incrfsd_options *o)
 	memcpy(image.root_hash, f->info.root_hash, INCRFS_HASH_SIZE);
 	ret = blob_meta_fetch(&f->meta, &f->src, &image, err, sizeof(err));
 	if (ret == -EXDEV) {
-		hex(f->info.root_hash, INCRFS_HASH_SIZE, want);
+		incrfs_hex(f->info.root_hash, INCRFS_HASH_SIZE, want);
 		log_err("%s does not belong to the image mounted at %s: %s; the image's: root hash %s, %llu data blocks",
 			o->source, o->mountpoint, err, want,
 			(unsigned long long)f->info.nr_blocks);

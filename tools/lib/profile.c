@@ -7,6 +7,8 @@
  */
 #include "profile.h"
 
+#include "hex.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -30,14 +32,7 @@ static int fail(struct incrfs_profile *p, const char *fmt, ...)
 void incrfs_profile_hex(const uint8_t hash[INCRFS_HASH_SIZE],
 			char out[2 * INCRFS_HASH_SIZE + 1])
 {
-	static const char digits[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < INCRFS_HASH_SIZE; i++) {
-		out[2 * i] = digits[hash[i] >> 4];
-		out[2 * i + 1] = digits[hash[i] & 15];
-	}
-	out[2 * INCRFS_HASH_SIZE] = '\0';
+	incrfs_hex(hash, INCRFS_HASH_SIZE, out);
 }
 
 static int hex_digit(char c)

@@ -12,6 +12,7 @@
 #include "walk.h"
 #include "from_tar.h"
 #include "blob.h"
+#include "hex.h"
 #include "image.h"
 
 #include <errno.h>
@@ -281,6 +282,7 @@ static int finish(int fd, const char *tmp, const char *path)
 
 static void summary(const struct walk_stats *st, int img_fd, int blob_fd)
 {
+	char hash[INCRFS_HASH_HEX];
 	struct incrfs_image img;
 	struct stat s;
 
@@ -297,10 +299,8 @@ static void summary(const struct walk_stats *st, int img_fd, int blob_fd)
 	       (unsigned long long)img.sb.image_size);
 	if (blob_fd >= 0 && !fstat(blob_fd, &s))
 		printf("blob: %lld bytes\n", (long long)s.st_size);
-	printf("root hash: ");
-	for (int i = 0; i < INCRFS_HASH_SIZE; i++)
-		printf("%02x", img.sb.root_hash[i]);
-	printf("\n");
+	incrfs_hex(img.sb.root_hash, INCRFS_HASH_SIZE, hash);
+	printf("root hash: %s\n", hash);
 	incrfs_image_close(&img);
 }
 
