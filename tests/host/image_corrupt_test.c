@@ -623,6 +623,10 @@ TEST_F(image, blob_header_and_index)
 		{ "chunk over the index", index_off + 8, 4, index_off, 0 },
 		{ "chunk length 0", index_off + 8, 4, 0, 0 },
 		{ "chunk block count", index_off + 12, 4, 1, 0 },
+		/* chunk 0 (at 128) spanning the data region: more bytes
+		 * than its blocks can compress to */
+		{ "chunk longer than its blocks compress to", index_off + 8, 4,
+		  index_off - 128, 0 },
 	};
 
 	ASSERT_NOT_NULL(bb);

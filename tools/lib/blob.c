@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
+#include <zstd.h>
 
 #define BS INCRFS_BLOCK_SIZE
 
@@ -135,7 +136,13 @@ int incrfs_blob_parse_index(struct incrfs_blob *b, const void *buf,
 		uint64_t want = i + 1 < b->nr_chunks ? b->chunk_blocks :
 			b->nr_blocks - i * b->chunk_blocks;
 
-		if (nr != want || clen == 0 || clen > CHUNK_MAX_BYTES ||
+		/*
+		 * One zstd frame of @nr blocks is never longer than zstd's
+		 * bound for them: a longer c_len would only make a reader
+		 * allocate and fetch bytes that cannot be a valid chunk.
+		 */
+		if (nr != want || clen == 0 ||
+		    clen > ZSTD_COMPRESSBOUND((uint64_t)nr * BS) ||
 		    off < sizeof(struct incrfs_blob_header) ||
 		    off > b->size || clen > b->size - off ||
 		    (off < index_end && off + clen > b->index_off)) {
