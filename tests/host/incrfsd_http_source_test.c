@@ -323,6 +323,30 @@ TEST_F(web, proxy_from_the_environment_and_no_proxy)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A blob is content-addressed: once opened, an answer that gives another
+ * size is another blob, and the read fails instead of mixing the two.
+ */
+TEST_F(web, a_blob_that_changes_size_is_refused)
+{
+	static unsigned char buf[4096];
+	struct incrfsd_source src;
+	char path[128];
+	FILE *f;
+
+	ASSERT_EQ(0, incrfsd_source_open(&src, self->url, 2))
+		TH_LOG("%s", src.err);
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 70000, sizeof(buf), buf));
+	snprintf(path, sizeof(path), "%s/layer.blob", self->dir);
+	f = fopen(path, "a");
+	ASSERT_NOT_NULL(f);
+	ASSERT_EQ(1, fwrite(buf, sizeof(buf), 1, f));
+	ASSERT_EQ(0, fclose(f));
+	EXPECT_EQ(-EIO, incrfsd_source_read_sync(&src, 70000, sizeof(buf),
+						 buf));
+	incrfsd_source_close(&src);
+}
+
 TEST_F(web, not_found_and_server_down_at_open)
 {
 	struct incrfsd_source src;

@@ -452,6 +452,30 @@ static int fetch_one(const char *blob, uint64_t c, struct fetcher *f,
 	return n == 1 ? 0 : -1;
 }
 
+/* A source opened again that is not the blob first fetched is refused. */
+TEST_F(tmp, fetcher_refuses_a_blob_that_changed)
+{
+	struct incrfsd_source src;
+	struct blob_meta m;
+	struct fetcher f;
+	char path[128], err[512];
+	int fd;
+
+	ASSERT_EQ(0, make_blob(self->dir, self->bytes, 100 * 4096 + 1, 8));
+	snprintf(path, sizeof(path), "%s/blob", self->dir);
+	ASSERT_EQ(0, incrfsd_source_open(&src, path, 2));
+	ASSERT_EQ(0, blob_meta_fetch(&m, &src, NULL, err, sizeof(err)));
+	incrfsd_source_close(&src);
+	fd = open(path, O_WRONLY | O_APPEND);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(4, write(fd, "more", 4));
+	close(fd);
+	ASSERT_EQ(0, incrfsd_source_open(&src, path, 2));
+	EXPECT_EQ(-ESTALE, fetcher_init(&f, &src, &m, 2, -1, 0, 0));
+	EXPECT_NOT_NULL(strstr(f.err, "the blob changed")) TH_LOG("%s", f.err);
+	blob_meta_free(&m);
+}
+
 TEST_F(tmp, fetcher_decodes_a_chunk)
 {
 	struct fetch_done d;

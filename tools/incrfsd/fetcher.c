@@ -38,6 +38,15 @@ int fetcher_init(struct fetcher *f, struct incrfsd_source *src,
 	f->control_fd = control_fd;
 	f->fill_flags = fill_flags;
 	f->read_flags = read_flags;
+	/* a source opened again (the prefetch threads') is the same blob */
+	if (f->src.size != meta->size) {
+		snprintf(f->err, sizeof(f->err),
+			 "the blob changed: %llu bytes now, %llu when it was first opened",
+			 (unsigned long long)f->src.size,
+			 (unsigned long long)meta->size);
+		ret = -ESTALE;
+		goto fail;
+	}
 	ret = blob_meta_parse(meta, &f->blob);
 	if (ret) {
 		snprintf(f->err, sizeof(f->err), "%s", f->blob.err);

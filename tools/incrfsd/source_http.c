@@ -159,6 +159,12 @@ struct http_source {
 	bool plugged;		/* reads are being queued: wait; lock */
 	unsigned int nconns;
 	struct http_conn conns[HTTP_CONNS_MAX];
+	/*
+	 * The blob's size as opening it found; 0 during that probe.  Every
+	 * later answer must name the same size: a blob is content-addressed,
+	 * one that changes size is another blob.
+	 */
+	uint64_t size;
 };
 
 
@@ -311,7 +317,8 @@ static bool range_is_asked(const struct http_conn *hc)
 
 	return sscanf(hc->range_hdr, "bytes %llu-%llu/%llu", &first, &last,
 		      &size) == 3 && first == hc->boff &&
-	       last == hc->boff + hc->blen - 1 && size > last;
+	       last == hc->boff + hc->blen - 1 && size > last &&
+	       (!hc->hs->size || size == hc->hs->size);
 }
 
 /* Copy body bytes into the batch's buffers. */
@@ -526,6 +533,12 @@ again:
 		snprintf(why, why_len,
 			 "HTTP 206 with Content-Range '%s', asked for bytes %s",
 			 hc->range_hdr, range);
+		return XFER_FAIL;
+	}
+	if (hc->hs->size && size != hc->hs->size) {
+		snprintf(why, why_len,
+			 "the blob changed: Content-Range '%s' gives %llu bytes, %" PRIu64 " when it was opened",
+			 hc->range_hdr, size, hc->hs->size);
 		return XFER_FAIL;
 	}
 	if (hc->got != len) {
@@ -836,6 +849,7 @@ static int http_open(struct incrfsd_source *src, const char *location,
 				 "%s", msg);
 	}
 	src->size = size;
+	hs->size = size;
 	/* the probe's bytes are the blob header: keep them (source.h) */
 	src->head_len = size < sizeof(probe) ? (size_t)size : sizeof(probe);
 	memcpy(src->head, probe, src->head_len);
