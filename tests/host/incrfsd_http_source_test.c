@@ -347,6 +347,29 @@ TEST_F(web, a_blob_that_changes_size_is_refused)
 	incrfsd_source_close(&src);
 }
 
+/* Credentials in a location are refused, and never repeated. */
+TEST(credentials_in_the_location_are_refused)
+{
+	static const char *const locs[] = {
+		"http://user:s3cret@127.0.0.1:1/b",
+		"https://user:s3cret@127.0.0.1:1/b?x=1",
+		"registry://user:s3cret@127.0.0.1:1/repo@sha256:"
+		"0000000000000000000000000000000000000000000000000000000000000000",
+	};
+	struct incrfsd_source src;
+	size_t i;
+
+	for (i = 0; i < sizeof(locs) / sizeof(locs[0]); i++) {
+		EXPECT_EQ(-EINVAL, incrfsd_source_open(&src, locs[i], 1));
+		EXPECT_NOT_NULL(strstr(src.err, "credentials in the location"))
+			TH_LOG("%s", src.err);
+		EXPECT_NULL(strstr(src.err, "s3cret")) TH_LOG("%s", src.err);
+		EXPECT_NOT_NULL(strstr(src.err, "***@127.0.0.1:1/"))
+			TH_LOG("%s", src.err);
+		incrfsd_source_close(&src);
+	}
+}
+
 TEST_F(web, not_found_and_server_down_at_open)
 {
 	struct incrfsd_source src;

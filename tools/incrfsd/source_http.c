@@ -764,6 +764,22 @@ static int http_fail(struct incrfsd_source *src, int err, const char *fmt,
 	return err;
 }
 
+/*
+ * If @location carries credentials (scheme://USER[:PASSWORD]@HOST...),
+ * the length of its scheme and "://"; else 0.
+ */
+static size_t userinfo_at(const char *location)
+{
+	const char *auth = strstr(location, "://");
+	size_t n;
+
+	if (!auth)
+		return 0;
+	auth += 3;
+	n = strcspn(auth, "/?#");
+	return memchr(auth, '@', n) ? (size_t)(auth - location) : 0;
+}
+
 static int http_open(struct incrfsd_source *src, const char *location,
 		     unsigned int depth)
 {
@@ -782,6 +798,17 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	int ret = XFER_FAIL;
 
 	src->event_fd = -1;
+	/* a secret on the command line shows in ps, logs and unit files */
+	if (userinfo_at(location)) {
+		size_t s = userinfo_at(location);
+		const char *host = strchr(location + s, '@') + 1;
+		int scheme = s < 12 ? (int)s : 12;	/* "registry://" */
+
+		snprintf(src->err, sizeof(src->err),
+			 "%.*s***@%.100s: credentials in the location are refused: put them in an auth file (incrfsd --help, ENVIRONMENT)",
+			 scheme, location, host);
+		return -EINVAL;
+	}
 	cu = curl_lib_get(src->err, sizeof(src->err));
 	if (!cu)
 		return -ENOPKG;
