@@ -4,8 +4,10 @@
 # incrfsctl_cli_test.sh - incrfsctl's command line on the host: --help of
 # the program and of every command (manual-page sections, exit 0), usage
 # errors (exit 2, a message naming the problem), and paths that are not on
-# an incrfs mount (exit 1, "not on an incrfs mount").  What the commands
-# print for a real mount is tested in the guest (feeder_test.c).
+# an incrfs mount (exit 1, "not on an incrfs mount"); paths that are not
+# regular files or directories (a symlink to a device) are not opened.
+# What the commands print for a real mount is tested in the guest
+# (feeder_test.c).
 #
 # Builds tools/out-asan/incrfsctl (ASan/UBSan) first.  Prints TAP 13.
 set -uo pipefail
@@ -14,10 +16,10 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=$repo/tools/out-asan/incrfsctl
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..15"
 if ! make -s -C "$repo/tools" O=out-asan SANITIZE=1 out-asan/incrfsctl \
 	>/dev/null 2>&1; then
-	for i in $(seq 1 13); do echo "not ok $i build incrfsctl"; done
+	for i in $(seq 1 15); do echo "not ok $i build incrfsctl"; done
 	exit 1
 fi
 
@@ -159,4 +161,12 @@ mkfifo "$work/fifo"
 run filled "$work/fifo"
 check "filled on a fifo does not block" \
 	'[ $rc = 1 ] && grep -q "not a regular file" <<<"$err"'
+ln -s /dev/null "$work/devlink"
+run status "$work/devlink"
+check "a symlink to a device is not opened" \
+	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work/devlink: not a regular file or directory" ]'
+ln -s file "$work/filelink"
+run filled "$work/filelink"
+check "a symlink to a regular file is followed" \
+	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work/filelink: not on an incrfs mount" ]'
 exit $failed

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void ctl_err(const char *fmt, ...)
@@ -42,10 +43,37 @@ int ctl_usage(const char *cmd, const char *fmt, ...)
 
 int ctl_open(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	char self[64];
+	struct stat st;
+	int pfd, fd;
 
+	/*
+	 * Look before opening: a path inside an image may be a symlink to a
+	 * device, whose open alone can do something.  Only regular files and
+	 * directories are opened, through the O_PATH fd (no second lookup).
+	 */
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0) {
+		ctl_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(pfd, &st) < 0) {
+		ctl_err("%s: %s", path, strerror(errno));
+		close(pfd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		ctl_err("%s: not a regular file or directory", path);
+		close(pfd);
+		return -1;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)	/* no /proc: the path once more */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0)
 		ctl_err("%s: %s", path, strerror(errno));
+	close(pfd);
 	return fd;
 }
 
