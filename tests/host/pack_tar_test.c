@@ -810,6 +810,10 @@ TEST_F(layer, unsafe_paths_are_refused)
 	refused(_metadata, self, tar, "f is not a directory");
 	pytar(_metadata, tar, "add('.', data=b'x')\n");
 	refused(_metadata, self, tar, "root");
+	pytar(_metadata, tar, "add('d/.wh..', data=b'')\n");
+	refused(_metadata, self, tar, "'d/.wh..': whiteout of '.' or '..' refused");
+	pytar(_metadata, tar, "add('.wh...', data=b'')\n");
+	refused(_metadata, self, tar, "whiteout of '.' or '..' refused");
 }
 
 TEST_F(layer, bad_archives_fail_cleanly)

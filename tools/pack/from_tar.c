@@ -244,6 +244,10 @@ static int whiteout(struct reader *r, const char *path, struct archive_entry *e)
 	}
 	if (!name[strlen(WH_PREFIX)])
 		return entry_err(r, path, "whiteout without a name");
+	/* ".wh.." and ".wh...": a whiteout of the directory or its parent */
+	if (!strcmp(name + strlen(WH_PREFIX), ".") ||
+	    !strcmp(name + strlen(WH_PREFIX), ".."))
+		return entry_err(r, path, "whiteout of '.' or '..' refused");
 	if (attr_of(r, path, e, &a))
 		return -1;
 	/* What overlayfs itself creates: mknod(S_IFCHR | 0000, 0). */
