@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * log.h - incrfsd's messages on stderr, each prefixed "incrfsd: ".
+ * log.h - incrfsd's messages on stderr, each prefixed "incrfsd: " (and
+ * by its syslog priority when stderr is the journal: log.c).
  *
  * Why this exists: one place decides what is printed at which verbosity
  * (-v: a line per miss and per fetched chunk; -vv: hints and prefetch
- * too), and messages of the two threads never interleave mid-line.
+ * too), and messages of different threads never interleave mid-line.
  */
 #ifndef INCRFSD_LOG_H
 #define INCRFSD_LOG_H
