@@ -321,9 +321,14 @@ static void file_close(struct incrfsd_source *src)
 
 	if (!fs)
 		return;
-	/* The kernel may still write into the callers' buffers: wait. */
+	/*
+	 * The kernel may still write into the callers' buffers: wait, also
+	 * through signals; only a ring that fails outright ends the wait.
+	 */
 	while (fs->ring_ok && src->inflight) {
-		if (file_reap(src, &d, 1, true) < 0)
+		int ret = file_reap(src, &d, 1, true);
+
+		if (ret < 0 && ret != -EINTR)
 			break;
 	}
 	if (fs->ring_ok)
