@@ -266,6 +266,39 @@ static int self_check(int img_fd, int blob_fd, const char *img_path,
 	return err ? -1 : 0;
 }
 
+/*
+ * The signals that remove the temporary files (on_signal): held back
+ * while the outputs are renamed, so that a signal never leaves a new blob
+ * beside an old image, nor finds a temporary path half freed.
+ */
+static void hold_signals(bool hold)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	sigprocmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &s, NULL);
+}
+
+/* Make a rename in @path's directory durable. */
+static int sync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd = copy ? open(dirname(copy), O_RDONLY | O_DIRECTORY |
+			     O_CLOEXEC) : -1;
+	int ret = fd >= 0 && !fsync(fd) ? 0 : -1;
+
+	if (ret)
+		fprintf(stderr, "%s: %s: cannot sync its directory: %s\n", prog,
+			path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return ret;
+}
+
 static int finish(int fd, const char *tmp, const char *path)
 {
 	if (fsync(fd) < 0) {
@@ -415,14 +448,23 @@ int main(int argc, char **argv)
 	}
 	if (self_check(wo.image_fd, wo.blob_fd, img_path, blob_path))
 		goto out;
-	if (blob_path && finish(wo.blob_fd, tmp_paths[1], blob_path))
+	/* the blob first: an image is never there without its blob */
+	hold_signals(true);
+	if (blob_path && finish(wo.blob_fd, tmp_paths[1], blob_path)) {
+		hold_signals(false);
 		goto out;
+	}
 	free(tmp_paths[1]);
 	tmp_paths[1] = NULL;
-	if (finish(wo.image_fd, tmp_paths[0], img_path))
+	if (finish(wo.image_fd, tmp_paths[0], img_path)) {
+		hold_signals(false);
 		goto out;
+	}
 	free(tmp_paths[0]);
 	tmp_paths[0] = NULL;
+	hold_signals(false);
+	if ((blob_path && sync_dir_of(blob_path)) || sync_dir_of(img_path))
+		goto out;
 	if (verbose)
 		summary(&st, wo.image_fd, wo.blob_fd);
 	ret = 0;
