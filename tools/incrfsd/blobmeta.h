@@ -3,8 +3,8 @@
  * blobmeta.h - a blob's header and chunk index, fetched through a source.
  *
  * Why this exists: tools/lib parses a blob from memory; this fetches the
- * bytes it needs through whatever source the blob lives in (file now,
- * HTTP later) and keeps them, so each thread can parse its own
+ * bytes it needs through whatever source the blob lives in (a file, a
+ * URL, a registry) and keeps them, so each thread can parse its own
  * struct incrfs_blob (a zstd context is not shared between threads).
  */
 #ifndef INCRFSD_BLOBMETA_H

@@ -2,9 +2,9 @@
 /*
  * fetcher.h - fetch blob chunks through a source, decode them, fill them.
  *
- * Why this exists: both feeder threads (the main one serving readers and
- * the prefetch one) do the same thing with a chunk: read its compressed
- * bytes, zstd-decode them, FILL every block.  A fetcher owns a source, a
+ * Why this exists: every feeder thread (the main one serving readers,
+ * the --prefetch all ones) does the same with a chunk: read its
+ * compressed bytes, zstd-decode them, FILL every block.  A fetcher owns a source, a
  * parsed blob (with its zstd context) and the buffers of the reads in
  * flight; it is used by one thread.
  */

@@ -3,9 +3,9 @@
  * source.c - pick the source kind for a --source location, and a blocking
  * read built on the asynchronous interface.
  *
- * Why this exists: main.c and the tests open "a source" without knowing
- * which kinds exist; adding HTTP or OCI later means adding its ops to the
- * table below.
+ * Why this exists: the feeder and the tests open "a source" without
+ * knowing which kinds exist; a new kind is one more entry of the table
+ * below.
  */
 #include "source.h"
 

@@ -3,10 +3,11 @@
  * source.h - where incrfsd gets blob bytes from: a small, pluggable,
  * asynchronous "read a byte range" interface.
  *
- * Why this exists: today a blob is a local file read with io_uring; HTTP
- * range requests and OCI registries will follow.  The feeder only ever
- * asks a source to start reading a byte range into a buffer and later
- * collects the finished reads, so a new kind of source is one more
+ * Why this exists: a blob is a local file (read with io_uring, or pread
+ * where io_uring is refused), a URL (HTTP range requests) or a blob in
+ * an OCI registry (the same, behind token authentication).  The feeder
+ * only ever asks a source to start reading a byte range into a buffer and
+ * later collects the finished reads, so a new kind of source is one more
  * struct incrfsd_source_ops and one line in source.c, nothing else.
  *
  * A source reports finished reads through @event_fd: when it is readable

@@ -2,8 +2,9 @@
 /*
  * image.h - read and validate an incrfs image from userspace.
  *
- * Why this exists: incrfsctl, incrfsd, the fuzzers and the tests all need to
- * look inside an image without trusting it.  Every offset and count read
+ * Why this exists: incrfs-pack (checking what it wrote), incrfs-image,
+ * the fuzzers and the tests all need to look inside an image without
+ * trusting it.  Every offset and count read
  * from the image is bounds-checked before use; a malformed image yields
  * -EUCLEAN (and a message in img->err), never a crash.  Errors of the
  * underlying file give -EIO (short read) or the errno of pread(2).
