@@ -48,8 +48,8 @@ struct feeder {
  * control fd and learn which chunks are present.  Returns
  * INCRFSD_EXIT_OK or the exit status to fail with (after logging why).
  */
-int feeder_setup(struct feeder *fd, const struct incrfsd_options *o);
-void feeder_teardown(struct feeder *fd);
+int feeder_setup(struct feeder *f, const struct incrfsd_options *o);
+void feeder_teardown(struct feeder *f);
 
 /*
  * profile_queue.c: --prefetch-profile @path: check the profile is the
