@@ -652,6 +652,43 @@ TEST_F(layer, oci_whiteouts_become_overlayfs_whiteouts)
 	close(fd);
 }
 
+/*
+ * A layer may declare a file of any size in a few bytes (a sparse
+ * entry): packing it costs the data it holds, not its size.  Reading
+ * every zero of its 256 GiB instead runs past the time limit.
+ */
+TEST_F_TIMEOUT(layer, a_huge_sparse_file_costs_its_data_not_its_size, 120)
+{
+	const uint64_t size = 256ULL << 30, at1 = 1ULL << 30, at2 = 200ULL << 30;
+	struct incrfs_inode_info ii;
+	struct incrfs_image img;
+	char tar[PATH_MAX], sp[PATH_MAX];
+	uint8_t block[4096];
+	uint64_t pb;
+	int fd;
+
+	at(tar, self->tmp, "sparse.tar");
+	at(sp, self->tmp, "sparse");
+	ASSERT_EQ(0, sh("mkdir '%s' && truncate -s %llu '%s/huge' && "
+			"printf ab | dd of='%s/huge' bs=1 seek=%llu conv=notrunc 2>/dev/null && "
+			"printf cd | dd of='%s/huge' bs=1 seek=%llu conv=notrunc 2>/dev/null && "
+			"tar -C '%s' -S --format=pax -cf '%s' huge",
+			sp, (unsigned long long)size, sp, sp,
+			(unsigned long long)at1, sp, (unsigned long long)at2,
+			sp, tar));
+	ASSERT_EQ(0, sh("rm -rf '%s'", sp));
+	fd = pack_full(_metadata, self, tar, &img);
+	lookup(_metadata, &img, "huge", &ii);
+	EXPECT_EQ(size, ii.size);
+	EXPECT_EQ(2, img.sb.nr_blocks);
+	ASSERT_EQ(1, incrfs_image_map_block(&img, &ii, at2 / 4096, &pb));
+	ASSERT_EQ(0, incrfs_image_read_block(&img, pb, block));
+	EXPECT_EQ(0, memcmp(block, "cd", 2));
+	ASSERT_EQ(0, incrfs_image_map_block(&img, &ii, at2 / 4096 - 1, &pb));
+	incrfs_image_close(&img);
+	close(fd);
+}
+
 TEST_F(layer, later_entries_replace_earlier_ones)
 {
 	struct incrfs_inode_info ii, jj;

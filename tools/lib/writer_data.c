@@ -67,7 +67,40 @@ static int scan_file(struct incrfs_writer *w, struct incrfs_wnode *n,
 	}
 	while (!err) {
 		ssize_t got = 0, r;
+		off_t data;
 
+		/*
+		 * Skip a hole: its blocks are zeros, which are no data blocks
+		 * anyway.  A sparse file (a tiny layer tar may declare
+		 * terabytes) then costs its extents, not its size.  Where the
+		 * file system cannot tell (EINVAL), everything is read.
+		 */
+		data = lseek(fd, (off_t)done, SEEK_DATA);
+		if ((data < 0 && errno == ENXIO) ||
+		    (data >= 0 && (uint64_t)data >= n->size)) {
+			struct stat st;
+
+			/* nothing but a hole up to the end: as long as it was? */
+			if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != n->size) {
+				err = incrfs_w_fail(w, -ESTALE,
+						    "%s: file changed size while packing",
+						    n->source);
+				goto out;
+			}
+			done = n->size;
+			break;
+		}
+		if (data > (off_t)done) {
+			uint64_t skip = ((uint64_t)data - done) / BS * BS;
+
+			done += skip;
+			lblk += skip / BS;
+			if (lseek(fd, (off_t)done, SEEK_SET) < 0) {
+				err = incrfs_w_fail(w, -errno, "%s: lseek: %s",
+						    n->source, strerror(errno));
+				goto out;
+			}
+		}
 		/* Fill the buffer, up to the size we expect plus one byte. */
 		while ((size_t)got < READ_BUF) {
 			r = read(fd, buf + got, READ_BUF - (size_t)got);
