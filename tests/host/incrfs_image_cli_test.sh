@@ -14,7 +14,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 img_tool=$repo/tools/out-asan/incrfs-image
 pack=$repo/tools/out-asan/incrfs-pack
-plan=16
+plan=17
 
 echo "TAP version 13"
 echo "1..$plan"
@@ -154,4 +154,7 @@ assert o[\"root_hash\"] == t[\"root hash\"].strip()
 assert o[\"inodes\"] == 5 and o[\"present_blocks\"] == 0
 assert str(o[\"data_blocks\"]) == t[\"data blocks\"].split()[0]
 " "$out" "$text"'
+run --version
+check "--version prints the release, from dkms.conf" \
+	'[ $rc = 0 ] && [ "$out" = "incrfs-image $(sed -n "s/^PACKAGE_VERSION=\"\(.*\)\"/\1/p" "$repo/dkms.conf") (incrfs)" ]'
 exit $failed

@@ -16,10 +16,10 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=$repo/tools/out-asan/incrfsctl
 
 echo "TAP version 13"
-echo "1..15"
+echo "1..16"
 if ! make -s -C "$repo/tools" O=out-asan SANITIZE=1 out-asan/incrfsctl \
 	>/dev/null 2>&1; then
-	for i in $(seq 1 15); do echo "not ok $i build incrfsctl"; done
+	for i in $(seq 1 16); do echo "not ok $i build incrfsctl"; done
 	exit 1
 fi
 
@@ -169,4 +169,7 @@ ln -s file "$work/filelink"
 run filled "$work/filelink"
 check "a symlink to a regular file is followed" \
 	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work/filelink: not on an incrfs mount" ]'
+run --version
+check "--version prints the release, from dkms.conf" \
+	'[ $rc = 0 ] && [ "$out" = "incrfsctl $(sed -n "s/^PACKAGE_VERSION=\"\(.*\)\"/\1/p" "$repo/dkms.conf") (incrfs)" ]'
 exit $failed

@@ -202,7 +202,7 @@ TEST(help_is_a_manual_page)
 		"-s, --source BLOB", "-r, --readahead N", "-p, --prefetch MODE",
 		"-x, --exit-when-complete", "-P, --prefetch-profile FILE",
 		"incrfsctl profile record", "access_log", "-d, --depth N", "-A, --amplify SIZE", "-S, --sync",
-		"-v, --verbose", "-h, --help", "SIGTERM", "SIGKILL",
+		"-v, --verbose", "-h, --help", "-V, --version", "SIGTERM", "SIGKILL",
 		"CAP_SYS_ADMIN", "root hash", "io_uring", "zstd",
 		"    0   ", "    1   ", "    2   ", "    3   ",
 	};
@@ -215,6 +215,11 @@ TEST(help_is_a_manual_page)
 	for (i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
 		EXPECT_NOT_NULL(strstr(p.out, needles[i]))
 			TH_LOG("--help lacks '%s'", needles[i]);
+	/* --version: one line, the release, without the required arguments */
+	parse(&p, "--version", NULL);
+	ASSERT_EQ(1, p.ret);
+	EXPECT_EQ(0, strncmp(p.out, "incrfsd ", 8)) TH_LOG("%s", p.out);
+	EXPECT_NOT_NULL(strstr(p.out, " (incrfs)\n"));
 	/* -h wins even without the required arguments */
 	parse(&p, "-h", NULL);
 	ASSERT_EQ(1, p.ret);

@@ -859,6 +859,7 @@ TEST_F(layer, bad_archives_fail_cleanly)
 	const char *noblob[] = { "--from-tar", tar, img, NULL };
 	const char *extra[] = { "--full", "--from-tar", tar, img, "x", NULL };
 	const char *help[] = { "--help", NULL };
+	const char *version[] = { "--version", NULL };
 
 	build_tree(_metadata, self);
 	at(tar, self->tmp, "missing.tar");
@@ -878,7 +879,10 @@ TEST_F(layer, bad_archives_fail_cleanly)
 	ASSERT_EQ(2, pack(self, extra));
 	ASSERT_EQ(0, pack(self, help));
 	log_has(_metadata, self, "--from-tar");
+	log_has(_metadata, self, "-V, --version");
 	log_has(_metadata, self, ".wh..wh..opq");
+	ASSERT_EQ(0, pack(self, version));
+	log_has(_metadata, self, " (incrfs)");
 }
 
 TEST_HARNESS_MAIN

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "image_cmd.h"
+#include "version.h"
 
 const char *img_prog = "incrfs-image";
 
@@ -66,6 +67,9 @@ static void help(FILE *f)
 "    -h, --help\n"
 "        Print this help and exit.\n"
 "\n"
+"    -V, --version\n"
+"        Print the version and exit.\n"
+"\n"
 "EXIT STATUS\n"
 "    0   done (check: nothing wrong)\n"
 "    1   check found the image or the blob damaged\n"
@@ -86,6 +90,10 @@ int main(int argc, char *argv[])
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		help(stdout);
+		return IMG_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		fputs(INCRFS_VERSION_LINE("incrfs-image"), stdout);
 		return IMG_EXIT_OK;
 	}
 	for (i = 0; i < NCMDS; i++)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "version.h"
 
 static const struct ctl_command *const commands[] = {
 	&ctl_status, &ctl_info, &ctl_filled, &ctl_timeout, &ctl_profile,
@@ -41,6 +42,13 @@ static void help(FILE *f)
 "\n"
 "    The same counters as status are in /sys/fs/incrfs/MAJOR:MINOR/, the\n"
 "    directory named after the mount's st_dev.\n"
+"\n"
+"OPTIONS\n"
+"    -h, --help\n"
+"        Print this help and exit.\n"
+"\n"
+"    -V, --version\n"
+"        Print the version and exit.\n"
 "\n"
 "EXIT STATUS\n"
 "    0 success; 1 an error, e.g. the path is not on an incrfs mount;\n"
@@ -79,6 +87,10 @@ int main(int argc, char *argv[])
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		help(stdout);
+		return CTL_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		fputs(INCRFS_VERSION_LINE("incrfsctl"), stdout);
 		return CTL_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "help")) {

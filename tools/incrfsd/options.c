@@ -5,6 +5,7 @@
  * Why this exists: see options.h.  The help text is the manual page.
  */
 #include "options.h"
+#include "version.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -172,6 +173,9 @@ void incrfsd_help(FILE *f)
 "    -h, --help\n"
 "        Print this help and exit.\n"
 "\n"
+"    -V, --version\n"
+"        Print the version and exit.\n"
+"\n"
 "LOG\n"
 "    Messages go to standard error, prefixed \"incrfsd: \": the mount and\n"
 "    blob at start-up, problems (\"error:\", \"warning:\"), completion, and a\n"
@@ -315,6 +319,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 		{ "insecure-registry", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -326,7 +331,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 	o->prefetch = PREFETCH_NONE;
 	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
 	opterr = 0;	/* our own messages */
-	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:SC:I:vh", longopts,
+	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:SC:I:vhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -396,6 +401,9 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 			break;
 		case 'h':
 			incrfsd_help(out);
+			return 1;
+		case 'V':
+			fputs(INCRFS_VERSION_LINE("incrfsd"), out);
 			return 1;
 		case ':':
 			return usage_error(err, "option '%s' needs an argument",

@@ -14,6 +14,7 @@
 #include "blob.h"
 #include "hex.h"
 #include "image.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -133,6 +134,8 @@ static void usage(FILE *f)
 "        Print a summary of what was packed to stdout.\n"
 "    -h, --help\n"
 "        Show this help and exit.\n"
+"    -V, --version\n"
+"        Print the version and exit.\n"
 "\n"
 "ENVIRONMENT\n"
 "    SOURCE_DATE_EPOCH\n"
@@ -347,6 +350,7 @@ int main(int argc, char **argv)
 		{ "level", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct incrfs_write_opts wo = { .image_fd = -1, .blob_fd = -1,
@@ -358,7 +362,7 @@ int main(int argc, char **argv)
 	int verbose = 0, ret = 1, c;
 	long v;
 
-	while ((c = getopt_long(argc, argv, "b:t:fc:l:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:t:fc:l:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			blob_path = optarg;
@@ -385,6 +389,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			fputs(INCRFS_VERSION_LINE("incrfs-pack"), stdout);
 			return 0;
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", prog);
