@@ -370,6 +370,56 @@ TEST(credentials_in_the_location_are_refused)
 	}
 }
 
+/*
+ * registry:// through mirrors: one that is down gives way at open to the
+ * next, which serves while the registry itself is away; when that mirror
+ * goes too, the registry serves.  (busybox httpd serves the registry's
+ * blob path as a file, over plain http: --insecure-registry.)
+ */
+TEST_F(web, mirrors_in_order_then_the_registry)
+{
+	static unsigned char buf[4096];
+	char hosts[3][32], blobdir[160], ref[160], cmd[512];
+	const char *insecure[3] = { hosts[0], hosts[1], hosts[2] };
+	const char *mirrors[2] = { hosts[2], hosts[1] };
+	struct incrfsd_source src;
+	pid_t origin, mirror;
+	int port[3], i;
+
+	for (i = 0; i < 3; i++) {
+		port[i] = free_port();
+		ASSERT_GT(port[i], 0);
+		snprintf(hosts[i], sizeof(hosts[i]), "127.0.0.1:%d", port[i]);
+	}
+	/* hosts[0] the registry, hosts[1] a mirror, hosts[2] a dead mirror */
+	snprintf(blobdir, sizeof(blobdir), "%s/v2/app/blobs", self->dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/layer.blob %s/sha256:%064d",
+		 blobdir, self->dir, blobdir, 0);
+	ASSERT_EQ(0, system(cmd));
+	origin = start_httpd(self->dir, port[0]);
+	mirror = start_httpd(self->dir, port[1]);
+	ASSERT_GT(origin, 0);
+	ASSERT_GT(mirror, 0);
+	incrfsd_source_set_net(&(struct incrfsd_net_opts){
+		.insecure = insecure, .n_insecure = 3,
+		.mirrors = mirrors, .n_mirrors = 2 });
+	snprintf(ref, sizeof(ref), "registry://%s/app@sha256:%064d", hosts[0], 0);
+	ASSERT_EQ(0, incrfsd_source_open(&src, ref, 4)) TH_LOG("%s", src.err);
+	/* the registry away: the mirror serves */
+	stop_httpd(origin);
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 70000, sizeof(buf), buf));
+	EXPECT_EQ(0, memcmp(buf, self->bytes + 70000, sizeof(buf)));
+	/* the registry back, the mirror away: the registry serves */
+	origin = start_httpd(self->dir, port[0]);
+	ASSERT_GT(origin, 0);
+	stop_httpd(mirror);
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 200000, sizeof(buf), buf));
+	EXPECT_EQ(0, memcmp(buf, self->bytes + 200000, sizeof(buf)));
+	incrfsd_source_close(&src);
+	stop_httpd(origin);
+	incrfsd_source_set_net(&(struct incrfsd_net_opts){ 0 });
+}
+
 TEST_F(web, not_found_and_server_down_at_open)
 {
 	struct incrfsd_source src;
@@ -914,13 +964,13 @@ TEST(registry_references)
 		 hexd);
 	snprintf(want, sizeof(want),
 		 "https://127.0.0.1:5000/v2/lib/app/blobs/sha256:%s", hexd);
-	url = registry_url(ref, &why);
+	url = registry_url(ref, NULL, &why);
 	ASSERT_NOT_NULL(url);
 	ASSERT_STREQ(want, url);	/* https unless named insecure */
 	free(url);
 	incrfsd_source_set_net(&(struct incrfsd_net_opts){
 		.insecure = insecure, .n_insecure = 2 });
-	url = registry_url(ref, &why);
+	url = registry_url(ref, NULL, &why);
 	ASSERT_NOT_NULL(url);
 	ASSERT_STREQ(want + 1 + 4, url + 4);	/* "http" + the same rest */
 	ASSERT_EQ(0, strncmp(url, "http://", 7));
@@ -928,23 +978,23 @@ TEST(registry_references)
 	/* HOST:PORT exactly: another port of the host is not insecure */
 	snprintf(ref, sizeof(ref), "registry://127.0.0.1:5001/app@sha256:%s",
 		 hexd);
-	url = registry_url(ref, &why);
+	url = registry_url(ref, NULL, &why);
 	ASSERT_NOT_NULL(url);
 	ASSERT_EQ(0, strncmp(url, "https://", 8));
 	free(url);
 	snprintf(ref, sizeof(ref), "registry://R.Test/app@sha256:%s", hexd);
-	url = registry_url(ref, &why);
+	url = registry_url(ref, NULL, &why);
 	ASSERT_NOT_NULL(url);
 	ASSERT_NOT_NULL(strstr(url, "http://R.Test/v2/app/blobs/sha256:"));
 	free(url);
 	incrfsd_source_set_net(&(struct incrfsd_net_opts){ 0 });
 	ASSERT_FALSE(registry_match("registrys://r.test/app@sha256:x"));
-	ASSERT_NULL(registry_url("registry://h:1/app", &why));
+	ASSERT_NULL(registry_url("registry://h:1/app", NULL, &why));
 	ASSERT_NOT_NULL(strstr(why, "REPO@sha256"));
-	ASSERT_NULL(registry_url("registry://h:1/app@sha256:12", &why));
+	ASSERT_NULL(registry_url("registry://h:1/app@sha256:12", NULL, &why));
 	ASSERT_NOT_NULL(strstr(why, "64 lowercase hex"));
-	ASSERT_NULL(registry_url("registry://h:1/app@md5:12", &why));
-	ASSERT_NULL(registry_url("registry:///app@sha256:12", &why));
+	ASSERT_NULL(registry_url("registry://h:1/app@md5:12", NULL, &why));
+	ASSERT_NULL(registry_url("registry:///app@sha256:12", NULL, &why));
 	ASSERT_TRUE(registry_match("registry://h/a@sha256:x"));
 	ASSERT_FALSE(http_match("registry://h/a@sha256:x"));
 	ASSERT_TRUE(http_match("http://h/a"));

@@ -70,8 +70,12 @@ TEST(long_options)
 	      "--sync", "--verbose", "--verbose",
 	      "--prefetch-profile", "app.profile", "--amplify=1M",
 	      "--ca-file", "ca.pem", "--insecure-registry", "r:5000",
-	      "--insecure-registry=10.0.0.1", NULL);
+	      "--insecure-registry=10.0.0.1", "--registry-mirror", "m1:5000",
+	      "-M", "m2", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_EQ(2, p.o.n_mirrors);
+	ASSERT_STREQ("m1:5000", p.o.mirrors[0]);
+	ASSERT_STREQ("m2", p.o.mirrors[1]);
 	ASSERT_STREQ("ca.pem", p.o.ca_file);
 	ASSERT_EQ(2, p.o.n_insecure);
 	ASSERT_STREQ("r:5000", p.o.insecure[0]);
@@ -150,6 +154,8 @@ TEST(usage_errors)
 		  "--insecure-registry: 'h/x' is not HOST[:PORT]" },
 		{ { "-s", "b", "-I", "", "m" },
 		  "--insecure-registry: '' is not HOST[:PORT]" },
+		{ { "-s", "b", "-M", "https://m", "m" },
+		  "--registry-mirror: 'https://m' is not HOST[:PORT]" },
 	};
 	size_t i;
 
@@ -203,6 +209,7 @@ TEST(help_is_a_manual_page)
 		"-x, --exit-when-complete", "-P, --prefetch-profile FILE",
 		"incrfsctl profile record", "access_log", "-d, --depth N", "-A, --amplify SIZE", "-S, --sync",
 		"-v, --verbose", "-h, --help", "-V, --version", "SIGTERM", "SIGKILL",
+		"-M, --registry-mirror HOST[:PORT]",
 		"CAP_SYS_ADMIN", "root hash", "io_uring", "zstd",
 		"    0   ", "    1   ", "    2   ", "    3   ",
 	};

@@ -30,7 +30,8 @@ int main(int argc, char *argv[])
 	incrfsd_verbosity = o.verbose;
 	incrfsd_source_set_net(&(struct incrfsd_net_opts){
 		.ca_file = o.ca_file, .insecure = o.insecure,
-		.n_insecure = o.n_insecure });
+		.n_insecure = o.n_insecure, .mirrors = o.mirrors,
+		.n_mirrors = o.n_mirrors });
 
 	/* Stop signals arrive through a signalfd, in every thread. */
 	sigemptyset(&sigs);

@@ -161,6 +161,17 @@ void incrfsd_help(FILE *f)
 "        cross the network in the clear: keep it to registries on a\n"
 "        trusted network.\n"
 "\n"
+"    -M, --registry-mirror HOST[:PORT]\n"
+"        Read registry:// blobs from this mirror (a pull-through cache, a\n"
+"        registry of the same content nearer the node) before the\n"
+"        registry the reference names: https://HOST[:PORT]/v2/REPO/blobs/\n"
+"        DIGEST.  Up to 8 times, tried in the order given; a mirror that\n"
+"        does not answer, or lacks the blob, gives way to the next and in\n"
+"        the end to the reference's registry, at start-up and while\n"
+"        serving (the log says when).  Each gets credentials and https as\n"
+"        a registry does (--insecure-registry HOST[:PORT] for plain http).\n"
+"        What a mirror serves is checked as any blob is.\n"
+"\n"
 "    -S, --sync\n"
 "        Make every fill durable before it returns (INCRFS_FILL_SYNC).\n"
 "        By default the kernel commits filled blocks every 5 seconds and\n"
@@ -317,6 +328,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 		{ "sync", no_argument, NULL, 'S' },
 		{ "ca-file", required_argument, NULL, 'C' },
 		{ "insecure-registry", required_argument, NULL, 'I' },
+		{ "registry-mirror", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -331,7 +343,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 	o->prefetch = PREFETCH_NONE;
 	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
 	opterr = 0;	/* our own messages */
-	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:SC:I:vhV", longopts,
+	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:SC:I:M:vhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -395,6 +407,17 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 					"--insecure-registry: more than %d",
 					INCRFSD_MAX_INSECURE);
 			o->insecure[o->n_insecure++] = optarg;
+			break;
+		case 'M':
+			if (!*optarg || strpbrk(optarg, "/@ "))
+				return usage_error(err,
+					"--registry-mirror: '%s' is not HOST[:PORT]",
+					optarg);
+			if (o->n_mirrors == INCRFSD_MAX_MIRRORS)
+				return usage_error(err,
+					"--registry-mirror: more than %d",
+					INCRFSD_MAX_MIRRORS);
+			o->mirrors[o->n_mirrors++] = optarg;
 			break;
 		case 'v':
 			o->verbose++;

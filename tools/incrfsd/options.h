@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "source.h"	/* INCRFSD_MAX_MIRRORS */
 
 /* Exit codes, as documented in --help. */
 #define INCRFSD_EXIT_OK		0	/* stopped by a signal, mount gone, done */
@@ -43,6 +44,8 @@ struct incrfsd_options {
 	const char *ca_file;		/* --ca-file FILE */
 	const char *insecure[INCRFSD_MAX_INSECURE];	/* HOST[:PORT]s */
 	unsigned int n_insecure;
+	const char *mirrors[INCRFSD_MAX_MIRRORS];	/* HOST[:PORT]s, in order */
+	unsigned int n_mirrors;
 	int verbose;
 };
 

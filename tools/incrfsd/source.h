@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 #define INCRFSD_SOURCE_ERR_MAX 256
+/* registry:// mirrors at most (incrfsd --registry-mirror) */
+#define INCRFSD_MAX_MIRRORS 8
 /* Bytes at the blob's start a source may keep from opening: its header */
 #define INCRFSD_SOURCE_HEAD 128
 
@@ -122,6 +124,9 @@ struct incrfsd_net_opts {
 	/* registry:// HOST[:PORT]s spoken to in plain http, not https */
 	const char *const *insecure;
 	unsigned int n_insecure;
+	/* registry:// HOST[:PORT]s to read blobs from first, in order */
+	const char *const *mirrors;
+	unsigned int n_mirrors;
 };
 void incrfsd_source_set_net(const struct incrfsd_net_opts *o);
 

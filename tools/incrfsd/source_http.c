@@ -134,15 +134,32 @@ struct http_conn {
 	char range_hdr[96];	/* the Content-Range seen */
 	char www_auth[1024];	/* the WWW-Authenticate seen */
 	unsigned int auth_gen;	/* credentials the handle carries */
+	unsigned int auth_ep;	/* ...for this endpoint */
+	unsigned int ep_used;	/* the endpoint of the last transfer */
 	char err[CURL_ERROR_SIZE];
 };
 
-struct http_source {
-	const struct curl_lib *cu;	/* libcurl (curl_lib.c) */
+/*
+ * Where the blob is read: its URL, or for registry:// each mirror and
+ * then the reference's registry.
+ */
+struct http_endpoint {
 	char *url;
-	char *display;		/* the location, for messages */
+	char host[256];		/* HOST[:PORT], for messages */
 	struct registry_auth *auth;	/* registry:// only */
 	bool tls;
+};
+
+#define HTTP_ENDPOINTS_MAX	(INCRFSD_MAX_MIRRORS + 1)
+
+struct http_source {
+	const struct curl_lib *cu;	/* libcurl (curl_lib.c) */
+	char *display;		/* the location, for messages */
+	/* mirrors first, the location's own server last */
+	struct http_endpoint ep[HTTP_ENDPOINTS_MAX];
+	unsigned int nep;
+	/* the endpoint in use; only ever moves on, towards the last */
+	atomic_uint cur;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* queue grew, done grew, or stopping */
 	struct http_req *queue, **queue_tail;
@@ -204,7 +221,8 @@ static bool insecure_host(const char *host, size_t len)
  * blobs/sha256:HEX (http:// for an insecure HOST[:PORT]).  NULL with @why
  * set if it is not one.
  */
-static char *registry_url(const char *location, const char **why)
+static char *registry_url(const char *location, const char *mirror,
+			  const char **why)
 {
 	const char *host = location + 11;
 	const char *slash = strchr(host, '/');
@@ -234,6 +252,16 @@ static char *registry_url(const char *location, const char **why)
 	if (i != 64 || hexd[i]) {
 		*why = "the digest is not sha256: and 64 lowercase hex digits";
 		return NULL;
+	}
+	if (mirror) {	/* the same REPO and digest on another registry */
+		tls = !insecure_host(mirror, strlen(mirror));
+		if (asprintf(&url, "%s://%s/v2/%.*s/blobs/%s",
+			     tls ? "https" : "http", mirror,
+			     (int)(at - slash - 1), slash + 1, at + 1) < 0) {
+			*why = "out of memory";
+			return NULL;
+		}
+		return url;
 	}
 	tls = !insecure_host(host, slash - host);
 	if (asprintf(&url, "%s://%.*s/v2/%.*s/blobs/%s", tls ? "https" : "http",
@@ -382,14 +410,8 @@ static void setup_handle(struct http_conn *hc)
 	const struct curl_lib *cu = hc->hs->cu;
 	CURL *c = hc->curl;
 
-	cu->easy_setopt(c, CURLOPT_URL, hc->hs->url);
 	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	cu->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	/* redirects to http(s) only, and never from https down to http */
-	cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR,
-			hc->hs->tls ? "https" : "http,https");
-	cu->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-			hc->hs->tls ? "https" : "http,https");
 	curl_lib_setup(cu, c);
 	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	cu->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -425,17 +447,18 @@ static bool permanent(CURLcode cc)
 }
 
 /* What the user can do about a TLS error @cc, or "". */
-static const char *permanent_hint(const struct http_source *hs, CURLcode cc)
+static const char *permanent_hint(const struct http_endpoint *ep,
+				  CURLcode cc)
 {
-	if (!hs->tls)
+	if (!ep->tls)
 		return "";
 	if (cc == CURLE_PEER_FAILED_VERIFICATION)
-		return hs->auth ?
+		return ep->auth ?
 		       " (a registry with its own CA: --ca-file FILE)" :
 		       " (a server with its own CA: --ca-file FILE)";
 	if (cc == CURLE_SSL_CACERT_BADFILE)
 		return " (no readable CA store: install ca-certificates, or --ca-file FILE)";
-	if (cc == CURLE_SSL_CONNECT_ERROR && hs->auth)
+	if (cc == CURLE_SSL_CONNECT_ERROR && ep->auth)
 		return " (a registry that speaks plain http: --insecure-registry HOST[:PORT])";
 	return "";
 }
@@ -452,7 +475,9 @@ static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 		    uint64_t *total, char *why, size_t why_len)
 {
 	const struct curl_lib *cu = hc->hs->cu;
-	struct registry_auth *auth = hc->hs->auth;
+	unsigned int e = atomic_load(&hc->hs->cur);
+	const struct http_endpoint *ep = &hc->hs->ep[e];
+	struct registry_auth *auth = ep->auth;
 	bool probe = total != NULL, answered = false;
 	unsigned long long first, last, size;
 	char range[64];
@@ -463,6 +488,22 @@ static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
 		 off + len - 1);
 	cu->easy_setopt(hc->curl, CURLOPT_RANGE, range);
+	cu->easy_setopt(hc->curl, CURLOPT_URL, ep->url);
+	/* redirects to http(s) only, and never from https down to http */
+	cu->easy_setopt(hc->curl, CURLOPT_PROTOCOLS_STR,
+			ep->tls ? "https" : "http,https");
+	cu->easy_setopt(hc->curl, CURLOPT_REDIR_PROTOCOLS_STR,
+			ep->tls ? "https" : "http,https");
+	hc->ep_used = e;
+	if (hc->auth_ep != e) {
+		/* the handle's credentials are another host's: never send them */
+		cu->easy_setopt(hc->curl, CURLOPT_XOAUTH2_BEARER, NULL);
+		cu->easy_setopt(hc->curl, CURLOPT_USERNAME, NULL);
+		cu->easy_setopt(hc->curl, CURLOPT_PASSWORD, NULL);
+		cu->easy_setopt(hc->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		hc->auth_ep = e;
+		hc->auth_gen = 0;
+	}
 again:
 	hc->boff = off;
 	hc->blen = len;
@@ -501,7 +542,7 @@ again:
 				(code == 200 || hc->bad_range))) {
 		snprintf(why, why_len, "%s%s",
 			 hc->err[0] ? hc->err : cu->easy_strerror(cc),
-			 permanent_hint(hc->hs, cc));
+			 permanent_hint(ep, cc));
 		/* a body longer than asked is the server's error, not luck */
 		return cc == CURLE_WRITE_ERROR || permanent(cc) ? XFER_FAIL :
 								  XFER_RETRY;
@@ -693,6 +734,24 @@ static void set_down(struct http_source *hs, bool down, const char *why)
 		log_info("%s: answering again", hs->display);
 }
 
+/*
+ * A transfer from endpoint @used failed (@why): move on to the next one,
+ * unless that was the last (the location's own server) or another
+ * connection moved on already.  true if there is another to try now.
+ */
+static bool fall_over(struct http_source *hs, unsigned int used,
+		      const char *why)
+{
+	unsigned int want = used;
+
+	if (used + 1 >= hs->nep)
+		return false;
+	if (atomic_compare_exchange_strong(&hs->cur, &want, used + 1))
+		log_warn("%s: mirror %s: %s; reading from %s now", hs->display,
+			 hs->ep[used].host, why, hs->ep[used + 1].host);
+	return true;
+}
+
 static void *worker(void *arg)
 {
 	struct http_conn *hc = arg;
@@ -728,7 +787,12 @@ static void *worker(void *arg)
 				       sizeof(why));
 			if (hc->first == hc->nbatch)
 				ret = XFER_OK;	/* every byte is in */
-			if (ret != XFER_RETRY || atomic_load(&hs->stop))
+			if (atomic_load(&hs->stop))
+				break;
+			/* a mirror that is down or lacks the blob gives way */
+			if (ret != XFER_OK && fall_over(hs, hc->ep_used, why))
+				continue;
+			if (ret != XFER_RETRY)
 				break;
 			set_down(hs, true, why);
 			if (!backoff(hs, ms))
@@ -793,7 +857,7 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	char probe[INCRFSD_SOURCE_HEAD];
 	struct http_req r = { .len = sizeof(probe), .buf = probe };
 	const char *bad = NULL;
-	unsigned int i, ms = BACKOFF_MIN_MS;
+	unsigned int i, e, ms = BACKOFF_MIN_MS;
 	uint64_t size = 0;
 	int ret = XFER_FAIL;
 
@@ -825,23 +889,31 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	hs->display = strdup(location);
 	if (!hs->display)
 		return http_fail(src, -ENOMEM, "%s: out of memory", location);
-	hs->url = registry_match(location) ? registry_url(location, &bad) :
-		  strdup(location);
-	if (!hs->url)
-		return http_fail(src, -EINVAL, bad ? "%s" : "out of memory",
-				 bad);
-	hs->tls = !strncmp(hs->url, "https://", 8);
-	if (registry_match(location)) {
-		/* the host[:port] of http[s]://HOST/v2/... */
-		const char *host = strstr(hs->url, "://") + 3;
-		char h[256];
+	/* registry://: the mirrors first, in order, the registry last */
+	hs->nep = registry_match(location) ? net.n_mirrors + 1 : 1;
+	for (e = 0; e < hs->nep; e++) {
+		struct http_endpoint *ep = &hs->ep[e];
+		const char *host;
 
-		snprintf(h, sizeof(h), "%.*s", (int)strcspn(host, "/"), host);
-		hs->auth = registry_auth_new(cu, h, hs->tls);
-		if (!hs->auth)
-			return http_fail(src, -ENOMEM, "%s: out of memory",
-					 location);
+		ep->url = !registry_match(location) ? strdup(location) :
+			  registry_url(location, e + 1 < hs->nep ?
+				       net.mirrors[e] : NULL, &bad);
+		if (!ep->url)
+			return http_fail(src, -EINVAL,
+					 bad ? "%s" : "out of memory", bad);
+		ep->tls = !strncmp(ep->url, "https://", 8);
+		/* the host[:port] of http[s]://HOST/... */
+		host = strstr(ep->url, "://") + 3;
+		snprintf(ep->host, sizeof(ep->host), "%.*s",
+			 (int)strcspn(host, "/"), host);
+		if (registry_match(location)) {
+			ep->auth = registry_auth_new(cu, ep->host, ep->tls);
+			if (!ep->auth)
+				return http_fail(src, -ENOMEM,
+						 "%s: out of memory", location);
+		}
 	}
+	atomic_init(&hs->cur, 0);
 	hs->nconns = depth < HTTP_CONNS_MAX ? depth : HTTP_CONNS_MAX;
 	if (!hs->nconns)
 		hs->nconns = 1;
@@ -853,18 +925,32 @@ static int http_open(struct incrfsd_source *src, const char *location,
 					 "%s: curl_easy_init failed", location);
 		setup_handle(&hs->conns[i]);
 	}
-	/* The size: from the Content-Range of a short read. */
-	for (i = 0; i < OPEN_ATTEMPTS; i++) {
-		hs->conns[0].batch[0] = &r;
-		hs->conns[0].nbatch = 1;
-		ret = transfer(&hs->conns[0], 0, sizeof(probe), &size, why,
-			       sizeof(why));
-		hs->conns[0].nbatch = 0;
-		if (ret != XFER_RETRY)
+	/*
+	 * The size: from the Content-Range of a short read.  A mirror gets
+	 * one try; the last endpoint, the location's own server, several.
+	 */
+	for (e = 0; e < hs->nep; e++) {
+		atomic_store(&hs->cur, e);
+		for (i = 0; i < OPEN_ATTEMPTS; i++) {
+			hs->conns[0].batch[0] = &r;
+			hs->conns[0].nbatch = 1;
+			ret = transfer(&hs->conns[0], 0, sizeof(probe), &size,
+				       why, sizeof(why));
+			hs->conns[0].nbatch = 0;
+			if (ret != XFER_RETRY || e + 1 < hs->nep)
+				break;
+			usleep(ms * 1000);
+			ms *= 2;
+		}
+		if (ret == XFER_OK)
 			break;
-		usleep(ms * 1000);
-		ms *= 2;
+		if (e + 1 < hs->nep)
+			log_warn("%s: mirror %s: %s; trying %s", hs->display,
+				 hs->ep[e].host, why, hs->ep[e + 1].host);
 	}
+	if (ret == XFER_OK && hs->nep > 1 && e + 1 < hs->nep)
+		log_info("%s: reading from mirror %s", hs->display,
+			 hs->ep[e].host);
 	if (ret != XFER_OK) {
 		char msg[1024];
 
@@ -1052,8 +1138,10 @@ static void http_close(struct incrfsd_source *src)
 		close(src->event_fd);
 	pthread_mutex_destroy(&hs->lock);
 	pthread_cond_destroy(&hs->cond);
-	registry_auth_free(hs->auth);
-	free(hs->url);
+	for (i = 0; i < hs->nep; i++) {
+		registry_auth_free(hs->ep[i].auth);
+		free(hs->ep[i].url);
+	}
 	free(hs->display);
 	free(hs);
 	src->priv = NULL;
