@@ -28,40 +28,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/incrfs-image-cli.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 num=0 failed=0
 
-# run ARGS...: sets rc, out (stdout) and err (stderr) of incrfs-image ARGS.
-run() {
-	"$img_tool" "$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-
-# check DESCRIPTION COND...: one TAP result; COND is a shell command list.
-check() {
-	local desc=$1
-	shift
-	num=$((num + 1))
-	if eval "$@"; then
-		echo "ok $num $desc"
-	else
-		failed=1
-		echo "not ok $num $desc"
-		echo "# failed: $*"
-		echo "# exit $rc; stdout:"
-		sed 's/^/#   /' "$work/out" | head -n 20
-		echo "# stderr:"
-		sed 's/^/#   /' "$work/err" | head -n 20
-	fi
-}
-
-# manual: does $out have every section of a manual page?
-manual() {
-	local s
-	for s in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS"; do
-		grep -q "^$s" <<<"$out" || { echo "# no '$s'"; return 1; }
-	done
-	[ -z "$err" ]
-}
+tool=$img_tool
+# run, check, manual
+. "$repo/tests/lib/cli-check.sh"
 
 # a tree of three files, packed twice with different content
 mkdir -p "$work/a/d" "$work/b"
@@ -75,12 +44,12 @@ echo other >"$work/b/small"
 
 run --help
 check "incrfs-image --help is a manual page listing both commands" \
-	'[ $rc = 0 ] && manual && grep -q "^    check " <<<"$out" &&
+	'[ $rc = 0 ] && manual OPTIONS && grep -q "^    check " <<<"$out" &&
 	 grep -q "^    inspect " <<<"$out"'
 ok=0
 for c in check inspect; do
 	run "$c" --help
-	[ $rc = 0 ] && manual && grep -q "incrfs-image $c" <<<"$out" || ok=1
+	[ $rc = 0 ] && manual OPTIONS && grep -q "incrfs-image $c" <<<"$out" || ok=1
 done
 check "each command's --help is a manual page" '[ $ok = 0 ]'
 run

@@ -28,40 +28,9 @@ trap 'rm -rf "$work"' EXIT
 echo data >"$work/file"
 num=0 failed=0
 
-# run ARGS...: sets rc, out (stdout) and err (stderr) of incrfsctl ARGS.
-run() {
-	"$ctl" "$@" >"$work/out" 2>"$work/err"
-	rc=$?
-	out=$(cat "$work/out")
-	err=$(cat "$work/err")
-}
-
-# check DESCRIPTION COND...: one TAP result; COND is a shell command list.
-check() {
-	local desc=$1
-	shift
-	num=$((num + 1))
-	if eval "$@"; then
-		echo "ok $num $desc"
-	else
-		failed=1
-		echo "not ok $num $desc"
-		echo "# failed: $*"
-		echo "# exit $rc; stdout:"
-		sed 's/^/#   /' "$work/out" | head -n 20
-		echo "# stderr:"
-		sed 's/^/#   /' "$work/err" | head -n 20
-	fi
-}
-
-# manual PATTERN...: does $out have every section of a manual page?
-manual() {
-	local s
-	for s in NAME SYNOPSIS DESCRIPTION "EXIT STATUS" "$@"; do
-		grep -q "^$s" <<<"$out" || { echo "# no '$s'"; return 1; }
-	done
-	[ -z "$err" ]
-}
+tool=$ctl
+# run, check, manual
+. "$repo/tests/lib/cli-check.sh"
 
 run --help
 check "incrfsctl --help is a manual page listing every command" \
