@@ -12,7 +12,10 @@
  * Loopback only; each wait is bounded.  incrfsd is the one on PATH (the
  * guest's /usr/local/bin, dynamically linked with libcurl).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
@@ -125,6 +128,39 @@ TEST_F(web, tree_matches_through_http)
 	EXPECT_EQ(0, st.hash_failures);
 	EXPECT_EQ(0, st.timeouts);
 	EXPECT_GT(st.misses, 0);
+}
+
+/*
+ * A server that takes connections and never answers holds incrfsd's
+ * start-up (each attempt waits 30 s for a byte): SIGTERM still stops it
+ * at once, as it stops any program.
+ */
+TEST_F(web, stopped_while_the_server_does_not_answer)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+	char url[64], port[16];
+	const char *argv[] = { "incrfsd", "--source", url, self->mnt, NULL };
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), st;
+
+	ASSERT_GE(lfd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(lfd, 16));	/* the kernel completes handshakes */
+	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&a, &l));
+	snprintf(port, sizeof(port), "%d", ntohs(a.sin_port));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s/lazy.blob", port);
+	self->feeder = pu_spawn(self->log, argv);
+	ASSERT_GT(self->feeder, 0);
+	pu_msleep(1500);
+	ASSERT_EQ(-1, pu_wait_exit(self->feeder, 0)) TH_LOG("it ended by itself");
+	ASSERT_EQ(0, kill(self->feeder, SIGTERM));
+	st = pu_wait_exit(self->feeder, 5000);
+	EXPECT_EQ(128 + SIGTERM, st)
+		TH_LOG("SIGTERM did not stop incrfsd in its start-up");
+	if (st >= 0)
+		self->feeder = -1;	/* reaped; else the teardown kills it */
+	close(lfd);
 }
 
 /* A reader: read @rel through the mount and compare it with the source. */

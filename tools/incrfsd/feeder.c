@@ -78,10 +78,19 @@ static int start_loop(struct feeder *f)
 	sigset_t sigs;
 	int ret;
 
+	/*
+	 * From here on a stop signal is an event of the loop, in every
+	 * thread: the prefetch threads, started later, inherit the mask;
+	 * the HTTP workers, started during set-up, block them themselves.
+	 */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL)) {
+		log_err("sigprocmask: %s", strerror(errno));
+		return -1;
+	}
 	f->signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	f->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	f->pf_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

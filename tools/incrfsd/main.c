@@ -19,7 +19,6 @@
 int main(int argc, char *argv[])
 {
 	struct incrfsd_options o;
-	sigset_t sigs;
 	int ret;
 
 	ret = incrfsd_parse_options(&o, argc, argv, stdout, stderr);
@@ -32,16 +31,11 @@ int main(int argc, char *argv[])
 		.ca_file = o.ca_file, .insecure = o.insecure,
 		.n_insecure = o.n_insecure, .mirrors = o.mirrors,
 		.n_mirrors = o.n_mirrors });
-
-	/* Stop signals arrive through a signalfd, in every thread. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &sigs, NULL)) {
-		log_err("sigprocmask: %s", strerror(errno));
-		return INCRFSD_EXIT_ERROR;
-	}
+	/*
+	 * Stop signals end the start-up as they end any program (a server
+	 * that does not answer may hold it for a while); the event loop
+	 * takes them through a signalfd (feeder.c).
+	 */
 	signal(SIGPIPE, SIG_IGN);
 	return feeder_main(&o);
 }

@@ -231,6 +231,8 @@ void incrfsd_help(FILE *f)
 "    SIGTERM, SIGINT, SIGHUP\n"
 "        Stop cleanly: abandon the fetches in flight, close the control\n"
 "        channel, exit 0.  Readers still waiting wait for the next feeder.\n"
+"        Before incrfsd serves (a server that does not answer can hold the\n"
+"        start-up for minutes), they end it at once, as any program.\n"
 "\n"
 "EXIT STATUS\n"
 "    0   stopped by a signal, the mount went away (umount), or the image\n"

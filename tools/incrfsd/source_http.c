@@ -60,6 +60,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -759,8 +760,15 @@ static void *worker(void *arg)
 	char why[CURL_ERROR_SIZE + 128];
 	uint64_t off = 0, end;
 	unsigned int ms;
+	sigset_t stop;
 	int ret;
 
+	/* the feeder's loop takes the stop signals, never a worker */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	/*
 	 * Created before the feeder drops its capabilities, which are per
 	 * thread: a worker only speaks HTTP, it needs none of them.
