@@ -74,8 +74,8 @@
  * read:    + ETIMEDOUT a missing block, and no feeder (timeout=50)
  * listxattr: + E2BIG the list is longer than the VFS's 64 KiB limit
  * getxattr:  + ERANGE  a listed name longer than XATTR_NAME_MAX (255)
- *            + ENODATA user.* names on anything but files and directories
- *              are hidden by the VFS
+ *            (user.* names on anything but files and directories: the VFS
+ *              never serves them, ENODATA, not counted as an error)
  *            + EINVAL  security.capability whose value is malformed (the
  *              capability code decodes it)
  */
@@ -348,6 +348,14 @@ static inline void fz_walk_xattrs(struct fz_walk *w, const char *path,
 		if (v >= 0)
 			v = lgetxattr(path, p, value, sizeof(value));
 		if (v >= 0)
+			continue;
+		/*
+		 * The VFS never serves user.* on anything but files and
+		 * directories (xattr_permission(): ENODATA), whatever the
+		 * file system lists: the rule, not an error of incrfs.
+		 */
+		if (errno == ENODATA && !strncmp(p, "user.", 5) &&
+		    !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
 			continue;
 		/* only where the VFS really answers these (or, when the image
 		 * changes under the walk, the record changed in between) */
