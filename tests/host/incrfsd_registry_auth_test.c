@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 
 #include "tools/incrfsd/log.c"
-#include "tools/incrfsd/curl_lib.c"
-#include "tools/incrfsd/registry_creds.c"
-#include "tools/incrfsd/registry_auth.c"
+#include "tools/lib/curl_lib.c"
+#include "tools/lib/registry_creds.c"
+#include "tools/lib/registry_auth.c"
 
 FIXTURE(files) {
 	char dir[64];

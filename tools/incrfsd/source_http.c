@@ -186,6 +186,12 @@ struct http_source {
 };
 
 
+/* registry_auth's word on where credentials came from, for the log. */
+static void note_creds(const char *msg)
+{
+	log_info("%s", msg);
+}
+
 static bool http_match(const char *location)
 {
 	return !strncmp(location, "http://", 7) ||
@@ -915,7 +921,8 @@ static int http_open(struct incrfsd_source *src, const char *location,
 		snprintf(ep->host, sizeof(ep->host), "%.*s",
 			 (int)strcspn(host, "/"), host);
 		if (registry_match(location)) {
-			ep->auth = registry_auth_new(cu, ep->host, ep->tls);
+			ep->auth = registry_auth_new(cu, ep->host, ep->tls,
+						     note_creds);
 			if (!ep->auth)
 				return http_fail(src, -ENOMEM,
 						 "%s: out of memory", location);

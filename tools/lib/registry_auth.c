@@ -16,7 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
 #include "registry_creds.h"
 
 /* A token service answer larger than this is not one. */
@@ -39,10 +38,12 @@ struct registry_auth {
 	enum creds_state cstate;
 	struct registry_creds creds;
 	char cerr[512];		/* why the auth file could not be used */
+	void (*note)(const char *msg);
 };
 
 struct registry_auth *registry_auth_new(const struct curl_lib *cu,
-					const char *host, bool tls)
+					const char *host, bool tls,
+					void (*note)(const char *msg))
 {
 	struct registry_auth *ra = calloc(1, sizeof(*ra));
 
@@ -50,6 +51,7 @@ struct registry_auth *registry_auth_new(const struct curl_lib *cu,
 		return NULL;
 	ra->cu = cu;
 	ra->tls = tls;
+	ra->note = note;
 	snprintf(ra->host, sizeof(ra->host), "%s", host);
 	pthread_mutex_init(&ra->lock, NULL);
 	return ra;
@@ -102,7 +104,7 @@ unsigned int registry_auth_apply(struct registry_auth *ra, CURL *curl,
 	return gen;
 }
 
-/* The challenge's parameters incrfsd uses. */
+/* The challenge's parameters incrfs uses. */
 struct challenge {
 	char scheme[16];
 	char realm[1024], service[256], scope[512];
@@ -378,8 +380,13 @@ static void load_creds(struct registry_auth *ra)
 				  sizeof(ra->cerr));
 	ra->cstate = ret > 0 ? CREDS_FOUND : ret == 0 ? CREDS_NONE :
 		     CREDS_BAD;
-	if (ret > 0)
-		log_info("%s: credentials from %s", ra->host, ra->creds.file);
+	if (ret > 0 && ra->note) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s: credentials from %s", ra->host,
+			 ra->creds.file);
+		ra->note(msg);
+	}
 }
 
 int registry_auth_answer(struct registry_auth *ra, const char *challenge,
@@ -399,7 +406,7 @@ int registry_auth_answer(struct registry_auth *ra, const char *challenge,
 	}
 	if (!challenge[0] || !parse_challenge(challenge, &ch)) {
 		snprintf(why, why_len,
-			 "%s: HTTP 401 with no authentication challenge incrfsd understands",
+			 "%s: HTTP 401 with no authentication challenge incrfs understands",
 			 ra->host);
 		ret = -EACCES;
 	} else if (!strcasecmp(ch.scheme, "Basic")) {
@@ -422,7 +429,7 @@ int registry_auth_answer(struct registry_auth *ra, const char *challenge,
 			ra->kind = AUTH_BEARER;
 	} else {
 		snprintf(why, why_len,
-			 "%s: HTTP 401 asking for '%s' authentication, which incrfsd does not speak",
+			 "%s: HTTP 401 asking for '%s' authentication, which incrfs does not speak",
 			 ra->host, ch.scheme);
 		ret = -EACCES;
 	}

@@ -9,13 +9,13 @@
  * registry:// source pays for libcurl now.  The types come from
  * <curl/curl.h> as before; the calls go through struct curl_lib.
  */
-#ifndef INCRFSD_CURL_LIB_H
-#define INCRFSD_CURL_LIB_H
+#ifndef INCRFS_CURL_LIB_H
+#define INCRFS_CURL_LIB_H
 
 #include <curl/curl.h>
 #include <stddef.h>
 
-/* The libcurl functions incrfsd calls, with libcurl's own signatures. */
+/* The libcurl functions incrfs's tools call, with libcurl's own signatures. */
 struct curl_lib {
 	CURL *(*easy_init)(void);
 	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
@@ -25,6 +25,9 @@ struct curl_lib {
 	void (*easy_cleanup)(CURL *curl);
 	char *(*easy_escape)(CURL *curl, const char *string, int length);
 	void (*free)(void *p);
+	struct curl_slist *(*slist_append)(struct curl_slist *l,
+					   const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
 };
 
 /*
@@ -35,14 +38,14 @@ const struct curl_lib *curl_lib_get(char *err, size_t err_len);
 
 /*
  * Trust the CAs of the PEM file @ca_file instead of the system's store
- * (incrfsd --ca-file), for every handle curl_lib_setup() sets up from now
+ * (--ca-file), for every handle curl_lib_setup() sets up from now
  * on; NULL: the system's.  Set once, before the first source opens.
  */
 void curl_lib_set_ca_file(const char *ca_file);
 
 /*
- * What every handle of incrfsd gets, whatever it fetches: no signals
- * (threads), incrfsd's User-Agent, the CA file.
+ * What every handle gets, whatever it fetches: no signals (threads), the
+ * User-Agent "incrfs/VERSION", the CA file.
  */
 void curl_lib_setup(const struct curl_lib *cu, CURL *c);
 

@@ -19,8 +19,8 @@
  * registry's host only, never to a host a redirect leads to (blob storage
  * URLs are signed and must not see them).
  */
-#ifndef INCRFSD_REGISTRY_AUTH_H
-#define INCRFSD_REGISTRY_AUTH_H
+#ifndef INCRFS_REGISTRY_AUTH_H
+#define INCRFS_REGISTRY_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,9 +29,13 @@
 
 struct registry_auth;
 
-/* For the registry at @host ("host[:port]"), @tls if it is https. */
+/*
+ * For the registry at @host ("host[:port]"), @tls if it is https.  @note
+ * (may be NULL) is told where credentials were found, for the log.
+ */
 struct registry_auth *registry_auth_new(const struct curl_lib *cu,
-					const char *host, bool tls);
+					const char *host, bool tls,
+					void (*note)(const char *msg));
 void registry_auth_free(struct registry_auth *ra);
 
 /*
@@ -46,7 +50,7 @@ unsigned int registry_auth_apply(struct registry_auth *ra, CURL *curl,
  * WWW-Authenticate value @challenge.  0: new credentials are ready (apply
  * and retry); -EAGAIN: the token service is not answering (retry later);
  * -EACCES with @why: authentication cannot succeed (no or wrong
- * credentials, a challenge incrfsd cannot answer).
+ * credentials, a challenge incrfs cannot answer).
  */
 int registry_auth_answer(struct registry_auth *ra, const char *challenge,
 			 unsigned int seen, char *why, size_t why_len);

@@ -6,7 +6,7 @@
  * Why this exists: every public registry asks for a token even for
  * anonymous pulls, and private ones for credentials; users log in with
  * `docker login` or `podman login`, which write them to a JSON auth file.
- * incrfsd reads the same files, so no secret ever appears on its command
+ * incrfsd and incrfs-image read the same files, so no secret ever appears on its command
  * line.  Files, first match wins:
  *   $CREDENTIALS_DIRECTORY/registry-auth.json   (systemd LoadCredential=)
  *   $REGISTRY_AUTH_FILE
@@ -16,8 +16,8 @@
  * and a path ("https://index.docker.io/v1/").  "auth" is base64 of
  * "user:password"; "identitytoken" is an OAuth2 refresh token.
  */
-#ifndef INCRFSD_REGISTRY_CREDS_H
-#define INCRFSD_REGISTRY_CREDS_H
+#ifndef INCRFS_REGISTRY_CREDS_H
+#define INCRFS_REGISTRY_CREDS_H
 
 #include <stddef.h>
 

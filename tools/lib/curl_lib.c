@@ -6,6 +6,7 @@
  * by every source of the process.
  */
 #include "curl_lib.h"
+#include "version.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -56,6 +57,8 @@ static void curl_load(void)
 	CURL_FN(easy_cleanup);
 	CURL_FN(easy_escape);
 	CURL_FN(free);
+	CURL_FN(slist_append);
+	CURL_FN(slist_free_all);
 #undef CURL_FN
 	if (missing)
 		return;		/* h stays open: harmless, once per process */
@@ -84,7 +87,7 @@ void curl_lib_set_ca_file(const char *ca_file)
 void curl_lib_setup(const struct curl_lib *cu, CURL *c)
 {
 	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	cu->easy_setopt(c, CURLOPT_USERAGENT, "incrfsd");
+	cu->easy_setopt(c, CURLOPT_USERAGENT, "incrfs/" INCRFS_VERSION);
 	if (curl_ca_file)
 		cu->easy_setopt(c, CURLOPT_CAINFO, curl_ca_file);
 }
