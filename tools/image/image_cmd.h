@@ -26,11 +26,22 @@ struct img_cmd {
 	int (*run)(int argc, char *argv[]);
 };
 
-extern const struct img_cmd img_check, img_inspect;
+extern const struct img_cmd img_check, img_inspect, img_convert, img_pull,
+	img_umount;
 extern const char *img_prog;
 
 /* "a/b: message" on stderr, prefixed with the program's name. */
 void img_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Split "DIR:TAG" (a TAG has no '/') into a new string DIR, returned, and
+ * @tag pointing into it (NULL if there is none).  NULL: out of memory.
+ */
+char *img_split_ref(const char *arg, const char **tag);
+/*
+ * The companion program @name to run: $@env if set, else the one next to
+ * incrfs-image, else @name (found in PATH).
+ */
+void img_tool_path(const char *name, const char *env, char *buf, size_t len);
 /* The exit status for an error of tools/lib: damaged, or not readable. */
 int img_exit_for(int err);
 

@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * main.c - incrfs-image: look at and check incrfs images and blobs at
- * rest, as dump.erofs and fsck.erofs do for EROFS.
+ * main.c - incrfs-image: the tool for images, single and whole: look at
+ * and check incrfs images and blobs at rest, as dump.erofs and fsck.erofs
+ * do for EROFS; convert OCI container images, and pull them as lazily
+ * loaded runtime bundles.
  *
  * Why this exists: before an image is mounted, shipped or blamed, a user
  * wants to know what it holds and whether it and its blob are sound,
- * without root, a kernel module or a mount.  The checks are tools/lib's,
- * the same reader incrfs-pack verifies its output with.
+ * without root, a kernel module or a mount (the checks are tools/lib's,
+ * the same reader incrfs-pack verifies its output with); and a container
+ * user has OCI images, not single layers.  Each command is a file of its
+ * own; this one dispatches and holds what they share.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +25,9 @@
 
 const char *img_prog = "incrfs-image";
 
-static const struct img_cmd *const cmds[] = { &img_check, &img_inspect };
+static const struct img_cmd *const cmds[] = {
+	&img_check, &img_inspect, &img_convert, &img_pull, &img_umount,
+};
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 void img_err(const char *fmt, ...)
@@ -30,6 +39,45 @@ void img_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+char *img_split_ref(const char *arg, const char **tag)
+{
+	char *dir = strdup(arg), *colon;
+
+	*tag = NULL;
+	if (!dir)
+		return NULL;
+	colon = strrchr(dir, ':');
+	if (colon && colon[1] && !strchr(colon + 1, '/')) {
+		*colon = 0;
+		*tag = colon + 1;
+	}
+	return dir;
+}
+
+void img_tool_path(const char *name, const char *env, char *buf, size_t len)
+{
+	const char *set = getenv(env);
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (set && *set) {
+		snprintf(buf, len, "%s", set);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash) {
+			snprintf(buf, len, "%.*s/%s", (int)(slash - self), self,
+				 name);
+			if (!access(buf, X_OK))
+				return;
+		}
+	}
+	snprintf(buf, len, "%s", name);
 }
 
 int img_exit_for(int err)
@@ -46,16 +94,19 @@ static void help(FILE *f)
 
 	fputs(
 "NAME\n"
-"    incrfs-image - inspect and check incrfs images and their blobs\n"
+"    incrfs-image - inspect, check, convert and pull incrfs images\n"
 "\n"
 "SYNOPSIS\n"
 "    incrfs-image COMMAND [OPTION]... ARG...\n"
 "    incrfs-image COMMAND --help\n"
 "\n"
 "DESCRIPTION\n"
-"    Works on image and blob files as incrfs-pack wrote them (or as a\n"
-"    mount left them: filled blocks and their bitmap included), with\n"
-"    nothing mounted and no privilege.  Commands:\n"
+"    check and inspect work on image and blob files as incrfs-pack wrote\n"
+"    them (or as a mount left them: filled blocks and their bitmap\n"
+"    included), with nothing mounted and no privilege.  convert turns an\n"
+"    OCI container image into one whose layers incrfs mounts lazily; pull\n"
+"    mounts such an image from a registry as a bundle crun or runc runs,\n"
+"    before its data has arrived.  Commands:\n"
 "\n", f);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "    %-10s %s\n", cmds[i]->name, cmds[i]->summary);
@@ -72,12 +123,13 @@ static void help(FILE *f)
 "\n"
 "EXIT STATUS\n"
 "    0   done (check: nothing wrong)\n"
-"    1   check found the image or the blob damaged\n"
+"    1   check found the image or the blob damaged; convert or pull\n"
+"        found the image damaged, refused or not what it should be\n"
 "    2   a bad command line\n"
-"    3   a file cannot be opened or read\n"
+"    3   a file cannot be opened or read, or another error\n"
 "\n"
 "SEE ALSO\n"
-"    incrfs-pack(1), incrfsd(8), incrfsctl(8)\n", f);
+"    incrfs-pack(1), incrfsd(8), incrfsctl(8), crun(1), skopeo(1)\n", f);
 }
 
 int main(int argc, char *argv[])
@@ -85,7 +137,7 @@ int main(int argc, char *argv[])
 	size_t i;
 
 	if (argc < 2) {
-		img_err("a command is needed: check or inspect (--help)");
+		img_err("a command is needed: check, inspect, convert, pull or umount (--help)");
 		return IMG_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -99,6 +151,6 @@ int main(int argc, char *argv[])
 	for (i = 0; i < NCMDS; i++)
 		if (!strcmp(argv[1], cmds[i]->name))
 			return cmds[i]->run(argc - 1, argv + 1);
-	img_err("unknown command '%s': check or inspect (--help)", argv[1]);
+	img_err("unknown command '%s': check, inspect, convert, pull or umount (--help)", argv[1]);
 	return IMG_EXIT_USAGE;
 }
