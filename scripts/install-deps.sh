@@ -53,7 +53,7 @@ PKGS=(
 	clang libclang-rt-14-dev
 	libfuse3-dev erofs-utils gnuplot-nox
 	libcurl4-openssl-dev libjson-c-dev libcap-ng-dev docker-registry curl
-	apparmor iproute2 dkms mmdebstrap umoci
+	apparmor iproute2 dkms mmdebstrap umoci crun
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -47,13 +47,15 @@ static inline int rp_send(int fd, const void *buf, size_t len)
 }
 
 /*
- * One request to 127.0.0.1:@port with "Connection: close"; the response
- * head (up to @cap - 1 bytes) lands NUL-terminated in @resp.  Returns the
- * HTTP status, or -1 (connect, I/O, 10 s timeout, no status line).
+ * One request to 127.0.0.1:@port with "Connection: close" and a body of
+ * type @ctype; the response head (up to @cap - 1 bytes) lands
+ * NUL-terminated in @resp.  Returns the HTTP status, or -1 (connect, I/O,
+ * 10 s timeout, no status line).
  */
-static inline int rp_request(int port, const char *method, const char *path,
-			     const void *body, size_t len, char *resp,
-			     size_t cap)
+static inline int rp_request_ct(int port, const char *method,
+				const char *path, const char *ctype,
+				const void *body, size_t len, char *resp,
+				size_t cap)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct timeval tv = { .tv_sec = 10 };
@@ -73,9 +75,9 @@ static inline int rp_request(int port, const char *method, const char *path,
 		goto out;
 	snprintf(head, sizeof(head),
 		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-		 "Content-Type: application/octet-stream\r\n"
+		 "Content-Type: %s\r\n"
 		 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		 method, path, port, len);
+		 method, path, port, ctype, len);
 	if (rp_send(fd, head, strlen(head)) || (len && rp_send(fd, body, len)))
 		goto out;
 	while (got + 1 < cap &&
@@ -87,6 +89,15 @@ static inline int rp_request(int port, const char *method, const char *path,
 out:
 	close(fd);
 	return status;
+}
+
+/* rp_request_ct() of an application/octet-stream body. */
+static inline int rp_request(int port, const char *method, const char *path,
+			     const void *body, size_t len, char *resp,
+			     size_t cap)
+{
+	return rp_request_ct(port, method, path, "application/octet-stream",
+			     body, len, resp, cap);
 }
 
 /* The value of response header @name (case-insensitive) into @out. */
@@ -154,6 +165,29 @@ static inline int rp_push_blob(int port, const char *repo, const void *blob,
 	st = rp_request(port, "PUT", path, blob, len, resp, sizeof(resp));
 	if (st != 201) {
 		snprintf(why, whylen, "PUT: HTTP %d: %.200s", st, resp);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * PUT the manifest @body (@len bytes, media type @ctype) as @repo:@tag.
+ * 0, or -1 with @why set.
+ */
+static inline int rp_push_manifest(int port, const char *repo,
+				   const char *tag, const char *ctype,
+				   const void *body, size_t len, char *why,
+				   size_t whylen)
+{
+	char resp[4096], path[512];
+	int st;
+
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo, tag);
+	st = rp_request_ct(port, "PUT", path, ctype, body, len, resp,
+			   sizeof(resp));
+	if (st != 201) {
+		snprintf(why, whylen, "PUT %.100s: HTTP %d: %.300s", path, st,
+			 resp);
 		return -1;
 	}
 	return 0;

@@ -10,8 +10,11 @@ RS256 by DIR/key.pem, its certificate (DIR/cert.pem, which the registry
 trusts as rootcertbundle) in the x5c header, granting the scope asked.
 
   token_issuer.py --dir DIR --port PORT [--user U --password P] [--ttl S]
+                  [--tls-cert PEM --tls-key KEY]
 
 --user/--password: Basic credentials required (else anyone gets a token).
+--tls-cert/--tls-key: serve https with this certificate (a registry
+that serves https sends clients to an https realm only).
 --ttl: seconds a token is valid (the registry adds 60 s of leeway to the
 expiry, which the issuer takes off, so that a short ttl really expires).
 Each token issued is logged to DIR/issued.log ("ok USER SCOPE"), each
@@ -115,9 +118,16 @@ def main():
     p.add_argument("--user")
     p.add_argument("--password")
     p.add_argument("--ttl", type=int, default=300)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     args = p.parse_args()
     server = HTTPServer(("127.0.0.1", args.port), Handler)
     server.args = args
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.serve_forever()
 
 

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * oci_image_test.c - a container image from an OCI layout to a running
+ * container on lazily loaded layers: incrfs-image convert, a push to
+ * Debian's docker-registry serving TLS (a test CA) with token
+ * authentication (token_issuer.py, over TLS too) and a docker auth file,
+ * incrfs-image pull, then crun (Debian's) running the image's command on
+ * the overlay of the incrfs mounts.  And what goes wrong: no or wrong
+ * credentials, a tampered layer, an image that was never converted,
+ * another platform: a clear error and exit status, nothing left mounted.
+ *
+ * The source image (make_oci_layout.sh) has two layers: busybox, a user
+ * "app" (uid 1000), a file the second layer deletes (whiteout) and 4 MiB
+ * nobody reads; the second layer adds the message the command prints.
+ * crun runs with --no-pivot (the guest's root is an initramfs, which
+ * pivot_root cannot leave) and --cgroup-manager=disabled (no cgroup
+ * hierarchy is mounted in the guest).  Without docker-registry, python3,
+ * openssl or crun in the guest the tests SKIP.
+ */
+#include <dirent.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include "tests/kselftest/harness.h"
+#include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/proc_util.h"
+#include "tests/kselftest/registry_push.h"
+
+#define TOP	"/tmp/ociimg"
+#define PORT	15200
+#define TPORT	15201
+#define HOSTP	"127.0.0.1:15200"
+#define REPO	"incrfs/app"
+#define REF	HOSTP "/" REPO ":v1"
+#define CA	TOP "/tls/ca.pem"
+#define AUTHF	TOP "/home/.docker/config.json"
+#define MSG	"hello from a lazily loaded layer"
+#define CRUN	"/usr/bin/crun"
+/* base64 of "alice:s3cret-pw" and "alice:wrong" */
+#define AUTH_OK	"YWxpY2U6czNjcmV0LXB3"
+#define AUTH_BAD "YWxpY2U6d3Jvbmc="
+
+#define IMAGE_CONFIG \
+	"{\"User\":\"app\",\"Env\":[\"GREETING=hi\"],\"WorkingDir\":\"/data\"," \
+	"\"Cmd\":[\"/bin/busybox\",\"sh\",\"-c\"," \
+	"\"cat msg; echo greeting=$GREETING; ls; echo uid=$(/bin/busybox id -u)\"]}"
+
+#define REGISTRY_BASE \
+	"version: 0.1\n" \
+	"log:\n" \
+	"  level: warn\n" \
+	"storage:\n" \
+	"  filesystem:\n" \
+	"    rootdirectory: " TOP "/storage\n" \
+	"http:\n" \
+	"  addr: " HOSTP "\n"
+
+static const char open_config[] = REGISTRY_BASE;
+
+static const char secure_config[] =
+	REGISTRY_BASE
+	"  tls:\n"
+	"    certificate: " TOP "/tls/srv.pem\n"
+	"    key: " TOP "/tls/srv.key\n"
+	"auth:\n"
+	"  token:\n"
+	"    realm: https://127.0.0.1:15201/token\n"
+	"    service: incrfs-registry\n"
+	"    issuer: incrfs-test-issuer\n"
+	"    rootcertbundle: " TOP "/cert.pem\n";
+
+static const char *tests_dir(void)
+{
+	const char *t = getenv("INCRFS_TESTS");
+
+	return t ? t : "/tests";
+}
+
+/* The source layers, as directories. */
+static int make_trees(void)
+{
+	return iu_sh("set -e; cd " TOP "; mkdir -p l1/bin l1/data l1/etc "
+		     "l2/data; cp /usr/bin/busybox l1/bin/busybox; "
+		     "echo old > l1/data/gone; "
+		     "echo 'root:x:0:0::/:/bin/sh' > l1/etc/passwd; "
+		     "echo 'app:x:1000:1000::/data:/bin/sh' >> l1/etc/passwd; "
+		     "echo 'app:x:1000:' > l1/etc/group; "
+		     "dd if=/dev/urandom of=l1/data/unread bs=1M count=4 "
+		     "2>/dev/null; echo '" MSG "' > l2/data/msg; "
+		     ": > l2/data/.wh.gone");
+}
+
+/* CA, a certificate for 127.0.0.1, and the issuer's signing key. */
+static int make_keys(void)
+{
+	return iu_sh("set -e; mkdir -p " TOP "/tls; cd " TOP "/tls; "
+		     "K='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'; "
+		     "openssl req -x509 $K -keyout ca.key -out ca.pem "
+		     "-subj /CN=incrfs-test-ca -days 2 2>/dev/null; "
+		     "openssl req -new $K -keyout srv.key -out srv.csr "
+		     "-subj /CN=127.0.0.1 2>/dev/null; "
+		     "echo subjectAltName=IP:127.0.0.1 > ext.cnf; "
+		     "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+		     "-CAcreateserial -days 2 -extfile ext.cnf -out srv.pem "
+		     "2>/dev/null; "
+		     "openssl req -x509 -newkey rsa:2048 -nodes -keyout "
+		     TOP "/key.pem -out " TOP "/cert.pem -subj "
+		     "/CN=incrfs-test-issuer -days 2 >/dev/null 2>&1");
+}
+
+/* "manifest":"sha256:..." of convert --json's output at @path. */
+static int manifest_digest(const char *path, char digest[72])
+{
+	char *text = pu_read_text(path), *p;
+	int ret = -1;
+
+	p = text ? strstr(text, "\"manifest\":\"") : NULL;
+	if (p && sscanf(p + 12, "%71[^\"]", digest) == 1)
+		ret = 0;
+	free(text);
+	return ret;
+}
+
+/* Push every blob of the layout TOP/dst and its manifest as REPO:v1. */
+static int push_converted(char *why, size_t whylen)
+{
+	char digest[72], got[72], path[512];
+	unsigned char *buf;
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+	int ret = 0;
+
+	if (manifest_digest(TOP "/convert.json", digest)) {
+		snprintf(why, whylen, "no manifest in convert's --json");
+		return -1;
+	}
+	d = opendir(TOP "/dst/blobs/sha256");
+	if (!d) {
+		snprintf(why, whylen, "no blobs");
+		return -1;
+	}
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), TOP "/dst/blobs/sha256/%s",
+			 de->d_name);
+		buf = iu_slurp(path, &len);
+		if (!buf) {
+			snprintf(why, whylen, "cannot read %.400s", path);
+			ret = -1;
+			break;
+		}
+		ret = rp_push_blob(PORT, REPO, buf, len, got, why, whylen);
+		free(buf);
+	}
+	closedir(d);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), TOP "/dst/blobs/sha256/%s", digest + 7);
+	buf = iu_slurp(path, &len);
+	if (!buf) {
+		snprintf(why, whylen, "cannot read the manifest");
+		return -1;
+	}
+	ret = rp_push_manifest(PORT, REPO, "v1",
+			       "application/vnd.oci.image.manifest.v1+json",
+			       buf, len, why, whylen);
+	free(buf);
+	return ret;
+}
+
+/* Once per boot: layout, conversion, keys, the registry's content. */
+static int setup_once(char *why, size_t whylen)
+{
+	pid_t reg;
+	int ret;
+
+	if (access(TOP "/ready", F_OK) == 0)
+		return 0;
+	snprintf(why, whylen, "building the image");
+	if (iu_sh("rm -rf " TOP " && mkdir -p " TOP "/home/.docker") ||
+	    make_trees() ||
+	    iu_sh("sh %s/make_oci_layout.sh " TOP "/src app amd64 '"
+		  IMAGE_CONFIG "' " TOP "/l1 " TOP "/l2", tests_dir()) ||
+	    iu_sh("incrfs-image convert -q --json " TOP "/src:app " TOP
+		  "/dst:v1 > " TOP "/convert.json") ||
+	    make_keys())
+		return -1;
+	reg = rp_start_registry(TOP "/open.yml", open_config, PORT,
+				TOP "/push.log");
+	if (reg <= 0) {
+		snprintf(why, whylen, "docker-registry did not answer");
+		return -1;
+	}
+	ret = push_converted(why, whylen);
+	pu_stop(&reg, SIGTERM, 10000);
+	if (ret)
+		return ret;
+	return iu_write_file(TOP "/ready", "", 0, 0644);
+}
+
+FIXTURE(oci) {
+	char bundle[64], out[64], err[64], run[64], reglog[64], isslog[64];
+	pid_t registry, issuer;
+};
+
+static pid_t start_issuer(const char *log)
+{
+	char cmd[512], resp[512];
+	const char *argv[] = { "sh", "-c", cmd, NULL };
+	pid_t pid;
+	int i;
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec python3 %s/token_issuer.py --dir " TOP " --port %d "
+		 "--user alice --password s3cret-pw --tls-cert " TOP
+		 "/tls/srv.pem --tls-key " TOP "/tls/srv.key",
+		 tests_dir(), TPORT);
+	pid = pu_spawn(log, argv);
+	/* a plain http request to a TLS server: no status line, or 400 */
+	for (i = 0; i < 600 && pid > 0; i++) {
+		if (rp_request(TPORT, "GET", "/", NULL, 0, resp,
+			       sizeof(resp)) != -1 ||
+		    iu_sh("echo | openssl s_client -connect 127.0.0.1:%d "
+			  ">/dev/null 2>&1", TPORT) == 0)
+			return pid;
+		if (pu_wait_exit(pid, 50) >= 0)
+			return -1;
+	}
+	pu_kill(&pid);
+	return -1;
+}
+
+FIXTURE_SETUP(oci)
+{
+	char why[512] = "";
+
+	self->registry = self->issuer = -1;
+	if (access(RP_REGISTRY, X_OK) || access(CRUN, X_OK) ||
+	    iu_sh("(command -v python3 && command -v openssl) >/dev/null"))
+		SKIP(return, "needs docker-registry, crun, python3 and openssl (tests/vm/guest-files)");
+	ASSERT_EQ(0, setup_once(why, sizeof(why))) TH_LOG("%s", why);
+	snprintf(self->bundle, sizeof(self->bundle), TOP "/b%d", getpid());
+	snprintf(self->out, sizeof(self->out), TOP "/out%d", getpid());
+	snprintf(self->err, sizeof(self->err), TOP "/err%d", getpid());
+	snprintf(self->run, sizeof(self->run), TOP "/run%d", getpid());
+	snprintf(self->reglog, sizeof(self->reglog), TOP "/reg%d", getpid());
+	snprintf(self->isslog, sizeof(self->isslog), TOP "/iss%d", getpid());
+	self->registry = rp_start_registry(TOP "/secure.yml", secure_config,
+					   PORT, self->reglog);
+	ASSERT_GT(self->registry, 0) TH_LOG("docker-registry did not answer");
+	self->issuer = start_issuer(self->isslog);
+	ASSERT_GT(self->issuer, 0) TH_LOG("token_issuer.py did not answer");
+	setenv("HOME", TOP "/home", 1);
+	unsetenv("REGISTRY_AUTH_FILE");
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("CREDENTIALS_DIRECTORY");
+	unlink(AUTHF);
+}
+
+FIXTURE_TEARDOWN(oci)
+{
+	if (_metadata->res->failed) {
+		pu_show_log(self->out);
+		pu_show_log(self->err);
+		pu_show_log(self->run);
+		pu_show_log(self->reglog);
+		pu_show_log(self->isslog);
+		iu_sh("cat %s/layers/*/incrfsd.log 2>/dev/null", self->bundle);
+	}
+	if (self->bundle[0])
+		iu_sh("incrfs-image umount -q %s 2>/dev/null", self->bundle);
+	pu_kill(&self->issuer);
+	pu_kill(&self->registry);
+}
+
+static int write_auth(const char *b64)
+{
+	char json[256];
+
+	snprintf(json, sizeof(json),
+		 "{\"auths\": {\"" HOSTP "\": {\"auth\": \"%s\"}}}\n", b64);
+	return iu_write_file(AUTHF, json, strlen(json), 0600);
+}
+
+/* Is anything mounted under @dir? */
+static bool mounted_under(const char *dir)
+{
+	char *m = pu_read_text("/proc/mounts");
+	bool yes = m && strstr(m, dir);
+
+	free(m);
+	return yes;
+}
+
+/* The number after "@key": in the file @path, or -1. */
+static long long json_number(const char *path, const char *key)
+{
+	char *text = pu_read_text(path), pat[64], *p;
+	long long v = -1;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = text ? strstr(text, pat) : NULL;
+	if (p)
+		v = strtoll(p + strlen(pat), NULL, 10);
+	free(text);
+	return v;
+}
+
+static int pull(FIXTURE_DATA(oci) *self, const char *ref, const char *opts,
+		const char *cmd)
+{
+	return iu_sh("incrfs-image pull --json %s %s %s %s > %s 2> %s", opts,
+		     ref, self->bundle, cmd, self->out, self->err);
+}
+
+static int crun(FIXTURE_DATA(oci) *self)
+{
+	return iu_sh(CRUN " --cgroup-manager=disabled run --no-pivot "
+		     "--bundle %s c%d > %s 2>&1", self->bundle, getpid(),
+		     self->run);
+}
+
+TEST_F(oci, pull_from_a_token_registry_and_run_with_crun)
+{
+	ASSERT_EQ(0, write_auth(AUTH_OK));
+	ASSERT_EQ(0, pull(self, REF, "--ca-file " CA, ""));
+	ASSERT_EQ(0, crun(self));
+	EXPECT_TRUE(pu_file_has(self->run, MSG));
+	EXPECT_TRUE(pu_file_has(self->run, "greeting=hi"));
+	EXPECT_TRUE(pu_file_has(self->run, "uid=1000"));
+	EXPECT_FALSE(pu_file_has(self->run, "gone"));	/* the whiteout */
+	/* metadata only before the start; the 4 MiB nobody read stay away */
+	EXPECT_LT(json_number(self->out, "fetched") * 8,
+		  json_number(self->out, "image_size"));
+	EXPECT_EQ(0, iu_sh("incrfs-image umount %s", self->bundle));
+	EXPECT_FALSE(mounted_under(self->bundle));
+	/* once unmounted, the bitmap on disk says what was filled */
+	ASSERT_EQ(0, iu_sh("incrfs-image inspect --json %s/layers/0/image > "
+			   TOP "/inspect.json", self->bundle));
+	EXPECT_GT(json_number(TOP "/inspect.json", "present_blocks"), 0);
+	EXPECT_LT(json_number(TOP "/inspect.json", "present_blocks") * 2,
+		  json_number(TOP "/inspect.json", "data_blocks"));
+	TH_LOG("fetched before the start: %lld of %lld bytes; layer 0: %lld of %lld blocks filled by the run",
+	       json_number(self->out, "fetched"),
+	       json_number(self->out, "image_size"),
+	       json_number(TOP "/inspect.json", "present_blocks"),
+	       json_number(TOP "/inspect.json", "data_blocks"));
+}
+
+TEST_F(oci, no_credentials_is_a_clear_error)
+{
+	EXPECT_EQ(1, pull(self, REF, "--ca-file " CA, ""));
+	EXPECT_TRUE(pu_file_has(self->err, "no credentials for this host"));
+	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+TEST_F(oci, wrong_password_is_refused)
+{
+	ASSERT_EQ(0, write_auth(AUTH_BAD));
+	EXPECT_EQ(1, pull(self, REF, "--ca-file " CA, ""));
+	EXPECT_TRUE(pu_file_has(self->err, "refused"));
+	EXPECT_FALSE(pu_file_has(self->err, "wrong"));	/* no secret */
+	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+TEST_F(oci, unknown_ca_fails_at_once)
+{
+	ASSERT_EQ(0, write_auth(AUTH_OK));
+	EXPECT_NE(0, pull(self, REF, "", ""));
+	EXPECT_TRUE(pu_file_has(self->err, "--ca-file"));
+	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+TEST_F(oci, pull_from_a_layout_and_run)
+{
+	ASSERT_EQ(0, pull(self, "oci:" TOP "/dst:v1", "",
+			  "-- /bin/busybox cat /data/msg"));
+	ASSERT_EQ(0, crun(self));
+	EXPECT_TRUE(pu_file_has(self->run, MSG));
+	EXPECT_EQ(0, iu_sh("incrfs-image umount %s", self->bundle));
+	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+TEST_F(oci, a_tampered_layer_image_is_refused)
+{
+	/* the first layer's incrfs image: one byte changed */
+	ASSERT_EQ(0, iu_sh("rm -rf " TOP "/bad && cp -a " TOP "/dst " TOP
+			   "/bad"));
+	ASSERT_EQ(0, iu_sh("d=$(sed -n 's/.*\"image\":\"sha256:\\([0-9a-f]*\\)\".*/\\1/p' "
+			   TOP "/convert.json | head -1); "
+			   "printf X | dd of=" TOP "/bad/blobs/sha256/$d bs=1 "
+			   "seek=100 conv=notrunc 2>/dev/null"));
+	EXPECT_EQ(1, pull(self, "oci:" TOP "/bad:v1", "", ""));
+	EXPECT_TRUE(pu_file_has(self->err, "does not match its digest"));
+	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+TEST_F(oci, an_image_not_converted_is_refused)
+{
+	EXPECT_EQ(1, pull(self, "oci:" TOP "/src:app", "", ""));
+	EXPECT_TRUE(pu_file_has(self->err, "incrfs-image convert"));
+	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+TEST_F(oci, convert_is_deterministic_and_checks_the_platform)
+{
+	char a[72], b[72];
+
+	ASSERT_EQ(0, iu_sh("rm -rf " TOP "/dst2 && incrfs-image convert -q "
+			   "--json " TOP "/src:app " TOP "/dst2:v1 > " TOP
+			   "/convert2.json"));
+	ASSERT_EQ(0, manifest_digest(TOP "/convert.json", a));
+	ASSERT_EQ(0, manifest_digest(TOP "/convert2.json", b));
+	EXPECT_STREQ(a, b);
+	EXPECT_EQ(1, iu_sh("incrfs-image convert -q --platform linux/arm64 "
+			   TOP "/src:app " TOP "/dst3 2> %s", self->err));
+	EXPECT_TRUE(pu_file_has(self->err, "not linux/arm64"));
+	EXPECT_NE(0, access(TOP "/dst3", F_OK));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,985 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pull.c - incrfs-image pull: from a converted image's reference to an
+ * OCI runtime bundle whose root file system is lazily loaded.
+ *
+ * Why this exists: it is the second of the two commands between a user's
+ * image and a running container (convert is the first).  Only the
+ * manifest, the config and each layer's incrfs image (its metadata: a few
+ * KiB per thousand files) are fetched; every layer is mounted at once and
+ * served by an incrfsd of its own, the layers are stacked with overlayfs,
+ * and crun or runc starts the container while the data is still in the
+ * registry.  Everything fetched is checked against its digest; every
+ * image's root hash against the manifest's; incrfsd checks the blobs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "converted.h"
+#include "curl_lib.h"
+#include "hex.h"
+#include "image.h"
+#include "image_cmd.h"
+#include "oci_layout.h"
+#include "pull.h"
+#include "registry_client.h"
+#include "sha256.h"
+
+#define ERRLEN		12288
+#define MAX_INSECURE	16
+#define MAX_LAYERS	128
+/* An incrfs image's head is its metadata and hash table: 32 B a block. */
+#define HEAD_MAX	(1ULL << 30)
+#define READY_TIMEOUT_S	60
+
+#define ACCEPT_MANIFESTS OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " \
+			 DOCKER_MT_MANIFEST ", " DOCKER_MT_LIST
+
+static void pull_help(FILE *f)
+{
+	fputs(
+"NAME\n"
+"    incrfs-image pull - mount a converted image lazily as a container bundle\n"
+"\n"
+"SYNOPSIS\n"
+"    incrfs-image pull [OPTION]... REF DIR [-- COMMAND [ARG]...]\n"
+"\n"
+"DESCRIPTION\n"
+"    REF names an image that incrfs-image convert wrote: in a registry,\n"
+"    HOST[:PORT]/REPO followed by :TAG (default latest) or @sha256:HEX\n"
+"    (docker:// may precede it); in an OCI image layout, oci:DIR[:TAG].\n"
+"    From it, pull fetches the manifest (through an image index, the one\n"
+"    for --platform), the image config and every layer's incrfs image,\n"
+"    each checked against its digest, and each image's root hash against\n"
+"    the manifest's.  The layers' data is not fetched: every layer is\n"
+"    mounted (read-only, nosuid, nodev) with all its blocks missing, and\n"
+"    an incrfsd started for it fills the blocks that are read, from the\n"
+"    layer's blob in the same registry (or layout).  The layers are\n"
+"    stacked with overlayfs, in the image's order, under a writable upper\n"
+"    layer, on DIR/rootfs, and DIR/config.json is written from the image\n"
+"    config (Entrypoint, Cmd, Env, WorkingDir, User; COMMAND replaces\n"
+"    Cmd), so that\n"
+"        crun run --bundle DIR NAME\n"
+"    (or runc) starts the container at once.  A progress line is printed\n"
+"    for each step on stderr.  incrfs-image umount DIR undoes it.\n"
+"\n"
+"    Registry credentials come from the files docker and podman write\n"
+"    ($REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,\n"
+"    ~/.docker/config.json), as for incrfsd(8); token authentication is\n"
+"    answered.  Needs root (it mounts file systems).\n"
+"\n"
+"    DIR is created if needed and must not hold another pull.  What is in\n"
+"    it: layers/N/{image,mnt,incrfsd.log}, upper/, work/, rootfs/,\n"
+"    config.json, incrfs-pull.json (what umount undoes).  The images keep\n"
+"    the blocks read: a layer read completely needs no network again.\n"
+"\n"
+"OPTIONS\n"
+"    -p, --platform OS/ARCH[/VARIANT]\n"
+"        The platform to take from an image index (default: this\n"
+"        machine's).\n"
+"\n"
+"    -I, --insecure-registry HOST[:PORT]\n"
+"        Plain http to this registry (up to 16 times); passed to incrfsd.\n"
+"\n"
+"    -C, --ca-file FILE\n"
+"        Trust the CA certificates in FILE instead of the system's;\n"
+"        passed to incrfsd.\n"
+"\n"
+"    -P, --prefetch none|all\n"
+"        Passed to every incrfsd: with all, the layers are filled in the\n"
+"        background once nobody waits, until complete.\n"
+"\n"
+"    -j, --json\n"
+"        Print one JSON object: dir, manifest, config, rootfs, fetched\n"
+"        (bytes), image_size (bytes of all layers' data), layers (image,\n"
+"        blob, mount, feeder_pid for each).\n"
+"\n"
+"    -q, --quiet\n"
+"        No progress lines.\n"
+"\n"
+"    -h, --help\n"
+"        Print this help and exit.\n"
+"\n"
+"ENVIRONMENT\n"
+"    INCRFSD\n"
+"        The incrfsd to start (default: the one next to incrfs-image, else\n"
+"        incrfsd from PATH).\n"
+"\n"
+"EXIT STATUS\n"
+"    0 the bundle is ready; 1 the image is not a converted image, is\n"
+"    damaged or of another platform, or the registry refused it; 2 a bad\n"
+"    command line; 3 any other error (nothing stays mounted).\n"
+"\n"
+"SEE ALSO\n"
+"    incrfs-image convert, incrfs-image umount, incrfsd(8), crun(1)\n", f);
+}
+
+struct pull {
+	const char *platform, *ca_file, *prefetch;
+	const char *insecure[MAX_INSECURE];
+	int n_insecure;
+	bool json, quiet;
+
+	/* the source: a layout, or a registry */
+	bool layout;
+	struct oci_layout lay;
+	char lay_abs[PATH_MAX];
+	char *lay_dir;
+	const char *tag;
+	struct registry_client *rc;
+	char host[256], repo[256], ref[160];
+	bool tls;
+	char where[600];
+
+	/* the destination */
+	const char *dir;
+	int dirfd;
+	struct json_object *state;
+	uint64_t fetched, data_size;
+	char err[ERRLEN];
+};
+
+static void progress(const struct pull *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void progress(const struct pull *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->quiet)
+		return;
+	fprintf(stderr, "%s: ", img_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void note_creds(const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", img_prog, msg);
+}
+
+static bool repo_chars_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      strchr("._-/", *s)))
+			return false;
+	return true;
+}
+
+/* REF -> the layout, or host, repo and tag/digest of the registry. */
+static int parse_ref(struct pull *p, const char *arg)
+{
+	const char *r = arg, *slash, *at, *colon;
+	size_t i;
+
+	if (!strncmp(arg, "oci:", 4)) {
+		p->layout = true;
+		p->lay_dir = img_split_ref(arg + 4, &p->tag);
+		if (!p->lay_dir || !*p->lay_dir)
+			return -EINVAL;
+		snprintf(p->where, sizeof(p->where), "%s", arg);
+		return 0;
+	}
+	if (!strncmp(r, "docker://", 9))
+		r += 9;
+	slash = strchr(r, '/');
+	if (!slash || slash == r || (size_t)(slash - r) >= sizeof(p->host) ||
+	    !(memchr(r, '.', slash - r) || memchr(r, ':', slash - r) ||
+	      !strncmp(r, "localhost/", 10))) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: name the registry: HOST[:PORT]/REPO[:TAG] (or oci:DIR[:TAG])",
+			 arg);
+		return -EINVAL;
+	}
+	memcpy(p->host, r, slash - r);
+	p->host[slash - r] = 0;
+	r = slash + 1;
+	at = strchr(r, '@');
+	colon = strrchr(r, ':');
+	if (at) {
+		snprintf(p->ref, sizeof(p->ref), "%s", at + 1);
+		if (!oci_digest_valid(p->ref)) {
+			snprintf(p->err, sizeof(p->err),
+				 "%s: the digest is not sha256:<64 hex digits>",
+				 arg);
+			return -EINVAL;
+		}
+		i = (size_t)(at - r);
+	} else if (colon && !strchr(colon, '/')) {
+		snprintf(p->ref, sizeof(p->ref), "%s", colon + 1);
+		i = (size_t)(colon - r);
+	} else {
+		snprintf(p->ref, sizeof(p->ref), "latest");
+		i = strlen(r);
+	}
+	if (!i || i >= sizeof(p->repo)) {
+		snprintf(p->err, sizeof(p->err), "%s: no repository", arg);
+		return -EINVAL;
+	}
+	memcpy(p->repo, r, i);
+	p->repo[i] = 0;
+	if (!repo_chars_ok(p->repo) || strspn(p->ref,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-:")
+		!= strlen(p->ref)) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: a repository is lower-case letters, digits and ._-/; a tag letters, digits and ._-",
+			 arg);
+		return -EINVAL;
+	}
+	p->tls = true;
+	for (i = 0; i < (size_t)p->n_insecure; i++)
+		if (!strcmp(p->insecure[i], p->host))
+			p->tls = false;
+	snprintf(p->where, sizeof(p->where), "%s/%s%s%s", p->host, p->repo,
+		 at ? "@" : ":", p->ref);
+	return 0;
+}
+
+/* Does @buf (@len bytes) hash to @digest? */
+static bool digest_matches(const void *buf, size_t len, const char *digest)
+{
+	uint8_t md[INCRFS_SHA256_SIZE];
+	char got[OCI_DIGEST_LEN] = "sha256:";
+
+	if (incrfs_sha256(buf, len, md))
+		return false;
+	incrfs_hex(md, sizeof(md), got + 7);
+	return !strcmp(got, digest);
+}
+
+static int parse_object(const char *buf, size_t len, const char *what,
+			struct json_object **out, char *err, size_t err_len)
+{
+	struct json_tokener *tok = json_tokener_new();
+
+	*out = tok ? json_tokener_parse_ex(tok, buf, (int)len) : NULL;
+	if (*out && (json_tokener_get_error(tok) != json_tokener_success ||
+		     !json_object_is_type(*out, json_type_object))) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	if (tok)
+		json_tokener_free(tok);
+	if (!*out) {
+		snprintf(err, err_len, "%s is not a JSON object", what);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* GET a manifest by tag or digest; @digest receives its digest. */
+static int registry_manifest(struct pull *p, const char *ref,
+			     struct json_object **m, char *digest)
+{
+	char *body = NULL, ctype[128] = "";
+	uint8_t md[INCRFS_SHA256_SIZE];
+	size_t len = 0;
+	int ret;
+
+	ret = registry_client_get(p->rc, p->repo, "manifests", ref,
+				  ACCEPT_MANIFESTS, -1, OCI_JSON_MAX, &body,
+				  &len, ctype, sizeof(ctype), p->err,
+				  sizeof(p->err));
+	if (ret)
+		return ret;
+	incrfs_sha256(body, len, md);
+	strcpy(digest, "sha256:");
+	incrfs_hex(md, sizeof(md), digest + 7);
+	if (!strncmp(ref, "sha256:", 7) && strcmp(ref, digest)) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: the registry's manifest %s does not match its digest",
+			 p->where, ref);
+		free(body);
+		return -EBADMSG;
+	}
+	ret = parse_object(body, len, "the manifest", m, p->err,
+			   sizeof(p->err));
+	free(body);
+	return ret;
+}
+
+/* The image manifest for --platform, and its digest. */
+static int fetch_manifest(struct pull *p, struct json_object **m,
+			  char *digest)
+{
+	struct json_object *top = NULL;
+	struct oci_desc d;
+	const char *mt;
+	int ret;
+
+	if (p->layout) {
+		ret = oci_pick_manifest(&p->lay, p->tag, p->platform, &d, m,
+					p->err, sizeof(p->err));
+		if (!ret)
+			strcpy(digest, d.digest);
+		return ret;
+	}
+	ret = registry_manifest(p, p->ref, &top, digest);
+	if (ret)
+		return ret;
+	mt = oci_str(top, "mediaType");
+	if (mt && oci_is_index(mt)) {
+		ret = oci_index_pick(top, p->platform, p->where, &d, p->err,
+				     sizeof(p->err));
+		json_object_put(top);
+		if (ret)
+			return ret;
+		return registry_manifest(p, d.digest, m, digest);
+	}
+	*m = top;
+	return 0;
+}
+
+/* The blob @d into the file @fd, checked against its size and digest. */
+static int fetch_blob(struct pull *p, const struct oci_desc *d, int fd)
+{
+	char got[OCI_DIGEST_LEN];
+	struct stat st;
+	int ret;
+
+	if (p->layout) {
+		int in = oci_blob_open_verified(&p->lay, d, p->err,
+						sizeof(p->err));
+		off_t off = 0;
+		ssize_t n;
+
+		if (in < 0)
+			return in;
+		while (off < d->size) {
+			n = copy_file_range(in, &off, fd, NULL,
+					    (size_t)(d->size - off), 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				ret = n < 0 ? -errno : -EIO;
+				close(in);
+				snprintf(p->err, sizeof(p->err), "copying %s: %s",
+					 d->digest, strerror(-ret));
+				return ret;
+			}
+		}
+		close(in);
+		p->fetched += (uint64_t)d->size;
+		return 0;
+	}
+	ret = registry_client_get(p->rc, p->repo, "blobs", d->digest, NULL,
+				  fd, (uint64_t)d->size, NULL, NULL, NULL, 0,
+				  p->err, sizeof(p->err));
+	if (ret)
+		return ret;
+	if (fstat(fd, &st) || st.st_size != d->size ||
+	    oci_hash_fd(fd, (uint64_t)d->size, got) ||
+	    strcmp(got, d->digest)) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: blob %s does not match its digest or size",
+			 p->where, d->digest);
+		return -EBADMSG;
+	}
+	p->fetched += (uint64_t)d->size;
+	return 0;
+}
+
+/* A JSON blob (the config), checked. */
+static int fetch_json(struct pull *p, const struct oci_desc *d,
+		      struct json_object **out)
+{
+	char *body = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (p->layout)
+		return oci_read_json(&p->lay, d, out, p->err, sizeof(p->err));
+	if (d->size > (int64_t)OCI_JSON_MAX) {
+		snprintf(p->err, sizeof(p->err), "%s: config of %lld bytes",
+			 p->where, (long long)d->size);
+		return -EFBIG;
+	}
+	ret = registry_client_get(p->rc, p->repo, "blobs", d->digest, NULL,
+				  -1, (uint64_t)d->size, &body, &len, NULL, 0,
+				  p->err, sizeof(p->err));
+	if (ret)
+		return ret;
+	if ((int64_t)len != d->size || !digest_matches(body, len, d->digest)) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: blob %s does not match its digest or size",
+			 p->where, d->digest);
+		free(body);
+		return -EBADMSG;
+	}
+	p->fetched += len;
+	ret = parse_object(body, len, "the image config", out, p->err,
+			   sizeof(p->err));
+	free(body);
+	return ret;
+}
+
+static int save_state(struct pull *p)
+{
+	const char *s = json_object_to_json_string_ext(p->state,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int fd, ret = 0;
+
+	fd = openat(p->dirfd, PULL_STATE ".tmp",
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s) ||
+	    fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (!ret && renameat(p->dirfd, PULL_STATE ".tmp", p->dirfd,
+			     PULL_STATE))
+		ret = -errno;
+	if (ret)
+		snprintf(p->err, sizeof(p->err), "%s/%s: %s", p->dir,
+			 PULL_STATE, strerror(-ret));
+	return ret;
+}
+
+static const char *annotation(struct json_object *desc, const char *key)
+{
+	struct json_object *an;
+
+	if (!json_object_object_get_ex(desc, "annotations", &an))
+		return NULL;
+	return oci_str(an, key);
+}
+
+/* Start incrfsd on layer @i and wait until it serves (READY=1). */
+static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
+			pid_t *pid_out)
+{
+	char incrfsd[PATH_MAX], loc[PATH_MAX + 600], mnt[64], log[64];
+	char sock_name[64], buf[256];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *argv[64];
+	int argc = 0, s, logfd, status, k;
+	time_t end = time(NULL) + READY_TIMEOUT_S;
+	pid_t pid;
+
+	img_tool_path("incrfsd", "INCRFSD", incrfsd, sizeof(incrfsd));
+	if (p->layout)
+		snprintf(loc, sizeof(loc), "%s/blobs/sha256/%s", p->lay_abs,
+			 blob_digest + 7);
+	else
+		snprintf(loc, sizeof(loc), "registry://%s/%s@%s", p->host,
+			 p->repo, blob_digest);
+	snprintf(mnt, sizeof(mnt), "layers/%zu/mnt", i);
+	snprintf(log, sizeof(log), "layers/%zu/incrfsd.log", i);
+	argv[argc++] = incrfsd;
+	argv[argc++] = "--source";
+	argv[argc++] = loc;
+	for (k = 0; k < p->n_insecure; k++) {
+		argv[argc++] = "--insecure-registry";
+		argv[argc++] = p->insecure[k];
+	}
+	if (p->ca_file) {
+		argv[argc++] = "--ca-file";
+		argv[argc++] = p->ca_file;
+	}
+	if (p->prefetch) {
+		argv[argc++] = "--prefetch";
+		argv[argc++] = p->prefetch;
+	}
+	argv[argc++] = mnt;
+	argv[argc] = NULL;
+
+	/* an abstract socket: no path to clean up, none too long */
+	snprintf(sock_name, sizeof(sock_name), "@incrfs-pull-%d-%zu",
+		 (int)getpid(), i);
+	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memcpy(sa.sun_path + 1, sock_name + 1, strlen(sock_name) - 1);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa,
+			  (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				      strlen(sock_name)))) {
+		snprintf(p->err, sizeof(p->err), "notify socket: %s",
+			 strerror(errno));
+		if (s >= 0)
+			close(s);
+		return -EIO;
+	}
+	logfd = openat(p->dirfd, log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		       0644);
+	if (logfd < 0) {
+		snprintf(p->err, sizeof(p->err), "%s/%s: %s", p->dir, log,
+			 strerror(errno));
+		close(s);
+		return -errno;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(s);
+		close(logfd);
+		return -errno;
+	}
+	if (!pid) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 ||
+		    dup2(logfd, 2) < 0 || fchdir(p->dirfd) || setsid() < 0 ||
+		    setenv("NOTIFY_SOCKET", sock_name, 1))
+			_exit(127);
+		execvp(incrfsd, (char *const *)argv);
+		fprintf(stderr, "cannot run %s: %s\n", incrfsd,
+			strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
+	*pid_out = pid;
+	for (;;) {
+		struct pollfd pf = { .fd = s, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pf, 1, 200) > 0) {
+			n = recv(s, buf, sizeof(buf) - 1, 0);
+			if (n > 0) {
+				buf[n] = 0;
+				if (strstr(buf, "READY=1"))
+					break;
+			}
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			*pid_out = 0;
+			snprintf(p->err, sizeof(p->err),
+				 "incrfsd for layer %zu %s %d: see %s/%s", i,
+				 WIFEXITED(status) ? "exited with status" :
+				 "was killed by signal",
+				 WIFEXITED(status) ? WEXITSTATUS(status) :
+				 WTERMSIG(status), p->dir, log);
+			close(s);
+			return WIFEXITED(status) && WEXITSTATUS(status) == 3 ?
+			       -EBADMSG : -EIO;
+		}
+		if (time(NULL) > end) {
+			snprintf(p->err, sizeof(p->err),
+				 "incrfsd for layer %zu is not ready after %d s: see %s/%s",
+				 i, READY_TIMEOUT_S, p->dir, log);
+			close(s);
+			return -ETIMEDOUT;
+		}
+	}
+	close(s);
+	return 0;
+}
+
+/* Fetch layer @i's image, check it, mount it, start its feeder. */
+static int pull_layer(struct pull *p, size_t i, size_t n,
+		      struct json_object *im, struct json_object *bl,
+		      struct json_object *layers)
+{
+	struct incrfs_image img = { 0 };
+	struct json_object *st;
+	struct oci_desc d;
+	char rel[64], abs_img[PATH_MAX], abs_mnt[PATH_MAX], hash[INCRFS_HASH_HEX];
+	const char *blob, *size_s, *root;
+	unsigned long long size;
+	pid_t pid = 0;
+	int fd, ret;
+
+	ret = oci_desc_parse(im, &d, p->err, sizeof(p->err));
+	if (ret)
+		return ret;
+	blob = annotation(im, INCRFS_AN_BLOB);
+	size_s = annotation(im, INCRFS_AN_IMAGE_SIZE);
+	root = annotation(im, INCRFS_AN_ROOT_HASH);
+	if (!blob || !size_s || !root || !oci_digest_valid(blob) ||
+	    strcmp(blob, oci_str(bl, "digest") ? oci_str(bl, "digest") : "") ||
+	    (uint64_t)d.size > HEAD_MAX) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: layer %zu's annotations do not describe an incrfs image and its blob",
+			 p->where, i + 1);
+		return -EBADMSG;
+	}
+	size = strtoull(size_s, NULL, 10);
+	progress(p, "layer %zu/%zu: fetching its image (%.1f KiB)", i + 1, n,
+		 d.size / 1024.0);
+	snprintf(rel, sizeof(rel), "layers/%zu", i);
+	if ((mkdirat(p->dirfd, "layers", 0755) && errno != EEXIST) ||
+	    (mkdirat(p->dirfd, rel, 0755) && errno != EEXIST)) {
+		snprintf(p->err, sizeof(p->err), "%s/%s: %s", p->dir, rel,
+			 strerror(errno));
+		return -errno;
+	}
+	snprintf(rel, sizeof(rel), "layers/%zu/mnt", i);
+	mkdirat(p->dirfd, rel, 0755);
+	snprintf(rel, sizeof(rel), "layers/%zu/image", i);
+	fd = openat(p->dirfd, rel, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+	if (fd < 0) {
+		snprintf(p->err, sizeof(p->err), "%s/%s: %s", p->dir, rel,
+			 strerror(errno));
+		return -errno;
+	}
+	ret = fetch_blob(p, &d, fd);
+	/* the data region: a hole of the size the manifest gives */
+	if (!ret && (size < (uint64_t)d.size || ftruncate(fd, (off_t)size))) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: layer %zu: image size %s is impossible", p->where,
+			 i + 1, size_s);
+		ret = -EBADMSG;
+	}
+	if (!ret) {
+		ret = incrfs_image_open(&img, fd);
+		if (ret)
+			snprintf(p->err, sizeof(p->err),
+				 "%s: layer %zu: not a valid incrfs image: %s",
+				 p->where, i + 1, img.err);
+	}
+	if (!ret) {
+		incrfs_hex(img.sb.root_hash, INCRFS_HASH_SIZE, hash);
+		if (img.sb.image_size != size || strcmp(hash, root)) {
+			snprintf(p->err, sizeof(p->err),
+				 "%s: layer %zu: the image's size or root hash is not the manifest's",
+				 p->where, i + 1);
+			ret = -EBADMSG;
+		}
+		p->data_size += img.sb.nr_blocks * INCRFS_BLOCK_SIZE;
+	}
+	incrfs_image_close(&img);
+	close(fd);
+	if (ret)
+		return ret;
+
+	snprintf(abs_img, sizeof(abs_img), "%s/layers/%zu/image", p->dir, i);
+	snprintf(abs_mnt, sizeof(abs_mnt), "%s/layers/%zu/mnt", p->dir, i);
+	if (mount(abs_img, abs_mnt, "incrfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+		  NULL)) {
+		ret = -errno;
+		snprintf(p->err, sizeof(p->err), "mount -t incrfs %s %s: %s%s",
+			 abs_img, abs_mnt, strerror(errno),
+			 errno == ENODEV ? " (modprobe incrfs)" : "");
+		return ret;
+	}
+	st = json_object_new_object();
+	json_object_object_add(st, "image", json_object_new_string(d.digest));
+	json_object_object_add(st, "blob", json_object_new_string(blob));
+	json_object_object_add(st, "mount", json_object_new_string(abs_mnt));
+	json_object_object_add(st, "feeder_pid", json_object_new_int(0));
+	json_object_array_add(layers, st);
+	ret = save_state(p);
+	if (ret)
+		return ret;
+	progress(p, "layer %zu/%zu: mounted, starting incrfsd", i + 1, n);
+	ret = start_feeder(p, i, blob, &pid);
+	if (pid) {
+		json_object_object_add(st, "feeder_pid",
+				       json_object_new_int((int)pid));
+		if (save_state(p) && !ret)
+			ret = -EIO;
+	}
+	return ret;
+}
+
+/* lowerdir=layers/N-1/mnt:...:layers/0/mnt (top first), relative to DIR. */
+static int mount_rootfs(struct pull *p, size_t n)
+{
+	char *opts, *q, cwd[PATH_MAX];
+	size_t i, cap = 64 + n * 32;
+	int ret = 0;
+
+	opts = malloc(cap);
+	if (!opts)
+		return -ENOMEM;
+	q = opts + sprintf(opts, "lowerdir=");
+	for (i = n; i-- > 0;)
+		q += sprintf(q, "layers/%zu/mnt%s", i, i ? ":" : "");
+	sprintf(q, ",upperdir=upper,workdir=work");
+	if ((mkdirat(p->dirfd, "upper", 0755) && errno != EEXIST) ||
+	    (mkdirat(p->dirfd, "work", 0700) && errno != EEXIST) ||
+	    (mkdirat(p->dirfd, "rootfs", 0755) && errno != EEXIST)) {
+		ret = -errno;
+		snprintf(p->err, sizeof(p->err), "%s: %s", p->dir,
+			 strerror(errno));
+		goto out;
+	}
+	/* relative paths keep the options short with many layers */
+	if (!getcwd(cwd, sizeof(cwd)) || fchdir(p->dirfd)) {
+		ret = -errno;
+		snprintf(p->err, sizeof(p->err), "%s: %s", p->dir,
+			 strerror(errno));
+		goto out;
+	}
+	if (mount("overlay", "rootfs", "overlay", MS_NODEV, opts)) {
+		ret = -errno;
+		snprintf(p->err, sizeof(p->err),
+			 "mount -t overlay -o %s overlay %s/rootfs: %s", opts,
+			 p->dir, strerror(errno));
+	}
+	if (chdir(cwd) && !ret) {
+		ret = -errno;
+		snprintf(p->err, sizeof(p->err), "%s: %s", cwd,
+			 strerror(errno));
+	}
+	if (!ret) {
+		char abs[PATH_MAX];
+
+		snprintf(abs, sizeof(abs), "%s/rootfs", p->dir);
+		json_object_object_add(p->state, "rootfs",
+				       json_object_new_string(abs));
+		ret = save_state(p);
+	}
+out:
+	free(opts);
+	return ret;
+}
+
+/* Is @m a converted image (pairs of incrfs image and blob)? */
+static int check_converted(struct pull *p, struct json_object *layers,
+			   size_t *n)
+{
+	size_t i, len = json_object_array_length(layers);
+
+	for (i = 0; i < len; i++) {
+		const char *mt = oci_str(json_object_array_get_idx(layers, i),
+					 "mediaType");
+
+		if (!mt || strcmp(mt, i % 2 ? INCRFS_MT_BLOB : INCRFS_MT_IMAGE)) {
+			snprintf(p->err, sizeof(p->err),
+				 "%s is not an image for incrfs (layer %zu is a %.80s): convert it with incrfs-image convert first",
+				 p->where, i + 1, mt ? mt : "?");
+			return -EPROTONOSUPPORT;
+		}
+	}
+	if (!len || len % 2 || len / 2 > MAX_LAYERS) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: %zu layer descriptors: not an image for incrfs (1 to %d pairs)",
+			 p->where, len, MAX_LAYERS);
+		return -EPROTONOSUPPORT;
+	}
+	*n = len / 2;
+	return 0;
+}
+
+static int pull(struct pull *p, char *const *cmd, int ncmd)
+{
+	struct json_object *m = NULL, *config = NULL, *layers, *cfg, *st_layers;
+	char digest[OCI_DIGEST_LEN];
+	struct oci_desc cd;
+	size_t i, n = 0;
+	int ret;
+
+	if (p->layout) {
+		ret = oci_open(&p->lay, p->lay_dir, false, p->err,
+			       sizeof(p->err));
+		if (ret)
+			return ret;
+		if (!realpath(p->lay_dir, p->lay_abs)) {
+			snprintf(p->err, sizeof(p->err), "%s: %s", p->lay_dir,
+				 strerror(errno));
+			return -errno;
+		}
+	} else {
+		if (p->ca_file)
+			curl_lib_set_ca_file(p->ca_file);
+		p->rc = registry_client_new(p->host, p->tls, note_creds,
+					    p->err, sizeof(p->err));
+		if (!p->rc)
+			return -EIO;
+	}
+	progress(p, "%s: fetching the manifest", p->where);
+	ret = fetch_manifest(p, &m, digest);
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(m, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array) ||
+	    !json_object_object_get_ex(m, "config", &cfg) ||
+	    oci_desc_parse(cfg, &cd, p->err, sizeof(p->err))) {
+		snprintf(p->err, sizeof(p->err),
+			 "%s: the manifest has no valid config or layers",
+			 p->where);
+		ret = -EBADMSG;
+		goto out;
+	}
+	ret = check_converted(p, layers, &n);
+	if (!ret)
+		ret = fetch_json(p, &cd, &config);
+	if (ret)
+		goto out;
+
+	p->state = json_object_new_object();
+	json_object_object_add(p->state, "ref",
+			       json_object_new_string(p->where));
+	json_object_object_add(p->state, "manifest",
+			       json_object_new_string(digest));
+	json_object_object_add(p->state, "config",
+			       json_object_new_string(cd.digest));
+	st_layers = json_object_new_array();
+	json_object_object_add(p->state, "layers", st_layers);
+	ret = save_state(p);
+	if (ret)
+		goto out;
+	for (i = 0; i < n; i++) {
+		ret = pull_layer(p, i, n,
+				 json_object_array_get_idx(layers, 2 * i),
+				 json_object_array_get_idx(layers, 2 * i + 1),
+				 st_layers);
+		if (ret)
+			goto out;
+	}
+	ret = mount_rootfs(p, n);
+	if (!ret)
+		ret = bundle_write(p->dirfd, config, cmd, ncmd, p->err,
+				   sizeof(p->err));
+	if (ret)
+		goto out;
+	if (p->json) {
+		json_object_object_add(p->state, "dir",
+				       json_object_new_string(p->dir));
+		json_object_object_add(p->state, "fetched",
+				       json_object_new_int64((int64_t)p->fetched));
+		json_object_object_add(p->state, "image_size",
+				       json_object_new_int64((int64_t)p->data_size));
+		puts(json_object_to_json_string_ext(p->state,
+			JSON_C_TO_STRING_PRETTY |
+			JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		printf("%s: %zu layers mounted lazily (%.1f MiB of %.1f MiB fetched); run: crun run --bundle %s NAME\n",
+		       p->dir, n, p->fetched / 1048576.0,
+		       p->data_size / 1048576.0, p->dir);
+	}
+out:
+	json_object_put(config);
+	json_object_put(m);
+	return ret;
+}
+
+static int exit_for(int ret)
+{
+	if (ret == -EBADMSG || ret == -EPROTONOSUPPORT || ret == -ENOENT ||
+	    ret == -EACCES || ret == -EFBIG)
+		return IMG_EXIT_CORRUPT;
+	return IMG_EXIT_ERROR;
+}
+
+static int pull_run(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "platform", required_argument, NULL, 'p' },
+		{ "insecure-registry", required_argument, NULL, 'I' },
+		{ "ca-file", required_argument, NULL, 'C' },
+		{ "prefetch", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pull p = { .platform = oci_host_platform(), .dirfd = -1 };
+	char abs[PATH_MAX], undo_err[ERRLEN];
+	int c, ret, status = IMG_EXIT_ERROR;
+
+	p.lay.dirfd = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:I:C:P:jqh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			p.platform = optarg;
+			break;
+		case 'I':
+			if (p.n_insecure == MAX_INSECURE) {
+				img_err("pull: at most %d --insecure-registry",
+					MAX_INSECURE);
+				return IMG_EXIT_USAGE;
+			}
+			p.insecure[p.n_insecure++] = optarg;
+			break;
+		case 'C':
+			p.ca_file = optarg;
+			break;
+		case 'P':
+			if (strcmp(optarg, "none") && strcmp(optarg, "all")) {
+				img_err("pull: --prefetch none or all");
+				return IMG_EXIT_USAGE;
+			}
+			p.prefetch = optarg;
+			break;
+		case 'j':
+			p.json = true;
+			break;
+		case 'q':
+			p.quiet = true;
+			break;
+		case 'h':
+			pull_help(stdout);
+			return IMG_EXIT_OK;
+		default:
+			return IMG_EXIT_USAGE;
+		}
+	}
+	if (argc - optind < 2 ||
+	    (argc - optind > 2 && strcmp(argv[optind + 2], "--"))) {
+		img_err("pull: REF and DIR are needed, then -- COMMAND if any (--help)");
+		return IMG_EXIT_USAGE;
+	}
+	if (parse_ref(&p, argv[optind])) {
+		img_err("pull: %s", p.err[0] ? p.err : "bad reference");
+		return IMG_EXIT_USAGE;
+	}
+	if (geteuid()) {
+		img_err("pull: it mounts file systems: run it as root");
+		goto out;
+	}
+	if (mkdir(argv[optind + 1], 0755) && errno != EEXIST) {
+		img_err("pull: %s: %s", argv[optind + 1], strerror(errno));
+		goto out;
+	}
+	if (!realpath(argv[optind + 1], abs)) {
+		img_err("pull: %s: %s", argv[optind + 1], strerror(errno));
+		goto out;
+	}
+	p.dir = abs;
+	p.dirfd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p.dirfd < 0) {
+		img_err("pull: %s: %s", abs, strerror(errno));
+		goto out;
+	}
+	if (!faccessat(p.dirfd, PULL_STATE, F_OK, 0)) {
+		img_err("pull: %s holds a pulled image already: incrfs-image umount %s first",
+			abs, abs);
+		goto out;
+	}
+	ret = pull(&p, argv + optind + 3, argc - optind - 3);
+	if (ret) {
+		img_err("pull: %s", p.err);
+		status = exit_for(ret);
+		if (p.state &&
+		    pull_undo(p.dirfd, abs, true, undo_err, sizeof(undo_err)))
+			img_err("pull: undoing it: %s", undo_err);
+		goto out;
+	}
+	status = IMG_EXIT_OK;
+out:
+	json_object_put(p.state);
+	registry_client_free(p.rc);
+	oci_close(&p.lay);
+	free(p.lay_dir);
+	if (p.dirfd >= 0)
+		close(p.dirfd);
+	return status;
+}
+
+const struct img_cmd img_pull = {
+	.name = "pull",
+	.summary = "mount a converted image lazily as a container bundle",
+	.help = pull_help,
+	.run = pull_run,
+};
