@@ -35,6 +35,7 @@
 #include "log.h"
 #include "notify.h"
 #include "privileges.h"
+#include "stop_signals.h"
 
 enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
 
@@ -83,10 +84,7 @@ static int start_loop(struct feeder *f)
 	 * thread: the prefetch threads, started later, inherit the mask;
 	 * the HTTP workers, started during set-up, block them themselves.
 	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
+	incrfsd_stop_signals(&sigs);
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL)) {
 		log_err("sigprocmask: %s", strerror(errno));
 		return -1;

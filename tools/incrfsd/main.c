@@ -6,10 +6,8 @@
  * Why this exists: the program's entry point only parses the command line
  * and routes signals to the event loop; the work is in feeder.c.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "feeder.h"
 #include "log.h"

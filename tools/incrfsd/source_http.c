@@ -74,6 +74,7 @@
 #include "log.h"
 #include "privileges.h"
 #include "registry_auth.h"
+#include "stop_signals.h"
 
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
@@ -770,18 +771,14 @@ static void *worker(void *arg)
 	int ret;
 
 	/* the feeder's loop takes the stop signals, never a worker */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGHUP);
+	incrfsd_stop_signals(&stop);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	/*
 	 * Created before the feeder drops its capabilities, which are per
-	 * thread: a worker only speaks HTTP, it needs none of them.
+	 * thread: a worker only speaks HTTP, it needs none of them.  Where
+	 * the drop is refused the feeder says so, once; a worker is silent.
 	 */
-	if (incrfsd_drop_privileges(why, sizeof(why)))
-		log_warn("%s: connection %u: %s", hs->display,
-			 (unsigned int)(hc - hs->conns), why);
+	incrfsd_drop_privileges(why, sizeof(why));
 	while (take_batch(hc)) {
 		end = hc->batch[hc->nbatch - 1]->off +
 		      hc->batch[hc->nbatch - 1]->len;
