@@ -54,6 +54,7 @@ PKGS=(
 	libfuse3-dev erofs-utils gnuplot-nox
 	libcurl4-openssl-dev libjson-c-dev libcap-ng-dev docker-registry curl
 	apparmor iproute2 dkms mmdebstrap umoci crun
+	golang-go golang-github-containerd-stargz-snapshotter-dev
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -11,6 +11,10 @@
  *   lazy-1conn    lazy with incrfsd --depth 1: one request at a time, one
  *                 connection per layer (information: what connections
  *                 buy; the py workload only)
+ *   stargz        stargz_start(): stargz-snapshotter's own FUSE layer
+ *                 store on the image converted to eStargz (B_STARGZ),
+ *                 fetching from the same registry, verifying each chunk
+ *                 as it does by default (registry server, not local)
  * and the bytes each moved over the link.  The order of the series is
  * rotated every round.  After each pull, the program alone runs from the
  * unpacked layers with caches dropped (series "program", information: no
@@ -44,8 +48,10 @@
 #include "tests/bench/coldstart.h"
 
 static const char *const series[] = {
-	"pull", "lazy", "lazy+profile", "lazy-1conn",
+	"pull", "lazy", "lazy+profile", "lazy-1conn", "stargz",
 };
+/* The stargz peer's image is in the registry (B_STARGZ staged, pushed). */
+static bool with_stargz;
 #define NSERIES (sizeof(series) / sizeof(series[0]))
 
 /* Figure names: net_<profile>[_<workload>]<suffix>, py unsuffixed. */
@@ -84,6 +90,8 @@ static void run_profile(struct th_test *_metadata,
 			/* what connections buy: measured on py alone */
 			if (!strcmp(s, "lazy-1conn") && w != &workloads[0])
 				continue;
+			if (!strcmp(s, "stargz") && (!with_stargz || cs_local))
+				continue;
 			b0 = lo_bytes();
 			if (!strcmp(s, "pull")) {
 				double prog;
@@ -94,6 +102,8 @@ static void run_profile(struct th_test *_metadata,
 					       w->name);
 				if (t > 0 && prog > 0)
 					b_sample(fig, "program", prog);
+			} else if (!strcmp(s, "stargz")) {
+				t = stargz_start(w);
 			} else {
 				t = lazy_start(s, w, &st, &setup);
 				if (t > 0)
@@ -159,7 +169,15 @@ TEST_TIMEOUT(network_cold_start, 7000)
 			TH_LOG(REGISTRY " is missing (make deps)");
 		srv = start_registry();
 		ASSERT_GT(srv, 0) TH_LOG("docker-registry did not start");
+		if (stargz_ready()) {
+			ASSERT_EQ(push_layout(getenv("B_STARGZ"), SG_REPO), 0);
+			with_stargz = true;
+		}
 	}
+	if (!with_stargz)
+		B_INFO("network: no stargz series (%s)", stargz_ready() ?
+		       "it needs the registry server" :
+		       "stargz-peer not staged: make deps");
 	B_INFO("network: server %s, %d layers, top blob %s", server, nlayers,
 	       layers[nlayers - 1].blob);
 	for (j = 0; j < sizeof(workloads) / sizeof(workloads[0]); j++) {

@@ -11,6 +11,11 @@
  *                      overlay, run (docker pull + run, overlay2 driver)
  *   lazy_start()       fetch every incrfs image's metadata at once, mount
  *                      each, one incrfsd per layer, mount the overlay, run
+ *   stargz_start()     stargz-snapshotter's own FUSE layer store
+ *                      (tests/bench/stargz: stargz-peer) on the image
+ *                      converted to eStargz (B_STARGZ), one lazily fetched
+ *                      layer per lower directory, verified as it does by
+ *                      default; mount the overlay, run
  * and record_profiles(), the access profiles of a start.  The overlay's
  * upper and work directories are on ext4, as a runtime stacks them; the
  * root gets /dev and /proc (b_first_output_of()).
@@ -328,6 +333,53 @@ fail:
 }
 
 /*
+ * Push the OCI layout @dir (one image, as incrfs-image convert or
+ * stargz-peer convert wrote it) to the registry as @repo:app: every blob,
+ * then the manifest its index names.  0 or -1.
+ */
+static inline int push_layout(const char *dir, const char *repo)
+{
+	char path[PATH_MAX], digest[72], got[72], why[512] = "", *index, *p;
+	unsigned char *buf;
+	struct dirent *de;
+	size_t len;
+	int ret = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/index.json", dir);
+	index = pu_read_text(path);
+	p = index ? strstr(index, "\"digest\":\"") : NULL;
+	if (!p || sscanf(p + 10, "%71[^\"]", digest) != 1) {
+		free(index);
+		return -1;
+	}
+	free(index);
+	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+	d = opendir(path);
+	while (!ret && d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir,
+			 de->d_name);
+		buf = iu_slurp(path, &len);
+		ret = buf ? rp_push_blob(PORT, repo, buf, len, got, why,
+					 sizeof(why)) : -1;
+		free(buf);
+	}
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
+	buf = ret || !d ? NULL : iu_slurp(path, &len);
+	ret = buf ? rp_push_manifest(PORT, repo, "app",
+				     "application/vnd.oci.image.manifest.v1+json",
+				     buf, len, why, sizeof(why)) : -1;
+	free(buf);
+	if (ret)
+		B_INFO("network: pushing %s failed: %s", dir, why);
+	return ret;
+}
+
+/*
  * Mount the overlayfs of @lower (lowerdir=, topmost first) on L/root,
  * with a fresh upper and work directory on the scratch ext4.
  */
@@ -505,6 +557,108 @@ out:
 		umount(m);
 	}
 	return t > 0 && !fails ? t - t0 : -1;
+}
+
+#define SG_REPO		"stargz/app"
+#define SG_MNT		L "/stargz"
+#define SG_CACHE	L "/stargz-cache"
+
+/* Is the stargz peer here (B_STARGZ, B_BIN/stargz-peer)? */
+static inline bool stargz_ready(void)
+{
+	char peer[PATH_MAX];
+
+	snprintf(peer, sizeof(peer), "%s/stargz-peer",
+		 getenv("B_BIN") ? getenv("B_BIN") : "/usr/local/bin");
+	return getenv("B_STARGZ") && *getenv("B_STARGZ") &&
+	       !access(peer, X_OK);
+}
+
+/* Base64 (standard alphabet, padded) of @s into @out. */
+static inline void b64(const char *s, char *out)
+{
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), i;
+
+	for (i = 0; i + 2 < n; i += 3, out += 4) {
+		unsigned int v = (unsigned char)s[i] << 16 |
+				 (unsigned char)s[i + 1] << 8 |
+				 (unsigned char)s[i + 2];
+
+		out[0] = a[v >> 18], out[1] = a[(v >> 12) & 63];
+		out[2] = a[(v >> 6) & 63], out[3] = a[v & 63];
+	}
+	if (n - i == 1) {
+		unsigned int v = (unsigned char)s[i] << 16;
+
+		out[0] = a[v >> 18], out[1] = a[(v >> 12) & 63];
+		out[2] = out[3] = '=';
+		out += 4;
+	} else if (n - i == 2) {
+		unsigned int v = (unsigned char)s[i] << 16 |
+				 (unsigned char)s[i + 1] << 8;
+
+		out[0] = a[v >> 18], out[1] = a[(v >> 12) & 63];
+		out[2] = a[(v >> 6) & 63], out[3] = '=';
+		out += 4;
+	}
+	*out = 0;
+}
+
+/*
+ * stargz: a fresh stargz-peer (stargz-store's layer store, empty caches)
+ * mounted on SG_MNT, the image SG_REPO:app's layers as the overlay's lower
+ * directories, run.  Seconds, or -1.  The peer pushed by the caller
+ * (push_layout(B_STARGZ, SG_REPO)); it is stopped before this returns, so
+ * its background fetch stops too.
+ */
+static inline double stargz_start(const struct workload *w)
+{
+	char peer[PATH_MAX], lower[4096], path[PATH_MAX];
+	char ref[128], enc[256], digest[MAX_LAYERS][80];
+	const char *argv[] = { peer, "mount", "--insecure", HOST, SG_CACHE,
+			       SG_MNT, NULL };
+	double t0, t = -1;
+	size_t at = 0;
+	int i, n = 0;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(peer, sizeof(peer), "%s/stargz-peer", getenv("B_BIN"));
+	snprintf(path, sizeof(path), "%s/layers.txt", getenv("B_STARGZ"));
+	f = fopen(path, "r");
+	while (f && n < MAX_LAYERS && fscanf(f, "%79s", digest[n]) == 1)
+		n++;
+	if (f)
+		fclose(f);
+	if (!n)
+		return -1;
+	snprintf(ref, sizeof(ref), HOST "/" SG_REPO ":app");
+	b64(ref, enc);
+	/* "sha256:HEX": a colon in a lower directory is written "\\:" */
+	for (i = n - 1; i >= 0; i--)
+		at += snprintf(lower + at, sizeof(lower) - at, "%s" SG_MNT
+			       "/%s/sha256\\:%s/diff", i < n - 1 ? ":" : "",
+			       enc, digest[i] + 7);
+	iu_sh("umount -l " SG_MNT " 2>/dev/null; rm -rf " SG_CACHE
+	      " /tmp/stargz.log && mkdir -p " SG_CACHE " " SG_MNT);
+	b_drop_caches();
+	t0 = b_now();
+	pid = b_spawn("/tmp/stargz.log", argv);
+	if (pid <= 0 || !pu_wait_file_has("/tmp/stargz.log", "ready", 30000))
+		goto out;
+	if (mount_root(lower))
+		goto out;
+	t = b_first_output_of(L "/root", w->cmd);
+	umount(L "/root");
+out:
+	if (t <= 0)
+		iu_sh("tail -n 20 /tmp/stargz.log | sed 's/^/# stargz-peer: /'");
+	if (pid > 0)
+		b_stop(pid);
+	umount2(SG_MNT, MNT_DETACH);
+	return t > 0 ? t - t0 : -1;
 }
 
 /*

@@ -76,18 +76,20 @@ ROWS = [
 ]
 
 # Figure 8, per network profile (bench6_network_test.c): its name, the link,
-# and the targets of lazy and lazy+profile against pull+unpack (issue 16).
+# and the targets of lazy and lazy+profile against pull+unpack, and of lazy
+# against stargz-snapshotter (issue 16).
 NET_PROFILES = [
-    ("local", "files, no server", None, None),
-    ("lan", "1 Gbit/s, 0.5 ms RTT", ("<=", 0.5), None),
-    ("wan", "100 Mbit/s, 20 ms RTT", ("<=", 0.25), ("<=", 0.15)),
-    ("slow", "10 Mbit/s, 40 ms RTT", None, None),
+    ("local", "files, no server", None, None, None),
+    ("lan", "1 Gbit/s, 0.5 ms RTT", ("<=", 0.5), None, ("<=", 0.8)),
+    ("wan", "100 Mbit/s, 20 ms RTT", ("<=", 0.25), ("<=", 0.15),
+     ("<=", 0.7)),
+    ("slow", "10 Mbit/s, 40 ms RTT", None, None, None),
 ]
 # The workloads (B_WORKLOAD): py's figures are named net_<profile>, the
 # others net_<profile>_<workload>.
 NET_WORKLOADS = [("", "python3 imports"), ("_app", "the app"),
                  ("_small", "many small files")]
-for (_w, _wt), (_p, _link, _lazy, _prof) in [
+for (_w, _wt), (_p, _link, _lazy, _prof, _sgz) in [
         (w, p) for w in NET_WORKLOADS for p in NET_PROFILES]:
     _f = "net_" + _p + _w
     _t = "8 cold start, %s, over %s (%s)" % (_wt, _p, _link)
@@ -97,6 +99,10 @@ for (_w, _wt), (_p, _link, _lazy, _prof) in [
          "time", _lazy, "s"),
         (_f, _t + ": lazy + profile vs pull+unpack", "pull",
          "lazy+profile", "time", _prof, "s"),
+        (_f, _t + ": lazy vs stargz-snapshotter (FUSE)", "stargz",
+         "lazy", "time", _sgz, "s"),
+        (_f, _t + ": stargz-snapshotter vs pull+unpack", "pull",
+         "stargz", "time", None, "s"),
         (_f, _t + ": one connection per layer vs six", "lazy",
          "lazy-1conn", "time", None, "s"),
         (_f, _t + ": the program alone (unpacked, cold cache)", "pull",
@@ -105,6 +111,8 @@ for (_w, _wt), (_p, _link, _lazy, _prof) in [
          "lazy", "time", ("<=", 1.1), "MiB"),
         (_f + "_bytes", _s + ": bytes, lazy + profile vs pull",
          "pull", "lazy+profile", "time", ("<=", 1.1), "MiB"),
+        (_f + "_bytes", _s + ": bytes, lazy vs stargz-snapshotter",
+         "stargz", "lazy", "time", None, "MiB"),
         (_f + "_fetched", _s + ": share of the image fetched",
          "layer", "lazy", "time", None, "MiB"),
         (_f + "_misses", _s + ": reads that waited, profile vs none",

@@ -125,6 +125,11 @@ esac
 image_dir=$("$here/stage-guest.sh" "$bin" "$files" $want_image) ||
 	{ echo "$prog: staging the guest's files failed" >&2; exit 1; }
 echo "$loader" >>"$files"
+# figure 8's stargz series: stargz-snapshotter's layer store on eStargz
+stargz=
+[ -n "$image_dir" ] &&
+	{ stargz=$("$here/stargz/stage.sh" "$bin" "$image_dir" "$files") ||
+	  { echo "$prog: staging the stargz peer failed" >&2; exit 1; }; }
 [ -n "$image_dir" ] &&
 	echo "$prog: figure 8's image: $image_dir ($(du -cm "$image_dir"/layer*.tar.zst | tail -n1 | cut -f1) MiB of layers)"
 
@@ -137,7 +142,7 @@ for kver in "${kvers[@]}"; do
 		--modules "$here/guest-modules" --disk 8192 --mem 3072 \
 		--timeout 5400 --idle 600 --logs "$out/$kver" \
 		${filter:+--filter "$filter"} \
-		--append "B_RUNS=$runs B_LARGE_FILES=$large B_BIN=$bin B_NET=$net B_SERVER=$server B_IMAGE=$image_dir B_WORKLOAD=$workload" \
+		--append "B_RUNS=$runs B_LARGE_FILES=$large B_BIN=$bin B_NET=$net B_SERVER=$server B_IMAGE=$image_dir B_STARGZ=$stargz B_WORKLOAD=$workload" \
 		"$kver" >"$log" 2>&1 || rc=1
 	grep -E '^# (bench|benchtool): ' "$log" >/dev/null ||
 		echo "$prog: $kver: no samples" >&2

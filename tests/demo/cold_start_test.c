@@ -12,6 +12,13 @@
  *                          fetches what is read
  *   incrfs lazy + profile  the same, fetching first what this start read
  *                          last time (an access profile)
+ *   incrfs-image pull      the lazy start as a user types it: the image
+ *     + crun               converted on the host (incrfs-image convert,
+ *                          B_CONVERTED) and pushed, then incrfs-image pull
+ *                          and crun run on the bundle it writes
+ *   stargz                 stargz-snapshotter's own FUSE layer store on
+ *                          the image converted to eStargz (B_STARGZ; not
+ *                          with NET=local: it reads from a registry)
  * with the time to the program's first line of output and the bytes that
  * crossed the link.  Then every layer is completed in the background and
  * mounted again with no feeder: once fetched, a layer needs no daemon.
@@ -23,6 +30,81 @@
 #include "tests/bench/coldstart.h"
 
 #define REPORT(fmt, ...) printf("# demo: " fmt "\n", ##__VA_ARGS__)
+
+#define PULL_REPO	"incrfs/app"
+#define PULL_DIR	L "/bundle"
+
+/* MiB of the eStargz layers' blobs (what a full fetch of them moves). */
+static double esgz_mib(void)
+{
+	char cmd[PATH_MAX + 128], *text;
+	double mib = 0;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && cat layers.txt | cut -c8- | "
+		 "(cd blobs/sha256 && xargs du -cb | tail -n1 | cut -f1) > "
+		 "/tmp/esgz.size", getenv("B_STARGZ"));
+	if (!iu_sh("%s", cmd)) {
+		text = pu_read_text("/tmp/esgz.size");
+		mib = text ? strtod(text, NULL) / (1 << 20) : 0;
+		free(text);
+	}
+	return mib;
+}
+
+/*
+ * The lazy start as a user types it: incrfs-image pull REF DIR -- CMD,
+ * then crun run on DIR.  Seconds to the first line of output, or -1; the
+ * layers' counters, summed, into @sum.
+ */
+static double crun_start(const struct workload *w, struct incrfs_stats *sum)
+{
+	const char *conv = getenv("B_CONVERTED");
+	char cmd[8192], m[PATH_MAX], line[256];
+	struct incrfs_stats st;
+	double t0, first = -1;
+	int i, fails = 0;
+	FILE *p;
+
+	memset(sum, 0, sizeof(*sum));
+	iu_sh("rm -rf " PULL_DIR);
+	b_drop_caches();
+	t0 = b_now();
+	if (cs_local)
+		snprintf(cmd, sizeof(cmd), "incrfs-image pull -q oci:%s:app "
+			 PULL_DIR " -- %s > /tmp/demo-pull.log 2>&1", conv,
+			 w->cmd);
+	else
+		snprintf(cmd, sizeof(cmd), "incrfs-image pull -q "
+			 "--insecure-registry " HOST " " HOST "/" PULL_REPO
+			 ":app " PULL_DIR " -- %s > /tmp/demo-pull.log 2>&1",
+			 w->cmd);
+	if (iu_sh("%s", cmd)) {
+		iu_sh("sed 's/^/# demo: pull: /' /tmp/demo-pull.log");
+		return -1;
+	}
+	fflush(NULL);
+	p = popen("crun --cgroup-manager=disabled run --no-pivot --bundle "
+		  PULL_DIR " demo 2>&1", "r");
+	if (p) {
+		while (fgets(line, sizeof(line), p))
+			if (first < 0)
+				first = b_now();
+		if (pclose(p))
+			first = -1;
+	}
+	for (i = 0; i < nlayers; i++) {
+		snprintf(m, sizeof(m), PULL_DIR "/layers/%d/mnt", i);
+		if (!iu_get_stats(m, &st)) {
+			sum->blocks_present += st.blocks_present;
+			sum->blocks_total += st.blocks_total;
+		} else {
+			fails++;
+		}
+	}
+	if (iu_sh("incrfs-image umount -q " PULL_DIR))
+		fails++;
+	return first > 0 && !fails ? first - t0 : -1;
+}
 
 static const struct net_profile *profile_named(const char *name)
 {
@@ -42,6 +124,8 @@ static int one_start(const char *series, const struct workload *w,
 
 	memset(st, 0, sizeof(*st));
 	*t = !strcmp(series, "pull") ? pull_start(w, &prog) :
+	     !strcmp(series, "crun") ? crun_start(w, st) :
+	     !strcmp(series, "stargz") ? stargz_start(w) :
 				       lazy_start(series, w, st, &setup);
 	*mib = (lo_bytes() - b0) / (1 << 20);
 	return *t > 0 ? 0 : -1;
@@ -120,17 +204,21 @@ out:
 
 TEST_TIMEOUT(container_cold_start, 1800)
 {
-	static const char *const series[] = { "pull", "lazy", "lazy+profile" };
+	static const char *const series[] = { "pull", "lazy", "lazy+profile",
+					      "crun", "stargz" };
 	static const char *const label[] = {
 		"pull + unpack        ", "incrfs lazy          ",
-		"incrfs lazy + profile",
+		"incrfs lazy + profile", "incrfs-image + crun  ",
+		"stargz (FUSE)        ",
 	};
+	const char *conv = getenv("B_CONVERTED");
+	bool with[5] = { true, true, true, conv && *conv, stargz_ready() };
 	const char *net = getenv("B_NET") && *getenv("B_NET") ?
 			  getenv("B_NET") : "wan";
 	const struct net_profile *np = profile_named(net);
 	const struct workload *w = &workloads[0];
-	double t[3], mib[3], took, t0;
-	struct incrfs_stats st[3];
+	double t[5], mib[5], took, t0;
+	struct incrfs_stats st[5];
 	pid_t srv = -1;
 	size_t i;
 
@@ -149,12 +237,17 @@ TEST_TIMEOUT(container_cold_start, 1800)
 	ASSERT_EQ(record_profiles(w), 0);
 	if (!np->netem) {
 		cs_local = true;
+		with[4] = false;	/* stargz reads from a registry */
 		REPORT("network: local (the files on this machine, no server)");
 	} else {
 		ASSERT_EQ(access(REGISTRY, X_OK), 0)
 			TH_LOG(REGISTRY " is missing (make deps)");
 		srv = start_registry();
 		ASSERT_GT(srv, 0) TH_LOG("docker-registry did not start");
+		if (with[3])
+			ASSERT_EQ(push_layout(conv, PULL_REPO), 0);
+		if (with[4])
+			ASSERT_EQ(push_layout(getenv("B_STARGZ"), SG_REPO), 0);
 		ASSERT_EQ(shape(np->netem), 0)
 			TH_LOG("netem does not work here (%s, sch_netem)", tc);
 		REPORT("network: %s (netem %s), blobs in docker-registry",
@@ -163,18 +256,37 @@ TEST_TIMEOUT(container_cold_start, 1800)
 	REPORT("workload: %s", w->cmd);
 	REPORT("");
 	REPORT("                       first output   over the link   image fetched");
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 5; i++) {
+		if (!with[i])
+			continue;
 		ASSERT_EQ(one_start(series[i], w, &t[i], &mib[i], &st[i]), 0)
 			TH_LOG("%s failed", series[i]);
 		if (i == 0)
 			REPORT("%s  %7.2f s       %7.1f MiB     all of it",
 			       label[i], t[i], mib[i]);
+		else if (!strcmp(series[i], "stargz"))
+			REPORT("%s  %7.2f s %5.2fx %7.1f MiB     (%.1f MiB of %.1f MiB eStargz)",
+			       label[i], t[i], t[i] / t[0], mib[i], mib[i],
+			       esgz_mib());
 		else
 			REPORT("%s  %7.2f s %5.2fx %7.1f MiB     %4.1f %%",
 			       label[i], t[i], t[i] / t[0], mib[i],
 			       100.0 * st[i].blocks_present /
 			       st[i].blocks_total);
 	}
+	if (with[3])
+		REPORT("(incrfs-image + crun: the lazy start as a user types it, "
+		       "\"incrfs-image pull\" of the image converted on the host, "
+		       "then \"crun run\" on the bundle it wrote)");
+	if (with[4])
+		REPORT("(stargz: stargz-snapshotter's own layer store, as "
+		       "stargz-store runs it, its default configuration: chunks "
+		       "verified against the TOC, background fetch on)");
+	else
+		REPORT("(stargz: left out: %s)", cs_local ?
+		       "it reads from a registry, NET=local has none" :
+		       "stargz-peer was not built (make deps: golang-go, "
+		       "golang-github-containerd-stargz-snapshotter-dev)");
 	REPORT("");
 	took = complete_then_run_daemonless(w);
 	ASSERT_GT(took, 0) TH_LOG("completing the layers or the daemonless run failed");

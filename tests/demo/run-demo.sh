@@ -31,10 +31,22 @@ log=$out/$kver.log
 echo "incrfs demo: preparing the image (the first time: Debian packages with mmdebstrap, a few minutes)..."
 image=$("$repo/tests/bench/stage-guest.sh" "$bin" "$out/guest-files" --image) ||
 	{ echo "run-demo.sh: staging the guest's files failed" >&2; exit 1; }
+# what a build server does once: the image converted for incrfs, which
+# the guest (the node) pushes to its registry and pulls
+converted=$(dirname "$bin")/converted
+echo "incrfs demo: converting the image for incrfs (incrfs-image convert)..."
+rm -rf "$converted"
+"$repo/tools/out-static/incrfs-image" convert -q "$image/oci:app" \
+	"$converted:app" >/dev/null ||
+	{ echo "run-demo.sh: incrfs-image convert failed" >&2; exit 1; }
+echo "$converted" >>"$out/guest-files"
+# the real FUSE peer: stargz-snapshotter's layer store, on eStargz layers
+stargz=$("$repo/tests/bench/stargz/stage.sh" "$bin" "$image" "$out/guest-files") ||
+	{ echo "run-demo.sh: staging the stargz peer failed" >&2; exit 1; }
 echo "incrfs demo: booting Debian's $kver under QEMU; the demo takes a few minutes..."
 "$repo/tests/vm/run-guest.sh" --tests "$here" --files "$out/guest-files" \
 	--modules "$repo/tests/bench/guest-modules" --disk 8192 --mem 3072 \
-	--append "B_BIN=$bin B_NET=$net B_IMAGE=$image" \
+	--append "B_BIN=$bin B_NET=$net B_IMAGE=$image B_CONVERTED=$converted B_STARGZ=$stargz" \
 	"$kver" >"$log" 2>&1
 rc=$?
 sed -n 's/^# demo: //p' "$log"
