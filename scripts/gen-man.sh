@@ -13,7 +13,7 @@ for t in incrfs-pack:1 incrfs-image:1 incrfsd:8 incrfsctl:8; do
 		>"$out/$name.$sec"
 done
 # each command of incrfs-image has a page of its own, as git's do
-for c in check inspect convert pull umount; do
+for c in check inspect convert pull umount profile; do
 	"$top/tools/out/incrfs-image" "$c" --help |
 		awk -v name="incrfs-image-$c" -v section=1 \
 			-f "$top/scripts/help2roff.awk" >"$out/incrfs-image-$c.1"

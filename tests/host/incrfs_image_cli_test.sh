@@ -46,9 +46,10 @@ run --help
 check "incrfs-image --help is a manual page listing every command" \
 	'[ $rc = 0 ] && manual OPTIONS && grep -q "^    check " <<<"$out" &&
 	 grep -q "^    inspect " <<<"$out" && grep -q "^    convert " <<<"$out" &&
-	 grep -q "^    pull " <<<"$out" && grep -q "^    umount " <<<"$out"'
+	 grep -q "^    pull " <<<"$out" && grep -q "^    umount " <<<"$out" &&
+	 grep -q "^    profile " <<<"$out"'
 ok=0
-for c in check inspect convert pull umount; do
+for c in check inspect convert pull umount profile; do
 	run "$c" --help
 	[ $rc = 0 ] && manual OPTIONS && grep -q "incrfs-image $c" <<<"$out" || ok=1
 done

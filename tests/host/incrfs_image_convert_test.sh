@@ -16,7 +16,7 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$repo/tools/out-asan/incrfs-image
-plan=13
+plan=15
 
 echo "TAP version 13"
 echo "1..$plan"
@@ -144,6 +144,16 @@ check "a tampered layer: exit 1, named, no index and no temporary left" \
 	'[ $rc = 1 ] && grep -q "content does not match its digest" <<<"$err" &&
 	 [ ! -e "$work/fresh/index.json" ] &&
 	 ! ls -a "$work/fresh/blobs/sha256" | grep -q "^\.tmp"'
+
+run convert "$work/src:app" docker://repo/name:tag
+check "convert to a registry reference without a host: exit 2, says so" \
+	'[ $rc = 2 ] && grep -q "name the registry" <<<"$err"'
+mkdir -p "$work/tmp"
+TMPDIR=$work/tmp run convert --insecure-registry 127.0.0.1:1 \
+	docker://127.0.0.1:1/nothing:here "$work/x4"
+check "a registry that does not answer: exit 3, the URL named, no temporary left" \
+	'[ $rc = 3 ] && grep -q "http://127.0.0.1:1/v2/nothing/manifests/here" <<<"$err" &&
+	 [ -z "$(ls -A "$work/tmp")" ] && [ ! -e "$work/x4" ]'
 
 run pull "$work/dst:v1"
 check "pull without DIR: exit 2" '[ $rc = 2 ]'

@@ -20,9 +20,9 @@
 #include "tools/incrfsd/fill.c"
 #include "tools/incrfsd/source.c"
 #include "tools/incrfsd/source_file.c"
-#include "tools/incrfsd/curl_lib.c"
-#include "tools/incrfsd/registry_creds.c"
-#include "tools/incrfsd/registry_auth.c"
+#include "tools/lib/curl_lib.c"
+#include "tools/lib/registry_creds.c"
+#include "tools/lib/registry_auth.c"
 #include "tools/incrfsd/privileges.c"
 #include "tools/incrfsd/source_http.c"	/* source.c lists it */
 #include "tools/incrfsd/log.c"

@@ -31,6 +31,7 @@
 #define HOSTP	"127.0.0.1:15200"
 #define REPO	"incrfs/app"
 #define REF	HOSTP "/" REPO ":v1"
+#define SRC_REPO "incrfs/src"
 #define CA	TOP "/tls/ca.pem"
 #define AUTHF	TOP "/home/.docker/config.json"
 #define MSG	"hello from a lazily loaded layer"
@@ -120,85 +121,6 @@ static int manifest_digest(const char *path, char digest[72])
 	return ret;
 }
 
-/* Push every blob of the layout TOP/dst and its manifest as REPO:v1. */
-static int push_converted(char *why, size_t whylen)
-{
-	char digest[72], got[72], path[512];
-	unsigned char *buf;
-	struct dirent *de;
-	size_t len;
-	DIR *d;
-	int ret = 0;
-
-	if (manifest_digest(TOP "/convert.json", digest)) {
-		snprintf(why, whylen, "no manifest in convert's --json");
-		return -1;
-	}
-	d = opendir(TOP "/dst/blobs/sha256");
-	if (!d) {
-		snprintf(why, whylen, "no blobs");
-		return -1;
-	}
-	while (!ret && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), TOP "/dst/blobs/sha256/%s",
-			 de->d_name);
-		buf = iu_slurp(path, &len);
-		if (!buf) {
-			snprintf(why, whylen, "cannot read %.400s", path);
-			ret = -1;
-			break;
-		}
-		ret = rp_push_blob(PORT, REPO, buf, len, got, why, whylen);
-		free(buf);
-	}
-	closedir(d);
-	if (ret)
-		return ret;
-	snprintf(path, sizeof(path), TOP "/dst/blobs/sha256/%s", digest + 7);
-	buf = iu_slurp(path, &len);
-	if (!buf) {
-		snprintf(why, whylen, "cannot read the manifest");
-		return -1;
-	}
-	ret = rp_push_manifest(PORT, REPO, "v1",
-			       "application/vnd.oci.image.manifest.v1+json",
-			       buf, len, why, whylen);
-	free(buf);
-	return ret;
-}
-
-/* Once per boot: layout, conversion, keys, the registry's content. */
-static int setup_once(char *why, size_t whylen)
-{
-	pid_t reg;
-	int ret;
-
-	if (access(TOP "/ready", F_OK) == 0)
-		return 0;
-	snprintf(why, whylen, "building the image");
-	if (iu_sh("rm -rf " TOP " && mkdir -p " TOP "/home/.docker") ||
-	    make_trees() ||
-	    iu_sh("sh %s/make_oci_layout.sh " TOP "/src app amd64 '"
-		  IMAGE_CONFIG "' " TOP "/l1 " TOP "/l2", tests_dir()) ||
-	    iu_sh("incrfs-image convert -q --json " TOP "/src:app " TOP
-		  "/dst:v1 > " TOP "/convert.json") ||
-	    make_keys())
-		return -1;
-	reg = rp_start_registry(TOP "/open.yml", open_config, PORT,
-				TOP "/push.log");
-	if (reg <= 0) {
-		snprintf(why, whylen, "docker-registry did not answer");
-		return -1;
-	}
-	ret = push_converted(why, whylen);
-	pu_stop(&reg, SIGTERM, 10000);
-	if (ret)
-		return ret;
-	return iu_write_file(TOP "/ready", "", 0, 0644);
-}
-
 FIXTURE(oci) {
 	char bundle[64], out[64], err[64], run[64], reglog[64], isslog[64];
 	pid_t registry, issuer;
@@ -229,6 +151,114 @@ static pid_t start_issuer(const char *log)
 	}
 	pu_kill(&pid);
 	return -1;
+}
+
+/*
+ * Push the layout @dir's one image to the open registry as @repo:@tag
+ * (registry_push.h: blobs, then the manifest its index names).
+ */
+static int push_layout(const char *dir, const char *repo, const char *tag,
+		       char *why, size_t whylen)
+{
+	char path[512], digest[72], got[72], *index, *p;
+	unsigned char *buf;
+	struct dirent *de;
+	size_t len;
+	int ret = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/index.json", dir);
+	index = pu_read_text(path);
+	p = index ? strstr(index, "\"digest\":\"") : NULL;
+	if (!p || sscanf(p + 10, "%71[^\"]", digest) != 1) {
+		free(index);
+		snprintf(why, whylen, "%s: no manifest in index.json", dir);
+		return -1;
+	}
+	free(index);
+	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+	d = opendir(path);
+	while (!ret && d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%.100s", dir,
+			 de->d_name);
+		buf = iu_slurp(path, &len);
+		ret = buf ? rp_push_blob(PORT, repo, buf, len, got, why,
+					 whylen) : -1;
+		free(buf);
+	}
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
+	buf = ret || !d ? NULL : iu_slurp(path, &len);
+	ret = buf ? rp_push_manifest(PORT, repo, tag,
+				     "application/vnd.oci.image.manifest.v1+json",
+				     buf, len, why, whylen) : -1;
+	free(buf);
+	return ret;
+}
+
+static int write_auth(const char *b64)
+{
+	char json[256];
+
+	snprintf(json, sizeof(json),
+		 "{\"auths\": {\"" HOSTP "\": {\"auth\": \"%s\"}}}\n", b64);
+	return iu_write_file(AUTHF, json, strlen(json), 0600);
+}
+
+/*
+ * Once per boot: the source layout, keys; the source image pushed as
+ * SRC_REPO:app while the registry asks for no authentication; then the
+ * converted image pushed by incrfs-image convert to the registry as it
+ * serves in every test (TLS, tokens, push access with the auth file's
+ * credentials); the converted layout stays in TOP/dst (--layout) for the
+ * oci: tests.
+ */
+static int setup_once(char *why, size_t whylen)
+{
+	pid_t reg, iss;
+	int ret;
+
+	if (access(TOP "/ready", F_OK) == 0)
+		return 0;
+	snprintf(why, whylen, "building the image");
+	if (iu_sh("rm -rf " TOP " && mkdir -p " TOP "/home/.docker") ||
+	    make_trees() ||
+	    iu_sh("sh %s/make_oci_layout.sh " TOP "/src app amd64 '"
+		  IMAGE_CONFIG "' " TOP "/l1 " TOP "/l2", tests_dir()) ||
+	    make_keys())
+		return -1;
+	reg = rp_start_registry(TOP "/open.yml", open_config, PORT,
+				TOP "/push.log");
+	if (reg <= 0) {
+		snprintf(why, whylen, "docker-registry did not answer");
+		return -1;
+	}
+	ret = push_layout(TOP "/src", SRC_REPO, "app", why, whylen);
+	pu_stop(&reg, SIGTERM, 10000);
+	if (ret)
+		return ret;
+	reg = rp_start_registry(TOP "/secure.yml", secure_config, PORT,
+				TOP "/push.log");
+	iss = reg > 0 ? start_issuer(TOP "/push-issuer.log") : -1;
+	snprintf(why, whylen, "incrfs-image convert to the registry failed");
+	ret = reg > 0 && iss > 0 ? 0 : -1;
+	if (!ret)
+		ret = write_auth(AUTH_OK) ||
+		      iu_sh("HOME=" TOP "/home incrfs-image convert -q --json "
+			    "--ca-file " CA " --layout " TOP "/dst " TOP
+			    "/src:app docker://" REF " > " TOP
+			    "/convert.json 2> " TOP "/convert.err") ? -1 : 0;
+	if (ret)
+		iu_sh("cat " TOP "/convert.err " TOP "/push.log 2>/dev/null");
+	unlink(AUTHF);
+	pu_kill(&iss);
+	pu_stop(&reg, SIGTERM, 10000);
+	if (ret)
+		return ret;
+	return iu_write_file(TOP "/ready", "", 0, 0644);
 }
 
 FIXTURE_SETUP(oci)
@@ -272,15 +302,6 @@ FIXTURE_TEARDOWN(oci)
 		iu_sh("incrfs-image umount -q %s 2>/dev/null", self->bundle);
 	pu_kill(&self->issuer);
 	pu_kill(&self->registry);
-}
-
-static int write_auth(const char *b64)
-{
-	char json[256];
-
-	snprintf(json, sizeof(json),
-		 "{\"auths\": {\"" HOSTP "\": {\"auth\": \"%s\"}}}\n", b64);
-	return iu_write_file(AUTHF, json, strlen(json), 0600);
 }
 
 /* Is anything mounted under @dir? */
@@ -346,6 +367,37 @@ TEST_F(oci, pull_from_a_token_registry_and_run_with_crun)
 	       json_number(self->out, "image_size"),
 	       json_number(TOP "/inspect.json", "present_blocks"),
 	       json_number(TOP "/inspect.json", "data_blocks"));
+}
+
+TEST_F(oci, convert_from_registry_to_registry_then_run)
+{
+	char want[72], got[72] = "";
+	char *out;
+
+	ASSERT_EQ(0, write_auth(AUTH_OK));
+	ASSERT_EQ(0, iu_sh("incrfs-image convert -q --ca-file " CA
+			   " docker://" HOSTP "/" SRC_REPO ":app docker://"
+			   HOSTP "/" REPO ":v2 > %s 2> %s", self->out,
+			   self->err));
+	/* the same image, whichever way it came: the same digest */
+	ASSERT_EQ(0, manifest_digest(TOP "/convert.json", want));
+	out = pu_read_text(self->out);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(1, sscanf(out, HOSTP "/" REPO ":v2 %71s", got));
+	free(out);
+	EXPECT_STREQ(want, got);
+	ASSERT_EQ(0, pull(self, HOSTP "/" REPO ":v2", "--ca-file " CA, ""));
+	ASSERT_EQ(0, crun(self));
+	EXPECT_TRUE(pu_file_has(self->run, MSG));
+	EXPECT_EQ(0, iu_sh("incrfs-image umount %s", self->bundle));
+}
+
+TEST_F(oci, convert_needs_push_access)
+{
+	EXPECT_EQ(1, iu_sh("incrfs-image convert -q --ca-file " CA " " TOP
+			   "/src:app docker://" HOSTP "/" REPO ":v3 2> %s",
+			   self->err));
+	EXPECT_TRUE(pu_file_has(self->err, "no credentials for this host"));
 }
 
 TEST_F(oci, no_credentials_is_a_clear_error)
@@ -417,6 +469,33 @@ TEST_F(oci, convert_is_deterministic_and_checks_the_platform)
 			   TOP "/src:app " TOP "/dst3 2> %s", self->err));
 	EXPECT_TRUE(pu_file_has(self->err, "not linux/arm64"));
 	EXPECT_NE(0, access(TOP "/dst3", F_OK));
+}
+
+/* Last: from here on the image has a profile, which every pull uses. */
+TEST_F(oci, a_recorded_profile_is_used_by_the_next_pull)
+{
+	char again[64];
+
+	ASSERT_EQ(0, write_auth(AUTH_OK));
+	ASSERT_EQ(0, pull(self, REF, "--record-profile --ca-file " CA, ""));
+	ASSERT_EQ(0, crun(self));
+	ASSERT_EQ(0, iu_sh("incrfs-image profile --ca-file " CA " %s docker://"
+			   HOSTP "/" REPO " 2> %s", self->bundle, self->err));
+	EXPECT_TRUE(pu_file_has(self->err, ".incrfs-profile"));
+	ASSERT_EQ(0, iu_sh("incrfs-image umount -q %s", self->bundle));
+	/* a new pull, elsewhere: the profile comes with the image */
+	snprintf(again, sizeof(again), "%.50s-again", self->bundle);
+	snprintf(self->bundle, sizeof(self->bundle), "%s", again);
+	ASSERT_EQ(0, pull(self, REF, "--ca-file " CA, ""));
+	EXPECT_TRUE(pu_file_has(self->err, "with its access profile"));
+	EXPECT_TRUE(pu_file_has(self->out, "\"profile\":true"));
+	ASSERT_EQ(0, crun(self));
+	EXPECT_TRUE(pu_file_has(self->run, MSG));
+	EXPECT_EQ(0, iu_sh("incrfs-image umount %s", self->bundle));
+	/* without it on request */
+	snprintf(self->bundle, sizeof(self->bundle), "%.50s-none", again);
+	ASSERT_EQ(0, pull(self, REF, "--no-profile --ca-file " CA, ""));
+	EXPECT_FALSE(pu_file_has(self->out, "\"profile\":true"));
 }
 
 TEST_HARNESS_MAIN

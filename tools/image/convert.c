@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -29,8 +30,10 @@
 #include "image.h"
 #include "image_cmd.h"
 #include "oci_layout.h"
+#include "remote.h"
+#include "curl_lib.h"
 
-#define ERRLEN 512
+#define ERRLEN 4096
 
 static void convert_help(FILE *f)
 {
@@ -39,34 +42,42 @@ static void convert_help(FILE *f)
 "    incrfs-image convert - convert an OCI image for lazy loading by incrfs\n"
 "\n"
 "SYNOPSIS\n"
-"    incrfs-image convert [OPTION]... SRC[:TAG] DEST[:TAG]\n"
+"    incrfs-image convert [OPTION]... SRC DEST\n"
 "\n"
 "DESCRIPTION\n"
-"    SRC and DEST are OCI image layout directories, as\n"
-"    \"skopeo copy docker://REF oci:DIR:TAG\" or umoci write them.  From\n"
-"    SRC, the image tagged TAG (the only one if no TAG is given) is read;\n"
-"    through an image index, its manifest for --platform.  Every layer\n"
-"    (tar, tar+gzip or tar+zstd) is packed with\n"
-"    \"incrfs-pack --from-tar\" into an incrfs image whose blocks are all\n"
-"    missing and a blob, and both are stored in DEST as blobs: the image\n"
-"    only up to its data region (a few KiB per thousand files: what a\n"
-"    node fetches before mounting), the blob as incrfs-pack wrote it (what\n"
-"    incrfsd fills the image from).  The converted manifest keeps the\n"
-"    source's config (command, environment, user...) and records in\n"
-"    annotations the digest of every source layer and of the source\n"
-"    manifest; it is added to DEST's index under TAG (DEST's, or SRC's,\n"
-"    or \"latest\"), replacing an image of that tag.  Push DEST to a\n"
-"    registry with \"skopeo copy oci:DEST:TAG docker://HOST/REPO:TAG\";\n"
+"    SRC and DEST are each an OCI image layout directory, DIR[:TAG] (as\n"
+"    \"skopeo copy docker://REF oci:DIR:TAG\" or umoci write them), or an\n"
+"    image in a registry, docker://HOST[:PORT]/REPO[:TAG|@sha256:HEX]\n"
+"    (TAG defaults to latest).  From SRC, the image tagged TAG (in a\n"
+"    layout, the only one if no TAG is given) is read; through an image\n"
+"    index, its manifest for --platform.  Every layer (tar, tar+gzip or\n"
+"    tar+zstd) is packed with \"incrfs-pack --from-tar\" into an incrfs\n"
+"    image whose blocks are all missing and a blob, and both are stored\n"
+"    in DEST as blobs: the image only up to its data region (a few KiB\n"
+"    per thousand files: what a node fetches before mounting), the blob\n"
+"    as incrfs-pack wrote it (what incrfsd fills the image from).  The\n"
+"    converted manifest keeps the source's config (command, environment,\n"
+"    user...) and records in annotations the digest of every source\n"
+"    layer and of the source manifest; it is tagged TAG (DEST's, else\n"
+"    SRC's, else \"latest\"), replacing an image of that tag.\n"
 "    Documentation/oci-images.rst describes the format.\n"
+"\n"
+"    A registry SRC is first fetched whole into a temporary layout (under\n"
+"    $TMPDIR, else /var/tmp; removed at the end).  A registry DEST is\n"
+"    written to a layout first (--layout, else a temporary one), then\n"
+"    pushed through the registry API: each blob the repository does not\n"
+"    have, then the manifest.  Registries are spoken to as incrfsd does:\n"
+"    https (plain http for --insecure-registry), token or Basic\n"
+"    authentication with the credentials of docker's and podman's auth\n"
+"    files (incrfsd(8), ENVIRONMENT); pushing needs push access.\n"
 "\n"
 "    Every blob of SRC is checked against its digest and size before it\n"
 "    is used; a layer with URLs (non-distributable) is refused.  The\n"
 "    output is deterministic: the same image gives the same digests.  A\n"
-"    layer already converted into DEST with the same options (by an\n"
-"    image that shares it) is reused by its digest: neither packed nor\n"
-"    read from SRC again.  Nothing in DEST\n"
-"    changes but new blobs until the index is replaced, atomically, at\n"
-"    the end.\n"
+"    layer already converted into the DEST layout with the same options\n"
+"    (by an image that shares it) is reused by its digest: neither\n"
+"    packed nor read from SRC again.  Nothing in a DEST layout changes\n"
+"    but new blobs until its index is replaced, atomically, at the end.\n"
 "\n"
 "OPTIONS\n"
 "    -p, --platform OS/ARCH[/VARIANT]\n"
@@ -78,9 +89,20 @@ static void convert_help(FILE *f)
 "    -l, --level N\n"
 "        Passed to incrfs-pack: 4 KiB blocks per blob chunk, zstd level.\n"
 "\n"
+"    -I, --insecure-registry HOST[:PORT]\n"
+"        Plain http to this registry (up to 16 times).\n"
+"\n"
+"    -C, --ca-file FILE\n"
+"        Trust the CA certificates in FILE instead of the system's.\n"
+"\n"
+"    -L, --layout DIR\n"
+"        With a registry DEST: keep the converted image in the OCI layout\n"
+"        DIR too, so that later conversions reuse its layers.\n"
+"\n"
 "    -j, --json\n"
-"        Print one JSON object: manifest (digest), tag, layers (for each:\n"
-"        source, image, blob digests, image_size, blob_size, reused).\n"
+"        Print one JSON object: manifest (digest), tag, dest (where it\n"
+"        went), layers (for each: source, image and blob digests,\n"
+"        reused).\n"
 "\n"
 "    -q, --quiet\n"
 "        No progress lines on stderr.\n"
@@ -95,8 +117,9 @@ static void convert_help(FILE *f)
 "\n"
 "EXIT STATUS\n"
 "    0 converted; 1 SRC is damaged (a blob does not match its digest, a\n"
-"    malformed manifest) or cannot be converted; 2 a bad command line;\n"
-"    3 a file cannot be read or written, or incrfs-pack failed.\n", f);
+"    malformed manifest), cannot be converted, or a registry refused\n"
+"    access; 2 a bad command line; 3 a file cannot be read or written, a\n"
+"    registry cannot be reached, or incrfs-pack failed.\n", f);
 }
 
 struct convert {
@@ -107,6 +130,11 @@ struct convert {
 	struct oci_layout src, dst;
 	const char *dst_dir;
 	struct json_object *reuse;	/* source digest -> [image, blob] */
+	const char *insecure[16];	/* --insecure-registry */
+	int n_insecure;
+	const char *layout;		/* --layout: DEST's local copy */
+	struct json_object *report;	/* what convert() did, for --json */
+	struct oci_desc out_md;		/* the converted manifest */
 	char err[ERRLEN];
 };
 
@@ -418,7 +446,8 @@ static int check_platform(struct convert *cv, struct json_object *config,
 static int exit_for(int ret)
 {
 	if (ret == -EBADMSG || ret == -EINVAL || ret == -ENOEXEC ||
-	    ret == -EFBIG || ret == -ENOENT || ret == -EPROTONOSUPPORT)
+	    ret == -EACCES || ret == -EFBIG || ret == -ENOENT ||
+	    ret == -EPROTONOSUPPORT)
 		return IMG_EXIT_CORRUPT;
 	return IMG_EXIT_ERROR;
 }
@@ -546,19 +575,14 @@ static int convert(struct convert *cv, const char *src_tag,
 	if (ret)
 		goto out;
 
-	if (cv->json) {
-		json_object_object_add(report, "manifest",
-				       json_object_new_string(md.digest));
-		json_object_object_add(report, "tag",
-				       json_object_new_string(dst_tag));
-		json_object_object_add(report, "layers", rep_layers);
-		puts(json_object_to_json_string_ext(report,
-			JSON_C_TO_STRING_PRETTY |
-			JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else {
-		json_object_put(rep_layers);
-		printf("%s:%s %s\n", cv->dst.path, dst_tag, md.digest);
-	}
+	/* printed by the caller, once pushed if DEST is a registry */
+	json_object_object_add(report, "manifest",
+			       json_object_new_string(md.digest));
+	json_object_object_add(report, "tag", json_object_new_string(dst_tag));
+	json_object_object_add(report, "layers", rep_layers);
+	cv->report = report;
+	report = NULL;
+	cv->out_md = md;
 out:
 	json_object_put(report);
 	json_object_put(idx);
@@ -568,25 +592,230 @@ out:
 	return ret;
 }
 
+static void note_creds(const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", img_prog, msg);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+/* A new directory for a layout nobody keeps: $TMPDIR or /var/tmp. */
+static char *temp_layout(const char *what)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir;
+
+	if (asprintf(&dir, "%s/incrfs-convert-%s.XXXXXX",
+		     tmp && *tmp ? tmp : "/var/tmp", what) < 0)
+		return NULL;
+	if (!mkdtemp(dir)) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/* Store the blob @d of @r into the layout @l, checked. */
+static int fetch_into(struct convert *cv, struct remote *r,
+		      const struct oci_desc *d)
+{
+	struct oci_desc got;
+	char rel[128];
+	int fd, ret;
+
+	oci_tmp_relpath("fetch", rel, sizeof(rel));
+	fd = openat(cv->src.dirfd, rel, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0644);
+	if (fd < 0) {
+		snprintf(cv->err, sizeof(cv->err), "%.300s/%s: %s",
+			 cv->src.path, rel, strerror(errno));
+		return -errno;
+	}
+	ret = remote_blob(r, d, fd, cv->err, sizeof(cv->err));
+	close(fd);
+	if (!ret)
+		ret = oci_adopt(&cv->src, rel, &got, cv->err, sizeof(cv->err));
+	if (ret)
+		unlinkat(cv->src.dirfd, rel, 0);
+	return ret;
+}
+
+/*
+ * The image @r names, for --platform, into the (new) layout cv->src
+ * under the tag "src": its manifest, as the registry sent it, its config
+ * and its layers, each checked against its digest.
+ */
+static int fetch_source(struct convert *cv, struct remote *r)
+{
+	struct json_object *m = NULL, *layers, *cfg, *idx = NULL, *arr, *e;
+	struct oci_desc md, d;
+	char digest[OCI_DIGEST_LEN], *raw = NULL;
+	const char *mt;
+	size_t raw_len = 0, i, n;
+	int ret;
+
+	if (!cv->quiet)
+		fprintf(stderr, "%s: %s: fetching the manifest\n", img_prog,
+			r->where);
+	ret = remote_manifest(r, cv->platform, &m, digest, &raw, &raw_len,
+			      cv->err, sizeof(cv->err));
+	if (ret)
+		return ret;
+	ret = oci_put_bytes(&cv->src, raw, raw_len, &md, cv->err,
+			    sizeof(cv->err));
+	if (ret)
+		goto out;
+	mt = oci_str(m, "mediaType");
+	snprintf(md.media_type, sizeof(md.media_type), "%s",
+		 mt && oci_is_manifest(mt) ? mt : OCI_MT_MANIFEST);
+	if (!json_object_object_get_ex(m, "config", &cfg) ||
+	    oci_desc_parse(cfg, &d, cv->err, sizeof(cv->err)) ||
+	    !json_object_object_get_ex(m, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array)) {
+		snprintf(cv->err, sizeof(cv->err),
+			 "%.300s: the manifest has no valid config or layers",
+			 r->where);
+		ret = -EBADMSG;
+		goto out;
+	}
+	if (d.size > (int64_t)OCI_JSON_MAX) {
+		snprintf(cv->err, sizeof(cv->err), "%.300s: a config of %lld bytes",
+			 r->where, (long long)d.size);
+		ret = -EFBIG;
+		goto out;
+	}
+	ret = fetch_into(cv, r, &d);
+	n = json_object_array_length(layers);
+	for (i = 0; !ret && i < n; i++) {
+		ret = oci_desc_parse(json_object_array_get_idx(layers, i), &d,
+				     cv->err, sizeof(cv->err));
+		if (ret)
+			break;
+		if (!cv->quiet)
+			fprintf(stderr, "%s: layer %zu/%zu %.19s (%.1f MiB): fetching\n",
+				img_prog, i + 1, n, d.digest,
+				d.size / 1048576.0);
+		ret = fetch_into(cv, r, &d);
+	}
+	if (ret)
+		goto out;
+	ret = oci_index_load(&cv->src, &idx, cv->err, sizeof(cv->err));
+	if (ret)
+		goto out;
+	json_object_object_get_ex(idx, "manifests", &arr);
+	e = oci_desc_json(&md);
+	annotate(e, OCI_REF_NAME, "src");
+	json_object_array_add(arr, e);
+	ret = oci_index_store(&cv->src, idx, cv->err, sizeof(cv->err));
+out:
+	json_object_put(idx);
+	json_object_put(m);
+	free(raw);
+	return ret;
+}
+
+/* Push the blob @d of cv->dst to @r. */
+static int push_blob(struct convert *cv, struct remote *r,
+		     struct json_object *desc, const char *what)
+{
+	struct oci_desc d;
+	char rel[128];
+	bool sent;
+	int fd, ret;
+
+	ret = oci_desc_parse(desc, &d, cv->err, sizeof(cv->err));
+	if (ret)
+		return ret;
+	oci_blob_relpath(d.digest, rel, sizeof(rel));
+	fd = openat(cv->dst.dirfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(cv->err, sizeof(cv->err), "%.300s/%s: %s",
+			 cv->dst.path, rel, strerror(errno));
+		return -errno;
+	}
+	ret = registry_client_put_blob(r->rc, r->repo, d.digest, fd, NULL,
+				       (uint64_t)d.size, &sent, cv->err,
+				       sizeof(cv->err));
+	close(fd);
+	if (!ret && !cv->quiet)
+		fprintf(stderr, "%s: %s %.19s (%.1f MiB): %s\n", img_prog,
+			what, d.digest, d.size / 1048576.0,
+			sent ? "pushed" : "the registry has it");
+	return ret;
+}
+
+/* Push the converted image (cv->out_md in cv->dst) to @r, tagged. */
+static int push_dest(struct convert *cv, struct remote *r)
+{
+	struct json_object *m = NULL, *layers, *cfg;
+	char rel[128], *body;
+	size_t i, n, len;
+	int ret, fd;
+
+	ret = oci_read_json(&cv->dst, &cv->out_md, &m, cv->err,
+			    sizeof(cv->err));
+	if (ret)
+		return ret;
+	json_object_object_get_ex(m, "config", &cfg);
+	json_object_object_get_ex(m, "layers", &layers);
+	ret = push_blob(cv, r, cfg, "config");
+	n = json_object_array_length(layers);
+	for (i = 0; !ret && i < n; i++)
+		ret = push_blob(cv, r, json_object_array_get_idx(layers, i),
+				i % 2 ? "blob " : "image");
+	json_object_put(m);
+	if (ret)
+		return ret;
+	/* the manifest's own bytes: its digest is the converted one */
+	oci_blob_relpath(cv->out_md.digest, rel, sizeof(rel));
+	fd = openat(cv->dst.dirfd, rel, O_RDONLY | O_CLOEXEC);
+	len = (size_t)cv->out_md.size;
+	body = fd >= 0 ? malloc(len + 1) : NULL;
+	if (!body || pread(fd, body, len, 0) != (ssize_t)len) {
+		snprintf(cv->err, sizeof(cv->err), "reading the manifest: %s",
+			 strerror(errno));
+		ret = -EIO;
+	} else {
+		ret = registry_client_put_manifest(r->rc, r->repo, r->ref,
+						   OCI_MT_MANIFEST, body, len,
+						   cv->err, sizeof(cv->err));
+	}
+	free(body);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static int convert_run(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "platform", required_argument, NULL, 'p' },
 		{ "chunk-blocks", required_argument, NULL, 'c' },
 		{ "level", required_argument, NULL, 'l' },
+		{ "insecure-registry", required_argument, NULL, 'I' },
+		{ "ca-file", required_argument, NULL, 'C' },
+		{ "layout", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct convert cv = { .platform = oci_host_platform() };
+	struct remote src_r = { 0 }, dst_r = { 0 };
 	const char *src_tag, *dst_tag;
-	char *src_dir = NULL, *dst_dir = NULL;
+	char *src_dir = NULL, *dst_dir = NULL, *tmp_src = NULL, *tmp_dst = NULL;
+	char where[4200];
+	bool src_remote, dst_remote;
 	int c, ret, status = IMG_EXIT_ERROR;
 
 	cv.src.dirfd = cv.dst.dirfd = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:c:l:jqh", longopts,
+	while ((c = getopt_long(argc, argv, "p:c:l:I:C:L:jqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -602,6 +831,19 @@ static int convert_run(int argc, char *argv[])
 			break;
 		case 'l':
 			cv.level = optarg;
+			break;
+		case 'I':
+			if (cv.n_insecure == 16) {
+				img_err("convert: at most 16 --insecure-registry");
+				return IMG_EXIT_USAGE;
+			}
+			cv.insecure[cv.n_insecure++] = optarg;
+			break;
+		case 'C':
+			curl_lib_set_ca_file(optarg);
+			break;
+		case 'L':
+			cv.layout = optarg;
 			break;
 		case 'j':
 			cv.json = true;
@@ -623,29 +865,89 @@ static int convert_run(int argc, char *argv[])
 	snprintf(cv.options, sizeof(cv.options), "chunk-blocks=%s,level=%s",
 		 cv.chunk_blocks ? cv.chunk_blocks : "default",
 		 cv.level ? cv.level : "default");
-	src_dir = img_split_ref(argv[optind], &src_tag);
-	dst_dir = img_split_ref(argv[optind + 1], &dst_tag);
-	if (!src_dir || !dst_dir)
-		goto out;
-	if (!dst_tag)
-		dst_tag = src_tag ? src_tag : "latest";
-	cv.dst_dir = dst_dir;
-	ret = oci_open(&cv.src, src_dir, false, cv.err, sizeof(cv.err));
-	if (ret) {
-		img_err("convert: %s", cv.err);
+	src_remote = !strncmp(argv[optind], "docker://", 9);
+	dst_remote = !strncmp(argv[optind + 1], "docker://", 9);
+	if (src_remote) {
+		ret = remote_open(&src_r, argv[optind], cv.insecure,
+				  cv.n_insecure, note_creds, cv.err,
+				  sizeof(cv.err));
+		if (ret) {
+			img_err("convert: %s", cv.err);
+			return ret == -EINVAL ? IMG_EXIT_USAGE : IMG_EXIT_ERROR;
+		}
+		tmp_src = temp_layout("src");
+		src_dir = tmp_src ? strdup(tmp_src) : NULL;
+		src_tag = "src";
+	} else {
+		src_dir = img_split_ref(argv[optind], &src_tag);
+	}
+	if (dst_remote) {
+		ret = remote_open(&dst_r, argv[optind + 1], cv.insecure,
+				  cv.n_insecure, note_creds, cv.err,
+				  sizeof(cv.err));
+		if (ret) {
+			img_err("convert: %s", cv.err);
+			status = ret == -EINVAL ? IMG_EXIT_USAGE :
+						  IMG_EXIT_ERROR;
+			goto out;
+		}
+		if (!cv.layout)
+			tmp_dst = temp_layout("dest");
+		dst_dir = strdup(cv.layout ? cv.layout :
+				 tmp_dst ? tmp_dst : "");
+		dst_tag = strncmp(dst_r.ref, "sha256:", 7) ? dst_r.ref :
+							      "latest";
+	} else {
+		dst_dir = img_split_ref(argv[optind + 1], &dst_tag);
+	}
+	if (!src_dir || !dst_dir || !*dst_dir) {
+		img_err("convert: cannot make a temporary directory: %s",
+			strerror(errno));
 		goto out;
 	}
-	ret = convert(&cv, src_tag, dst_tag);
+	if (!dst_tag)
+		dst_tag = src_tag && !src_remote ? src_tag : "latest";
+	cv.dst_dir = dst_dir;
+	ret = oci_open(&cv.src, src_dir, src_remote, cv.err, sizeof(cv.err));
+	if (!ret && src_remote)
+		ret = fetch_source(&cv, &src_r);
+	if (!ret)
+		ret = convert(&cv, src_tag, dst_tag);
+	if (!ret && dst_remote)
+		ret = push_dest(&cv, &dst_r);
 	if (ret) {
 		img_err("convert: %s", cv.err);
 		status = exit_for(ret);
 		goto out;
 	}
+	if (dst_remote)
+		snprintf(where, sizeof(where), "%s/%s:%s", dst_r.host,
+			 dst_r.repo, dst_tag);
+	else
+		snprintf(where, sizeof(where), "%s:%s", cv.dst.path, dst_tag);
+	if (cv.json) {
+		json_object_object_add(cv.report, "dest",
+				       json_object_new_string(where));
+		puts(json_object_to_json_string_ext(cv.report,
+			JSON_C_TO_STRING_PRETTY |
+			JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		printf("%s %s\n", where, cv.out_md.digest);
+	}
 	status = IMG_EXIT_OK;
 out:
+	json_object_put(cv.report);
 	json_object_put(cv.reuse);
 	oci_close(&cv.src);
 	oci_close(&cv.dst);
+	remote_close(&src_r);
+	remote_close(&dst_r);
+	if (tmp_src)
+		nftw(tmp_src, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (tmp_dst)
+		nftw(tmp_dst, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(tmp_src);
+	free(tmp_dst);
 	free(src_dir);
 	free(dst_dir);
 	return status;

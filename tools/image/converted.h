@@ -36,4 +36,21 @@
 /* On the manifest: the source manifest's digest. */
 #define INCRFS_AN_SOURCE_MANIFEST "io.incrfs.source.manifest"
 
+/*
+ * An access profile of the image (incrfs-image profile): an OCI artifact
+ * whose "subject" is the converted image's manifest, tagged
+ * INCRFS_PROFILE_TAG with that manifest's hex digest (the fallback tag
+ * scheme of OCI distribution 1.1, which registries without the referrers
+ * API serve too); a config blob "{}" of INCRFS_MT_PROFILE_CONFIG and one
+ * INCRFS_MT_PROFILE layer per image layer that was read, annotated with
+ * that layer's image digest (INCRFS_AN_IMAGE_DIGEST): the text
+ * profile.h describes, which incrfsd --prefetch-profile reads.
+ */
+#define INCRFS_MT_PROFILE	"application/vnd.incrfs.profile.v1"
+#define INCRFS_MT_PROFILE_CONFIG "application/vnd.incrfs.profile.config.v1+json"
+#define INCRFS_AN_IMAGE_DIGEST	"io.incrfs.image.digest"
+#define INCRFS_PROFILE_TAG	"sha256-%s.incrfs-profile"
+/* A profile blob larger than this is refused (the log holds 65536 ranges). */
+#define INCRFS_PROFILE_MAX	(64u << 20)
+
 #endif

@@ -27,7 +27,7 @@ struct img_cmd {
 };
 
 extern const struct img_cmd img_check, img_inspect, img_convert, img_pull,
-	img_umount;
+	img_umount, img_profile;
 extern const char *img_prog;
 
 /* "a/b: message" on stderr, prefixed with the program's name. */

@@ -27,6 +27,7 @@ const char *img_prog = "incrfs-image";
 
 static const struct img_cmd *const cmds[] = {
 	&img_check, &img_inspect, &img_convert, &img_pull, &img_umount,
+	&img_profile,
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -137,7 +138,7 @@ int main(int argc, char *argv[])
 	size_t i;
 
 	if (argc < 2) {
-		img_err("a command is needed: check, inspect, convert, pull or umount (--help)");
+		img_err("a command is needed: check, inspect, convert, pull, umount or profile (--help)");
 		return IMG_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -151,6 +152,6 @@ int main(int argc, char *argv[])
 	for (i = 0; i < NCMDS; i++)
 		if (!strcmp(argv[1], cmds[i]->name))
 			return cmds[i]->run(argc - 1, argv + 1);
-	img_err("unknown command '%s': check, inspect, convert, pull or umount (--help)", argv[1]);
+	img_err("unknown command '%s': check, inspect, convert, pull, umount or profile (--help)", argv[1]);
 	return IMG_EXIT_USAGE;
 }

@@ -417,6 +417,16 @@ int oci_put_bytes(const struct oci_layout *l, const void *buf, size_t len,
 	return ret;
 }
 
+void oci_put_bytes_digest(const void *buf, size_t len, struct oci_desc *d)
+{
+	uint8_t md[INCRFS_SHA256_SIZE];
+
+	incrfs_sha256(buf, len, md);
+	memcpy(d->digest, "sha256:", 7);
+	incrfs_hex(md, sizeof(md), d->digest + 7);
+	d->size = (int64_t)len;
+}
+
 int oci_put_json(const struct oci_layout *l, struct json_object *o,
 		 struct oci_desc *d, char *err, size_t err_len)
 {

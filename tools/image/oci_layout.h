@@ -93,6 +93,8 @@ int oci_adopt(const struct oci_layout *l, const char *tmp_rel,
 	      struct oci_desc *d, char *err, size_t err_len);
 /* A temporary name under blobs/sha256 ("what" tells whose), unused. */
 void oci_tmp_relpath(const char *what, char *buf, size_t len);
+/* The digest and size @len bytes at @buf would have as a blob, in @d. */
+void oci_put_bytes_digest(const void *buf, size_t len, struct oci_desc *d);
 /* Serialize @o (keys in insertion order: deterministic) and store it. */
 int oci_put_json(const struct oci_layout *l, struct json_object *o,
 		 struct oci_desc *d, char *err, size_t err_len);

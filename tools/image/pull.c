@@ -38,8 +38,7 @@
 #include "image_cmd.h"
 #include "oci_layout.h"
 #include "pull.h"
-#include "registry_client.h"
-#include "sha256.h"
+#include "remote.h"
 
 #define ERRLEN		12288
 #define MAX_INSECURE	16
@@ -48,8 +47,6 @@
 #define HEAD_MAX	(1ULL << 30)
 #define READY_TIMEOUT_S	60
 
-#define ACCEPT_MANIFESTS OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " \
-			 DOCKER_MT_MANIFEST ", " DOCKER_MT_LIST
 
 static void pull_help(FILE *f)
 {
@@ -70,7 +67,9 @@ static void pull_help(FILE *f)
 "    the manifest's.  The layers' data is not fetched: every layer is\n"
 "    mounted (read-only, nosuid, nodev) with all its blocks missing, and\n"
 "    an incrfsd started for it fills the blocks that are read, from the\n"
-"    layer's blob in the same registry (or layout).  The layers are\n"
+"    layer's blob in the same registry (or layout).  If the image has an\n"
+"    access profile (incrfs-image profile), each incrfsd fetches its\n"
+"    layer's part first, before anybody reads it.  The layers are\n"
 "    stacked with overlayfs, in the image's order, under a writable upper\n"
 "    layer, on DIR/rootfs, and DIR/config.json is written from the image\n"
 "    config (Entrypoint, Cmd, Env, WorkingDir, User; COMMAND replaces\n"
@@ -105,6 +104,13 @@ static void pull_help(FILE *f)
 "        Passed to every incrfsd: with all, the layers are filled in the\n"
 "        background once nobody waits, until complete.\n"
 "\n"
+"    -R, --record-profile\n"
+"        Mount the layers with -o access_log, so that incrfs-image\n"
+"        profile DIR DEST can record what the container read.\n"
+"\n"
+"    -N, --no-profile\n"
+"        Do not use the image's access profile.\n"
+"\n"
 "    -j, --json\n"
 "        Print one JSON object: dir, manifest, config, rootfs, fetched\n"
 "        (bytes), image_size (bytes of all layers' data), layers (image,\n"
@@ -134,7 +140,8 @@ struct pull {
 	const char *platform, *ca_file, *prefetch;
 	const char *insecure[MAX_INSECURE];
 	int n_insecure;
-	bool json, quiet;
+	bool json, quiet, record, no_profile;
+	struct json_object *profile;	/* the image's profile manifest */
 
 	/* the source: a layout, or a registry */
 	bool layout;
@@ -142,9 +149,7 @@ struct pull {
 	char lay_abs[PATH_MAX];
 	char *lay_dir;
 	const char *tag;
-	struct registry_client *rc;
-	char host[256], repo[256], ref[160];
-	bool tls;
+	struct remote rem;
 	char where[600];
 
 	/* the destination */
@@ -176,20 +181,10 @@ static void note_creds(const char *msg)
 	fprintf(stderr, "%s: %s\n", img_prog, msg);
 }
 
-static bool repo_chars_ok(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      strchr("._-/", *s)))
-			return false;
-	return true;
-}
-
-/* REF -> the layout, or host, repo and tag/digest of the registry. */
+/* REF: the layout, or the registry's image (connected). */
 static int parse_ref(struct pull *p, const char *arg)
 {
-	const char *r = arg, *slash, *at, *colon;
-	size_t i;
+	int ret;
 
 	if (!strncmp(arg, "oci:", 4)) {
 		p->layout = true;
@@ -199,161 +194,37 @@ static int parse_ref(struct pull *p, const char *arg)
 		snprintf(p->where, sizeof(p->where), "%s", arg);
 		return 0;
 	}
-	if (!strncmp(r, "docker://", 9))
-		r += 9;
-	slash = strchr(r, '/');
-	if (!slash || slash == r || (size_t)(slash - r) >= sizeof(p->host) ||
-	    !(memchr(r, '.', slash - r) || memchr(r, ':', slash - r) ||
-	      !strncmp(r, "localhost/", 10))) {
-		snprintf(p->err, sizeof(p->err),
-			 "%s: name the registry: HOST[:PORT]/REPO[:TAG] (or oci:DIR[:TAG])",
-			 arg);
-		return -EINVAL;
-	}
-	memcpy(p->host, r, slash - r);
-	p->host[slash - r] = 0;
-	r = slash + 1;
-	at = strchr(r, '@');
-	colon = strrchr(r, ':');
-	if (at) {
-		snprintf(p->ref, sizeof(p->ref), "%s", at + 1);
-		if (!oci_digest_valid(p->ref)) {
-			snprintf(p->err, sizeof(p->err),
-				 "%s: the digest is not sha256:<64 hex digits>",
-				 arg);
-			return -EINVAL;
-		}
-		i = (size_t)(at - r);
-	} else if (colon && !strchr(colon, '/')) {
-		snprintf(p->ref, sizeof(p->ref), "%s", colon + 1);
-		i = (size_t)(colon - r);
-	} else {
-		snprintf(p->ref, sizeof(p->ref), "latest");
-		i = strlen(r);
-	}
-	if (!i || i >= sizeof(p->repo)) {
-		snprintf(p->err, sizeof(p->err), "%s: no repository", arg);
-		return -EINVAL;
-	}
-	memcpy(p->repo, r, i);
-	p->repo[i] = 0;
-	if (!repo_chars_ok(p->repo) || strspn(p->ref,
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-:")
-		!= strlen(p->ref)) {
-		snprintf(p->err, sizeof(p->err),
-			 "%s: a repository is lower-case letters, digits and ._-/; a tag letters, digits and ._-",
-			 arg);
-		return -EINVAL;
-	}
-	p->tls = true;
-	for (i = 0; i < (size_t)p->n_insecure; i++)
-		if (!strcmp(p->insecure[i], p->host))
-			p->tls = false;
-	snprintf(p->where, sizeof(p->where), "%s/%s%s%s", p->host, p->repo,
-		 at ? "@" : ":", p->ref);
-	return 0;
-}
-
-/* Does @buf (@len bytes) hash to @digest? */
-static bool digest_matches(const void *buf, size_t len, const char *digest)
-{
-	uint8_t md[INCRFS_SHA256_SIZE];
-	char got[OCI_DIGEST_LEN] = "sha256:";
-
-	if (incrfs_sha256(buf, len, md))
-		return false;
-	incrfs_hex(md, sizeof(md), got + 7);
-	return !strcmp(got, digest);
-}
-
-static int parse_object(const char *buf, size_t len, const char *what,
-			struct json_object **out, char *err, size_t err_len)
-{
-	struct json_tokener *tok = json_tokener_new();
-
-	*out = tok ? json_tokener_parse_ex(tok, buf, (int)len) : NULL;
-	if (*out && (json_tokener_get_error(tok) != json_tokener_success ||
-		     !json_object_is_type(*out, json_type_object))) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	if (tok)
-		json_tokener_free(tok);
-	if (!*out) {
-		snprintf(err, err_len, "%s is not a JSON object", what);
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-/* GET a manifest by tag or digest; @digest receives its digest. */
-static int registry_manifest(struct pull *p, const char *ref,
-			     struct json_object **m, char *digest)
-{
-	char *body = NULL, ctype[128] = "";
-	uint8_t md[INCRFS_SHA256_SIZE];
-	size_t len = 0;
-	int ret;
-
-	ret = registry_client_get(p->rc, p->repo, "manifests", ref,
-				  ACCEPT_MANIFESTS, -1, OCI_JSON_MAX, &body,
-				  &len, ctype, sizeof(ctype), p->err,
-				  sizeof(p->err));
-	if (ret)
-		return ret;
-	incrfs_sha256(body, len, md);
-	strcpy(digest, "sha256:");
-	incrfs_hex(md, sizeof(md), digest + 7);
-	if (!strncmp(ref, "sha256:", 7) && strcmp(ref, digest)) {
-		snprintf(p->err, sizeof(p->err),
-			 "%s: the registry's manifest %s does not match its digest",
-			 p->where, ref);
-		free(body);
-		return -EBADMSG;
-	}
-	ret = parse_object(body, len, "the manifest", m, p->err,
-			   sizeof(p->err));
-	free(body);
+	ret = remote_open(&p->rem, arg, p->insecure, p->n_insecure,
+			  note_creds, p->err, sizeof(p->err));
+	if (ret == -EINVAL)
+		strncat(p->err, " (or oci:DIR[:TAG])",
+			sizeof(p->err) - strlen(p->err) - 1);
+	snprintf(p->where, sizeof(p->where), "%s", p->rem.where);
 	return ret;
 }
 
-/* The image manifest for --platform, and its digest. */
+/* The image manifest for --platform, and its descriptor. */
 static int fetch_manifest(struct pull *p, struct json_object **m,
-			  char *digest)
+			  struct oci_desc *d)
 {
-	struct json_object *top = NULL;
-	struct oci_desc d;
-	const char *mt;
+	char *raw = NULL;
+	size_t len = 0;
 	int ret;
 
-	if (p->layout) {
-		ret = oci_pick_manifest(&p->lay, p->tag, p->platform, &d, m,
-					p->err, sizeof(p->err));
-		if (!ret)
-			strcpy(digest, d.digest);
-		return ret;
-	}
-	ret = registry_manifest(p, p->ref, &top, digest);
-	if (ret)
-		return ret;
-	mt = oci_str(top, "mediaType");
-	if (mt && oci_is_index(mt)) {
-		ret = oci_index_pick(top, p->platform, p->where, &d, p->err,
-				     sizeof(p->err));
-		json_object_put(top);
-		if (ret)
-			return ret;
-		return registry_manifest(p, d.digest, m, digest);
-	}
-	*m = top;
-	return 0;
+	if (p->layout)
+		return oci_pick_manifest(&p->lay, p->tag, p->platform, d, m,
+					 p->err, sizeof(p->err));
+	ret = remote_manifest(&p->rem, p->platform, m, d->digest, &raw, &len,
+			      p->err, sizeof(p->err));
+	free(raw);
+	d->size = (int64_t)len;
+	snprintf(d->media_type, sizeof(d->media_type), "%s", OCI_MT_MANIFEST);
+	return ret;
 }
 
 /* The blob @d into the file @fd, checked against its size and digest. */
 static int fetch_blob(struct pull *p, const struct oci_desc *d, int fd)
 {
-	char got[OCI_DIGEST_LEN];
-	struct stat st;
 	int ret;
 
 	if (p->layout) {
@@ -378,21 +249,10 @@ static int fetch_blob(struct pull *p, const struct oci_desc *d, int fd)
 			}
 		}
 		close(in);
-		p->fetched += (uint64_t)d->size;
-		return 0;
-	}
-	ret = registry_client_get(p->rc, p->repo, "blobs", d->digest, NULL,
-				  fd, (uint64_t)d->size, NULL, NULL, NULL, 0,
-				  p->err, sizeof(p->err));
-	if (ret)
-		return ret;
-	if (fstat(fd, &st) || st.st_size != d->size ||
-	    oci_hash_fd(fd, (uint64_t)d->size, got) ||
-	    strcmp(got, d->digest)) {
-		snprintf(p->err, sizeof(p->err),
-			 "%s: blob %s does not match its digest or size",
-			 p->where, d->digest);
-		return -EBADMSG;
+	} else {
+		ret = remote_blob(&p->rem, d, fd, p->err, sizeof(p->err));
+		if (ret)
+			return ret;
 	}
 	p->fetched += (uint64_t)d->size;
 	return 0;
@@ -402,34 +262,93 @@ static int fetch_blob(struct pull *p, const struct oci_desc *d, int fd)
 static int fetch_json(struct pull *p, const struct oci_desc *d,
 		      struct json_object **out)
 {
-	char *body = NULL;
-	size_t len = 0;
 	int ret;
 
-	if (p->layout)
-		return oci_read_json(&p->lay, d, out, p->err, sizeof(p->err));
-	if (d->size > (int64_t)OCI_JSON_MAX) {
-		snprintf(p->err, sizeof(p->err), "%s: config of %lld bytes",
-			 p->where, (long long)d->size);
-		return -EFBIG;
-	}
-	ret = registry_client_get(p->rc, p->repo, "blobs", d->digest, NULL,
-				  -1, (uint64_t)d->size, &body, &len, NULL, 0,
-				  p->err, sizeof(p->err));
-	if (ret)
-		return ret;
-	if ((int64_t)len != d->size || !digest_matches(body, len, d->digest)) {
-		snprintf(p->err, sizeof(p->err),
-			 "%s: blob %s does not match its digest or size",
-			 p->where, d->digest);
-		free(body);
-		return -EBADMSG;
-	}
-	p->fetched += len;
-	ret = parse_object(body, len, "the image config", out, p->err,
-			   sizeof(p->err));
-	free(body);
+	ret = p->layout ? oci_read_json(&p->lay, d, out, p->err,
+					sizeof(p->err)) :
+			  remote_json(&p->rem, d, out, p->err, sizeof(p->err));
+	if (!ret)
+		p->fetched += (uint64_t)d->size;
 	return ret;
+}
+
+/*
+ * The access profile recorded for the image @md (converted.h), if there
+ * is one, into p->profile; none is not an error.
+ */
+static int fetch_profile_manifest(struct pull *p, const struct oci_desc *md)
+{
+	char tag[128];
+	struct oci_desc d;
+	int ret;
+
+	if (p->no_profile)
+		return 0;
+	snprintf(tag, sizeof(tag), INCRFS_PROFILE_TAG, md->digest + 7);
+	if (p->layout)
+		ret = oci_pick_manifest(&p->lay, tag, p->platform, &d,
+					&p->profile, p->err, sizeof(p->err));
+	else
+		ret = remote_get_manifest(&p->rem, tag, &p->profile, &d,
+					  p->err, sizeof(p->err));
+	if (ret == -ENOENT) {
+		p->err[0] = 0;
+		return 0;
+	}
+	if (!ret)
+		progress(p, "an access profile of the image: %.19s", d.digest);
+	return ret;
+}
+
+/*
+ * Layer @i's part of the profile (its image's digest is @image) into
+ * layers/@i/profile.  1 if there is one, 0 if not, or -errno.
+ */
+static int fetch_layer_profile(struct pull *p, size_t i, const char *image)
+{
+	struct json_object *layers;
+	struct oci_desc d;
+	char rel[64];
+	size_t k, n;
+	int fd, ret;
+
+	if (!p->profile ||
+	    !json_object_object_get_ex(p->profile, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array))
+		return 0;
+	n = json_object_array_length(layers);
+	for (k = 0; k < n; k++) {
+		struct json_object *e = json_object_array_get_idx(layers, k);
+		struct json_object *an;
+		const char *img = NULL;
+
+		if (json_object_object_get_ex(e, "annotations", &an))
+			img = oci_str(an, INCRFS_AN_IMAGE_DIGEST);
+		if (!img || strcmp(img, image))
+			continue;
+		ret = oci_desc_parse(e, &d, p->err, sizeof(p->err));
+		if (ret)
+			return ret;
+		if (strcmp(d.media_type, INCRFS_MT_PROFILE) ||
+		    d.size > (int64_t)INCRFS_PROFILE_MAX) {
+			snprintf(p->err, sizeof(p->err),
+				 "%s: the profile of layer %zu is not one incrfsd reads",
+				 p->where, i + 1);
+			return -EBADMSG;
+		}
+		snprintf(rel, sizeof(rel), "layers/%zu/profile", i);
+		fd = openat(p->dirfd, rel,
+			    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			snprintf(p->err, sizeof(p->err), "%s/%s: %s", p->dir,
+				 rel, strerror(errno));
+			return -errno;
+		}
+		ret = fetch_blob(p, &d, fd);
+		close(fd);
+		return ret ? ret : 1;
+	}
+	return 0;
 }
 
 static int save_state(struct pull *p)
@@ -465,9 +384,9 @@ static const char *annotation(struct json_object *desc, const char *key)
 
 /* Start incrfsd on layer @i and wait until it serves (READY=1). */
 static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
-			pid_t *pid_out)
+			bool profile, pid_t *pid_out)
 {
-	char incrfsd[PATH_MAX], loc[PATH_MAX + 600], mnt[64], log[64];
+	char incrfsd[PATH_MAX], loc[PATH_MAX + 600], mnt[64], log[64], prof[64];
 	char sock_name[64], buf[256];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *argv[64];
@@ -480,8 +399,8 @@ static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
 		snprintf(loc, sizeof(loc), "%s/blobs/sha256/%s", p->lay_abs,
 			 blob_digest + 7);
 	else
-		snprintf(loc, sizeof(loc), "registry://%s/%s@%s", p->host,
-			 p->repo, blob_digest);
+		snprintf(loc, sizeof(loc), "registry://%s/%s@%s", p->rem.host,
+			 p->rem.repo, blob_digest);
 	snprintf(mnt, sizeof(mnt), "layers/%zu/mnt", i);
 	snprintf(log, sizeof(log), "layers/%zu/incrfsd.log", i);
 	argv[argc++] = incrfsd;
@@ -498,6 +417,11 @@ static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
 	if (p->prefetch) {
 		argv[argc++] = "--prefetch";
 		argv[argc++] = p->prefetch;
+	}
+	if (profile) {
+		snprintf(prof, sizeof(prof), "layers/%zu/profile", i);
+		argv[argc++] = "--prefetch-profile";
+		argv[argc++] = prof;
 	}
 	argv[argc++] = mnt;
 	argv[argc] = NULL;
@@ -662,7 +586,7 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	snprintf(abs_img, sizeof(abs_img), "%s/layers/%zu/image", p->dir, i);
 	snprintf(abs_mnt, sizeof(abs_mnt), "%s/layers/%zu/mnt", p->dir, i);
 	if (mount(abs_img, abs_mnt, "incrfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
-		  NULL)) {
+		  p->record ? "access_log" : NULL)) {
 		ret = -errno;
 		snprintf(p->err, sizeof(p->err), "mount -t incrfs %s %s: %s%s",
 			 abs_img, abs_mnt, strerror(errno),
@@ -678,8 +602,13 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	ret = save_state(p);
 	if (ret)
 		return ret;
-	progress(p, "layer %zu/%zu: mounted, starting incrfsd", i + 1, n);
-	ret = start_feeder(p, i, blob, &pid);
+	ret = fetch_layer_profile(p, i, d.digest);
+	if (ret < 0)
+		return ret;
+	progress(p, "layer %zu/%zu: mounted, starting incrfsd%s", i + 1, n,
+		 ret ? " with its access profile" : "");
+	json_object_object_add(st, "profile", json_object_new_boolean(ret));
+	ret = start_feeder(p, i, blob, ret > 0, &pid);
 	if (pid) {
 		json_object_object_add(st, "feeder_pid",
 				       json_object_new_int((int)pid));
@@ -772,8 +701,7 @@ static int check_converted(struct pull *p, struct json_object *layers,
 static int pull(struct pull *p, char *const *cmd, int ncmd)
 {
 	struct json_object *m = NULL, *config = NULL, *layers, *cfg, *st_layers;
-	char digest[OCI_DIGEST_LEN];
-	struct oci_desc cd;
+	struct oci_desc cd, md;
 	size_t i, n = 0;
 	int ret;
 
@@ -787,16 +715,9 @@ static int pull(struct pull *p, char *const *cmd, int ncmd)
 				 strerror(errno));
 			return -errno;
 		}
-	} else {
-		if (p->ca_file)
-			curl_lib_set_ca_file(p->ca_file);
-		p->rc = registry_client_new(p->host, p->tls, note_creds,
-					    p->err, sizeof(p->err));
-		if (!p->rc)
-			return -EIO;
 	}
 	progress(p, "%s: fetching the manifest", p->where);
-	ret = fetch_manifest(p, &m, digest);
+	ret = fetch_manifest(p, &m, &md);
 	if (ret)
 		return ret;
 	if (!json_object_object_get_ex(m, "layers", &layers) ||
@@ -812,6 +733,8 @@ static int pull(struct pull *p, char *const *cmd, int ncmd)
 	ret = check_converted(p, layers, &n);
 	if (!ret)
 		ret = fetch_json(p, &cd, &config);
+	if (!ret)
+		ret = fetch_profile_manifest(p, &md);
 	if (ret)
 		goto out;
 
@@ -819,7 +742,11 @@ static int pull(struct pull *p, char *const *cmd, int ncmd)
 	json_object_object_add(p->state, "ref",
 			       json_object_new_string(p->where));
 	json_object_object_add(p->state, "manifest",
-			       json_object_new_string(digest));
+			       json_object_new_string(md.digest));
+	json_object_object_add(p->state, "manifest_size",
+			       json_object_new_int64(md.size));
+	json_object_object_add(p->state, "access_log",
+			       json_object_new_boolean(p->record));
 	json_object_object_add(p->state, "config",
 			       json_object_new_string(cd.digest));
 	st_layers = json_object_new_array();
@@ -877,6 +804,8 @@ static int pull_run(int argc, char *argv[])
 		{ "insecure-registry", required_argument, NULL, 'I' },
 		{ "ca-file", required_argument, NULL, 'C' },
 		{ "prefetch", required_argument, NULL, 'P' },
+		{ "record-profile", no_argument, NULL, 'R' },
+		{ "no-profile", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -888,7 +817,7 @@ static int pull_run(int argc, char *argv[])
 
 	p.lay.dirfd = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:I:C:P:jqh", longopts,
+	while ((c = getopt_long(argc, argv, "+p:I:C:P:RNjqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -904,6 +833,7 @@ static int pull_run(int argc, char *argv[])
 			break;
 		case 'C':
 			p.ca_file = optarg;
+			curl_lib_set_ca_file(optarg);
 			break;
 		case 'P':
 			if (strcmp(optarg, "none") && strcmp(optarg, "all")) {
@@ -911,6 +841,12 @@ static int pull_run(int argc, char *argv[])
 				return IMG_EXIT_USAGE;
 			}
 			p.prefetch = optarg;
+			break;
+		case 'R':
+			p.record = true;
+			break;
+		case 'N':
+			p.no_profile = true;
 			break;
 		case 'j':
 			p.json = true;
@@ -930,9 +866,11 @@ static int pull_run(int argc, char *argv[])
 		img_err("pull: REF and DIR are needed, then -- COMMAND if any (--help)");
 		return IMG_EXIT_USAGE;
 	}
-	if (parse_ref(&p, argv[optind])) {
+	ret = parse_ref(&p, argv[optind]);
+	if (ret) {
 		img_err("pull: %s", p.err[0] ? p.err : "bad reference");
-		return IMG_EXIT_USAGE;
+		status = ret == -EINVAL ? IMG_EXIT_USAGE : IMG_EXIT_ERROR;
+		goto out;
 	}
 	if (geteuid()) {
 		img_err("pull: it mounts file systems: run it as root");
@@ -969,7 +907,8 @@ static int pull_run(int argc, char *argv[])
 	status = IMG_EXIT_OK;
 out:
 	json_object_put(p.state);
-	registry_client_free(p.rc);
+	json_object_put(p.profile);
+	remote_close(&p.rem);
 	oci_close(&p.lay);
 	free(p.lay_dir);
 	if (p.dirfd >= 0)

@@ -5,9 +5,10 @@
  * authentication registry_auth.h answers.
  *
  * Why this exists: incrfs-image pull reads an image's manifest, config and
- * incrfs images from the registry before anything is mounted; incrfsd's
- * HTTP source is built for ranges of one blob, on many connections, and
- * is not the tool for that.  Requests are sequential, on one connection,
+ * incrfs images from the registry before anything is mounted, and convert
+ * reads images from and pushes them to registries; incrfsd's HTTP source
+ * is built for ranges of one blob, on many connections, and is not the
+ * tool for that.  Requests are sequential, on one connection,
  * retried with backoff (4 attempts) while the registry is down or answers
  * 5xx; a 4xx is final.
  */
@@ -43,5 +44,23 @@ int registry_client_get(struct registry_client *rc, const char *repo,
 			int fd, uint64_t max, char **body, size_t *len,
 			char *ctype, size_t ctype_len, char *err,
 			size_t err_len);
+
+/*
+ * Upload the blob @digest of @size bytes, read from the file @fd (from
+ * offset 0) or, if @fd < 0, from @buf, into @repo: POST
+ * /v2/REPO/blobs/uploads/, then one PUT of the whole blob to the Location
+ * it gives.  A blob the repository has (HEAD 200) is not sent: *@sent
+ * says whether it was.  0, or -EACCES / -EIO with @err.
+ */
+int registry_client_put_blob(struct registry_client *rc, const char *repo,
+			     const char *digest, int fd, const void *buf,
+			     uint64_t size, bool *sent, char *err,
+			     size_t err_len);
+
+/* PUT the manifest @body (@len bytes, @media_type) as @repo:@tag. */
+int registry_client_put_manifest(struct registry_client *rc,
+				 const char *repo, const char *tag,
+				 const char *media_type, const void *body,
+				 size_t len, char *err, size_t err_len);
 
 #endif
