@@ -334,46 +334,13 @@ fail:
 
 /*
  * Push the OCI layout @dir (one image, as incrfs-image convert or
- * stargz-peer convert wrote it) to the registry as @repo:app: every blob,
- * then the manifest its index names.  0 or -1.
+ * stargz-peer convert wrote it) to the registry as @repo:app.  0 or -1.
  */
 static inline int push_layout(const char *dir, const char *repo)
 {
-	char path[PATH_MAX], digest[72], got[72], why[512] = "", *index, *p;
-	unsigned char *buf;
-	struct dirent *de;
-	size_t len;
-	int ret = 0;
-	DIR *d;
+	char why[512] = "";
+	int ret = rp_push_layout(PORT, dir, repo, "app", why, sizeof(why));
 
-	snprintf(path, sizeof(path), "%s/index.json", dir);
-	index = pu_read_text(path);
-	p = index ? strstr(index, "\"digest\":\"") : NULL;
-	if (!p || sscanf(p + 10, "%71[^\"]", digest) != 1) {
-		free(index);
-		return -1;
-	}
-	free(index);
-	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
-	d = opendir(path);
-	while (!ret && d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir,
-			 de->d_name);
-		buf = iu_slurp(path, &len);
-		ret = buf ? rp_push_blob(PORT, repo, buf, len, got, why,
-					 sizeof(why)) : -1;
-		free(buf);
-	}
-	if (d)
-		closedir(d);
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
-	buf = ret || !d ? NULL : iu_slurp(path, &len);
-	ret = buf ? rp_push_manifest(PORT, repo, "app",
-				     "application/vnd.oci.image.manifest.v1+json",
-				     buf, len, why, sizeof(why)) : -1;
-	free(buf);
 	if (ret)
 		B_INFO("network: pushing %s failed: %s", dir, why);
 	return ret;

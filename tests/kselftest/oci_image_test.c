@@ -17,7 +17,6 @@
  * hierarchy is mounted in the guest).  Without docker-registry, python3,
  * openssl or crun in the guest the tests SKIP.
  */
-#include <dirent.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include "tests/kselftest/harness.h"
@@ -153,52 +152,6 @@ static pid_t start_issuer(const char *log)
 	return -1;
 }
 
-/*
- * Push the layout @dir's one image to the open registry as @repo:@tag
- * (registry_push.h: blobs, then the manifest its index names).
- */
-static int push_layout(const char *dir, const char *repo, const char *tag,
-		       char *why, size_t whylen)
-{
-	char path[512], digest[72], got[72], *index, *p;
-	unsigned char *buf;
-	struct dirent *de;
-	size_t len;
-	int ret = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/index.json", dir);
-	index = pu_read_text(path);
-	p = index ? strstr(index, "\"digest\":\"") : NULL;
-	if (!p || sscanf(p + 10, "%71[^\"]", digest) != 1) {
-		free(index);
-		snprintf(why, whylen, "%s: no manifest in index.json", dir);
-		return -1;
-	}
-	free(index);
-	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
-	d = opendir(path);
-	while (!ret && d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/blobs/sha256/%.100s", dir,
-			 de->d_name);
-		buf = iu_slurp(path, &len);
-		ret = buf ? rp_push_blob(PORT, repo, buf, len, got, why,
-					 whylen) : -1;
-		free(buf);
-	}
-	if (d)
-		closedir(d);
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
-	buf = ret || !d ? NULL : iu_slurp(path, &len);
-	ret = buf ? rp_push_manifest(PORT, repo, tag,
-				     "application/vnd.oci.image.manifest.v1+json",
-				     buf, len, why, whylen) : -1;
-	free(buf);
-	return ret;
-}
-
 static int write_auth(const char *b64)
 {
 	char json[256];
@@ -236,7 +189,7 @@ static int setup_once(char *why, size_t whylen)
 		snprintf(why, whylen, "docker-registry did not answer");
 		return -1;
 	}
-	ret = push_layout(TOP "/src", SRC_REPO, "app", why, whylen);
+	ret = rp_push_layout(PORT, TOP "/src", SRC_REPO, "app", why, whylen);
 	pu_stop(&reg, SIGTERM, 10000);
 	if (ret)
 		return ret;

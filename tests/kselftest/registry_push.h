@@ -15,6 +15,7 @@
 #define INCRFS_REGISTRY_PUSH_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,59 @@ static inline int rp_push_manifest(int port, const char *repo,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Push the OCI layout @dir's image (the manifest its index.json names
+ * first) to @repo:@tag: every blob of the layout, then the manifest.
+ * 0, or -1 with @why set.
+ */
+static inline int rp_push_layout(int port, const char *dir, const char *repo,
+				 const char *tag, char *why, size_t whylen)
+{
+	char path[4400], digest[72], got[72], *index, *p;
+	unsigned char *buf;
+	struct dirent *de;
+	size_t len;
+	int ret = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%.4000s/index.json", dir);
+	index = pu_read_text(path);
+	p = index ? strstr(index, "\"digest\":\"") : NULL;
+	if (!p || sscanf(p + 10, "%71[^\"]", digest) != 1) {
+		free(index);
+		snprintf(why, whylen, "%.200s: no manifest in index.json", dir);
+		return -1;
+	}
+	free(index);
+	snprintf(path, sizeof(path), "%.4000s/blobs/sha256", dir);
+	d = opendir(path);
+	if (!d) {
+		snprintf(why, whylen, "%.200s: no blobs", dir);
+		return -1;
+	}
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%.4000s/blobs/sha256/%.100s", dir,
+			 de->d_name);
+		buf = iu_slurp(path, &len);
+		ret = buf ? rp_push_blob(port, repo, buf, len, got, why,
+					 whylen) : -1;
+		free(buf);
+	}
+	closedir(d);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%.4000s/blobs/sha256/%s", dir,
+		 digest + 7);
+	buf = iu_slurp(path, &len);
+	ret = buf ? rp_push_manifest(port, repo, tag,
+				     "application/vnd.oci.image.manifest.v1+json",
+				     buf, len, why, whylen) : -1;
+	free(buf);
+	return ret;
 }
 
 /*
