@@ -320,6 +320,12 @@ TEST_F(oci, pull_from_a_token_registry_and_run_with_crun)
 	       json_number(self->out, "image_size"),
 	       json_number(TOP "/inspect.json", "present_blocks"),
 	       json_number(TOP "/inspect.json", "data_blocks"));
+	/* pulled again into the same directory: the images are a cache */
+	ASSERT_EQ(0, pull(self, REF, "--ca-file " CA, ""));
+	EXPECT_TRUE(pu_file_has(self->err, "here from an earlier pull"));
+	EXPECT_EQ(json_number(self->out, "fetched") < 8192, true);
+	ASSERT_EQ(0, crun(self));
+	EXPECT_TRUE(pu_file_has(self->run, MSG));
 }
 
 TEST_F(oci, convert_from_registry_to_registry_then_run)

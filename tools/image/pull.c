@@ -83,7 +83,11 @@ static void pull_help(FILE *f)
 "    ~/.docker/config.json), as for incrfsd(8); token authentication is\n"
 "    answered.  Needs root (it mounts file systems).\n"
 "\n"
-"    DIR is created if needed and must not hold another pull.  What is in\n"
+"    DIR is created if needed and must not hold another pull; a layer's\n"
+"    image an earlier pull left in it is used again, with the blocks it\n"
+"    holds, if its root hash is the manifest's (and so is the upper\n"
+"    directory, with the changes of the container that ran: remove\n"
+"    DIR/upper for a fresh one).  What is in\n"
 "    it: layers/N/{image,mnt,incrfsd.log}, upper/, work/, rootfs/,\n"
 "    config.json, incrfs-pull.json (what umount undoes).  The images keep\n"
 "    the blocks read: a layer read completely needs no network again.\n"
@@ -534,8 +538,6 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 		return -EBADMSG;
 	}
 	size = strtoull(size_s, NULL, 10);
-	progress(p, "layer %zu/%zu: fetching its image (%.1f KiB)", i + 1, n,
-		 d.size / 1024.0);
 	snprintf(rel, sizeof(rel), "layers/%zu", i);
 	if ((mkdirat(p->dirfd, "layers", 0755) && errno != EEXIST) ||
 	    (mkdirat(p->dirfd, rel, 0755) && errno != EEXIST)) {
@@ -546,6 +548,29 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	snprintf(rel, sizeof(rel), "layers/%zu/mnt", i);
 	mkdirat(p->dirfd, rel, 0755);
 	snprintf(rel, sizeof(rel), "layers/%zu/image", i);
+	/* an earlier pull's image of this layer keeps the blocks it holds */
+	fd = openat(p->dirfd, rel, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && !incrfs_image_open(&img, fd)) {
+		incrfs_hex(img.sb.root_hash, INCRFS_HASH_SIZE, hash);
+		if (img.sb.image_size == size && !strcmp(hash, root)) {
+			uint64_t present = 0;
+
+			incrfs_image_count_present(&img, &present);
+			p->data_size += img.sb.nr_blocks * INCRFS_BLOCK_SIZE;
+			progress(p, "layer %zu/%zu: its image is here from an earlier pull (%.1f %% present)",
+				 i + 1, n, img.sb.nr_blocks ?
+				 100.0 * present / img.sb.nr_blocks : 100.0);
+			incrfs_image_close(&img);
+			close(fd);
+			goto mount;
+		}
+	}
+	incrfs_image_close(&img);
+	memset(&img, 0, sizeof(img));
+	if (fd >= 0)
+		close(fd);
+	progress(p, "layer %zu/%zu: fetching its image (%.1f KiB)", i + 1, n,
+		 d.size / 1024.0);
 	fd = openat(p->dirfd, rel, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0600);
 	if (fd < 0) {
@@ -582,7 +607,7 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	close(fd);
 	if (ret)
 		return ret;
-
+mount:
 	snprintf(abs_img, sizeof(abs_img), "%s/layers/%zu/image", p->dir, i);
 	snprintf(abs_mnt, sizeof(abs_mnt), "%s/layers/%zu/mnt", p->dir, i);
 	if (mount(abs_img, abs_mnt, "incrfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
