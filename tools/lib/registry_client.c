@@ -371,24 +371,49 @@ static void url_of(const struct registry_client *rc, char *buf, size_t len,
 		 rc->host, repo, kind, ref);
 }
 
+/*
+ * A request for @method on @repo's @kind/@ref; the answer's body goes to
+ * x.buf (up to x.max) unless the caller sets x.fd.  NULL with @err.
+ */
+static struct req *req_new(const struct registry_client *rc,
+			   const char *method, const char *repo,
+			   const char *kind, const char *ref, char *err,
+			   size_t err_len)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	r->method = method;
+	url_of(rc, r->url, sizeof(r->url), repo, kind, ref);
+	r->in_fd = -1;
+	r->x.fd = -1;
+	r->x.max = 1 << 20;
+	return r;
+}
+
+static void req_free(struct req *r)
+{
+	free(r->x.buf);
+	free(r);
+}
+
 int registry_client_get(struct registry_client *rc, const char *repo,
 			const char *kind, const char *ref, const char *accept,
 			int fd, uint64_t max, char **body, size_t *len,
 			char *ctype, size_t ctype_len, char *err,
 			size_t err_len)
 {
-	struct req *r = calloc(1, sizeof(*r));
+	struct req *r = req_new(rc, "GET", repo, kind, ref, err, err_len);
 	char acc[1024];
 	int ret;
 
 	if (body)
 		*body = NULL;
-	if (!r) {
-		snprintf(err, err_len, "out of memory");
+	if (!r)
 		return -ENOMEM;
-	}
-	r->method = "GET";
-	url_of(rc, r->url, sizeof(r->url), repo, kind, ref);
 	if (accept) {
 		snprintf(acc, sizeof(acc), "Accept: %s", accept);
 		r->header = acc;
@@ -436,8 +461,7 @@ int registry_client_get(struct registry_client *rc, const char *repo,
 	if (len)
 		*len = r->x.len;
 out:
-	free(r->x.buf);
-	free(r);
+	req_free(r);
 	return ret;
 }
 
@@ -460,20 +484,15 @@ int registry_client_put_blob(struct registry_client *rc, const char *repo,
 			     uint64_t size, bool *sent, char *err,
 			     size_t err_len)
 {
-	struct req *r = calloc(1, sizeof(*r));
+	/* a blob the repository has is not sent again */
+	struct req *r = req_new(rc, "HEAD", repo, "blobs", digest, err,
+				err_len);
 	char loc[1024];
 	int ret;
 
 	*sent = false;
-	if (!r) {
-		snprintf(err, err_len, "out of memory");
+	if (!r)
 		return -ENOMEM;
-	}
-	r->x.fd = -1;
-	r->x.max = 1 << 20;
-	/* a blob the repository has is not sent again */
-	r->method = "HEAD";
-	url_of(rc, r->url, sizeof(r->url), repo, "blobs", digest);
 	ret = perform(rc, r, err, err_len);
 	if (ret || r->code == 200)
 		goto out;
@@ -503,8 +522,7 @@ int registry_client_put_blob(struct registry_client *rc, const char *repo,
 	}
 	*sent = !ret;
 out:
-	free(r->x.buf);
-	free(r);
+	req_free(r);
 	return ret;
 }
 
@@ -513,21 +531,15 @@ int registry_client_put_manifest(struct registry_client *rc,
 				 const char *media_type, const void *body,
 				 size_t len, char *err, size_t err_len)
 {
-	struct req *r = calloc(1, sizeof(*r));
+	struct req *r = req_new(rc, "PUT", repo, "manifests", tag, err,
+				err_len);
 	char ct[256];
 	int ret;
 
-	if (!r) {
-		snprintf(err, err_len, "out of memory");
+	if (!r)
 		return -ENOMEM;
-	}
-	r->x.fd = -1;
-	r->x.max = 1 << 20;
-	r->method = "PUT";
-	url_of(rc, r->url, sizeof(r->url), repo, "manifests", tag);
 	snprintf(ct, sizeof(ct), "Content-Type: %s", media_type);
 	r->header = ct;
-	r->in_fd = -1;
 	r->in_buf = body;
 	r->in_len = len;
 	ret = perform(rc, r, err, err_len);
@@ -536,7 +548,6 @@ int registry_client_put_manifest(struct registry_client *rc,
 			 r->x.buf ? r->x.buf : "");
 		ret = -EIO;
 	}
-	free(r->x.buf);
-	free(r);
+	req_free(r);
 	return ret;
 }
