@@ -167,15 +167,6 @@ static void annotate(struct json_object *desc, const char *key,
 	json_object_object_add(an, key, json_object_new_string(val));
 }
 
-static const char *annotation(struct json_object *desc, const char *key)
-{
-	struct json_object *an;
-
-	if (!json_object_object_get_ex(desc, "annotations", &an))
-		return NULL;
-	return oci_str(an, key);
-}
-
 /*
  * Layers DEST's images converted with our options, by source digest, so
  * that a shared layer is packed once.  Images whose blobs are gone or
@@ -213,9 +204,9 @@ static void load_reuse(struct convert *cv)
 
 			im = json_object_array_get_idx(layers, j);
 			bl = json_object_array_get_idx(layers, j + 1);
-			src = annotation(im, INCRFS_AN_SOURCE);
-			opt = annotation(im, INCRFS_AN_PACK_OPTIONS);
-			blob = annotation(im, INCRFS_AN_BLOB);
+			src = oci_annotation(im, INCRFS_AN_SOURCE);
+			opt = oci_annotation(im, INCRFS_AN_PACK_OPTIONS);
+			blob = oci_annotation(im, INCRFS_AN_BLOB);
 			bdig = oci_str(bl, "digest");
 			if (!src || !opt || !blob || !bdig ||
 			    strcmp(opt, cv->options) || strcmp(blob, bdig) ||
@@ -562,7 +553,7 @@ static int convert(struct convert *cv, const char *src_tag,
 		goto out;
 	json_object_object_get_ex(idx, "manifests", &arr);
 	for (i = json_object_array_length(arr); i-- > 0;) {
-		const char *name = annotation(json_object_array_get_idx(arr, i),
+		const char *name = oci_annotation(json_object_array_get_idx(arr, i),
 					      OCI_REF_NAME);
 
 		if (name && !strcmp(name, dst_tag))
@@ -590,11 +581,6 @@ out:
 	json_object_put(config);
 	json_object_put(manifest);
 	return ret;
-}
-
-static void note_creds(const char *msg)
-{
-	fprintf(stderr, "%s: %s\n", img_prog, msg);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -869,7 +855,7 @@ static int convert_run(int argc, char *argv[])
 	dst_remote = !strncmp(argv[optind + 1], "docker://", 9);
 	if (src_remote) {
 		ret = remote_open(&src_r, argv[optind], cv.insecure,
-				  cv.n_insecure, note_creds, cv.err,
+				  cv.n_insecure, img_note, cv.err,
 				  sizeof(cv.err));
 		if (ret) {
 			img_err("convert: %s", cv.err);
@@ -883,7 +869,7 @@ static int convert_run(int argc, char *argv[])
 	}
 	if (dst_remote) {
 		ret = remote_open(&dst_r, argv[optind + 1], cv.insecure,
-				  cv.n_insecure, note_creds, cv.err,
+				  cv.n_insecure, img_note, cv.err,
 				  sizeof(cv.err));
 		if (ret) {
 			img_err("convert: %s", cv.err);

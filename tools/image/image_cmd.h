@@ -32,6 +32,8 @@ extern const char *img_prog;
 
 /* "a/b: message" on stderr, prefixed with the program's name. */
 void img_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "incrfs-image: @msg" on stderr: the registry client's notes. */
+void img_note(const char *msg);
 /*
  * Split "DIR:TAG" (a TAG has no '/') into a new string DIR, returned, and
  * @tag pointing into it (NULL if there is none).  NULL: out of memory.

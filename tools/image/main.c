@@ -42,6 +42,11 @@ void img_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void img_note(const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", img_prog, msg);
+}
+
 char *img_split_ref(const char *arg, const char **tag)
 {
 	char *dir = strdup(arg), *colon;

@@ -45,6 +45,15 @@ const char *oci_str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+const char *oci_annotation(struct json_object *desc, const char *key)
+{
+	struct json_object *an;
+
+	if (!json_object_object_get_ex(desc, "annotations", &an))
+		return NULL;
+	return oci_str(an, key);
+}
+
 bool oci_digest_valid(const char *d)
 {
 	size_t i;

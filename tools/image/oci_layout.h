@@ -138,5 +138,7 @@ const char *oci_host_platform(void);
 
 /* json_object_object_get() for a string member; NULL if absent or not one. */
 const char *oci_str(struct json_object *o, const char *key);
+/* The string annotation @key of descriptor @desc; NULL if it has none. */
+const char *oci_annotation(struct json_object *desc, const char *key);
 
 #endif

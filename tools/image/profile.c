@@ -75,11 +75,6 @@ static void profile_help(FILE *f)
 "    error.\n", f);
 }
 
-static void note_creds(const char *msg)
-{
-	fprintf(stderr, "%s: %s\n", img_prog, msg);
-}
-
 /* incrfsctl profile record @mnt > DIR/layers/@i/profile; 0, or -1. */
 static int record_layer(int dirfd, size_t i, const char *mnt, bool quiet)
 {
@@ -298,7 +293,7 @@ static int profile_run(int argc, char *argv[])
 	const char *insecure[16];
 	struct json_object *st = NULL, *layers, *v;
 	struct sink *k = calloc(1, sizeof(*k));
-	char path[PATH_MAX + 32], tag[128];
+	char tag[128];
 	int c, n_insecure = 0, dirfd = -1, ret, status = IMG_EXIT_ERROR;
 	bool quiet = false;
 	size_t i, n;
@@ -334,11 +329,13 @@ static int profile_run(int argc, char *argv[])
 		return IMG_EXIT_USAGE;
 	}
 	dirfd = open(argv[optind], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "%s/%s", argv[optind], PULL_STATE);
-	st = dirfd >= 0 ? json_object_from_file(path) : NULL;
-	if (!st || !json_object_object_get_ex(st, "layers", &layers)) {
-		img_err("profile: %s: no pull's record (incrfs-image pull DIR first)",
-			path);
+	if (dirfd < 0) {
+		img_err("profile: %s: %s", argv[optind], strerror(errno));
+		goto out;
+	}
+	st = pull_state_load(argv[optind], &layers, k->err, sizeof(k->err));
+	if (!st) {
+		img_err("profile: %s", k->err);
 		goto out;
 	}
 	if (!json_object_object_get_ex(st, "access_log", &v) ||
@@ -350,7 +347,7 @@ static int profile_run(int argc, char *argv[])
 	}
 	k->remote = !strncmp(argv[optind + 1], "docker://", 9);
 	ret = k->remote ? remote_open(&k->r, argv[optind + 1], insecure,
-				      n_insecure, note_creds, k->err,
+				      n_insecure, img_note, k->err,
 				      sizeof(k->err)) :
 			  oci_open(&k->l, argv[optind + 1], false, k->err,
 				   sizeof(k->err));

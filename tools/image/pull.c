@@ -146,6 +146,7 @@ struct pull {
 	int n_insecure;
 	bool json, quiet, record, no_profile;
 	struct json_object *profile;	/* the image's profile manifest */
+	char ca_abs[PATH_MAX];		/* --ca-file, absolute: feeders run in DIR */
 
 	/* the source: a layout, or a registry */
 	bool layout;
@@ -180,11 +181,6 @@ static void progress(const struct pull *p, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void note_creds(const char *msg)
-{
-	fprintf(stderr, "%s: %s\n", img_prog, msg);
-}
-
 /* REF: the layout, or the registry's image (connected). */
 static int parse_ref(struct pull *p, const char *arg)
 {
@@ -199,7 +195,7 @@ static int parse_ref(struct pull *p, const char *arg)
 		return 0;
 	}
 	ret = remote_open(&p->rem, arg, p->insecure, p->n_insecure,
-			  note_creds, p->err, sizeof(p->err));
+			  img_note, p->err, sizeof(p->err));
 	if (ret == -EINVAL)
 		strncat(p->err, " (or oci:DIR[:TAG])",
 			sizeof(p->err) - strlen(p->err) - 1);
@@ -377,15 +373,6 @@ static int save_state(struct pull *p)
 	return ret;
 }
 
-static const char *annotation(struct json_object *desc, const char *key)
-{
-	struct json_object *an;
-
-	if (!json_object_object_get_ex(desc, "annotations", &an))
-		return NULL;
-	return oci_str(an, key);
-}
-
 /* Start incrfsd on layer @i and wait until it serves (READY=1). */
 static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
 			bool profile, pid_t *pid_out)
@@ -526,9 +513,9 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	ret = oci_desc_parse(im, &d, p->err, sizeof(p->err));
 	if (ret)
 		return ret;
-	blob = annotation(im, INCRFS_AN_BLOB);
-	size_s = annotation(im, INCRFS_AN_IMAGE_SIZE);
-	root = annotation(im, INCRFS_AN_ROOT_HASH);
+	blob = oci_annotation(im, INCRFS_AN_BLOB);
+	size_s = oci_annotation(im, INCRFS_AN_IMAGE_SIZE);
+	root = oci_annotation(im, INCRFS_AN_ROOT_HASH);
 	if (!blob || !size_s || !root || !oci_digest_valid(blob) ||
 	    strcmp(blob, oci_str(bl, "digest") ? oci_str(bl, "digest") : "") ||
 	    (uint64_t)d.size > HEAD_MAX) {
@@ -857,8 +844,13 @@ static int pull_run(int argc, char *argv[])
 			p.insecure[p.n_insecure++] = optarg;
 			break;
 		case 'C':
-			p.ca_file = optarg;
-			curl_lib_set_ca_file(optarg);
+			if (!realpath(optarg, p.ca_abs)) {
+				img_err("pull: --ca-file %s: %s", optarg,
+					strerror(errno));
+				return IMG_EXIT_USAGE;
+			}
+			p.ca_file = p.ca_abs;
+			curl_lib_set_ca_file(p.ca_abs);
 			break;
 		case 'P':
 			if (strcmp(optarg, "none") && strcmp(optarg, "all")) {

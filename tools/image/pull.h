@@ -28,6 +28,15 @@
 #define PULL_STATE	"incrfs-pull.json"
 
 /*
+ * The state of @dir (DIR/incrfs-pull.json), with @layers pointing at its
+ * array of layers; NULL with @err if there is none or it is not a pull's.
+ * json_object_put() it.
+ */
+struct json_object *pull_state_load(const char *dir,
+				    struct json_object **layers, char *err,
+				    size_t err_len);
+
+/*
  * Undo what the state of @dir (open at @dirfd) records: unmount rootfs,
  * stop each feeder, unmount each layer; the state file goes last.  0, or
  * -errno with @err (e.g. -EBUSY: a container still uses rootfs).

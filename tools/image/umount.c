@@ -99,25 +99,37 @@ static int do_umount(const char *path, char *err, size_t err_len)
 	return -errno;
 }
 
+struct json_object *pull_state_load(const char *dir,
+				    struct json_object **layers, char *err,
+				    size_t err_len)
+{
+	struct json_object *st;
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, PULL_STATE);
+	st = json_object_from_file(path);
+	if (!st || !json_object_object_get_ex(st, "layers", layers) ||
+	    !json_object_is_type(*layers, json_type_array)) {
+		snprintf(err, err_len, "%s: %s", path,
+			 st ? "not a pull's record" :
+			 "cannot be read (does DIR hold a pull? incrfs-image pull DIR first)");
+		json_object_put(st);
+		return NULL;
+	}
+	return st;
+}
+
 int pull_undo(int dirfd, const char *dir, bool quiet, char *err,
 	      size_t err_len)
 {
 	struct json_object *st, *layers;
-	char path[4200];
 	const char *rootfs;
 	size_t i, n;
 	int ret = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, PULL_STATE);
-	st = json_object_from_file(path);
-	if (!st || !json_object_object_get_ex(st, "layers", &layers) ||
-	    !json_object_is_type(layers, json_type_array)) {
-		snprintf(err, err_len, "%s: %s", path,
-			 st ? "not a pull's record" :
-			 "cannot be read (does DIR hold a pull?)");
-		json_object_put(st);
+	st = pull_state_load(dir, &layers, err, err_len);
+	if (!st)
 		return -ENOENT;
-	}
 	rootfs = oci_str(st, "rootfs");
 	if (rootfs) {
 		ret = do_umount(rootfs, err, err_len);
@@ -144,7 +156,8 @@ int pull_undo(int dirfd, const char *dir, bool quiet, char *err,
 			img_prog, n, n);
 	if (unlinkat(dirfd, PULL_STATE, 0) && errno != ENOENT) {
 		ret = -errno;
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		snprintf(err, err_len, "%s/%s: %s", dir, PULL_STATE,
+			 strerror(errno));
 	}
 out:
 	json_object_put(st);
