@@ -71,8 +71,9 @@ TEST(long_options)
 	      "--prefetch-profile", "app.profile", "--amplify=1M",
 	      "--ca-file", "ca.pem", "--insecure-registry", "r:5000",
 	      "--insecure-registry=10.0.0.1", "--registry-mirror", "m1:5000",
-	      "-M", "m2", NULL);
+	      "-M", "m2", "--stats-file", "s.json", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("s.json", p.o.stats_file);
 	ASSERT_EQ(2, p.o.n_mirrors);
 	ASSERT_STREQ("m1:5000", p.o.mirrors[0]);
 	ASSERT_STREQ("m2", p.o.mirrors[1]);
@@ -98,8 +99,9 @@ TEST(short_options)
 
 	parse(&p, "-s", "blob", "-r", "4096", "-p", "all", "-p", "none",
 	      "-x", "-d", "1", "-S", "-vvv", "-P", "p", "-A", "0", "-C", "c",
-	      "-I", "h", "m", NULL);
+	      "-I", "h", "-T", "t", "m", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_STREQ("t", p.o.stats_file);
 	ASSERT_STREQ("c", p.o.ca_file);
 	ASSERT_EQ(1, p.o.n_insecure);
 	ASSERT_STREQ("h", p.o.insecure[0]);
@@ -209,7 +211,7 @@ TEST(help_is_a_manual_page)
 		"-x, --exit-when-complete", "-P, --prefetch-profile FILE",
 		"incrfsctl profile record", "access_log", "-d, --depth N", "-A, --amplify SIZE", "-S, --sync",
 		"-v, --verbose", "-h, --help", "-V, --version", "SIGTERM", "SIGKILL",
-		"-M, --registry-mirror HOST[:PORT]",
+		"-M, --registry-mirror HOST[:PORT]", "-T, --stats-file FILE",
 		"CAP_SYS_ADMIN", "root hash", "io_uring", "zstd",
 		"    0   ", "    1   ", "    2   ", "    3   ",
 	};

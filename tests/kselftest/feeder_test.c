@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <grp.h>
+#include <json-c/json.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
 #include "tests/kselftest/proc_util.h"
@@ -410,6 +411,54 @@ TEST_F(lazy, tree_matches_source_through_the_feeder)
 	/* -v lines: waits and chunks */
 	EXPECT_TRUE(pu_file_has(self->log, "incrfsd: wait: inode "));
 	EXPECT_TRUE(pu_file_has(self->log, "(wait): 16 blocks, "));
+}
+
+static double stat_of(struct json_object *o, const char *stage,
+		      const char *key)
+{
+	struct json_object *s = o, *v;
+
+	if (stage && !json_object_object_get_ex(o, stage, &s))
+		return -1;
+	if (!json_object_object_get_ex(s, key, &v))
+		return -1;
+	return json_object_get_double(v);
+}
+
+/* --stats-file: where the misses' time went, written when it exits. */
+TEST_F(lazy, stats_file_says_where_the_misses_went)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	struct json_object *o;
+	double waits;
+
+	snprintf(path, sizeof(path), TOP "/stats%d.json", getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(path);
+	FEEDER_READY("--stats-file", path);
+	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
+	EXPECT_NE(0, access(path, F_OK));	/* only when it exits */
+	ASSERT_EQ(0, pu_stop(&self->feeder, SIGTERM, 20000));
+	o = json_object_from_file(path);
+	ASSERT_NOT_NULL(o) TH_LOG("%s: not JSON", path);
+	EXPECT_NE(0, access(tmp, F_OK));
+	waits = stat_of(o, NULL, "waits");
+	EXPECT_GT(waits, 0);
+	EXPECT_GT(stat_of(o, NULL, "ready_ms"), 0);
+	EXPECT_EQ(waits, stat_of(o, "notify", "count"));
+	EXPECT_GT(stat_of(o, "miss_io", "count"), 0);
+	EXPECT_LE(stat_of(o, "miss_io", "count"), stat_of(o, NULL, "chunks"));
+	EXPECT_EQ(stat_of(o, "miss_io", "count"),
+		  stat_of(o, "miss_fill", "count"));
+	EXPECT_GT(stat_of(o, "miss_io", "total_ms"), 0);
+	EXPECT_LE(stat_of(o, "miss_io", "p50_ms"),
+		  stat_of(o, "miss_io", "max_ms"));
+	EXPECT_GT(stat_of(o, NULL, "kernel_misses"), 0);
+	EXPECT_GT(stat_of(o, NULL, "kernel_wait_ms"), 0);
+	EXPECT_EQ(stat_of(o, NULL, "blocks_total"),
+		  stat_of(o, NULL, "blocks_present"));
+	json_object_put(o);
+	unlink(path);
 }
 
 TEST_F(lazy, python_imports_from_the_mount)

@@ -17,7 +17,7 @@
 #
 # Compile flags: -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -static
 # -I<repo> -I<repo>/tools/lib, linked with tools/out-static/libincrfs.a (if
-# built) and -lzstd -luring -lcrypto, so a test may
+# built) and -lzstd -luring -lcrypto -ljson-c, so a test may
 #   #include "uapi/incrfs.h"
 #   #include "tests/kselftest/harness.h"
 # and call library code directly.
@@ -53,7 +53,7 @@ cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -static
 libs=()
 lib=$repo/tools/out-static/libincrfs.a
 [ -f "$lib" ] && libs+=("$lib")
-libs+=(-lzstd -luring -lcrypto -lpthread)
+libs+=(-lzstd -luring -lcrypto -ljson-c -lpthread)
 
 deps=("$repo/uapi/incrfs.h")
 for h in "$repo"/tests/kselftest/*.h "$repo"/tools/lib/*.h "$src"/*.h; do

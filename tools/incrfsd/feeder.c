@@ -162,6 +162,8 @@ static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 	}
 	f->waits++;
 	f->last_wait_ns = fetcher_now_ns();
+	if (boottime_ns() > r->time_ns)
+		stat_add(&f->st_notify, boottime_ns() - r->time_ns);
 	mark_urgent(f, r->data_block, r->count);
 	log_verbose("wait: inode %llu block %llu+%u (data block %llu, chunk %llu), pid %u uid %u, waiting %.1f ms",
 		    (unsigned long long)r->ino, (unsigned long long)r->block,
@@ -437,7 +439,14 @@ static int reap_fetches(struct feeder *f)
 			return STOP_ERROR;
 		}
 		for (i = 0; i < n; i++) {
+			bool urgent = done[i].urgent;
+			uint64_t in = done[i].start_ns + done[i].io_ns;
+
 			ret = chunk_done(f, &done[i]);
+			if (urgent) {
+				stat_add(&f->st_io, done[i].io_ns);
+				stat_add(&f->st_fill, fetcher_now_ns() - in);
+			}
 			if (ret != GO_ON) {
 				while (++i < n)
 					free(done[i].tail);
@@ -635,11 +644,13 @@ static void log_summary(struct feeder *f)
 
 int feeder_main(const struct incrfsd_options *o)
 {
+	uint64_t start_ns = fetcher_now_ns();
 	struct feeder f;
 	char why[128];
 	int ret;
 
 	ret = feeder_setup(&f, o);
+	f.start_ns = start_ns;
 	if (ret) {
 		feeder_teardown(&f);
 		return ret;
@@ -648,6 +659,7 @@ int feeder_main(const struct incrfsd_options *o)
 	if (incrfsd_drop_privileges(why, sizeof(why)))
 		log_warn("%s; serving with them", why);
 	log_start(&f);
+	f.ready_ns = fetcher_now_ns();
 	if (complete(&f) && o->exit_when_complete) {
 		feeder_teardown(&f);
 		return INCRFSD_EXIT_OK;
@@ -674,6 +686,7 @@ int feeder_main(const struct incrfsd_options *o)
 		atomic_store(&f.pf.stop, true);
 	prefetch_report(&f);
 	log_summary(&f);
+	feeder_write_stats(&f);
 	feeder_teardown(&f);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include "plan.h"
 #include "prefetch.h"
 #include "source.h"
+#include "stats.h"
 #include "tails.h"
 #include "uapi/incrfs.h"
 
@@ -38,6 +39,11 @@ struct feeder {
 	/* counters for the log */
 	uint64_t waits, hints, chunks, blocks, hash_failures, failed_chunks;
 	uint64_t yields, evicted;
+	/* where the time goes (stats.h, --stats-file) */
+	uint64_t start_ns, ready_ns;	/* fetcher_now_ns(): start, serving */
+	struct stat_series st_notify;	/* a reader waits -> record read */
+	struct stat_series st_io;	/* a miss's read: start -> bytes in */
+	struct stat_series st_fill;	/* bytes in -> decoded and filled */
 	bool complete_seen;
 	bool prefetch_ran;
 	bool prefetch_reported;
@@ -57,5 +63,8 @@ void feeder_teardown(struct feeder *f);
  * status to fail with (after logging why).
  */
 int feeder_queue_profile(struct feeder *f, const char *path);
+
+/* stats_file.c: write --stats-file, if given (errors are logged). */
+void feeder_write_stats(struct feeder *f);
 
 #endif /* INCRFSD_FEEDER_PRIV_H */

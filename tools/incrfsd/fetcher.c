@@ -185,6 +185,8 @@ static void finish(struct fetcher *f, struct fetch_slot *s, int read_err,
 	memset(d, 0, sizeof(*d));
 	d->chunk = s->chunk;
 	d->tag = s->tag;
+	d->urgent = s->urgent;
+	d->io_ns = fetcher_now_ns() - s->start_ns;
 	ret = read_err;
 	if (!ret)
 		ret = incrfs_blob_chunk(&f->blob, s->chunk, &ci);

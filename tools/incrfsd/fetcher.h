@@ -66,7 +66,9 @@ struct fetch_done {
 	uint64_t first_block;
 	uint32_t nr_blocks;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC when its fetch began */
+	uint64_t io_ns;		/* from then until its bytes were in */
 	uint64_t elapsed_ns;
+	bool urgent;		/* a reader waited when the fetch began */
 	char why[INCRFS_ERR_MAX];	/* decode error text, if any */
 };
 

@@ -177,6 +177,18 @@ void incrfsd_help(FILE *f)
 "        By default the kernel commits filled blocks every 5 seconds and\n"
 "        at umount; a crash loses at most those, which are fetched again.\n"
 "\n"
+"    -T, --stats-file FILE\n"
+"        When exiting, write the feeder's counters and where the time of\n"
+"        its misses went to FILE as JSON (replaced atomically): ready_ms\n"
+"        (start to serving: the blob opened, its index read), and for\n"
+"        every read a reader waited for, \"notify\" (the reader starts to\n"
+"        wait -> incrfsd reads its record), \"miss_io\" (the chunk's\n"
+"        read starts -> its bytes are in) and \"miss_fill\" (bytes in ->\n"
+"        decoded and filled), each as count, total_ms, p50_ms, p90_ms and\n"
+"        max_ms; with the mount's own counters (kernel_wait_ms: the time\n"
+"        readers waited).  A relative FILE is taken from the directory\n"
+"        incrfsd was started in.\n"
+"\n"
 "    -v, --verbose\n"
 "        Log a line per waiting read and per fetched chunk; twice (-vv)\n"
 "        also readahead hints and prefetched chunks.\n"
@@ -331,6 +343,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 		{ "ca-file", required_argument, NULL, 'C' },
 		{ "insecure-registry", required_argument, NULL, 'I' },
 		{ "registry-mirror", required_argument, NULL, 'M' },
+		{ "stats-file", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -345,7 +358,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 	o->prefetch = PREFETCH_NONE;
 	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
 	opterr = 0;	/* our own messages */
-	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:SC:I:M:vhV", longopts,
+	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:SC:I:M:T:vhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -420,6 +433,12 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 					"--registry-mirror: more than %d",
 					INCRFSD_MAX_MIRRORS);
 			o->mirrors[o->n_mirrors++] = optarg;
+			break;
+		case 'T':
+			if (!*optarg)
+				return usage_error(err,
+					"--stats-file needs a file");
+			o->stats_file = optarg;
 			break;
 		case 'v':
 			o->verbose++;

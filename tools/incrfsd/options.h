@@ -42,6 +42,7 @@ struct incrfsd_options {
 	bool exit_when_complete;
 	bool sync;			/* INCRFS_FILL_SYNC every fill */
 	const char *ca_file;		/* --ca-file FILE */
+	const char *stats_file;		/* --stats-file FILE */
 	const char *insecure[INCRFSD_MAX_INSECURE];	/* HOST[:PORT]s */
 	unsigned int n_insecure;
 	const char *mirrors[INCRFSD_MAX_MIRRORS];	/* HOST[:PORT]s, in order */

@@ -200,6 +200,9 @@ int feeder_setup(struct feeder *f, const struct incrfsd_options *o)
 
 void feeder_teardown(struct feeder *f)
 {
+	stat_free(&f->st_notify);
+	stat_free(&f->st_io);
+	stat_free(&f->st_fill);
 	prefetch_stop(&f->pf);
 	if (f->fetch_ok)
 		fetcher_destroy(&f->fetch);
