@@ -129,14 +129,18 @@ NET ?= wan
 demo: module tools-static
 	NET=$(NET) ./tests/demo/run-demo.sh $(KVER)
 
-# Ratios measured in one guest boot; BENCH_KVERS to choose the kernels.
+# Ratios measured in one guest boot per kernel: every supported kernel,
+# figure 8 on NET (wan) with WORKLOAD (py; py,app,small adds about 25
+# minutes per kernel).  BENCH_KVERS to choose the kernels.
 .PHONY: bench
-BENCH_KVERS ?= $(KVER)
+BENCH_KVERS ?= $(SUPPORTED_KVERS)
+WORKLOAD ?= py
 bench: tools-static
 	@for v in $(BENCH_KVERS); do \
 		$(MAKE) --no-print-directory module KVER=$$v || exit 1; \
 	done
-	./tests/bench/run-bench.sh $(BENCH_KVERS)
+	./tests/bench/run-bench.sh --net $(NET) --workload $(WORKLOAD) \
+		$(BENCH_KVERS)
 
 # The userspace readers under libFuzzer (clang); corpus in build/fuzz.
 .PHONY: fuzz-host

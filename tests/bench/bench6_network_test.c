@@ -10,7 +10,7 @@
  *                 profile of this start (recorded once, locally)
  *   lazy-1conn    lazy with incrfsd --depth 1: one request at a time, one
  *                 connection per layer (information: what connections
- *                 buy; the py workload only)
+ *                 buy; the py workload only, the first three rounds)
  *   stargz        stargz_start(): stargz-snapshotter's own FUSE layer
  *                 store on the image converted to eStargz (B_STARGZ),
  *                 fetching from the same registry, verifying each chunk
@@ -20,7 +20,10 @@
  * unpacked layers with caches dropped (series "program", information: no
  * start can be faster); for each lazy start, the time until the program
  * starts (figure .._setup: metadata fetched, everything mounted, feeders
- * started).
+ * started), and where its time went (figure .._stages, per start: the
+ * setup, the slowest feeder's start until it served, the readers' summed
+ * wait, the misses, and per miss incrfsd served the mean time of each
+ * stage, from incrfsd --stats-file).
  *
  * The workloads (B_WORKLOAD, comma-separated): py (python3 importing json,
  * email, http.client), app (the Debian image's /app/main.py: yaml, jinja2,
@@ -68,7 +71,8 @@ static void run_profile(struct th_test *_metadata,
 			const struct workload *w, int runs)
 {
 	char fig[64], bytes_fig[64], fetched_fig[64], misses_fig[64];
-	char setup_fig[64];
+	char setup_fig[64], stages_fig[64], key[64];
+	struct lazy_stages sg;
 	struct incrfs_stats st;
 	unsigned int i;
 	double b0, t, setup;
@@ -79,6 +83,7 @@ static void run_profile(struct th_test *_metadata,
 	fig_name(fetched_fig, sizeof(fetched_fig), np, w, "_fetched");
 	fig_name(misses_fig, sizeof(misses_fig), np, w, "_misses");
 	fig_name(setup_fig, sizeof(setup_fig), np, w, "_setup");
+	fig_name(stages_fig, sizeof(stages_fig), np, w, "_stages");
 	cs_local = !np->netem;
 	ASSERT_EQ(shape(np->netem), 0);
 	B_INFO("network %s: netem %s on lo, MTU 1500; workload %s: %s",
@@ -87,8 +92,9 @@ static void run_profile(struct th_test *_metadata,
 		for (i = 0; i < NSERIES; i++) {
 			const char *s = series[(i + run) % NSERIES];
 
-			/* what connections buy: measured on py alone */
-			if (!strcmp(s, "lazy-1conn") && w != &workloads[0])
+			/* what connections buy: py alone, three runs */
+			if (!strcmp(s, "lazy-1conn") &&
+			    (w != &workloads[0] || run >= 3))
 				continue;
 			if (!strcmp(s, "stargz") && (!with_stargz || cs_local))
 				continue;
@@ -105,9 +111,28 @@ static void run_profile(struct th_test *_metadata,
 			} else if (!strcmp(s, "stargz")) {
 				t = stargz_start(w);
 			} else {
-				t = lazy_start(s, w, &st, &setup);
+				t = lazy_start(s, w, &st, &setup, &sg);
 				if (t > 0)
 					b_sample(setup_fig, s, setup);
+#define STAGE(name, v) do {						\
+		snprintf(key, sizeof(key), "%s/%s", s, name);		\
+		b_sample(stages_fig, key, v);				\
+	} while (0)
+				if (t > 0) {
+					STAGE("start", t);
+					STAGE("setup", setup);
+					STAGE("ready", sg.ready_s);
+					STAGE("wait", sg.wait_s);
+					STAGE("misses", st.misses);
+					STAGE("requests", sg.io_n);
+					STAGE("notify_ms", sg.notify_n ?
+					      sg.notify_ms / sg.notify_n : 0);
+					STAGE("io_ms", sg.io_n ?
+					      sg.io_ms / sg.io_n : 0);
+					STAGE("fill_ms", sg.fill_n ?
+					      sg.fill_ms / sg.fill_n : 0);
+				}
+#undef STAGE
 				if (t > 0 && !strcmp(s, "lazy"))
 					b_sample(setup_fig, "total", t);
 				b_sample(fetched_fig, s,

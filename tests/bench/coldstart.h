@@ -37,6 +37,8 @@
 #include "tests/bench/bench.h"
 #include "tests/kselftest/registry_push.h"
 
+#include <json-c/json.h>
+
 #define L	B_ROOT "/layer"
 #define SRV	L "/srv"
 #define PORT	8471
@@ -449,11 +451,64 @@ static inline double pull_start(const struct workload *w, double *program)
  * started (metadata fetched, layers and overlay mounted, feeders started)
  * into @setup.
  */
+/*
+ * Where a lazy start's time went, from each feeder's --stats-file (see
+ * incrfsd(8)): the slowest feeder's start -> serving, the readers' waits
+ * (the kernel's count), and the stages of the misses incrfsd served,
+ * summed over the layers.
+ */
+struct lazy_stages {
+	double ready_s;			/* the slowest feeder */
+	double wait_s;			/* readers waited, in all */
+	double notify_ms, notify_n;	/* reader waits -> incrfsd knows */
+	double io_ms, io_n;		/* a miss's read: start -> bytes in */
+	double fill_ms, fill_n;		/* bytes in -> decoded, filled */
+};
+
+static inline double stage_member(struct json_object *o, const char *stage,
+				  const char *key)
+{
+	struct json_object *s, *v;
+
+	if (stage && !json_object_object_get_ex(o, stage, &s))
+		return 0;
+	if (!json_object_object_get_ex(stage ? s : o, key, &v))
+		return 0;
+	return json_object_get_double(v);
+}
+
+/* Add feeder @i's --stats-file to @sg; -1 if it is missing. */
+static inline int add_stages(struct lazy_stages *sg, int i)
+{
+	char path[PATH_MAX];
+	struct json_object *o;
+	double r;
+
+	snprintf(path, sizeof(path), L "/stats%d.json", i + 1);
+	o = json_object_from_file(path);
+	if (!o)
+		return -1;
+	r = stage_member(o, NULL, "ready_ms") / 1000;
+	if (r > sg->ready_s)
+		sg->ready_s = r;
+	sg->wait_s += stage_member(o, NULL, "kernel_wait_ms") / 1000;
+	sg->notify_ms += stage_member(o, "notify", "total_ms");
+	sg->notify_n += stage_member(o, "notify", "count");
+	sg->io_ms += stage_member(o, "miss_io", "total_ms");
+	sg->io_n += stage_member(o, "miss_io", "count");
+	sg->fill_ms += stage_member(o, "miss_fill", "total_ms");
+	sg->fill_n += stage_member(o, "miss_fill", "count");
+	json_object_put(o);
+	return 0;
+}
+
 static inline double lazy_start(const char *s, const struct workload *w,
-				struct incrfs_stats *sum, double *setup)
+				struct incrfs_stats *sum, double *setup,
+				struct lazy_stages *sg)
 {
 	char cmd[8192], run[PATH_MAX], m[PATH_MAX], profile[PATH_MAX];
 	char lower[PATH_MAX * MAX_LAYERS], get[PATH_MAX + 640];
+	char stats[PATH_MAX];
 	pid_t feeder[MAX_LAYERS] = { 0 };
 	struct incrfs_stats st;
 	int i, fails = 0;
@@ -461,7 +516,8 @@ static inline double lazy_start(const char *s, const struct workload *w,
 	double t0, t = -1;
 
 	memset(sum, 0, sizeof(*sum));
-	iu_sh("rm -f " L "/run*.img " L "/run.failed");
+	memset(sg, 0, sizeof(*sg));
+	iu_sh("rm -f " L "/run*.img " L "/run.failed " L "/stats*.json");
 	b_drop_caches();
 	t0 = b_now();
 	for (i = 0; i < nlayers; i++) {
@@ -474,12 +530,14 @@ static inline double lazy_start(const char *s, const struct workload *w,
 	if (iu_sh(cmd))
 		return -1;
 	for (i = 0; i < nlayers; i++) {
-		const char *argv[12] = { "incrfsd", "--insecure-registry", HOST,
+		const char *argv[14] = { "incrfsd", "--insecure-registry", HOST,
 					 "--source",
-					 LAYER_AT(&layers[i], blob) };
-		int argc = 5;
+					 LAYER_AT(&layers[i], blob),
+					 "--stats-file", stats };
+		int argc = 7;
 
 		snprintf(run, sizeof(run), L "/run%d.img", i + 1);
+		snprintf(stats, sizeof(stats), L "/stats%d.json", i + 1);
 		snprintf(m, sizeof(m), L "/m%d", i + 1);
 		snprintf(profile, sizeof(profile), L "/%s.profile%d", w->name,
 			 i + 1);
@@ -519,8 +577,11 @@ out:
 		} else {
 			fails++;
 		}
-		if (feeder[i] > 0)
+		if (feeder[i] > 0) {
 			b_stop(feeder[i]);
+			if (add_stages(sg, i))
+				fails++;
+		}
 		umount(m);
 	}
 	return t > 0 && !fails ? t - t0 : -1;

@@ -31,8 +31,8 @@ Options:
   --filter REGEX   only the benchmark programs matching REGEX
   --net LIST       network profiles of figure 8, comma-separated, of
                    local (files, no server), lan, wan, slow (default wan:
-                   with three workloads, each profile costs a TCG guest
-                   about 20 minutes)
+                   with the py workload, each profile costs a TCG guest
+                   about 10 minutes)
   --server NAME    figure 8's server: registry (docker-registry, the
                    default) or httpd (busybox httpd, no keep-alive)
   --image NAME     figure 8's image: debian (the default: three layers of
@@ -42,8 +42,8 @@ Options:
   --workload LIST  figure 8's workloads, comma-separated, of py (python3
                    importing json, email, http.client), app (the debian
                    image's /app/main.py), small (grep through every file of
-                   dist-packages) (default py,app,small; py with --image
-                   python)
+                   dist-packages) (default py: each more costs a TCG guest
+                   about 12 minutes per network profile)
   --no-doc         do not rewrite Documentation/performance.md
   --raw FILE       only make the report from a saved samples file
   -h, --help       this help
@@ -116,7 +116,7 @@ case "$image" in
 debian)
 	[ -n "$filter" ] && ! echo bench6_network | grep -Eq -- "$filter" ||
 		want_image=--image
-	: "${workload:=py,app,small}" ;;
+	: "${workload:=py}" ;;
 python)
 	: "${workload:=py}" ;;
 *)

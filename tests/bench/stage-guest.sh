@@ -30,10 +30,13 @@ cp -f "$(command -v mke2fs)" "$bin/mkfs.ext4"
 tc=$(PATH=/usr/sbin:/sbin:$PATH command -v tc) ||
 	{ echo "stage-guest.sh: tc not found: make deps (iproute2)" >&2; exit 1; }
 cp -f "$tc" "$bin/tc"
+# coreutils' tee (figure 5's stock tools): busybox's copies 4 KiB at a time.
+cp -f "$(command -v tee)" "$bin/gnu-tee"
 {
 	cat "$repo/tests/vm/guest-files" "$here/guest-files"
 	echo "$bin/mkfs.ext4"
 	echo "$bin/tc"
+	echo "$bin/gnu-tee"
 } >"$files"
 if [ "$image" = --image ]; then
 	src=$("$here/debian-image.sh") ||

@@ -121,12 +121,13 @@ static int one_start(const char *series, const struct workload *w,
 		     double *t, double *mib, struct incrfs_stats *st)
 {
 	double b0 = lo_bytes(), prog, setup;
+	struct lazy_stages sg;
 
 	memset(st, 0, sizeof(*st));
 	*t = !strcmp(series, "pull") ? pull_start(w, &prog) :
 	     !strcmp(series, "crun") ? crun_start(w, st) :
 	     !strcmp(series, "stargz") ? stargz_start(w) :
-				       lazy_start(series, w, st, &setup);
+				       lazy_start(series, w, st, &setup, &sg);
 	*mib = (lo_bytes() - b0) / (1 << 20);
 	return *t > 0 ? 0 : -1;
 }
