@@ -139,13 +139,34 @@ if [ "$host_only" = 0 ] && [ "$debug" != 2 ]; then
 	fi
 fi
 
+# The real image of oci_image_test (Debian packages, converted on the
+# host): staged for the Debian kernels' guests.  Without Debian's archive
+# the first time it cannot be built, and that test skips.
+stage_debian_image() {
+	local conv=/var/tmp/incrfs-tests-$(id -u)/debian-converted
+	echo "# $prog: the Debian image (tests/vm/stage-debian-image.sh)"
+	if ./tests/vm/stage-debian-image.sh "$conv" \
+			>"$logs/debian-image.log" 2>&1; then
+		cat tests/vm/guest-files >"$work/guest-files"
+		echo "$conv" >>"$work/guest-files"
+		guest_args=(--files "$work/guest-files"
+			    --append "INCRFS_DEBIAN_IMAGE=$conv")
+	else
+		tail -n 5 "$logs/debian-image.log" | sed 's/^/#   /'
+		echo "# $prog: no Debian image (build/logs/debian-image.log): oci_image_test's test of it will skip"
+	fi
+}
+
+guest_args=()
 if [ "$host_only" = 0 ] && [ "$debug" != 2 ]; then
+	stage_debian_image
 	[ ${#kvers[@]} -gt 0 ] ||
 		failure "no supported kernel installed (6.1 or 6.12 with" \
 			"headers and /boot image); run 'make deps'"
 	for k in "${kvers[@]}"; do
 		if build "module-$k" make module KVER="$k"; then
-			suite "guest-$k" ./tests/vm/run-guest.sh --ondisk 4096 "$k"
+			suite "guest-$k" ./tests/vm/run-guest.sh --ondisk 4096 \
+				"${guest_args[@]}" "$k"
 			suite "powercut-$k" ./tests/powercut/run.sh "$k"
 		fi
 	done

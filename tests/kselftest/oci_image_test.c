@@ -16,6 +16,14 @@
  * pivot_root cannot leave) and --cgroup-manager=disabled (no cgroup
  * hierarchy is mounted in the guest).  Without docker-registry, python3,
  * openssl or crun in the guest the tests SKIP.
+ *
+ * And a real image: INCRFS_DEBIAN_IMAGE (env, set by tests/run-all.sh) is
+ * the three-layer Debian image of figure 8 (tests/bench/debian-image.sh:
+ * mmdebstrap minbase, + python3, + an application), converted on the host
+ * with incrfs-image convert; it is pushed to the same registry and
+ * python3 starts from it with crun, its layers fetched lazily over TLS
+ * with a token.  Without it (Debian's archive unreachable when the image
+ * was to be built) that test SKIPs.
  */
 #include <stdbool.h>
 #include <sys/stat.h>
@@ -38,6 +46,9 @@
 /* base64 of "alice:s3cret-pw" and "alice:wrong" */
 #define AUTH_OK	"YWxpY2U6czNjcmV0LXB3"
 #define AUTH_BAD "YWxpY2U6d3Jvbmc="
+#define DEB_REPO "debian/app"
+#define DEB_REF	HOSTP "/" DEB_REPO ":app"
+#define DEB_MSG	"python3 from a lazily loaded Debian image"
 
 #define IMAGE_CONFIG \
 	"{\"User\":\"app\",\"Env\":[\"GREETING=hi\"],\"WorkingDir\":\"/data\"," \
@@ -161,9 +172,18 @@ static int write_auth(const char *b64)
 	return iu_write_file(AUTHF, json, strlen(json), 0600);
 }
 
+/* The converted Debian image's layout, if the host staged one. */
+static const char *debian_image(void)
+{
+	const char *d = getenv("INCRFS_DEBIAN_IMAGE");
+
+	return d && *d && !access(d, F_OK) ? d : NULL;
+}
+
 /*
  * Once per boot: the source layout, keys; the source image pushed as
- * SRC_REPO:app while the registry asks for no authentication; then the
+ * SRC_REPO:app (and the Debian image as DEB_REPO:app, converted already)
+ * while the registry asks for no authentication; then the
  * converted image pushed by incrfs-image convert to the registry as it
  * serves in every test (TLS, tokens, push access with the auth file's
  * credentials); the converted layout stays in TOP/dst (--layout) for the
@@ -190,6 +210,9 @@ static int setup_once(char *why, size_t whylen)
 		return -1;
 	}
 	ret = rp_push_layout(PORT, TOP "/src", SRC_REPO, "app", why, whylen);
+	if (!ret && debian_image())
+		ret = rp_push_layout(PORT, debian_image(), DEB_REPO, "app", why,
+				     whylen);
 	pu_stop(&reg, SIGTERM, 10000);
 	if (ret)
 		return ret;
@@ -420,6 +443,55 @@ TEST_F(oci, pull_from_a_layout_and_run)
 	EXPECT_TRUE(pu_file_has(self->run, MSG));
 	EXPECT_EQ(0, iu_sh("incrfs-image umount %s", self->bundle));
 	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+/* The sum of "@key" over every layer of the pull in @bundle (inspect). */
+static long long layers_sum(const char *bundle, const char *key)
+{
+	char path[128];
+	long long sum = 0, v;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		snprintf(path, sizeof(path), "%s/layers/%d/image", bundle, i);
+		if (access(path, F_OK))
+			break;
+		if (iu_sh("incrfs-image inspect --json %s > " TOP
+			  "/inspect.json", path))
+			return -1;
+		v = json_number(TOP "/inspect.json", key);
+		if (v < 0)
+			return -1;
+		sum += v;
+	}
+	return i ? sum : -1;
+}
+
+TEST_F(oci, a_debian_image_starts_python_from_a_token_registry)
+{
+	long long present, total;
+
+	if (!debian_image())
+		SKIP(return, "no Debian image staged (INCRFS_DEBIAN_IMAGE: tests/run-all.sh builds it with mmdebstrap, which needs Debian's archive the first time)");
+	if (!crun_can_run())
+		SKIP(return, NO_CRUN);
+	ASSERT_EQ(0, write_auth(AUTH_OK));
+	ASSERT_EQ(0, pull(self, DEB_REF, "--ca-file " CA,
+			  "-- python3 -c 'import json, email, http.client; "
+			  "print(\"" DEB_MSG "\")'"));
+	ASSERT_EQ(0, crun(self));
+	EXPECT_TRUE(pu_file_has(self->run, DEB_MSG));
+	ASSERT_EQ(0, iu_sh("incrfs-image umount %s", self->bundle));
+	EXPECT_FALSE(mounted_under(self->bundle));
+	/* python3's start reads a small part of the image */
+	present = layers_sum(self->bundle, "present_blocks");
+	total = layers_sum(self->bundle, "data_blocks");
+	ASSERT_GT(present, 0);
+	ASSERT_GT(total, 0);
+	EXPECT_LT(present * 4, total);
+	TH_LOG("Debian image: %lld of %lld blocks (%.1f %%) filled by the start; %lld bytes of image metadata fetched before it",
+	       present, total, 100.0 * present / total,
+	       json_number(self->out, "fetched"));
 }
 
 TEST_F(oci, a_tampered_layer_image_is_refused)
