@@ -77,6 +77,8 @@ done <<EOF
 status|incrfsctl status: missing path
 info a b|unexpected argument 'b'
 filled --bogus x|unknown option '--bogus'
+filled --json x|unknown option '--json'
+status --json|incrfsctl status: missing path
 timeout /|--uid UID is required
 timeout / --uid 1 --set 5 --clear|--set and --clear exclude each other
 timeout / --uid x|--uid: 'x' is not a numeric uid

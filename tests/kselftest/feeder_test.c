@@ -1160,6 +1160,7 @@ static long long field(const char *out, const char *name)
 
 TEST_F(lazy, incrfsctl_status_and_info)
 {
+	struct json_object *jo;
 	struct incrfs_stats st;
 	struct incrfs_blob blob;
 	char cmd[PATH_MAX + 128], out[64], hex[INCRFS_HASH_SIZE * 2 + 1];
@@ -1205,6 +1206,22 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	EXPECT_TRUE(pu_file_has(out, "wait time:      "));
 	EXPECT_TRUE(pu_file_has(out, "complete:       no\n"));
 	EXPECT_TRUE(pu_file_has(out, "/sys/fs/incrfs/"));
+	/* --json: the same counters, by name, for scripts */
+	snprintf(cmd, sizeof(cmd), "incrfsctl status --json %s > %s",
+		 self->mnt, out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	jo = json_object_from_file(out);
+	ASSERT_NOT_NULL(jo) TH_LOG("status --json: not JSON");
+	EXPECT_EQ((double)st.blocks_present,
+		  stat_of(jo, NULL, "blocks_present"));
+	EXPECT_EQ((double)st.blocks_total, stat_of(jo, NULL, "blocks_total"));
+	EXPECT_EQ((double)st.misses, stat_of(jo, NULL, "misses"));
+	EXPECT_EQ((double)st.fills, stat_of(jo, NULL, "fills"));
+	EXPECT_EQ((double)st.wait_ns, stat_of(jo, NULL, "wait_ns"));
+	EXPECT_EQ(0, stat_of(jo, NULL, "complete"));	/* false */
+	EXPECT_STREQ(self->mnt, json_object_get_string(
+		json_object_object_get(jo, "mount")));
+	json_object_put(jo);
 
 	/* info: the blob's root hash */
 	bfd = open(BLOB, O_RDONLY);
@@ -1218,6 +1235,16 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	EXPECT_TRUE(pu_file_has(out, hex));
 	EXPECT_EQ((long long)blob.nr_blocks, field(out, "data blocks: "));
 	EXPECT_TRUE(pu_file_has(out, "timeout:     60000 ms\n"));
+	snprintf(cmd, sizeof(cmd), "incrfsctl info --json %s > %s", self->mnt,
+		 out);
+	ASSERT_EQ(0, iu_sh("%s", cmd));
+	jo = json_object_from_file(out);
+	ASSERT_NOT_NULL(jo) TH_LOG("info --json: not JSON");
+	EXPECT_STREQ(hex, json_object_get_string(
+		json_object_object_get(jo, "root_hash")));
+	EXPECT_EQ((double)blob.nr_blocks, stat_of(jo, NULL, "data_blocks"));
+	EXPECT_EQ(60000, stat_of(jo, NULL, "timeout_ms"));
+	json_object_put(jo);
 	incrfs_blob_close(&blob);
 	close(bfd);
 	unlink(out);
@@ -1308,6 +1335,7 @@ TEST_F(lazy, feeder_serves_without_privileges)
 	bad = pu_privileged_threads(self->feeder, &seen, what, sizeof(what));
 	EXPECT_EQ(0, bad) TH_LOG("%s", what);
 	EXPECT_GE(seen, 1);
+
 	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
 	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(0, st.hash_failures);

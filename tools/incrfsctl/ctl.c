@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 void ctl_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -116,20 +118,28 @@ int ctl_open_ioctl(const char *path, unsigned long req, const char *what,
 	return fd;
 }
 
-int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd)
+int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd,
+		    bool *json)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
 
 	optind = 0;
 	opterr = 0;
+	if (json)
+		*json = false;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			cmd->help(stdout);
 			return CTL_EXIT_OK;
+		}
+		if (c == 'j' && json) {
+			*json = true;
+			continue;
 		}
 		return ctl_usage(cmd->name, "unknown option '%s'",
 				 argv[optind - 1]);
@@ -137,10 +147,41 @@ int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd)
 	return -1;
 }
 
+int ctl_print_json(struct json_object *o)
+{
+	const char *s = o ? json_object_to_json_string_ext(o,
+				JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+	int ret = CTL_EXIT_ERROR;
+
+	if (!s)
+		ctl_err("out of memory");
+	else if (printf("%s\n", s) >= 0 && !fflush(stdout))
+		ret = CTL_EXIT_OK;
+	json_object_put(o);
+	return ret;
+}
+
+int ctl_path_json(int argc, char *argv[], const struct ctl_command *cmd,
+		  const char **path, bool *json)
+{
+	int ret = ctl_help_option(argc, argv, cmd, json);
+
+	if (ret >= 0)
+		return ret;
+	if (optind == argc)
+		return ctl_usage(cmd->name, "missing path");
+	if (optind + 1 < argc)
+		return ctl_usage(cmd->name, "unexpected argument '%s'",
+				 argv[optind + 1]);
+	*path = argv[optind];
+	return -1;
+}
+
 int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
 		 const char **path)
 {
-	int ret = ctl_help_option(argc, argv, cmd);
+	int ret = ctl_help_option(argc, argv, cmd, NULL);
 
 	if (ret >= 0)
 		return ret;

@@ -10,8 +10,11 @@
 #ifndef INCRFSCTL_CTL_H
 #define INCRFSCTL_CTL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+struct json_object;
 
 #define CTL_EXIT_OK	0
 #define CTL_EXIT_ERROR	1
@@ -51,11 +54,24 @@ int ctl_open_ioctl(const char *path, unsigned long req, const char *what,
 int ctl_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /*
- * Parse the options before a command's arguments: only -h/--help.
- * Returns -1 with optind at the first argument to go on, or the exit
- * status to return (after printing help or a usage error).
+ * Parse the options before a command's arguments: -h/--help, and --json
+ * if @json is not NULL (set to whether it was given).  Returns -1 with
+ * optind at the first argument to go on, or the exit status to return
+ * (after printing help or a usage error).
  */
-int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd);
+int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd,
+		    bool *json);
+/*
+ * "COMMAND [--help] [--json] PATH": as ctl_one_path(), and @json says
+ * whether --json was given.
+ */
+int ctl_path_json(int argc, char *argv[], const struct ctl_command *cmd,
+		  const char **path, bool *json);
+/*
+ * Print @o (NULL: out of memory) as one line of JSON and put it; the exit
+ * status.
+ */
+int ctl_print_json(struct json_object *o);
 /*
  * Parse the common "COMMAND [--help] PATH" command line of a command
  * without options.  Returns -1 with *path set to go on, or the exit

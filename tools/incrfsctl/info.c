@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "ctl.h"
 #include "hex.h"
 #include "uapi/incrfs.h"
@@ -20,7 +22,7 @@ static void info_help(FILE *f)
 "    incrfsctl info - identity and settings of a mounted incrfs image\n"
 "\n"
 "SYNOPSIS\n"
-"    incrfsctl info PATH\n"
+"    incrfsctl info [--json] PATH\n"
 "\n"
 "DESCRIPTION\n"
 "    PATH is the mount point or any file or directory of an incrfs mount.\n"
@@ -34,10 +36,43 @@ static void info_help(FILE *f)
 "    timeout      the mount's read timeout in ms (mount option timeout=),\n"
 "                 or \"0 (wait forever)\"\n"
 "\n"
+"OPTIONS\n"
+"    --json\n"
+"        One JSON object instead, for scripts: root_hash and uuid\n"
+"        (strings), data_blocks, inodes and timeout_ms (0: wait forever).\n"
+"\n"
 "EXIT STATUS\n"
 "    0 printed; 1 PATH cannot be opened or is not on an incrfs mount;\n"
 "    2 a bad command line.\n",
 	      f);
+}
+
+static int info_json(const char *hash, const char *uuid,
+		     const struct incrfs_info *info)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *v[5] = {
+		json_object_new_string(hash), json_object_new_string(uuid),
+		json_object_new_int64((int64_t)info->nr_blocks),
+		json_object_new_int64((int64_t)info->inode_count),
+		json_object_new_int64(info->timeout_ms),
+	};
+	static const char *const key[5] = {
+		"root_hash", "uuid", "data_blocks", "inodes", "timeout_ms",
+	};
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		if (o && v[i] && !json_object_object_add(o, key[i], v[i])) {
+			v[i] = NULL;
+			continue;
+		}
+		json_object_put(o);
+		o = NULL;
+	}
+	for (i = 0; i < 5; i++)
+		json_object_put(v[i]);
+	return ctl_print_json(o);
 }
 
 static int info_run(int argc, char *argv[])
@@ -45,9 +80,10 @@ static int info_run(int argc, char *argv[])
 	struct incrfs_info info;
 	const char *path;
 	char hash[INCRFS_HASH_HEX], uuid[INCRFS_UUID_TEXT];
+	bool json;
 	int fd, ret;
 
-	ret = ctl_one_path(argc, argv, &ctl_info, &path);
+	ret = ctl_path_json(argc, argv, &ctl_info, &path, &json);
 	if (ret >= 0)
 		return ret;
 	fd = ctl_open_ioctl(path, INCRFS_IOC_GET_INFO, "INCRFS_IOC_GET_INFO",
@@ -57,6 +93,8 @@ static int info_run(int argc, char *argv[])
 	close(fd);
 	incrfs_hex(info.root_hash, INCRFS_HASH_SIZE, hash);
 	incrfs_uuid_text(info.uuid, uuid);
+	if (json)
+		return info_json(hash, uuid, &info);
 	printf("root hash:   %s\n", hash);
 	printf("uuid:        %s\n", uuid);
 	printf("data blocks: %llu (%llu MiB)\n",

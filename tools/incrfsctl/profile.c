@@ -163,7 +163,7 @@ static int record(const char *path)
 
 static int profile_run(int argc, char *argv[])
 {
-	int ret = ctl_help_option(argc, argv, &ctl_profile);
+	int ret = ctl_help_option(argc, argv, &ctl_profile, NULL);
 
 	if (ret >= 0)
 		return ret;

@@ -11,6 +11,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "ctl.h"
 #include "uapi/incrfs.h"
 
@@ -21,7 +23,7 @@ static void status_help(FILE *f)
 "    incrfsctl status - blocks present and reader counters of a mount\n"
 "\n"
 "SYNOPSIS\n"
-"    incrfsctl status PATH\n"
+"    incrfsctl status [--json] PATH\n"
 "\n"
 "DESCRIPTION\n"
 "    PATH is the mount point or any file or directory of an incrfs mount.\n"
@@ -44,10 +46,67 @@ static void status_help(FILE *f)
 "\n"
 "    Counters start at zero at each mount.\n"
 "\n"
+"OPTIONS\n"
+"    --json\n"
+"        One JSON object instead, for scripts: mount, sysfs, and the\n"
+"        counters of struct incrfs_stats by their names (blocks_present,\n"
+"        blocks_total, misses, waits, timeouts, wait_ns, fills,\n"
+"        hash_failures, fills_lost, image_reads_direct,\n"
+"        image_reads_buffered; complete: true or false).\n"
+"\n"
 "EXIT STATUS\n"
 "    0 printed; 1 PATH cannot be opened or is not on an incrfs mount;\n"
 "    2 a bad command line.\n",
 	      f);
+}
+
+static int add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	struct json_object *n = json_object_new_int64((int64_t)v);
+
+	if (!n || json_object_object_add(o, key, n)) {
+		json_object_put(n);
+		return -1;
+	}
+	return 0;
+}
+
+static int status_json(const char *path, const char *sysfs,
+		       const struct incrfs_stats *st)
+{
+	struct json_object *o = json_object_new_object(), *v;
+	const struct { const char *key; uint64_t v; } n[] = {
+		{ "blocks_present", st->blocks_present },
+		{ "blocks_total", st->blocks_total },
+		{ "misses", st->misses }, { "waits", st->waits },
+		{ "timeouts", st->timeouts }, { "wait_ns", st->wait_ns },
+		{ "fills", st->fills }, { "hash_failures", st->hash_failures },
+		{ "fills_lost", st->fills_lost },
+		{ "image_reads_direct", st->image_reads_direct },
+		{ "image_reads_buffered", st->image_reads_buffered },
+	};
+	size_t i;
+
+	if (!o)
+		return ctl_print_json(NULL);
+	v = json_object_new_string(path);
+	if (!v || json_object_object_add(o, "mount", v))
+		goto fail;
+	v = json_object_new_string(sysfs);
+	if (!v || json_object_object_add(o, "sysfs", v))
+		goto fail;
+	for (i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+		if (add_u64(o, n[i].key, n[i].v))
+			goto fail_o;
+	v = json_object_new_boolean(st->complete);
+	if (!v || json_object_object_add(o, "complete", v))
+		goto fail;
+	return ctl_print_json(o);
+fail:
+	json_object_put(v);
+fail_o:
+	json_object_put(o);
+	return ctl_print_json(NULL);
 }
 
 static int status_run(int argc, char *argv[])
@@ -55,10 +114,12 @@ static int status_run(int argc, char *argv[])
 	struct incrfs_stats st;
 	unsigned long long permille;
 	const char *path;
+	char sysfs[64];
 	struct stat sb;
+	bool json;
 	int fd, ret;
 
-	ret = ctl_one_path(argc, argv, &ctl_status, &path);
+	ret = ctl_path_json(argc, argv, &ctl_status, &path, &json);
 	if (ret >= 0)
 		return ret;
 	fd = ctl_open_ioctl(path, INCRFS_IOC_GET_STATS, "INCRFS_IOC_GET_STATS",
@@ -68,12 +129,15 @@ static int status_run(int argc, char *argv[])
 	if (fstat(fd, &sb) < 0)
 		sb.st_dev = 0;
 	close(fd);
+	snprintf(sysfs, sizeof(sysfs), "/sys/fs/incrfs/%u:%u",
+		 major(sb.st_dev), minor(sb.st_dev));
+	if (json)
+		return status_json(path, sysfs, &st);
 	/* rounded down, so 100.0% means every block */
 	permille = st.blocks_total ?
 		(unsigned long long)(st.blocks_present * 1000 / st.blocks_total) :
 		1000;
-	printf("mount:          %s (/sys/fs/incrfs/%u:%u)\n", path,
-	       major(sb.st_dev), minor(sb.st_dev));
+	printf("mount:          %s (%s)\n", path, sysfs);
 	printf("blocks present: %llu of %llu (%llu.%llu%%)\n",
 	       (unsigned long long)st.blocks_present,
 	       (unsigned long long)st.blocks_total, permille / 10,
