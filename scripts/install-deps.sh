@@ -52,7 +52,7 @@ PKGS=(
 	sparse linux-source-6.1 python3 e2fsprogs attr
 	clang libclang-rt-14-dev
 	libfuse3-dev erofs-utils gnuplot-nox
-	libcurl4-openssl-dev libjson-c-dev libcap-ng-dev docker-registry curl
+	libcurl4-openssl-dev libjson-c-dev libcap-ng-dev libseccomp-dev docker-registry curl
 	apparmor iproute2 dkms mmdebstrap umoci crun
 	golang-go golang-github-containerd-stargz-snapshotter-dev
 )

@@ -1322,8 +1322,9 @@ TEST_F(lazy, idle_feeder_sleeps)
 
 /*
  * Once it serves, no thread of the feeder holds a capability or may gain
- * one, and it still fills (FILL needs the control fd, not a privilege),
- * also from its --prefetch all threads.
+ * one, every thread is under its seccomp filter (where the kernel has
+ * seccomp), and it still fills (FILL needs the control fd, not a
+ * privilege), also from its --prefetch all threads.
  */
 TEST_F(lazy, feeder_serves_without_privileges)
 {
@@ -1335,7 +1336,13 @@ TEST_F(lazy, feeder_serves_without_privileges)
 	bad = pu_privileged_threads(self->feeder, &seen, what, sizeof(what));
 	EXPECT_EQ(0, bad) TH_LOG("%s", what);
 	EXPECT_GE(seen, 1);
-
+	bad = pu_unfiltered_threads(self->feeder, &seen);
+	if (bad >= 0) {
+		EXPECT_EQ(0, bad) TH_LOG("%d of %d threads without seccomp",
+					 bad, seen);
+	} else {
+		EXPECT_TRUE(pu_file_has(self->log, "no CONFIG_SECCOMP"));
+	}
 	ASSERT_EQ(0, iu_cmp_tree(SRC, self->mnt)) TH_LOG("%s", iu_diff);
 	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(0, st.hash_failures);

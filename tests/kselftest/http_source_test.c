@@ -123,6 +123,10 @@ TEST_F(web, tree_matches_through_http)
 	bad = pu_privileged_threads(self->feeder, &seen, what, sizeof(what));
 	EXPECT_EQ(0, bad) TH_LOG("%s", what);
 	EXPECT_GE(seen, 2);
+	/* and are under the seccomp filter (TSYNC), where there is one */
+	bad = pu_unfiltered_threads(self->feeder, &seen);
+	EXPECT_LE(bad, 0) TH_LOG("%d of %d threads without seccomp", bad,
+				 seen);
 	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(1, st.complete);
 	EXPECT_EQ(0, st.hash_failures);

@@ -196,6 +196,50 @@ static inline int pu_privileged_threads(pid_t pid, int *seen, char *what,
 	return bad;
 }
 
+/*
+ * The threads of @pid (io_uring's workers aside) not under a seccomp
+ * filter ("Seccomp: 2" in their status): their count; -1 if /proc cannot
+ * tell, or this kernel has no seccomp ("Seccomp:" missing).  @seen gets
+ * how many threads were looked at.
+ */
+static inline int pu_unfiltered_threads(pid_t pid, int *seen)
+{
+	char dir[64], path[128], *st, *l;
+	struct dirent *de;
+	int bad = 0;
+	DIR *d;
+
+	*seen = 0;
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%.20s/status", dir, de->d_name);
+		st = pu_read_text(path);
+		if (!st)
+			continue;	/* ended meanwhile */
+		l = strstr(st, "\nSeccomp:");
+		if (!strncmp(st, "Name:\tiou-", 10)) {
+			free(st);
+			continue;
+		}
+		if (!l) {
+			free(st);
+			closedir(d);
+			return -1;
+		}
+		(*seen)++;
+		if (strtol(l + 10, NULL, 10) != 2)
+			bad++;
+		free(st);
+	}
+	closedir(d);
+	return bad;
+}
+
 static inline bool pu_file_has(const char *path, const char *needle)
 {
 	char *text = pu_read_text(path);

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "notify.h"
 #include "privileges.h"
+#include "seccomp.h"
 #include "stop_signals.h"
 
 enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
@@ -658,6 +659,11 @@ int feeder_main(const struct incrfsd_options *o)
 	/* the control fd and the blob are open: no capability is needed now */
 	if (incrfsd_drop_privileges(why, sizeof(why)))
 		log_warn("%s; serving with them", why);
+	ret = incrfsd_seccomp(why, sizeof(why));
+	if (ret < 0)
+		log_warn("%s; serving without it", why);
+	else if (ret > 0)
+		log_info("%s", why);
 	log_start(&f);
 	f.ready_ns = fetcher_now_ns();
 	if (complete(&f) && o->exit_when_complete) {
