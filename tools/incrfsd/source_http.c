@@ -80,8 +80,14 @@
 #define BACKOFF_MAX_MS		5000
 #define OPEN_ATTEMPTS		4
 #define CONNECT_TIMEOUT_S	5L
-/* A transfer slower than 1 byte/s for this long is retried. */
+/*
+ * A transfer slower than STALL_BYTES_S for STALL_TIMEOUT_S is retried: a
+ * server that trickles a few bytes a second would otherwise hold the
+ * readers of its chunks for as long as it cares to (1 KiB/s is 64 s for a
+ * whole 64 KiB chunk, still far slower than any link incrfs serves from).
+ */
 #define STALL_TIMEOUT_S		30L
+#define STALL_BYTES_S		1024L
 /* Largest coalesced request. */
 #define COALESCE_MAX		(8U << 20)
 /* Reads coalesced into one request, at most. */
@@ -422,7 +428,7 @@ static void setup_handle(struct http_conn *hc)
 	cu->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_lib_setup(cu, c);
 	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-	cu->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cu->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, STALL_BYTES_S);
 	cu->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
 	cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	cu->easy_setopt(c, CURLOPT_HEADERDATA, hc);
