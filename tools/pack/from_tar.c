@@ -12,6 +12,7 @@
  */
 #include "from_tar.h"
 #include "devnum.h"
+#include "xattr_ns.h"
 #include "tar_tree.h"
 
 #include <archive.h>
@@ -121,25 +122,6 @@ static int attr_of(struct reader *r, const char *path,
 	return 0;
 }
 
-static int xattr_index(const char *name, const char **rest)
-{
-	static const struct { const char *prefix; int index; } ns[] = {
-		{ "user.", INCRFS_XATTR_USER },
-		{ "trusted.", INCRFS_XATTR_TRUSTED },
-		{ "security.", INCRFS_XATTR_SECURITY },
-	};
-
-	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
-		size_t n = strlen(ns[i].prefix);
-
-		if (!strncmp(name, ns[i].prefix, n) && name[n]) {
-			*rest = name + n;
-			return ns[i].index;
-		}
-	}
-	return 0;
-}
-
 static int add_xattrs(struct reader *r, const char *path,
 		      struct archive_entry *e, struct tar_node *n)
 {
@@ -149,7 +131,7 @@ static int add_xattrs(struct reader *r, const char *path,
 
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-		int index = xattr_index(name, &rest);
+		int index = incrfs_xattr_index(name, &rest);
 
 		if (!index) {
 			fprintf(stderr, "%s: warning: %s: '%s': skipping xattr %s (namespace not supported)\n",

@@ -8,12 +8,22 @@
  * st_dev/st_ino, counted inside the tree) and xattrs in the user.,
  * trusted. and security. namespaces.  Directories are read whole and
  * sorted by name so the output does not depend on readdir order.
+ *
+ * Each entry is looked up relative to its directory's open fd, and a
+ * directory is opened with O_NOFOLLOW and must be the one looked up:
+ * a directory swapped for a symlink (or another directory) while the tree
+ * is walked is an error, never a way out of the tree.  xattrs and file
+ * contents are read again by path (the latter with O_NOFOLLOW), so the
+ * source should still be a tree nobody changes meanwhile (for a running
+ * container's root, a snapshot of it).
  */
 #include "walk.h"
 #include "devnum.h"
+#include "xattr_ns.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <search.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,25 +100,6 @@ static int attr_from_stat(struct walker *k, const char *path,
 	return 0;
 }
 
-static int xattr_index(const char *name, const char **rest)
-{
-	static const struct { const char *prefix; int index; } ns[] = {
-		{ "user.", INCRFS_XATTR_USER },
-		{ "trusted.", INCRFS_XATTR_TRUSTED },
-		{ "security.", INCRFS_XATTR_SECURITY },
-	};
-
-	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
-		size_t n = strlen(ns[i].prefix);
-
-		if (!strncmp(name, ns[i].prefix, n) && name[n]) {
-			*rest = name + n;
-			return ns[i].index;
-		}
-	}
-	return 0;
-}
-
 static int add_xattrs(struct walker *k, const char *path,
 		      struct incrfs_wnode *node, int follow)
 {
@@ -145,7 +136,7 @@ static int add_xattrs(struct walker *k, const char *path,
 	}
 	for (char *n = names; !err && n < names + len; n += strlen(n) + 1) {
 		const char *rest;
-		int index = xattr_index(n, &rest);
+		int index = incrfs_xattr_index(n, &rest);
 		ssize_t vlen;
 
 		if (!index) {
@@ -172,18 +163,40 @@ static int add_xattrs(struct walker *k, const char *path,
 	return err;
 }
 
-static int walk_dir(struct walker *k, const char *path, struct incrfs_wnode *dir);
+static int walk_dir(struct walker *k, int fd, const char *path,
+		    struct incrfs_wnode *dir);
 
-static int add_entry(struct walker *k, struct incrfs_wnode *dir,
+/* Open directory @name in @dirfd, which fstatat() found as @s: its fd. */
+static int open_subdir(struct walker *k, int dirfd, const char *path,
+		       const char *name, const struct stat *s)
+{
+	struct stat o;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+
+	if (fd < 0 && errno != ELOOP && errno != ENOTDIR)
+		return err_path(k, path, "open", errno);
+	if (fd < 0 || fstat(fd, &o) < 0 || o.st_dev != s->st_dev ||
+	    o.st_ino != s->st_ino) {
+		if (fd >= 0)
+			close(fd);
+		fprintf(stderr, "%s: %s: changed while the tree was packed (no longer the directory it was)\n",
+			k->prog, path);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+static int add_entry(struct walker *k, int dirfd, struct incrfs_wnode *dir,
 		     const char *path, const char *name)
 {
 	struct incrfs_wattr a;
 	struct incrfs_wnode *node;
 	struct link key, *l, **found;
 	struct stat s;
-	int err;
+	int err, fd;
 
-	if (lstat(path, &s) < 0)
+	if (fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_path(k, path, "lstat", errno);
 	if (!S_ISDIR(s.st_mode) && s.st_nlink > 1) {
 		key = (struct link){ s.st_dev, s.st_ino, NULL };
@@ -218,7 +231,10 @@ static int add_entry(struct walker *k, struct incrfs_wnode *dir,
 	switch (s.st_mode & S_IFMT) {
 	case S_IFDIR:
 		k->st->dirs++;
-		return walk_dir(k, path, node);
+		fd = open_subdir(k, dirfd, path, name, &s);
+		if (fd < 0)
+			return fd;
+		return walk_dir(k, fd, path, node);
 	case S_IFREG:
 		k->st->files++;
 		if (incrfs_writer_set_source(k->w, node, path, (uint64_t)s.st_size))
@@ -226,7 +242,7 @@ static int add_entry(struct walker *k, struct incrfs_wnode *dir,
 		return 0;
 	case S_IFLNK: {
 		char target[INCRFS_SYMLINK_MAX + 1];
-		ssize_t n = readlink(path, target, sizeof(target));
+		ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
 
 		k->st->symlinks++;
 		if (n < 0)
@@ -246,16 +262,21 @@ static int add_entry(struct walker *k, struct incrfs_wnode *dir,
 	}
 }
 
-static int walk_dir(struct walker *k, const char *path, struct incrfs_wnode *dir)
+/* Add the entries of directory @fd (closed here), found at @path. */
+static int walk_dir(struct walker *k, int fd, const char *path,
+		    struct incrfs_wnode *dir)
 {
 	char **names = NULL;
 	size_t nr = 0, cap = 0;
 	struct dirent *de;
-	DIR *d = opendir(path);
+	DIR *d = fdopendir(fd);
 	int err = 0;
 
-	if (!d)
-		return err_path(k, path, "opendir", errno);
+	if (!d) {
+		err = err_path(k, path, "opendir", errno);
+		close(fd);
+		return err;
+	}
 	for (;;) {
 		errno = 0;
 		de = readdir(d);
@@ -282,7 +303,6 @@ static int walk_dir(struct walker *k, const char *path, struct incrfs_wnode *dir
 		}
 		nr++;
 	}
-	closedir(d);
 	if (!err && nr > 1)
 		qsort(names, nr, sizeof(*names), str_cmp);
 	for (size_t i = 0; !err && i < nr; i++) {
@@ -292,9 +312,10 @@ static int walk_dir(struct walker *k, const char *path, struct incrfs_wnode *dir
 			err = err_path(k, path, NULL, ENOMEM);
 			break;
 		}
-		err = add_entry(k, dir, child, names[i]);
+		err = add_entry(k, dirfd(d), dir, child, names[i]);
 		free(child);
 	}
+	closedir(d);
 	for (size_t i = 0; i < nr; i++)
 		free(names[i]);
 	free(names);
@@ -307,28 +328,37 @@ struct incrfs_writer *walk_tree(const char *prog, const char *dir,
 	struct walker k = { .prog = prog, .st = st };
 	struct incrfs_wattr a;
 	struct stat s;
-	int err;
+	int err, fd;
 
 	memset(st, 0, sizeof(*st));
-	if (stat(dir, &s) < 0) {
-		err_path(&k, dir, NULL, errno);
-		return NULL;
-	}
-	if (!S_ISDIR(s.st_mode)) {
+	/* the root as named: a symlink to a directory is followed */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOTDIR) {
 		fprintf(stderr, "%s: %s: not a directory\n", prog, dir);
 		return NULL;
 	}
-	if (attr_from_stat(&k, dir, &s, &a))
+	if (fd < 0 || fstat(fd, &s) < 0) {
+		err_path(&k, dir, NULL, errno);
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
+	if (attr_from_stat(&k, dir, &s, &a)) {
+		close(fd);
+		return NULL;
+	}
 	k.w = incrfs_writer_new(&a);
 	if (!k.w) {
 		fprintf(stderr, "%s: out of memory\n", prog);
+		close(fd);
 		return NULL;
 	}
 	st->dirs = 1;
 	err = add_xattrs(&k, dir, incrfs_writer_root(k.w), 1);
 	if (!err)
-		err = walk_dir(&k, dir, incrfs_writer_root(k.w));
+		err = walk_dir(&k, fd, dir, incrfs_writer_root(k.w));
+	else
+		close(fd);
 	tdestroy(k.links, free);
 	if (err) {
 		incrfs_writer_free(k.w);
