@@ -141,59 +141,109 @@ static inline char *pu_read_text(const char *path)
 }
 
 /*
- * The threads of @pid that still hold a capability (CapEff, CapPrm or
- * CapAmb not zero) or may gain some (NoNewPrivs 0): their count, -1 if
- * /proc cannot tell; @seen gets how many threads were looked at and @what
- * (if not NULL) the status lines of the first offender.  io_uring's
- * worker threads ("iou-"), which the kernel creates for a ring and runs
- * only its requests, are not counted.
+ * Call @fn with the /proc status text of every thread of @pid but
+ * io_uring's workers ("iou-": the kernel creates them for a ring and runs
+ * only its requests there); a non-zero return stops the walk.  The number
+ * of threads looked at, or -1 if /proc cannot tell or @fn returned < 0.
  */
-static inline int pu_privileged_threads(pid_t pid, int *seen, char *what,
-					size_t what_len)
+static inline int pu_each_thread(pid_t pid,
+				 int (*fn)(const char *tid, const char *st,
+					   void *arg), void *arg)
 {
-	char dir[64], path[128], *st, *l;
+	char dir[64], path[128], *st;
 	struct dirent *de;
-	int bad = 0;
+	int seen = 0, ret = 0;
 	DIR *d;
 
-	*seen = 0;
 	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
 	d = opendir(dir);
 	if (!d)
 		return -1;
-	while ((de = readdir(d))) {
-		bool priv = false;
-
+	while (!ret && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%.20s/status", dir, de->d_name);
 		st = pu_read_text(path);
 		if (!st)
 			continue;	/* ended meanwhile */
-		if (!strncmp(st, "Name:\tiou-", 10)) {
-			free(st);
-			continue;
-		}
-		(*seen)++;
-		for (l = st; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-			if ((!strncmp(l, "CapEff:", 7) || !strncmp(l, "CapPrm:", 7) ||
-			     !strncmp(l, "CapAmb:", 7)) &&
-			    strtoull(l + 7, NULL, 16))
-				priv = true;
-			if (!strncmp(l, "NoNewPrivs:", 11) && !strtol(l + 11, NULL, 10))
-				priv = true;
-		}
-		if (priv && !bad++ && what) {
-			/* as much of the status as fits after the name */
-			int room = what_len > 40 ? (int)(what_len - 40) : 0;
-
-			snprintf(what, what_len, "thread %.20s: %.*s",
-				 de->d_name, room, st);
+		if (strncmp(st, "Name:\tiou-", 10)) {
+			seen++;
+			ret = fn(de->d_name, st, arg);
 		}
 		free(st);
 	}
 	closedir(d);
-	return bad;
+	return ret < 0 ? -1 : seen;
+}
+
+/* The number after "\n@key" in the status text @st, or @none. */
+static inline unsigned long long pu_status_field(const char *st,
+						 const char *key, int base,
+						 unsigned long long none)
+{
+	char pat[32];
+	const char *l;
+
+	snprintf(pat, sizeof(pat), "\n%s", key);
+	l = strstr(st, pat);
+	return l ? strtoull(l + strlen(pat), NULL, base) : none;
+}
+
+struct pu_priv {
+	int bad;
+	char *what;
+	size_t what_len;
+};
+
+static inline int pu_priv_one(const char *tid, const char *st, void *arg)
+{
+	struct pu_priv *p = arg;
+
+	if (!pu_status_field(st, "CapEff:", 16, 0) &&
+	    !pu_status_field(st, "CapPrm:", 16, 0) &&
+	    !pu_status_field(st, "CapAmb:", 16, 0) &&
+	    pu_status_field(st, "NoNewPrivs:", 10, 1))
+		return 0;
+	if (!p->bad++ && p->what) {
+		/* as much of the status as fits after the name */
+		int room = p->what_len > 40 ? (int)(p->what_len - 40) : 0;
+
+		snprintf(p->what, p->what_len, "thread %.20s: %.*s", tid, room,
+			 st);
+	}
+	return 0;
+}
+
+/*
+ * The threads of @pid that still hold a capability (CapEff, CapPrm or
+ * CapAmb not zero) or may gain some (NoNewPrivs 0): their count, -1 if
+ * /proc cannot tell; @seen gets how many threads were looked at and @what
+ * (if not NULL) the status lines of the first offender.  io_uring's
+ * workers are not counted.
+ */
+static inline int pu_privileged_threads(pid_t pid, int *seen, char *what,
+					size_t what_len)
+{
+	struct pu_priv p = { 0, what, what_len };
+
+	*seen = pu_each_thread(pid, pu_priv_one, &p);
+	if (*seen < 0) {
+		*seen = 0;
+		return -1;
+	}
+	return p.bad;
+}
+
+static inline int pu_seccomp_one(const char *tid, const char *st, void *arg)
+{
+	unsigned long long mode = pu_status_field(st, "Seccomp:", 10, ~0ULL);
+
+	(void)tid;
+	if (mode == ~0ULL)
+		return -1;	/* no seccomp in this kernel */
+	if (mode != 2)
+		(*(int *)arg)++;
+	return 0;
 }
 
 /*
@@ -204,39 +254,13 @@ static inline int pu_privileged_threads(pid_t pid, int *seen, char *what,
  */
 static inline int pu_unfiltered_threads(pid_t pid, int *seen)
 {
-	char dir[64], path[128], *st, *l;
-	struct dirent *de;
 	int bad = 0;
-	DIR *d;
 
-	*seen = 0;
-	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
-	d = opendir(dir);
-	if (!d)
+	*seen = pu_each_thread(pid, pu_seccomp_one, &bad);
+	if (*seen < 0) {
+		*seen = 0;
 		return -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%.20s/status", dir, de->d_name);
-		st = pu_read_text(path);
-		if (!st)
-			continue;	/* ended meanwhile */
-		l = strstr(st, "\nSeccomp:");
-		if (!strncmp(st, "Name:\tiou-", 10)) {
-			free(st);
-			continue;
-		}
-		if (!l) {
-			free(st);
-			closedir(d);
-			return -1;
-		}
-		(*seen)++;
-		if (strtol(l + 10, NULL, 10) != 2)
-			bad++;
-		free(st);
 	}
-	closedir(d);
 	return bad;
 }
 

@@ -181,15 +181,5 @@ int ctl_path_json(int argc, char *argv[], const struct ctl_command *cmd,
 int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
 		 const char **path)
 {
-	int ret = ctl_help_option(argc, argv, cmd, NULL);
-
-	if (ret >= 0)
-		return ret;
-	if (optind == argc)
-		return ctl_usage(cmd->name, "missing path");
-	if (optind + 1 < argc)
-		return ctl_usage(cmd->name, "unexpected argument '%s'",
-				 argv[optind + 1]);
-	*path = argv[optind];
-	return -1;
+	return ctl_path_json(argc, argv, cmd, path, NULL);
 }

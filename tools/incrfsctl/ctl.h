@@ -63,7 +63,7 @@ int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd,
 		    bool *json);
 /*
  * "COMMAND [--help] [--json] PATH": as ctl_one_path(), and @json says
- * whether --json was given.
+ * whether --json was given (NULL: --json is an unknown option).
  */
 int ctl_path_json(int argc, char *argv[], const struct ctl_command *cmd,
 		  const char **path, bool *json);
