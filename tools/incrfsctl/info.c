@@ -9,10 +9,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "ctl.h"
 #include "hex.h"
+#include "json_add.h"
 #include "uapi/incrfs.h"
 
 static void info_help(FILE *f)
@@ -51,27 +50,15 @@ static int info_json(const char *hash, const char *uuid,
 		     const struct incrfs_info *info)
 {
 	struct json_object *o = json_object_new_object();
-	struct json_object *v[5] = {
-		json_object_new_string(hash), json_object_new_string(uuid),
-		json_object_new_int64((int64_t)info->nr_blocks),
-		json_object_new_int64((int64_t)info->inode_count),
-		json_object_new_int64(info->timeout_ms),
-	};
-	static const char *const key[5] = {
-		"root_hash", "uuid", "data_blocks", "inodes", "timeout_ms",
-	};
-	size_t i;
 
-	for (i = 0; i < 5; i++) {
-		if (o && v[i] && !json_object_object_add(o, key[i], v[i])) {
-			v[i] = NULL;
-			continue;
-		}
+	if (o && (incrfs_json_add(o, "root_hash", json_object_new_string(hash)) ||
+		  incrfs_json_add(o, "uuid", json_object_new_string(uuid)) ||
+		  incrfs_json_add_u64(o, "data_blocks", info->nr_blocks) ||
+		  incrfs_json_add_u64(o, "inodes", info->inode_count) ||
+		  incrfs_json_add_u64(o, "timeout_ms", info->timeout_ms))) {
 		json_object_put(o);
 		o = NULL;
 	}
-	for (i = 0; i < 5; i++)
-		json_object_put(v[i]);
 	return ctl_print_json(o);
 }
 

@@ -11,9 +11,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "ctl.h"
+#include "json_add.h"
 #include "uapi/incrfs.h"
 
 static void status_help(FILE *f)
@@ -60,21 +59,10 @@ static void status_help(FILE *f)
 	      f);
 }
 
-static int add_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	struct json_object *n = json_object_new_int64((int64_t)v);
-
-	if (!n || json_object_object_add(o, key, n)) {
-		json_object_put(n);
-		return -1;
-	}
-	return 0;
-}
-
 static int status_json(const char *path, const char *sysfs,
 		       const struct incrfs_stats *st)
 {
-	struct json_object *o = json_object_new_object(), *v;
+	struct json_object *o = json_object_new_object();
 	const struct { const char *key; uint64_t v; } n[] = {
 		{ "blocks_present", st->blocks_present },
 		{ "blocks_total", st->blocks_total },
@@ -89,22 +77,17 @@ static int status_json(const char *path, const char *sysfs,
 
 	if (!o)
 		return ctl_print_json(NULL);
-	v = json_object_new_string(path);
-	if (!v || json_object_object_add(o, "mount", v))
-		goto fail;
-	v = json_object_new_string(sysfs);
-	if (!v || json_object_object_add(o, "sysfs", v))
+	if (incrfs_json_add(o, "mount", json_object_new_string(path)) ||
+	    incrfs_json_add(o, "sysfs", json_object_new_string(sysfs)))
 		goto fail;
 	for (i = 0; i < sizeof(n) / sizeof(n[0]); i++)
-		if (add_u64(o, n[i].key, n[i].v))
-			goto fail_o;
-	v = json_object_new_boolean(st->complete);
-	if (!v || json_object_object_add(o, "complete", v))
+		if (incrfs_json_add_u64(o, n[i].key, n[i].v))
+			goto fail;
+	if (incrfs_json_add(o, "complete",
+			    json_object_new_boolean(st->complete)))
 		goto fail;
 	return ctl_print_json(o);
 fail:
-	json_object_put(v);
-fail_o:
 	json_object_put(o);
 	return ctl_print_json(NULL);
 }

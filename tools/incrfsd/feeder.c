@@ -141,6 +141,7 @@ static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 {
 	bool hint = r->flags & INCRFS_PENDING_READAHEAD;
 	int ret = plan_record(&f->plan, r->data_block, r->count, hint);
+	uint64_t now;
 
 	if (ret == -ERANGE) {
 		log_warn("record for data blocks %llu+%u is beyond the image (%llu blocks): ignored",
@@ -163,14 +164,15 @@ static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 	}
 	f->waits++;
 	f->last_wait_ns = fetcher_now_ns();
-	if (boottime_ns() > r->time_ns)
-		stat_add(&f->st_notify, boottime_ns() - r->time_ns);
+	now = boottime_ns();
+	if (now > r->time_ns)
+		stat_add(&f->st_notify, now - r->time_ns);
 	mark_urgent(f, r->data_block, r->count);
 	log_verbose("wait: inode %llu block %llu+%u (data block %llu, chunk %llu), pid %u uid %u, waiting %.1f ms",
 		    (unsigned long long)r->ino, (unsigned long long)r->block,
 		    r->count, (unsigned long long)r->data_block,
 		    (unsigned long long)plan_chunk_of(&f->plan, r->data_block),
-		    r->pid, r->uid, (boottime_ns() - r->time_ns) / 1e6);
+		    r->pid, r->uid, (now - r->time_ns) / 1e6);
 }
 
 /* Read every queued record.  STOP_OK once the mount is gone. */

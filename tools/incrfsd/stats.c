@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-#include <json-c/json.h>
+#include "json_add.h"
 
 void stat_add(struct stat_series *s, uint64_t ns)
 {
@@ -54,21 +54,9 @@ static double pct_ms(const struct stat_series *s, unsigned int pct)
 	return s->us[rank ? rank - 1 : 0] / 1000.0;
 }
 
-int stat_json_add(struct json_object *o, const char *key,
-		  struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_object_add(o, key, v)) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
 static int add_ms(struct json_object *o, const char *key, double ms)
 {
-	return stat_json_add(o, key, json_object_new_double(ms));
+	return incrfs_json_add(o, key, json_object_new_double(ms));
 }
 
 struct json_object *stat_json(struct stat_series *s)
@@ -79,7 +67,7 @@ struct json_object *stat_json(struct stat_series *s)
 		return NULL;
 	if (s->n)
 		qsort(s->us, s->n, sizeof(*s->us), cmp_u32);
-	if (stat_json_add(o, "count", json_object_new_int64((int64_t)s->count)) ||
+	if (incrfs_json_add_u64(o, "count", s->count) ||
 	    add_ms(o, "total_ms", s->sum_ns / 1e6) ||
 	    add_ms(o, "p50_ms", pct_ms(s, 50)) ||
 	    add_ms(o, "p90_ms", pct_ms(s, 90)) ||

@@ -34,8 +34,5 @@ void stat_free(struct stat_series *s);
  * percentiles of the kept samples); NULL without memory.
  */
 struct json_object *stat_json(struct stat_series *s);
-/* Add @v (NULL: out of memory) as @key of @o; 0, or -1 with @v freed. */
-int stat_json_add(struct json_object *o, const char *key,
-		  struct json_object *v);
 
 #endif /* INCRFSD_STATS_H */

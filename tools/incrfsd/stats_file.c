@@ -13,15 +13,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include <json-c/json.h>
-
 #include "feeder_priv.h"
+#include "json_add.h"
 #include "log.h"
-
-static int add_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	return stat_json_add(o, key, json_object_new_int64((int64_t)v));
-}
 
 static struct json_object *stats_json(struct feeder *f)
 {
@@ -33,25 +27,27 @@ static struct json_object *stats_json(struct feeder *f)
 		return NULL;
 	have_ks = f->control_fd >= 0 &&
 		  !ioctl(f->control_fd, INCRFS_IOC_GET_STATS, &ks);
-	if (stat_json_add(o, "mountpoint",
-			  json_object_new_string(f->opt->mountpoint)) ||
-	    stat_json_add(o, "ready_ms", json_object_new_double(
-			  f->ready_ns ? (f->ready_ns - f->start_ns) / 1e6 : 0)) ||
-	    add_u64(o, "waits", f->waits) || add_u64(o, "hints", f->hints) ||
-	    add_u64(o, "chunks", f->chunks + f->pf.chunks) ||
-	    add_u64(o, "blocks_filled", f->blocks + f->pf.blocks) ||
-	    add_u64(o, "failed_chunks", f->failed_chunks + f->pf.failed) ||
-	    stat_json_add(o, "notify", stat_json(&f->st_notify)) ||
-	    stat_json_add(o, "miss_io", stat_json(&f->st_io)) ||
-	    stat_json_add(o, "miss_fill", stat_json(&f->st_fill)))
+	if (incrfs_json_add(o, "mountpoint",
+			    json_object_new_string(f->opt->mountpoint)) ||
+	    incrfs_json_add(o, "ready_ms", json_object_new_double(
+			    f->ready_ns ? (f->ready_ns - f->start_ns) / 1e6 : 0)) ||
+	    incrfs_json_add_u64(o, "waits", f->waits) ||
+	    incrfs_json_add_u64(o, "hints", f->hints) ||
+	    incrfs_json_add_u64(o, "chunks", f->chunks + f->pf.chunks) ||
+	    incrfs_json_add_u64(o, "blocks_filled", f->blocks + f->pf.blocks) ||
+	    incrfs_json_add_u64(o, "failed_chunks",
+				f->failed_chunks + f->pf.failed) ||
+	    incrfs_json_add(o, "notify", stat_json(&f->st_notify)) ||
+	    incrfs_json_add(o, "miss_io", stat_json(&f->st_io)) ||
+	    incrfs_json_add(o, "miss_fill", stat_json(&f->st_fill)))
 		goto fail;
 	if (have_ks &&
-	    (add_u64(o, "kernel_misses", ks.misses) ||
-	     add_u64(o, "kernel_waits", ks.waits) ||
-	     stat_json_add(o, "kernel_wait_ms",
-			   json_object_new_double(ks.wait_ns / 1e6)) ||
-	     add_u64(o, "blocks_present", ks.blocks_present) ||
-	     add_u64(o, "blocks_total", ks.blocks_total)))
+	    (incrfs_json_add_u64(o, "kernel_misses", ks.misses) ||
+	     incrfs_json_add_u64(o, "kernel_waits", ks.waits) ||
+	     incrfs_json_add(o, "kernel_wait_ms",
+			     json_object_new_double(ks.wait_ns / 1e6)) ||
+	     incrfs_json_add_u64(o, "blocks_present", ks.blocks_present) ||
+	     incrfs_json_add_u64(o, "blocks_total", ks.blocks_total)))
 		goto fail;
 	return o;
 fail:
