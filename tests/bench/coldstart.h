@@ -37,7 +37,7 @@
 #include "tests/bench/bench.h"
 #include "tests/kselftest/registry_push.h"
 
-#include <json-c/json.h>
+#include "tests/kselftest/json_number.h"
 
 #define L	B_ROOT "/layer"
 #define SRV	L "/srv"
@@ -465,18 +465,6 @@ struct lazy_stages {
 	double fill_ms, fill_n;		/* bytes in -> decoded, filled */
 };
 
-static inline double stage_member(struct json_object *o, const char *stage,
-				  const char *key)
-{
-	struct json_object *s, *v;
-
-	if (stage && !json_object_object_get_ex(o, stage, &s))
-		return 0;
-	if (!json_object_object_get_ex(stage ? s : o, key, &v))
-		return 0;
-	return json_object_get_double(v);
-}
-
 /* Add feeder @i's --stats-file to @sg; -1 if it is missing. */
 static inline int add_stages(struct lazy_stages *sg, int i)
 {
@@ -488,16 +476,16 @@ static inline int add_stages(struct lazy_stages *sg, int i)
 	o = json_object_from_file(path);
 	if (!o)
 		return -1;
-	r = stage_member(o, NULL, "ready_ms") / 1000;
+	r = jn_number(o, NULL, "ready_ms", 0) / 1000;
 	if (r > sg->ready_s)
 		sg->ready_s = r;
-	sg->wait_s += stage_member(o, NULL, "kernel_wait_ms") / 1000;
-	sg->notify_ms += stage_member(o, "notify", "total_ms");
-	sg->notify_n += stage_member(o, "notify", "count");
-	sg->io_ms += stage_member(o, "miss_io", "total_ms");
-	sg->io_n += stage_member(o, "miss_io", "count");
-	sg->fill_ms += stage_member(o, "miss_fill", "total_ms");
-	sg->fill_n += stage_member(o, "miss_fill", "count");
+	sg->wait_s += jn_number(o, NULL, "kernel_wait_ms", 0) / 1000;
+	sg->notify_ms += jn_number(o, "notify", "total_ms", 0);
+	sg->notify_n += jn_number(o, "notify", "count", 0);
+	sg->io_ms += jn_number(o, "miss_io", "total_ms", 0);
+	sg->io_n += jn_number(o, "miss_io", "count", 0);
+	sg->fill_ms += jn_number(o, "miss_fill", "total_ms", 0);
+	sg->fill_n += jn_number(o, "miss_fill", "count", 0);
 	json_object_put(o);
 	return 0;
 }

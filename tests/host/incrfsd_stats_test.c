@@ -9,17 +9,12 @@
  */
 #include "tests/kselftest/harness.h"
 
-#include <json-c/json.h>
-
+#include "tests/kselftest/json_number.h"
 #include "tools/incrfsd/stats.c"
 
 static double member(struct json_object *o, const char *key)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return -1;
-	return json_object_get_double(v);
+	return jn_number(o, NULL, key, -1);
 }
 
 TEST(percentiles_of_a_hundred_samples)

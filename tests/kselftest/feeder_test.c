@@ -17,9 +17,9 @@
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <grp.h>
-#include <json-c/json.h>
 #include "tests/kselftest/harness.h"
 #include "tests/kselftest/incrfs_util.h"
+#include "tests/kselftest/json_number.h"
 #include "tests/kselftest/proc_util.h"
 #include "blob.h"
 #include "image.h"
@@ -413,16 +413,11 @@ TEST_F(lazy, tree_matches_source_through_the_feeder)
 	EXPECT_TRUE(pu_file_has(self->log, "(wait): 16 blocks, "));
 }
 
+/* A number of a tool's JSON, -1 if it is missing. */
 static double stat_of(struct json_object *o, const char *stage,
 		      const char *key)
 {
-	struct json_object *s = o, *v;
-
-	if (stage && !json_object_object_get_ex(o, stage, &s))
-		return -1;
-	if (!json_object_object_get_ex(s, key, &v))
-		return -1;
-	return json_object_get_double(v);
+	return jn_number(o, stage, key, -1);
 }
 
 /* --stats-file: where the misses' time went, written when it exits. */
