@@ -952,6 +952,171 @@ TEST(plugged_reads_go_out_together)
 	holding_stop(&h);
 }
 
+/*
+ * A server that keeps connections alive and notes on which connection
+ * (numbered in accept order) each request came.
+ */
+struct keepalive {
+	int fd;
+	pthread_t t;
+	unsigned char *bytes;
+	atomic_int conns;
+	pthread_mutex_t log_lock;
+	int log[LOG_MAX];	/* the connection of each request */
+	int nlog;
+};
+
+struct keepalive_conn {
+	struct keepalive *k;
+	int c, id;
+};
+
+static void *keepalive_conn_main(void *arg)
+{
+	struct keepalive_conn *kc = arg;
+	struct keepalive *k = kc->k;
+	unsigned long long first, last;
+	char req[4096], hdr[256];
+	size_t have = 0;
+	const char *r;
+	char *end;
+	ssize_t n;
+
+	for (;;) {
+		n = read(kc->c, req + have, sizeof(req) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		req[have] = 0;
+		end = strstr(req, "\r\n\r\n");
+		if (!end)
+			continue;
+		*end = 0;
+		r = strcasestr(req, "Range: bytes=");
+		if (!r || sscanf(r + 13, "%llu-%llu", &first, &last) != 2 ||
+		    first > last || last >= FILE_BYTES)
+			break;
+		pthread_mutex_lock(&k->log_lock);
+		if (k->nlog < LOG_MAX)
+			k->log[k->nlog++] = kc->id;
+		pthread_mutex_unlock(&k->log_lock);
+		snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 206 Partial\r\nContent-Range: bytes %llu-%llu/%d\r\n"
+			 "Content-Length: %llu\r\n\r\n",
+			 first, last, FILE_BYTES, last - first + 1);
+		if (write(kc->c, hdr, strlen(hdr)) < 0 ||
+		    write(kc->c, k->bytes + first, last - first + 1) < 0)
+			break;
+		have -= (size_t)(end + 4 - req);
+		memmove(req, end + 4, have);
+	}
+	close(kc->c);
+	free(kc);
+	return NULL;
+}
+
+static void *keepalive_main(void *arg)
+{
+	struct keepalive *k = arg;
+	struct keepalive_conn *kc;
+	pthread_t t;
+	int c;
+
+	while ((c = accept(k->fd, NULL, NULL)) >= 0) {
+		kc = malloc(sizeof(*kc));
+		if (!kc) {
+			close(c);
+			continue;
+		}
+		*kc = (struct keepalive_conn){ k, c,
+					       atomic_fetch_add(&k->conns, 1) };
+		if (pthread_create(&t, NULL, keepalive_conn_main, kc)) {
+			close(c);
+			free(kc);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+static int keepalive_start(struct keepalive *k, char *url, size_t len)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+
+	memset(k, 0, sizeof(*k));
+	k->bytes = malloc(FILE_BYTES);
+	if (!k->bytes)
+		return -1;
+	pattern(k->bytes, FILE_BYTES);
+	atomic_init(&k->conns, 0);
+	pthread_mutex_init(&k->log_lock, NULL);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	k->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (k->fd < 0 || bind(k->fd, (void *)&a, sizeof(a)) ||
+	    listen(k->fd, 16) || getsockname(k->fd, (void *)&a, &l) ||
+	    pthread_create(&k->t, NULL, keepalive_main, k))
+		return -1;
+	snprintf(url, len, "http://127.0.0.1:%d/b", ntohs(a.sin_port));
+	return 0;
+}
+
+static void keepalive_stop(struct keepalive *k)
+{
+	shutdown(k->fd, SHUT_RDWR);
+	pthread_join(k->t, NULL);
+	close(k->fd);
+	free(k->bytes);
+}
+
+/*
+ * Misses that follow one another go out on one connection, the one used
+ * last: its TCP window is open, while a connection idle for a while
+ * starts its answer slowly again.  Background reads take the one idle
+ * longest.
+ */
+TEST(misses_one_after_another_share_the_warm_connection)
+{
+	static unsigned char buf[4096], bg[4096];
+	struct incrfsd_read_done done[1];
+	struct incrfsd_source src;
+	struct keepalive k;
+	int cookie, i, warm;
+	char url[64];
+
+	ASSERT_EQ(0, keepalive_start(&k, url, sizeof(url)));
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 16)) TH_LOG("%s", src.err);
+	for (i = 0; i < 12; i++) {
+		ASSERT_EQ(0, src.ops->read(&src, (uint64_t)i * 65536, 4096,
+					   buf, INCRFSD_READ_URGENT, &cookie));
+		ASSERT_EQ(1, reap_n(&src, done, 1));
+		EXPECT_EQ(0, done[0].err);
+		EXPECT_EQ(0, memcmp(buf, k.bytes + (uint64_t)i * 65536, 4096));
+		usleep(20000);	/* the reader's own work between misses */
+	}
+	/* a background read, then a miss: they go on different ones */
+	ASSERT_EQ(0, src.ops->read(&src, 13 * 65536, 4096, bg, 0, &cookie));
+	ASSERT_EQ(1, reap_n(&src, done, 1));
+	EXPECT_EQ(0, done[0].err);
+	ASSERT_EQ(0, src.ops->read(&src, 15 * 65536, 4096, buf,
+				   INCRFSD_READ_URGENT, &cookie));
+	ASSERT_EQ(1, reap_n(&src, done, 1));
+	EXPECT_EQ(0, done[0].err);
+	incrfsd_source_close(&src);
+	pthread_mutex_lock(&k.log_lock);
+	EXPECT_EQ(1 + 12 + 2, k.nlog);	/* the size probe, then ours */
+	warm = k.log[2];
+	for (i = 2; i < 13; i++)
+		EXPECT_EQ(warm, k.log[i]) TH_LOG("miss %d went on connection %d, the first on %d",
+						 i, k.log[i], warm);
+	EXPECT_NE(warm, k.log[13]) TH_LOG("a background read took the warm connection");
+	/* used last, both are warm */
+	EXPECT_TRUE(k.log[14] == warm || k.log[14] == k.log[13]);
+	pthread_mutex_unlock(&k.log_lock);
+	keepalive_stop(&k);
+}
+
 TEST(registry_references)
 {
 	static const char hexd[] =

@@ -25,7 +25,9 @@
  * Urgency: reads flagged INCRFSD_READ_URGENT (a reader waits for them)
  * are queued ahead of the others, and one connection is kept for them:
  * background reads (a profile, read-ahead) never occupy every
- * connection, so a new miss never waits behind a long transfer.
+ * connection, so a new miss never waits behind a long transfer.  An
+ * urgent read goes to the idle connection used last (its_turn()), whose
+ * TCP window is still open.
  *
  * Errors: a server that is down, a timeout, a 5xx or a short body are
  * passing troubles: the worker retries with exponential backoff (100 ms
@@ -134,6 +136,8 @@ struct http_conn {
 	unsigned int nbatch;
 	unsigned int first;	/* batch[0..first) are finished already */
 	bool bg;		/* no read of the batch is urgent */
+	bool idle;		/* waiting in take_batch(); hs->lock */
+	uint64_t used;		/* hs->uses when its last batch ended; lock */
 	bool early;		/* finish reads as their bytes arrive */
 	bool bad_range;		/* the 206's Content-Range is not the asked */
 	uint64_t boff;		/* first byte of the transfer */
@@ -184,6 +188,7 @@ struct http_source {
 	bool plugged;		/* reads are being queued: wait; lock */
 	unsigned int nconns;
 	struct http_conn conns[HTTP_CONNS_MAX];
+	uint64_t uses;		/* batches ended, on any connection; lock */
 	/*
 	 * The blob's size as opening it found; 0 during that probe.  Every
 	 * later answer must name the same size: a blob is content-addressed,
@@ -635,6 +640,7 @@ static void finish_batch(struct http_conn *hc, int err)
 	pthread_mutex_lock(&hs->lock);
 	if (hc->bg)
 		hs->bg_busy--;
+	hc->used = ++hs->uses;
 	pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
 	hc->nbatch = hc->first = 0;
@@ -642,16 +648,46 @@ static void finish_batch(struct http_conn *hc, int err)
 }
 
 /*
- * May a worker take the head of the queue?  An urgent read always; a
- * background one only while another connection stays free for the next
- * urgent read.  Under hs->lock.
+ * Is @hc the idle connection to take the head of the queue?  A read a
+ * reader waits for goes to the connection used last, whose congestion
+ * window is the widest: a server's TCP shrinks the window of a connection
+ * idle for longer than its retransmission timeout (RFC 2861, Linux's
+ * tcp_slow_start_after_idle), and a cold window costs an answer one more
+ * round trip per doubling.  Misses that follow one another then keep one
+ * connection warm instead of spreading over all of them.  Background
+ * reads take the connection idle longest.  Under hs->lock.
  */
-static bool may_take(const struct http_source *hs)
+static bool its_turn(const struct http_conn *hc, bool urgent)
 {
+	const struct http_source *hs = hc->hs;
+	unsigned int i;
+
+	for (i = 0; i < hs->nconns; i++) {
+		const struct http_conn *o = &hs->conns[i];
+
+		if (o == hc || !o->idle)
+			continue;
+		if (urgent ? o->used > hc->used : o->used < hc->used)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * May worker @hc take the head of the queue?  An urgent read always; a
+ * background one only while another connection stays free for the next
+ * urgent read; either only on its turn.  Under hs->lock.
+ */
+static bool may_take(const struct http_conn *hc)
+{
+	const struct http_source *hs = hc->hs;
+
 	if (!hs->queue || hs->plugged)
 		return false;
-	return hs->queue->urgent || hs->nconns == 1 ||
-	       hs->bg_busy + 1 < hs->nconns;
+	if (!hs->queue->urgent && hs->nconns > 1 &&
+	    hs->bg_busy + 1 >= hs->nconns)
+		return false;
+	return its_turn(hc, hs->queue->urgent);
 }
 
 /*
@@ -705,8 +741,10 @@ static bool take_batch(struct http_conn *hc)
 	unsigned int i;
 
 	pthread_mutex_lock(&hs->lock);
-	while (!may_take(hs) && !atomic_load(&hs->stop))
+	hc->idle = true;
+	while (!may_take(hc) && !atomic_load(&hs->stop))
 		pthread_cond_wait(&hs->cond, &hs->lock);
+	hc->idle = false;
 	if (atomic_load(&hs->stop)) {
 		pthread_mutex_unlock(&hs->lock);
 		return false;
@@ -726,6 +764,9 @@ static bool take_batch(struct http_conn *hc)
 			hc->bg = false;
 	if (hc->bg)
 		hs->bg_busy++;
+	/* the next read's turn may now be another idle connection's */
+	if (hs->queue)
+		pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
 	return true;
 }
