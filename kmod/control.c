@@ -29,8 +29,10 @@ void incrfs_sbi_put(struct incrfs_sb_info *sbi)
 /*
  * Tell the feeder (if any) that file blocks [@lblk, @lblk + @count), in
  * data blocks from @pblk, will probably be read soon.  Nobody waits yet.
+ * @flags: more INCRFS_PENDING_* bits for the record (why it is hinted).
  */
-void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count)
+void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count,
+			 u32 flags)
 {
 	struct incrfs_sb_info *sbi = INCRFS_SB(inode->i_sb);
 	struct incrfs_pending *pr;
@@ -46,7 +48,7 @@ void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count)
 	pr->rec.block = lblk;
 	pr->rec.data_block = pblk;
 	pr->rec.count = count;
-	pr->rec.flags = INCRFS_PENDING_READAHEAD;
+	pr->rec.flags = INCRFS_PENDING_READAHEAD | flags;
 	pr->rec.pid = task_tgid_nr(current);
 	pr->rec.uid = from_kuid(&init_user_ns, current_fsuid());
 	pr->rec.time_ns = ktime_get_boottime_ns();

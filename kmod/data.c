@@ -241,7 +241,7 @@ struct ra_hint {
 static void hint_flush(struct inode *inode, struct ra_hint *h)
 {
 	if (h->count)
-		incrfs_hint_missing(inode, h->lblk, h->pblk, h->count);
+		incrfs_hint_missing(inode, h->lblk, h->pblk, h->count, 0);
 	h->count = 0;
 }
 
@@ -385,6 +385,37 @@ static ssize_t incrfs_file_splice_read(struct file *in, loff_t *ppos,
 }
 
 /*
+ * A mapped file is faulted in wherever its program jumps or its loader
+ * relocates: a page here, a page there, each fault on a missing block one
+ * more wait for the feeder, one more round trip to wherever the blob
+ * lives.  So its first such fault also hints the whole file, flagged
+ * INCRFS_PENDING_MAPPED, if it is at most INCRFS_MAP_HINT_MAX_KB: the
+ * feeder knows what a round trip costs it and may fetch the file behind
+ * the blocks readers wait for, or ignore the hint.  Once per inode while
+ * it is cached, at the first such fault a feeder is there to hear (a hint
+ * is never queued for a feeder to come): the faults that follow find
+ * their blocks on the way.
+ */
+static void hint_mapped_file(struct inode *inode)
+{
+	loff_t size = i_size_read(inode);
+	u64 nr = DIV_ROUND_UP_ULL(size, INCRFS_BLOCK_SIZE);
+	u64 lblk, pblk;
+	u32 run;
+
+	if (size > (loff_t)INCRFS_MAP_HINT_MAX_KB << 10 ||
+	    !READ_ONCE(INCRFS_SB(inode->i_sb)->control_open) ||
+	    test_and_set_bit(INCRFS_I_MAP_HINTED, &INCRFS_I(inode)->flags))
+		return;
+	for (lblk = 0; lblk < nr; lblk += run) {
+		incrfs_map_block(inode, lblk, &pblk, &run);
+		if (pblk != U64_MAX)
+			incrfs_hint_missing(inode, lblk, pblk, run,
+					    INCRFS_PENDING_MAPPED);
+	}
+}
+
+/*
  * A page fault on a missing block.  filemap_fault() reads around it
  * (the feeder hears of the missing blocks around it too) and, as it does
  * for I/O, drops mmap_lock and returns VM_FAULT_RETRY when read_folio
@@ -409,8 +440,10 @@ static vm_fault_t incrfs_filemap_fault(struct vm_fault *vmf)
 	ret = filemap_fault(vmf);
 	if ((ret & VM_FAULT_RETRY) &&
 	    !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT) &&
-	    fault_flag_allow_retry_first(vmf->flags))
+	    fault_flag_allow_retry_first(vmf->flags)) {
+		hint_mapped_file(inode);
 		wait_first_missing(inode, pos, PAGE_SIZE, true);
+	}
 	fput(file);
 	return ret;
 }

@@ -41,6 +41,8 @@
 #define INCRFS_WAIT_TABLE_BITS		6
 #define INCRFS_RA_KB			512	/* readahead window of a mount */
 #define INCRFS_MMAP_RA_KB		128	/* read-around of a page fault */
+/* a mapped file at most this big is hinted whole at its first miss */
+#define INCRFS_MAP_HINT_MAX_KB		(16 << 10)
 
 /* Per-mount counters; see struct incrfs_stats in the uapi header. */
 struct incrfs_counters {
@@ -169,8 +171,12 @@ struct incrfs_inode_info {
 	u64 nr_blocks;
 	u64 parent;		/* directories: parent inode */
 	struct incrfs_ext *extents;	/* regular files: meta_count entries */
+	unsigned long flags;		/* INCRFS_I_* bits */
 	struct inode vfs_inode;
 };
+
+/* incrfs_inode_info.flags: the feeder was told to fetch the mapped file */
+#define INCRFS_I_MAP_HINTED	0
 
 static inline struct incrfs_inode_info *INCRFS_I(struct inode *inode)
 {
@@ -231,7 +237,8 @@ void incrfs_unread_del(struct incrfs_sb_info *sbi, struct incrfs_pending *pr);
 
 /* control.c */
 int incrfs_open_control(struct super_block *sb);
-void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count);
+void incrfs_hint_missing(struct inode *inode, u64 lblk, u64 pblk, u32 count,
+			 u32 flags);
 void incrfs_sbi_put(struct incrfs_sb_info *sbi);
 
 /* verify.c */

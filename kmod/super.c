@@ -575,6 +575,7 @@ struct inode *incrfs_alloc_inode(struct super_block *sb)
 	if (!ii)
 		return NULL;
 	ii->extents = NULL;
+	ii->flags = 0;
 	return &ii->vfs_inode;
 }
 

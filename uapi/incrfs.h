@@ -270,6 +270,12 @@ struct incrfs_pending_read {
 };
 
 #define INCRFS_PENDING_READAHEAD	0x1	/* nobody waits yet: a hint */
+/*
+ * With INCRFS_PENDING_READAHEAD: a page fault on a missing block of a
+ * mapped file, whose (every run of) data blocks the record covers; sent
+ * once per file at its first such fault, for files of at most 16 MiB.
+ */
+#define INCRFS_PENDING_MAPPED		0x2
 
 /*
  * struct incrfs_fill_block - one block of an INCRFS_IOC_FILL batch

@@ -54,6 +54,7 @@ TEST(defaults)
 	ASSERT_EQ(0, p.o.depth);	/* the source kind's default */
 	ASSERT_EQ(INCRFSD_AMPLIFY_DEFAULT, p.o.amplify);
 	ASSERT_EQ(PREFETCH_NONE, p.o.prefetch);
+	ASSERT_EQ(MAPPED_DEFAULT, p.o.mapped);	/* the source kind's */
 	ASSERT_NULL(p.o.profile);
 	ASSERT_FALSE(p.o.exit_when_complete);
 	ASSERT_FALSE(p.o.sync);
@@ -71,8 +72,10 @@ TEST(long_options)
 	      "--prefetch-profile", "app.profile", "--amplify=1M",
 	      "--ca-file", "ca.pem", "--insecure-registry", "r:5000",
 	      "--insecure-registry=10.0.0.1", "--registry-mirror", "m1:5000",
-	      "-M", "m2", "--stats-file", "s.json", NULL);
+	      "-M", "m2", "--stats-file", "s.json", "--mapped", "faulted",
+	      NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_EQ(MAPPED_FAULTED, p.o.mapped);
 	ASSERT_STREQ("s.json", p.o.stats_file);
 	ASSERT_EQ(2, p.o.n_mirrors);
 	ASSERT_STREQ("m1:5000", p.o.mirrors[0]);
@@ -99,8 +102,9 @@ TEST(short_options)
 
 	parse(&p, "-s", "blob", "-r", "4096", "-p", "all", "-p", "none",
 	      "-x", "-d", "1", "-S", "-vvv", "-P", "p", "-A", "0", "-C", "c",
-	      "-I", "h", "-T", "t", "m", NULL);
+	      "-I", "h", "-T", "t", "-m", "whole", "m", NULL);
 	ASSERT_EQ(0, p.ret);
+	ASSERT_EQ(MAPPED_WHOLE, p.o.mapped);
 	ASSERT_STREQ("t", p.o.stats_file);
 	ASSERT_STREQ("c", p.o.ca_file);
 	ASSERT_EQ(1, p.o.n_insecure);
@@ -138,6 +142,8 @@ TEST(usage_errors)
 		{ { "-s", "b", "-d", "99999999999999999999", "m" },
 		  "--depth: '99999999999999999999'" },
 		{ { "-s", "b", "-A", "65M", "m" }, "--amplify: '65M'" },
+		{ { "-s", "b", "--mapped", "all", "m" },
+		  "--mapped: 'all' is not 'whole' or 'faulted'" },
 		{ { "-s", "b", "-A", "1G", "m" }, "--amplify: '1G'" },
 		{ { "-s", "b", "-A", "-1", "m" }, "--amplify: '-1'" },
 		{ { "-s", "b", "-A", "99999999999999999K", "m" },
@@ -210,6 +216,7 @@ TEST(help_is_a_manual_page)
 		"-s, --source BLOB", "-r, --readahead N", "-p, --prefetch MODE",
 		"-x, --exit-when-complete", "-P, --prefetch-profile FILE",
 		"incrfsctl profile record", "access_log", "-d, --depth N", "-A, --amplify SIZE", "-S, --sync",
+		"-m, --mapped MODE",
 		"-v, --verbose", "-h, --help", "-V, --version", "SIGTERM", "SIGKILL",
 		"-M, --registry-mirror HOST[:PORT]", "-T, --stats-file FILE",
 		"CAP_SYS_ADMIN", "root hash", "io_uring", "zstd",

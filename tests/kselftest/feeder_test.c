@@ -1023,6 +1023,59 @@ static int settled_filled(int fd, uint64_t end, struct incrfs_block_range *r)
 	return filled(fd, r);
 }
 
+/* Filled blocks of @fd, summed over its ranges (at most 8 of them). */
+static uint64_t filled_blocks(int fd)
+{
+	struct incrfs_block_range r[8];
+	uint64_t sum = 0;
+	int i, n = filled(fd, r);
+
+	for (i = 0; i < n; i++)
+		sum += r[i].end - r[i].begin;
+	return sum;
+}
+
+/*
+ * --mapped whole: one fault on a missing block of a mapped file has the
+ * feeder fetch all of it (the kernel hints it whole), so the faults that
+ * follow wait no more; --mapped faulted: only around the fault.
+ */
+TEST_F(lazy, a_fault_in_a_mapped_file_fetches_it_whole)
+{
+	struct incrfs_block_range r[8];
+	off_t block = 500;
+	pid_t pid;
+	int fd;
+
+	FEEDER_READY("--mapped", "whole");
+	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, true, &pid));
+	ASSERT_EQ(1, readers_ok(&pid, 1, 60000));
+	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(1, settled_filled(fd, 1025, r));
+	EXPECT_EQ(0, r[0].begin);
+	EXPECT_EQ(1025, r[0].end);
+	close(fd);
+}
+
+TEST_F(lazy, mapped_faulted_fetches_around_the_fault)
+{
+	off_t block = 500;
+	pid_t pid;
+	int fd;
+
+	FEEDER_READY("--mapped", "faulted");
+	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, true, &pid));
+	ASSERT_EQ(1, readers_ok(&pid, 1, 60000));
+	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	pu_msleep(500);
+	/* the fault's read-around (32 blocks) in whole chunks of 16 */
+	EXPECT_GE(filled_blocks(fd), 16);
+	EXPECT_LE(filled_blocks(fd), 64);
+	close(fd);
+}
+
 TEST_F(lazy, readahead_window_only_for_a_stream)
 {
 	struct incrfs_block_range r[8];

@@ -916,12 +916,14 @@ TEST_F(lazy, waiting_readers_do_not_block_suspend)
 /*
  * A page fault reads around the faulting page by INCRFS_MMAP_RA_KB (128
  * KiB), not by the mount's 512 KiB window for read(): the hints it gives
- * the feeder lie around the fault, within 16 blocks on either side.
+ * the feeder lie around the fault, within 16 blocks on either side.  And
+ * the file's first missing fault hints the whole file, once, flagged
+ * INCRFS_PENDING_MAPPED.
  */
 TEST_F(lazy, page_fault_reads_around_a_small_window)
 {
 	struct incrfs_pending_read recs[64];
-	unsigned long fault = 128, lo = ~0UL, hi = 0;
+	unsigned long fault = 128, lo = ~0UL, hi = 0, whole = 0, mapped = 0;
 	struct stat st;
 	char p[128];
 	ssize_t n, i;
@@ -954,6 +956,12 @@ TEST_F(lazy, page_fault_reads_around_a_small_window)
 		if (!(recs[i].flags & INCRFS_PENDING_READAHEAD) ||
 		    recs[i].ino != st.st_ino)
 			continue;
+		if (recs[i].flags & INCRFS_PENDING_MAPPED) {
+			mapped++;
+			whole += recs[i].count;
+			EXPECT_EQ(0, recs[i].block);	/* one extent */
+			continue;
+		}
 		if (recs[i].block < lo)
 			lo = recs[i].block;
 		if (recs[i].block + recs[i].count > hi)
@@ -962,6 +970,27 @@ TEST_F(lazy, page_fault_reads_around_a_small_window)
 	EXPECT_LT(lo, hi) TH_LOG("no readahead hint for the fault");
 	EXPECT_GE(lo, fault - 16) TH_LOG("hints %lu..%lu", lo, hi);
 	EXPECT_LE(hi, fault + 16) TH_LOG("hints %lu..%lu", lo, hi);
+	EXPECT_EQ(1, mapped);
+	EXPECT_EQ((unsigned long)(st.st_size + 4095) / 4096, whole);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
+	/* another fault of the file: no second whole-file hint */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int fd = open(p, O_RDONLY);
+		volatile unsigned char *m;
+
+		m = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			_exit(2);
+		(void)m[(fault + 100) * 4096];
+		_exit(0);
+	}
+	usleep(300 * 1000);
+	n = read(ctl, recs, sizeof(recs));
+	for (i = 0; n > 0 && i < n / (ssize_t)sizeof(recs[0]); i++)
+		EXPECT_FALSE(recs[i].flags & INCRFS_PENDING_MAPPED);
 	close(ctl);
 	kill(pid, SIGKILL);
 	EXPECT_EQ(pid, waitpid(pid, NULL, 0));

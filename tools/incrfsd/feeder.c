@@ -140,8 +140,14 @@ static void mark_urgent(struct feeder *f, uint64_t block, uint32_t count)
 static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 {
 	bool hint = r->flags & INCRFS_PENDING_READAHEAD;
-	int ret = plan_record(&f->plan, r->data_block, r->count, hint);
 	uint64_t now;
+	int ret;
+
+	if ((r->flags & INCRFS_PENDING_MAPPED) && !f->whole_mapped) {
+		f->hints++;	/* --mapped faulted: the faults say what */
+		return;
+	}
+	ret = plan_record(&f->plan, r->data_block, r->count, hint);
 
 	if (ret == -ERANGE) {
 		log_warn("record for data blocks %llu+%u is beyond the image (%llu blocks): ignored",
@@ -154,9 +160,10 @@ static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 			(unsigned long long)r->data_block, strerror(-ret));
 	if (hint) {
 		f->hints++;
-		log_debug("hint: inode %llu block %llu (data block %llu, chunk %llu)",
+		log_debug("hint%s: inode %llu block %llu+%u (data block %llu, chunk %llu)",
+			  r->flags & INCRFS_PENDING_MAPPED ? " (mapped file)" : "",
 			  (unsigned long long)r->ino,
-			  (unsigned long long)r->block,
+			  (unsigned long long)r->block, r->count,
 			  (unsigned long long)r->data_block,
 			  (unsigned long long)plan_chunk_of(&f->plan,
 							     r->data_block));

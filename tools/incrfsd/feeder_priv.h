@@ -30,6 +30,7 @@ struct feeder {
 	struct blob_meta meta;
 	uint32_t chunk_blocks;
 	struct plan plan;
+	bool whole_mapped;		/* --mapped whole */
 	struct fetcher fetch;
 	bool fetch_ok;
 	struct tails tails;		/* chunks the kernel yielded in */

@@ -144,6 +144,15 @@ void incrfsd_help(FILE *f)
 "        request costs a round trip whatever its size.  Default 256K over\n"
 "        HTTP, 0 (off) for a local file.\n"
 "\n"
+"    -m, --mapped MODE\n"
+"        What a page fault on a missing block of a mapped file (a program,\n"
+"        a shared library) fetches: \"whole\", the whole file (the kernel\n"
+"        hints files of up to 16 MiB at their first such fault), behind\n"
+"        the blocks readers wait for, or \"faulted\", only what the faults\n"
+"        touch.  A program faults its code in a page here, a page there,\n"
+"        each fault one round trip over a network.  Default whole over\n"
+"        HTTP, faulted for a local file.\n"
+"\n"
 "    -d, --depth N\n"
 "        Blob chunk reads in flight at once, 1 to 256 (default 8 for a\n"
 "        local file, 32 over HTTP).  Over HTTP they share at most 6\n"
@@ -349,6 +358,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 		{ "exit-when-complete", no_argument, NULL, 'x' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "amplify", required_argument, NULL, 'A' },
+		{ "mapped", required_argument, NULL, 'm' },
 		{ "sync", no_argument, NULL, 'S' },
 		{ "ca-file", required_argument, NULL, 'C' },
 		{ "insecure-registry", required_argument, NULL, 'I' },
@@ -366,9 +376,10 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 	o->depth = 0;	/* the source kind's default */
 	o->amplify = INCRFSD_AMPLIFY_DEFAULT;
 	o->prefetch = PREFETCH_NONE;
+	o->mapped = MAPPED_DEFAULT;
 	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
 	opterr = 0;	/* our own messages */
-	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:SC:I:M:T:vhV", longopts,
+	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:m:SC:I:M:T:vhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -443,6 +454,16 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 					"--registry-mirror: more than %d",
 					INCRFSD_MAX_MIRRORS);
 			o->mirrors[o->n_mirrors++] = optarg;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "whole"))
+				o->mapped = MAPPED_WHOLE;
+			else if (!strcmp(optarg, "faulted"))
+				o->mapped = MAPPED_FAULTED;
+			else
+				return usage_error(err,
+					"--mapped: '%s' is not 'whole' or 'faulted'",
+					optarg);
 			break;
 		case 'T':
 			if (!*optarg)

@@ -31,6 +31,13 @@ enum prefetch_mode {
 	PREFETCH_ALL,
 };
 
+/* --mapped: what a fault in a mapped file fetches */
+enum mapped_mode {
+	MAPPED_DEFAULT,		/* the source kind's */
+	MAPPED_WHOLE,		/* the whole file, behind the waited blocks */
+	MAPPED_FAULTED,		/* what its faults touch */
+};
+
 struct incrfsd_options {
 	const char *source;		/* --source BLOB */
 	const char *mountpoint;
@@ -38,6 +45,7 @@ struct incrfsd_options {
 	unsigned int depth;		/* chunk reads in flight; 0: default */
 	uint64_t amplify;		/* bytes fetched with a miss */
 	enum prefetch_mode prefetch;
+	enum mapped_mode mapped;
 	const char *profile;		/* --prefetch-profile FILE */
 	bool exit_when_complete;
 	bool sync;			/* INCRFS_FILL_SYNC every fill */

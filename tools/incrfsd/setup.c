@@ -144,6 +144,9 @@ static int load_present(struct feeder *f)
 	uint32_t i;
 	int ret;
 
+	f->whole_mapped = f->opt->mapped == MAPPED_DEFAULT ?
+			  f->src.ops->default_whole_mapped :
+			  f->opt->mapped == MAPPED_WHOLE;
 	ret = plan_init(&f->plan, f->info.nr_blocks, f->chunk_blocks,
 			f->opt->readahead);
 	if (!ret)

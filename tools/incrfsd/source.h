@@ -49,6 +49,8 @@ struct incrfsd_source_ops {
 	unsigned int default_depth;
 	/* --amplify by default: bytes fetched with a miss (plan.h) */
 	uint64_t default_amplify;
+	/* --mapped whole by default: a round trip costs more than bytes */
+	bool default_whole_mapped;
 	/* Is @location one of ours?  (A scheme prefix, or a plain path.) */
 	bool (*match)(const char *location);
 	/*
