@@ -689,6 +689,72 @@ TEST_F_TIMEOUT(layer, a_huge_sparse_file_costs_its_data_not_its_size, 120)
 	close(fd);
 }
 
+/*
+ * A hole is skipped (SEEK_DATA), zeros written out are read: either way
+ * an all-zero block is no data block, so a file packs into the same
+ * bytes whether the archive keeps its holes (tar -S) or not.
+ */
+TEST_F(layer, a_sparse_file_packs_like_the_same_file_written_out)
+{
+	char sp[PATH_MAX], tar[2][PATH_MAX], img[2][PATH_MAX], blob[2][PATH_MAX];
+	char full[2][PATH_MAX];
+	struct incrfs_inode_info ii;
+	struct incrfs_image im;
+	struct stat st[2];
+	uint8_t block[BS];
+	uint64_t pb;
+	int fd;
+
+	at(sp, self->tmp, "sp");
+	/* 6 MiB + 5: data in block 0, across blocks 511/512, written zeros
+	 * at 3 MiB and in the partial last block */
+	ASSERT_EQ(0, sh("mkdir '%s' && cd '%s' && truncate -s 6291461 f && {\n"
+			"printf ab | dd of=f bs=1 seek=4000 conv=notrunc &&\n"
+			"printf 0123456789 | dd of=f bs=1 seek=2097147 conv=notrunc &&\n"
+			"dd if=/dev/zero of=f bs=4096 seek=768 count=2 conv=notrunc &&\n"
+			"printf tail | dd of=f bs=1 seek=6291457 conv=notrunc\n"
+			"} 2>/dev/null", sp, sp));
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "dense" : "sparse";
+		const char *blob_args[] = { "--from-tar", tar[i], img[i], "--blob",
+					    blob[i], NULL };
+		const char *full_args[] = { "--full", "--from-tar", tar[i], full[i],
+					    NULL };
+
+		snprintf(tar[i], PATH_MAX, "%s/%s.tar", self->tmp, name);
+		snprintf(img[i], PATH_MAX, "%s/%s.img", self->tmp, name);
+		snprintf(blob[i], PATH_MAX, "%s/%s.blob", self->tmp, name);
+		snprintf(full[i], PATH_MAX, "%s/%s-full.img", self->tmp, name);
+		ASSERT_EQ(0, sh("tar -C '%s' %s --format=pax -cf '%s' f", sp,
+				i ? "" : "-S", tar[i]));
+		ASSERT_EQ(0, stat(tar[i], &st[i]));
+		ASSERT_EQ(0, pack(self, blob_args)) show_log(_metadata, self);
+		ASSERT_EQ(0, pack(self, full_args)) show_log(_metadata, self);
+	}
+	/* the one spools holes, the other 6 MiB of bytes */
+	ASSERT_LT(st[0].st_size, 1 << 20);
+	ASSERT_GT(st[1].st_size, 6 << 20);
+	ASSERT_EQ(0, sh("cmp '%s' '%s' && cmp '%s' '%s' && cmp '%s' '%s'",
+			img[0], img[1], blob[0], blob[1], full[0], full[1]));
+
+	fd = open(full[0], O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, incrfs_image_open(&im, fd)) TH_LOG("%s", im.err);
+	ASSERT_EQ(0, incrfs_image_check(&im, true)) TH_LOG("%s", im.err);
+	lookup(_metadata, &im, "f", &ii);
+	EXPECT_EQ(6291461, ii.size);
+	EXPECT_EQ(4, im.sb.nr_blocks);	/* blocks 0, 511, 512 and 1536 */
+	ASSERT_EQ(1, incrfs_image_map_block(&im, &ii, 512, &pb));
+	ASSERT_EQ(0, incrfs_image_read_block(&im, pb, block));
+	EXPECT_EQ(0, memcmp(block, "56789", 5));
+	ASSERT_EQ(1, incrfs_image_map_block(&im, &ii, 1536, &pb));
+	ASSERT_EQ(0, incrfs_image_read_block(&im, pb, block));
+	EXPECT_EQ(0, memcmp(block, "\0tail", 5));
+	EXPECT_EQ(0, incrfs_image_map_block(&im, &ii, 768, &pb));
+	incrfs_image_close(&im);
+	close(fd);
+}
+
 TEST_F(layer, later_entries_replace_earlier_ones)
 {
 	struct incrfs_inode_info ii, jj;
@@ -811,21 +877,40 @@ TEST_F(layer, names_are_kept_byte_for_byte_in_any_locale)
 	EXPECT_NE(0, sh("grep -q warning '%s'", self->log)) show_log(_metadata, self);
 }
 
-/* Packing @tar fails with status 1 and @msg, leaving nothing in out/. */
-static void refused(struct th_test *_metadata, FIXTURE_DATA(layer) *self,
-		    const char *tar, const char *msg)
+/*
+ * Packing @tar with the options @opts (NULL-terminated, or NULL) fails
+ * with status 1 and @msg, leaving nothing in out/.
+ */
+static void refused_opts(struct th_test *_metadata, FIXTURE_DATA(layer) *self,
+			 const char *tar, const char *const *opts,
+			 const char *msg)
 {
 	char out[PATH_MAX], img[PATH_MAX], blob[PATH_MAX];
-	const char *args[] = { "--from-tar", tar, img, "--blob", blob, NULL };
+	const char *args[16];
+	size_t n = 0;
 
 	at(out, self->tmp, "out");
 	mkdir(out, 0755);
 	at(img, out, "x.img");
 	at(blob, out, "x.blob");
+	while (opts && *opts && n < 10)
+		args[n++] = *opts++;
+	args[n++] = "--from-tar";
+	args[n++] = tar;
+	args[n++] = img;
+	args[n++] = "--blob";
+	args[n++] = blob;
+	args[n] = NULL;
 	ASSERT_EQ(1, pack(self, args)) show_log(_metadata, self);
 	log_has(_metadata, self, "incrfs-pack: ");
 	log_has(_metadata, self, msg);
 	ASSERT_EQ(0, count_entries(out)) TH_LOG("a failed pack left files in %s", out);
+}
+
+static void refused(struct th_test *_metadata, FIXTURE_DATA(layer) *self,
+		    const char *tar, const char *msg)
+{
+	refused_opts(_metadata, self, tar, NULL, msg);
 }
 
 TEST_F(layer, unsafe_paths_are_refused)
@@ -883,6 +968,176 @@ TEST_F(layer, bad_archives_fail_cleanly)
 	log_has(_metadata, self, ".wh..wh..opq");
 	ASSERT_EQ(0, pack(self, version));
 	log_has(_metadata, self, " (incrfs)");
+}
+
+/*
+ * --max-file-size, --max-total-size and --max-depth: the limit fits
+ * exactly, one less refuses the entry that exceeds it, by name.  The
+ * total is of the files in the tree: a hard link counts once, a replaced
+ * file no longer counts.  A sparse entry is measured by the size it
+ * declares, not by the bytes it carries.
+ */
+TEST_F(layer, limits_name_the_entry_and_leave_nothing_behind)
+{
+	static const char *const file_4999[] = { "--max-file-size", "4999", NULL };
+	static const char *const file_4k[] = { "--max-file-size", "4k", NULL };
+	static const char *const total_8999[] = { "--max-total-size", "8999", NULL };
+	static const char *const depth_2[] = { "--max-depth", "2", NULL };
+	static const char *const file_63g[] = { "--max-file-size", "63G", NULL };
+	static const char *const bad[][2] = {
+		{ "--max-file-size", "1X" }, { "--max-file-size", "" },
+		{ "--max-file-size", "16E" }, { "--max-total-size", "-1" },
+		{ "--max-total-size", "1 K" }, { "--max-depth", "0" },
+		{ "--max-depth", "1.5" },
+	};
+	char tar[PATH_MAX], huge[PATH_MAX], sp[PATH_MAX], img[PATH_MAX];
+	char blob[PATH_MAX], plain[PATH_MAX], pblob[PATH_MAX];
+	const char *fits[] = { "--max-file-size", "5000", "--max-total-size", "9000",
+			       "--max-depth", "3", "--from-tar", tar, img,
+			       "--blob", blob, NULL };
+	const char *none[] = { "--from-tar", tar, plain, "--blob", pblob, NULL };
+	const char *huge_fits[] = { "--max-file-size", "64G", "--max-total-size",
+				    "64g", "--full", "--from-tar", huge, img, NULL };
+	struct incrfs_inode_info ii;
+	struct incrfs_image im;
+	struct timespec t0, t1;
+	uint8_t block[BS];
+	uint64_t pb;
+	int fd;
+
+	at(tar, self->tmp, "sizes.tar");
+	at(img, self->tmp, "fits.img");
+	at(blob, self->tmp, "fits.blob");
+	at(plain, self->tmp, "plain.img");
+	at(pblob, self->tmp, "plain.blob");
+	pytar(_metadata, tar,
+	      "add('a', data=b'a' * 5000)\n"
+	      "add('b', data=b'b' * 3000)\n"
+	      "add('h', tarfile.LNKTYPE, link='a')\n"	/* the same 5000 */
+	      "add('c', data=b'old')\n"
+	      "add('c', data=b'c' * 1000)\n"		/* 'old' is gone */
+	      "add('d/e/f', data=b'')\n");
+	ASSERT_EQ(0, pack(self, fits)) show_log(_metadata, self);
+	ASSERT_EQ(0, pack(self, none)) show_log(_metadata, self);
+	ASSERT_EQ(0, sh("cmp '%s' '%s' && cmp '%s' '%s'", img, plain, blob, pblob))
+		TH_LOG("limits that fit changed the output");
+
+	refused_opts(_metadata, self, tar, file_4999,
+		     "'a': a file of 5000 bytes, larger than --max-file-size 4999");
+	refused_opts(_metadata, self, tar, file_4k,
+		     "'a': a file of 5000 bytes, larger than --max-file-size 4096");
+	refused_opts(_metadata, self, tar, total_8999,
+		     "'c': with its 1000 bytes the files total more than --max-total-size 8999");
+	refused_opts(_metadata, self, tar, depth_2,
+		     "'d/e/f': more than --max-depth 2 levels below the root");
+
+	/* 64 GiB declared in a few KiB: refused at once, or packed at once */
+	at(huge, self->tmp, "huge.tar");
+	at(sp, self->tmp, "huge");
+	ASSERT_EQ(0, sh("mkdir '%s' && truncate -s 64G '%s/huge' && "
+			"printf end | dd of='%s/huge' bs=1 seek=%llu conv=notrunc 2>/dev/null && "
+			"tar -C '%s' -S --format=pax -cf '%s' huge && rm -r '%s'",
+			sp, sp, sp, (64ULL << 30) - 3, sp, huge, sp));
+	refused_opts(_metadata, self, huge, file_63g,
+		     "'huge': a file of 68719476736 bytes, larger than --max-file-size 67645734912");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, pack(self, huge_fits)) show_log(_metadata, self);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TH_LOG("a 64 GiB sparse file packed in %.2f s",
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	EXPECT_LT(t1.tv_sec - t0.tv_sec, 20);
+	fd = open(img, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, incrfs_image_open(&im, fd)) TH_LOG("%s", im.err);
+	ASSERT_EQ(0, incrfs_image_check(&im, true)) TH_LOG("%s", im.err);
+	lookup(_metadata, &im, "huge", &ii);
+	EXPECT_EQ(64ULL << 30, ii.size);
+	EXPECT_EQ(1, im.sb.nr_blocks);
+	ASSERT_EQ(1, incrfs_image_map_block(&im, &ii, (16ULL << 20) - 1, &pb));
+	ASSERT_EQ(0, incrfs_image_read_block(&im, pb, block));
+	EXPECT_EQ(0, memcmp(block + BS - 3, "end", 3));
+	incrfs_image_close(&im);
+	close(fd);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[] = { bad[i][0], bad[i][1], "--from-tar", tar,
+				       img, "--blob", blob, NULL };
+
+		ASSERT_EQ(2, pack(self, args)) TH_LOG("%s '%s'", bad[i][0], bad[i][1]);
+		log_has(_metadata, self, bad[i][0]);
+	}
+}
+
+/* "@name/@name/.../@file": @file below @n nested directories @name. */
+static char *deep_path(size_t n, char name, const char *file)
+{
+	char *p = malloc(2 * n + strlen(file) + 1);
+
+	if (p) {
+		for (size_t i = 0; i < n; i++) {
+			p[2 * i] = name;
+			p[2 * i + 1] = '/';
+		}
+		strcpy(p + 2 * n, file);
+	}
+	return p;
+}
+
+/*
+ * A path of a few KiB can nest thousands of directories: deeper than
+ * --max-depth (default 4096) is refused, and any depth allowed is packed
+ * and freed without a call per level (100 000 levels overflowed the
+ * stack).
+ */
+TEST_F_TIMEOUT(layer, deep_trees_are_refused_or_packed_without_recursion, 300)
+{
+	static const char *const depth_4999[] = { "--max-depth", "4999", NULL };
+	char tar[PATH_MAX], out[PATH_MAX];
+	const char *depth_5000[] = { "--max-depth", "5000", "--full", "--from-tar",
+				     tar, out, NULL };
+	const char *depth_100001[] = { "--max-depth", "100001", "--full",
+				       "--from-tar", tar, out, NULL };
+	struct incrfs_image im;
+	char *p;
+	int fd;
+
+	at(tar, self->tmp, "deep.tar");
+	at(out, self->tmp, "deep.img");
+	pytar(_metadata, tar, "add('d/' * 4999 + 'f', data=b'deep\\n')\n");
+	refused(_metadata, self, tar, "more than --max-depth 4096 levels below the root");
+	refused_opts(_metadata, self, tar, depth_4999,
+		     "more than --max-depth 4999 levels below the root");
+	ASSERT_EQ(0, pack(self, depth_5000)) show_log(_metadata, self);
+	fd = open(out, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, incrfs_image_open(&im, fd)) TH_LOG("%s", im.err);
+	ASSERT_EQ(0, incrfs_image_check(&im, true)) TH_LOG("%s", im.err);
+	EXPECT_EQ(5001, im.sb.inode_count);
+	p = deep_path(4999, 'd', "f");
+	ASSERT_NOT_NULL(p);
+	file_is(_metadata, &im, p, "deep\n");
+	free(p);
+	incrfs_image_close(&im);
+	close(fd);
+
+	/* 100 000 levels: one chain replaced (freed), one packed */
+	pytar(_metadata, tar,
+	      "add('d/' * 100000 + 'f', data=b'gone\\n')\n"
+	      "add('e/' * 100000 + 'g', data=b'deepest\\n')\n"
+	      "add('d', data=b'flat\\n')\n");
+	ASSERT_EQ(0, pack(self, depth_100001)) show_log(_metadata, self);
+	fd = open(out, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, incrfs_image_open(&im, fd)) TH_LOG("%s", im.err);
+	ASSERT_EQ(0, incrfs_image_check(&im, true)) TH_LOG("%s", im.err);
+	EXPECT_EQ(100003, im.sb.inode_count);
+	file_is(_metadata, &im, "d", "flat\n");
+	p = deep_path(100000, 'e', "g");
+	ASSERT_NOT_NULL(p);
+	file_is(_metadata, &im, p, "deepest\n");
+	free(p);
+	incrfs_image_close(&im);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -826,6 +826,98 @@ TEST_F(tree, bad_input_fails_cleanly)
 	ASSERT_EQ(0, count_entries(out)) TH_LOG("a failed pack left files in %s", out);
 }
 
+/* What --max-* must allow for the tree: sizes and depth as packed. */
+static struct {
+	uint64_t largest, total;
+	int depth;
+	char largest_name[PATH_MAX], deepest_name[PATH_MAX];
+	struct { dev_t dev; ino_t ino; } seen[64];
+	size_t nr_seen;
+} need;
+
+static int measure(const char *path, const struct stat *s, int flag,
+		   struct FTW *ftw)
+{
+	(void)flag;
+	if (ftw->level > need.depth) {
+		need.depth = ftw->level;
+		snprintf(need.deepest_name, PATH_MAX, "%s", path);
+	}
+	if (!S_ISREG(s->st_mode))
+		return 0;
+	for (size_t i = 0; i < need.nr_seen; i++)
+		if (need.seen[i].dev == s->st_dev && need.seen[i].ino == s->st_ino)
+			return 0;	/* another link: counted once */
+	if (s->st_nlink > 1) {
+		if (need.nr_seen == 64)
+			return -1;
+		need.seen[need.nr_seen].dev = s->st_dev;
+		need.seen[need.nr_seen++].ino = s->st_ino;
+	}
+	need.total += (uint64_t)s->st_size;
+	if ((uint64_t)s->st_size > need.largest) {
+		need.largest = (uint64_t)s->st_size;
+		snprintf(need.largest_name, PATH_MAX, "%s", path);
+	}
+	return 0;
+}
+
+/*
+ * --max-file-size, --max-total-size and --max-depth on a directory: what
+ * the tree needs fits and packs the same bytes, one less names the entry
+ * and leaves nothing behind.
+ */
+TEST_F(tree, limits_refuse_and_name_the_entry)
+{
+	char out[PATH_MAX], o_img[PATH_MAX], o_blob[PATH_MAX], msg[PATH_MAX + 160];
+	char size[32], total[32], depth[16], less[32];
+
+	need.largest = need.total = 0;
+	need.depth = 0;
+	need.nr_seen = 0;
+	ASSERT_EQ(0, nftw(self->src, measure, 64, FTW_PHYS));
+	ASSERT_GT(need.depth, 1);
+	path_of(out, self->tmp, "out");
+	ASSERT_EQ(0, mkdir(out, 0777));
+	path_of(o_img, out, "x.img");
+	path_of(o_blob, out, "x.blob");
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)need.largest);
+	snprintf(total, sizeof(total), "%llu", (unsigned long long)need.total);
+	snprintf(depth, sizeof(depth), "%d", need.depth);
+
+	PACK_EXIT(0, "--max-file-size", size, "--max-total-size", total,
+		  "--max-depth", depth, self->src, o_img, "--blob", o_blob);
+	same_bytes(_metadata, self->img, o_img);
+	same_bytes(_metadata, self->blob, o_blob);
+	ASSERT_EQ(0, unlink(o_img));
+	ASSERT_EQ(0, unlink(o_blob));
+
+	snprintf(less, sizeof(less), "%llu", (unsigned long long)need.largest - 1);
+	PACK_EXIT(1, "--max-file-size", less, self->src, o_img, "--blob", o_blob);
+	snprintf(msg, sizeof(msg), "%s: a file of %s bytes, larger than --max-file-size %s",
+		 need.largest_name, size, less);
+	log_has(_metadata, self, msg);
+	ASSERT_EQ(0, count_entries(out)) TH_LOG("a failed pack left files in %s", out);
+
+	snprintf(less, sizeof(less), "%llu", (unsigned long long)need.total - 1);
+	PACK_EXIT(1, "--max-total-size", less, self->src, o_img, "--blob", o_blob);
+	snprintf(msg, sizeof(msg), "the files total more than --max-total-size %s", less);
+	log_has(_metadata, self, msg);
+	ASSERT_EQ(0, count_entries(out)) TH_LOG("a failed pack left files in %s", out);
+
+	snprintf(less, sizeof(less), "%d", need.depth - 1);
+	PACK_EXIT(1, "--max-depth", less, self->src, o_img, "--blob", o_blob);
+	snprintf(msg, sizeof(msg), ": more than --max-depth %s levels below the root", less);
+	log_has(_metadata, self, msg);
+	ASSERT_EQ(0, count_entries(out)) TH_LOG("a failed pack left files in %s", out);
+
+	PACK_EXIT(2, "--max-file-size", "1Q", self->src, o_img, "--blob", o_blob);
+	log_has(_metadata, self, "--max-file-size");
+	PACK_EXIT(2, "--max-depth", "0", self->src, o_img, "--blob", o_blob);
+	log_has(_metadata, self, "--max-depth");
+	ASSERT_EQ(0, count_entries(out)) TH_LOG("a failed pack left files in %s", out);
+}
+
 static int make_readable(const char *path, const struct stat *s, int flag,
 			 struct FTW *ftw)
 {

@@ -8,7 +8,9 @@
  * checks paths (no absolute paths, no ".."), maps OCI whiteouts -- a file
  * ".wh.NAME" becomes the overlayfs whiteout NAME (char device 0/0), a file
  * ".wh..wh..opq" makes its directory opaque (trusted.overlay.opaque = "y")
- * -- and copies every regular file's content into the spool.
+ * -- and copies every regular file's content into the spool.  The limits
+ * of struct pack_limits are checked here, entry by entry, before an
+ * entry's data is read.
  */
 #include "from_tar.h"
 #include "devnum.h"
@@ -18,6 +20,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +37,7 @@ struct reader {
 	struct archive *a;
 	struct tar_tree *t;
 	struct spool *sp;
+	const struct pack_limits *lim;
 	struct walk_stats *st;
 	char *buf;			/* copy buffer */
 };
@@ -43,9 +47,13 @@ static int entry_err(struct reader *r, const char *path, const char *fmt, ...)
 
 static int entry_err(struct reader *r, const char *path, const char *fmt, ...)
 {
+	size_t len = strlen(path);
 	va_list ap;
 
-	fprintf(stderr, "%s: %s: '%s': ", r->prog, r->tar, path);
+	/* a path may be megabytes long: its start says which one */
+	fprintf(stderr, "%s: %s: '%.*s%s': ", r->prog, r->tar,
+		len > PATH_MAX ? PATH_MAX : (int)len, path,
+		len > PATH_MAX ? "..." : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -162,11 +170,19 @@ static int spool_data(struct reader *r, const char *path,
 
 	if (size < 0)
 		return entry_err(r, path, "negative size");
+	if ((uint64_t)size > r->lim->max_file_size)
+		return entry_err(r, path, "a file of %lld bytes, larger than --max-file-size %llu",
+				 (long long)size,
+				 (unsigned long long)r->lim->max_file_size);
+	if ((uint64_t)size > r->lim->max_total_size - tar_tree_file_bytes(r->t))
+		return entry_err(r, path, "with its %lld bytes the files total more than --max-total-size %llu",
+				 (long long)size,
+				 (unsigned long long)r->lim->max_total_size);
 	fd = spool_create(r->sp, &id);
 	if (fd < 0)
 		return entry_err(r, path, "cannot create a spool file in %s: %s",
 				 spool_dir(r->sp), strerror(errno));
-	tar_node_set_spool(n, id, 0);
+	tar_node_set_spool(r->t, n, id, 0);
 	while ((ret = archive_read_data_block(r->a, &buf, &len, &off)) == ARCHIVE_OK) {
 		const char *p = buf;
 
@@ -194,7 +210,7 @@ static int spool_data(struct reader *r, const char *path,
 	if (ftruncate(fd, size) < 0 || close(fd) < 0)
 		return entry_err(r, path, "writing the spool in %s: %s",
 				 spool_dir(r->sp), strerror(errno));
-	tar_node_set_spool(n, id, (uint64_t)size);
+	tar_node_set_spool(r->t, n, id, (uint64_t)size);
 	return 0;
 }
 
@@ -244,6 +260,16 @@ static int whiteout(struct reader *r, const char *path, struct archive_entry *e)
 	return err;
 }
 
+/* Levels below the root: "" is 0, "a/b" is 2. */
+static size_t depth_of(const char *path)
+{
+	size_t depth = *path ? 1 : 0;
+
+	for (; (path = strchr(path, '/')); path++)
+		depth++;
+	return depth;
+}
+
 static int add_entry(struct reader *r, struct archive_entry *e, const char *path)
 {
 	const char *hl = archive_entry_hardlink(e);
@@ -251,6 +277,9 @@ static int add_entry(struct reader *r, struct archive_entry *e, const char *path
 	struct tar_node *n;
 	int err;
 
+	if (depth_of(path) > r->lim->max_depth)
+		return entry_err(r, path, "more than --max-depth %u levels below the root",
+				 r->lim->max_depth);
 	err = whiteout(r, path, e);
 	if (err <= 0)
 		return err;
@@ -348,9 +377,11 @@ static int read_all(struct reader *r)
 }
 
 struct incrfs_writer *from_tar(const char *prog, const char *tar_path,
-			       struct spool *sp, struct walk_stats *st)
+			       struct spool *sp, const struct pack_limits *lim,
+			       struct walk_stats *st)
 {
-	struct reader r = { .prog = prog, .tar = tar_path, .sp = sp, .st = st };
+	struct reader r = { .prog = prog, .tar = tar_path, .sp = sp,
+			    .lim = lim, .st = st };
 	struct incrfs_writer *w = NULL;
 
 	/*

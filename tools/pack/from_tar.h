@@ -17,10 +17,12 @@
 /*
  * Reads @tar_path ("-": stdin), plain or compressed (gzip, zstd, xz,
  * bzip2, ...), spooling file content into @sp, which must outlive the
- * writer's incrfs_writer_write().  Prints errors and warnings to stderr
- * prefixed with @prog.  Returns the writer or NULL.
+ * writer's incrfs_writer_write().  An entry beyond @lim is an error.
+ * Prints errors and warnings to stderr prefixed with @prog.  Returns the
+ * writer or NULL.
  */
 struct incrfs_writer *from_tar(const char *prog, const char *tar_path,
-			       struct spool *sp, struct walk_stats *st);
+			       struct spool *sp, const struct pack_limits *lim,
+			       struct walk_stats *st);
 
 #endif /* INCRFS_PACK_FROM_TAR_H */

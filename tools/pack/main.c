@@ -14,6 +14,7 @@
 #include "blob.h"
 #include "hex.h"
 #include "image.h"
+#include "size.h"
 #include "version.h"
 
 #include <errno.h>
@@ -30,6 +31,8 @@
 #include <zstd.h>
 
 static const char *prog = "incrfs-pack";
+
+static const struct pack_limits default_limits = PACK_LIMITS_DEFAULT;
 
 /* Temporary outputs, removed on failure or on a fatal signal. */
 static char *tmp_paths[2];
@@ -121,6 +124,19 @@ static void usage(FILE *f)
 "    removed when incrfs-pack exits.  The output is deterministic: the\n"
 "    same archive gives byte-identical files.\n"
 "\n"
+"LIMITS\n"
+"    A layer from an untrusted source can ask for much in little: a sparse\n"
+"    entry of a few bytes can declare a file of exabytes, a path of a few\n"
+"    KiB can nest thousands of directories.  Holes cost nothing to pack\n"
+"    where the file system reports them (SEEK_DATA; elsewhere they are\n"
+"    read), but the image declares the sizes to whatever reads it.\n"
+"    --max-file-size, --max-total-size and --max-depth refuse such a tree,\n"
+"    from a tar or a directory alike: packing fails, names the entry and\n"
+"    the limit, and leaves nothing behind.  SIZE is a number of bytes with\n"
+"    an optional suffix K, M, G, T, P or E (powers of 1024): 512M, 20G.\n"
+"    No tree that tar can extract is as deep as the default, 4096 levels:\n"
+"    its paths would be longer than PATH_MAX.\n"
+"\n"
 "OPTIONS\n"
 "    -t, --from-tar LAYER\n"
 "        Pack the tar archive LAYER instead of a directory (see above).\n"
@@ -133,6 +149,14 @@ static void usage(FILE *f)
 "        Larger chunks compress better; smaller ones fetch less per miss.\n"
 "    -l, --level N\n"
 "        zstd compression level, %d to %d (default 3).\n"
+"    --max-file-size SIZE\n"
+"        Refuse a regular file larger than SIZE (default: no limit).\n"
+"    --max-total-size SIZE\n"
+"        Refuse a tree whose regular files take more than SIZE in all, a\n"
+"        hard-linked file counted once (default: no limit).\n"
+"    --max-depth N\n"
+"        Refuse an entry more than N levels below the root; DIR/a/b is 2\n"
+"        (default %u).  See LIMITS.\n"
 "    -v, --verbose\n"
 "        Print a summary of what was packed to stdout.\n"
 "    -h, --help\n"
@@ -157,7 +181,7 @@ static void usage(FILE *f)
 "\n"
 "SEE ALSO\n"
 "    incrfsd(8), incrfsctl(8), Documentation/filesystems/incrfs-format.rst\n",
-		ZSTD_minCLevel(), ZSTD_maxCLevel());
+		ZSTD_minCLevel(), ZSTD_maxCLevel(), default_limits.max_depth);
 }
 
 static void remove_tmps(void)
@@ -190,6 +214,16 @@ static int parse_num(const char *opt, const char *s, long min, long max,
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+static int parse_size(const char *opt, const char *s, uint64_t *out)
+{
+	if (incrfs_parse_size(s, UINT64_MAX, out)) {
+		fprintf(stderr, "%s: %s: '%s' is not a size (a number of bytes, or with K, M, G, T, P or E)\n",
+			prog, opt, s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -343,6 +377,13 @@ static void summary(const struct walk_stats *st, int img_fd, int blob_fd)
 	incrfs_image_close(&img);
 }
 
+/* getopt values of the options without a short name */
+enum {
+	OPT_MAX_FILE_SIZE = 256,
+	OPT_MAX_TOTAL_SIZE,
+	OPT_MAX_DEPTH,
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -351,6 +392,9 @@ int main(int argc, char **argv)
 		{ "full", no_argument, NULL, 'f' },
 		{ "chunk-blocks", required_argument, NULL, 'c' },
 		{ "level", required_argument, NULL, 'l' },
+		{ "max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE },
+		{ "max-total-size", required_argument, NULL, OPT_MAX_TOTAL_SIZE },
+		{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -359,6 +403,7 @@ int main(int argc, char **argv)
 	struct incrfs_write_opts wo = { .image_fd = -1, .blob_fd = -1,
 					.chunk_blocks = 16, .level = 3 };
 	const char *blob_path = NULL, *dir = NULL, *img_path, *tar = NULL;
+	struct pack_limits lim = default_limits;
 	struct spool *spool = NULL;
 	struct incrfs_writer *w = NULL;
 	struct walk_stats st;
@@ -386,6 +431,19 @@ int main(int argc, char **argv)
 				      ZSTD_maxCLevel(), &v))
 				return 2;
 			wo.level = (int)v;
+			break;
+		case OPT_MAX_FILE_SIZE:
+			if (parse_size("--max-file-size", optarg, &lim.max_file_size))
+				return 2;
+			break;
+		case OPT_MAX_TOTAL_SIZE:
+			if (parse_size("--max-total-size", optarg, &lim.max_total_size))
+				return 2;
+			break;
+		case OPT_MAX_DEPTH:
+			if (parse_num("--max-depth", optarg, 1, INT_MAX, &v))
+				return 2;
+			lim.max_depth = (uint32_t)v;
 			break;
 		case 'v':
 			verbose = 1;
@@ -438,9 +496,9 @@ int main(int argc, char **argv)
 		free(copy);
 		if (!spool)
 			goto out;
-		w = from_tar(prog, tar, spool, &st);
+		w = from_tar(prog, tar, spool, &lim, &st);
 	} else {
-		w = walk_tree(prog, dir, &st);
+		w = walk_tree(prog, dir, &lim, &st);
 	}
 	if (!w)
 		goto out;

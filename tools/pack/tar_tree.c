@@ -6,7 +6,8 @@
  * tsearch(3) tree by name, so a layer with a huge directory is still read
  * in O(n log n); inodes count the names that point at them so that a file
  * replaced by a later entry releases its spooled content only when no
- * hard link keeps it.
+ * hard link keeps it.  Nothing here recurses once per directory level: a
+ * layer can nest directories as deep as its path names are long.
  */
 #include "tar_tree.h"
 
@@ -24,6 +25,7 @@ struct tar_xattr {
 	char *name;
 	void *value;
 	size_t len;
+	size_t seq;			/* added after seq others */
 };
 
 struct tar_node {
@@ -34,9 +36,10 @@ struct tar_node {
 	char *symlink;
 	bool has_spool;
 	uint64_t spool_id, size;
-	struct tar_xattr *xattrs;
-	size_t nr_xattrs;
+	struct tar_xattr *xattrs;	/* in the order added, names repeated */
+	size_t nr_xattrs, cap_xattrs;
 	struct incrfs_wnode *w;		/* while building the writer tree */
+	struct tar_node *next;		/* on unref()'s list of nodes to free */
 };
 
 struct tar_ent {
@@ -48,6 +51,7 @@ struct tar_tree {
 	struct tar_node *root;
 	tar_drop_fn drop;
 	void *ctx;
+	uint64_t file_bytes;		/* sizes of the regular files */
 	char err[512];
 };
 
@@ -94,6 +98,7 @@ static void clear_xattrs(struct tar_node *n)
 	free(n->xattrs);
 	n->xattrs = NULL;
 	n->nr_xattrs = 0;
+	n->cap_xattrs = 0;
 }
 
 /* A directory's entries in name order (twalk_r visits in order). */
@@ -139,27 +144,48 @@ static void noop_free(void *p)
 	(void)p;
 }
 
+/* twalk_r() callback: drop an entry, listing its inode if unreferenced. */
+static void release_ent(const void *nodep, VISIT which, void *arg)
+{
+	struct tar_node **list = arg;
+	struct tar_ent *e;
+
+	if (which != postorder && which != leaf)
+		return;
+	e = *(struct tar_ent *const *)nodep;
+	if (!--e->node->refs) {
+		e->node->next = *list;
+		*list = e->node;
+	}
+	free(e->name);
+	free(e);
+}
+
+/*
+ * Drops a name of @n.  Dropping the last frees it and, through a list
+ * rather than by recursion, all below it that no hard link keeps.
+ */
 static void unref(struct tar_tree *t, struct tar_node *n)
 {
-	struct collect c;
+	struct tar_node *list;
 
 	if (--n->refs)
 		return;
-	if (n->ents && !collect(n, &c)) {
-		for (size_t i = 0; i < c.nr; i++) {
-			unref(t, c.v[i]->node);
-			free(c.v[i]->name);
-			free(c.v[i]);
+	n->next = NULL;
+	for (list = n; list; ) {
+		n = list;
+		list = n->next;
+		twalk_r(n->ents, release_ent, &list);
+		tdestroy(n->ents, noop_free);
+		if (n->has_spool) {
+			t->file_bytes -= n->size;
+			if (t->drop)
+				t->drop(t->ctx, n->spool_id);
 		}
-		free(c.v);
+		clear_xattrs(n);
+		free(n->symlink);
+		free(n);
 	}
-	/* On ENOMEM the entries leak; the packer exits soon anyway. */
-	tdestroy(n->ents, noop_free);
-	if (n->has_spool && t->drop)
-		t->drop(t->ctx, n->spool_id);
-	clear_xattrs(n);
-	free(n->symlink);
-	free(n);
 }
 
 struct tar_tree *tar_tree_new(tar_drop_fn drop, void *ctx)
@@ -382,47 +408,53 @@ int tar_node_set_symlink(struct tar_tree *t, struct tar_node *n,
 	return n->symlink ? 0 : fail(t, -ENOMEM, "out of memory");
 }
 
-void tar_node_set_spool(struct tar_node *n, uint64_t spool_id, uint64_t size)
+void tar_node_set_spool(struct tar_tree *t, struct tar_node *n,
+			uint64_t spool_id, uint64_t size)
 {
+	if (n->has_spool)
+		t->file_bytes -= n->size;
 	n->has_spool = true;
 	n->spool_id = spool_id;
 	n->size = size;
+	t->file_bytes += size;
 }
 
+uint64_t tar_tree_file_bytes(const struct tar_tree *t)
+{
+	return t->file_bytes;
+}
+
+/*
+ * Appended, not looked up: an entry may carry tens of thousands of
+ * xattrs.  A name given again is resolved when the tree is handed over
+ * (dedup_xattrs()).
+ */
 int tar_node_add_xattr(struct tar_tree *t, struct tar_node *n, uint8_t index,
 		       const char *name, const void *value, size_t len)
 {
-	struct tar_xattr *x = NULL;
-	void *copy = malloc(len ? len : 1);
+	struct tar_xattr *x;
 
-	if (!copy)
-		return fail(t, -ENOMEM, "out of memory");
-	memcpy(copy, value, len);
-	for (size_t i = 0; i < n->nr_xattrs; i++) {
-		if (n->xattrs[i].index == index && !strcmp(n->xattrs[i].name, name)) {
-			x = &n->xattrs[i];	/* a later value replaces */
-			free(x->value);
-			break;
-		}
-	}
-	if (!x) {
-		x = realloc(n->xattrs, (n->nr_xattrs + 1) * sizeof(*x));
-		if (!x) {
-			free(copy);
+	if (n->nr_xattrs == n->cap_xattrs) {
+		size_t cap = n->cap_xattrs ? 2 * n->cap_xattrs : 4;
+
+		x = reallocarray(n->xattrs, cap, sizeof(*x));
+		if (!x)
 			return fail(t, -ENOMEM, "out of memory");
-		}
 		n->xattrs = x;
-		x = &n->xattrs[n->nr_xattrs];
-		x->index = index;
-		x->name = strdup(name);
-		if (!x->name) {
-			free(copy);
-			return fail(t, -ENOMEM, "out of memory");
-		}
-		n->nr_xattrs++;
+		n->cap_xattrs = cap;
 	}
-	x->value = copy;
+	x = &n->xattrs[n->nr_xattrs];
+	x->index = index;
+	x->name = strdup(name);
+	x->value = malloc(len ? len : 1);
+	if (!x->name || !x->value) {
+		free(x->name);
+		free(x->value);
+		return fail(t, -ENOMEM, "out of memory");
+	}
+	memcpy(x->value, value, len);
 	x->len = len;
+	x->seq = n->nr_xattrs++;
 	return 0;
 }
 
@@ -449,10 +481,46 @@ static int has_opaque_xattr(const struct tar_node *n)
 	return 0;
 }
 
+static int xattr_order(const void *a, const void *b)
+{
+	const struct tar_xattr *x = a, *y = b;
+	int c;
+
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Of the values an xattr was given, the last one added stays. */
+static void dedup_xattrs(struct tar_node *n)
+{
+	size_t o = 0;
+
+	if (n->nr_xattrs < 2)
+		return;
+	qsort(n->xattrs, n->nr_xattrs, sizeof(*n->xattrs), xattr_order);
+	for (size_t i = 0; i < n->nr_xattrs; i++) {
+		struct tar_xattr *x = &n->xattrs[i];
+
+		if (i + 1 < n->nr_xattrs && x[1].index == x->index &&
+		    !strcmp(x[1].name, x->name)) {
+			free(x->name);
+			free(x->value);
+			continue;
+		}
+		n->xattrs[o++] = *x;
+	}
+	n->nr_xattrs = o;
+}
+
 static int emit_node(struct emit *m, struct tar_node *n, const char *name)
 {
 	char path[PATH_MAX];
 
+	dedup_xattrs(n);
 	for (size_t i = 0; i < n->nr_xattrs; i++) {
 		struct tar_xattr *x = &n->xattrs[i];
 
@@ -475,31 +543,76 @@ static int emit_node(struct emit *m, struct tar_node *n, const char *name)
 	return 0;
 }
 
-static int emit_dir(struct emit *m, struct tar_node *dir)
-{
+/* A directory being emitted: its entries, and the next one to emit. */
+struct emit_frame {
+	struct tar_node *dir;
 	struct collect c;
-	int err = 0;
+	size_t next;
+};
 
-	if (collect(dir, &c))
+/* The directories being emitted, the root first: as deep as the tree. */
+struct emit_stack {
+	struct emit_frame *v;
+	size_t depth, cap;
+};
+
+static int emit_push(struct emit *m, struct emit_stack *s, struct tar_node *dir)
+{
+	struct emit_frame *f;
+
+	if (s->depth == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+
+		f = reallocarray(s->v, cap, sizeof(*f));
+		if (!f)
+			return fail(m->t, -ENOMEM, "out of memory");
+		s->v = f;
+		s->cap = cap;
+	}
+	f = &s->v[s->depth];
+	if (collect(dir, &f->c))
 		return fail(m->t, -ENOMEM, "out of memory");
-	for (size_t i = 0; !err && i < c.nr; i++) {
-		struct tar_ent *e = c.v[i];
-		struct tar_node *n = e->node;
+	f->dir = dir;
+	f->next = 0;
+	s->depth++;
+	return 0;
+}
 
+/*
+ * Hands every entry below the root to the writer, depth first, each
+ * directory's entries in name order, with a stack on the heap rather
+ * than a call per directory level.
+ */
+static int emit_tree(struct emit *m)
+{
+	struct emit_stack s = { 0 };
+	int err = emit_push(m, &s, m->t->root);
+
+	while (!err && s.depth) {
+		struct emit_frame *f = &s.v[s.depth - 1];
+		struct tar_ent *e;
+		struct tar_node *n;
+
+		if (f->next == f->c.nr) {
+			free(f->c.v);
+			s.depth--;
+			continue;
+		}
+		e = f->c.v[f->next++];
+		n = e->node;
 		if (n->w) {
-			if (incrfs_writer_link(m->w, dir->w, e->name, n->w))
+			if (incrfs_writer_link(m->w, f->dir->w, e->name, n->w))
 				err = emit_fail(m, e->name);
 			continue;
 		}
-		n->w = incrfs_writer_add(m->w, dir->w, e->name, &n->attr);
-		if (!n->w)
-			err = emit_fail(m, e->name);
-		else
-			err = emit_node(m, n, e->name);
+		n->w = incrfs_writer_add(m->w, f->dir->w, e->name, &n->attr);
+		err = n->w ? emit_node(m, n, e->name) : emit_fail(m, e->name);
 		if (!err && S_ISDIR(n->attr.mode))
-			err = emit_dir(m, n);
+			err = emit_push(m, &s, n);
 	}
-	free(c.v);
+	while (s.depth)
+		free(s.v[--s.depth].c.v);
+	free(s.v);
 	return err;
 }
 
@@ -515,7 +628,7 @@ struct incrfs_writer *tar_tree_to_writer(struct tar_tree *t,
 		return NULL;
 	}
 	t->root->w = incrfs_writer_root(m.w);
-	if (emit_node(&m, t->root, ".") || emit_dir(&m, t->root)) {
+	if (emit_node(&m, t->root, ".") || emit_tree(&m)) {
 		incrfs_writer_free(m.w);
 		return NULL;
 	}

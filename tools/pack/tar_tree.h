@@ -50,7 +50,11 @@ int tar_tree_set_opaque(struct tar_tree *t, const char *path);
 int tar_node_set_symlink(struct tar_tree *t, struct tar_node *n,
 			 const char *target);
 /* Content of a regular file: spool file @spool_id of @size bytes. */
-void tar_node_set_spool(struct tar_node *n, uint64_t spool_id, uint64_t size);
+void tar_node_set_spool(struct tar_tree *t, struct tar_node *n,
+			uint64_t spool_id, uint64_t size);
+/* The sizes of the regular files in the tree (a hard-linked one once). */
+uint64_t tar_tree_file_bytes(const struct tar_tree *t);
+/* Adds an xattr; a name given again gets the value added last. */
 int tar_node_add_xattr(struct tar_tree *t, struct tar_node *n, uint8_t index,
 		       const char *name, const void *value, size_t len);
 

@@ -37,8 +37,12 @@
 struct walker {
 	const char *prog;
 	struct incrfs_writer *w;
+	const struct pack_limits *lim;
 	struct walk_stats *st;
 	void *links;			/* tsearch tree of struct link */
+	uint64_t file_bytes;		/* regular files so far, each once */
+	/* here, not in add_entry()'s frame: one per directory level */
+	char target[INCRFS_SYMLINK_MAX + 1];
 };
 
 struct link {
@@ -164,7 +168,7 @@ static int add_xattrs(struct walker *k, const char *path,
 }
 
 static int walk_dir(struct walker *k, int fd, const char *path,
-		    struct incrfs_wnode *dir);
+		    struct incrfs_wnode *dir, uint32_t depth);
 
 /* Open directory @name in @dirfd, which fstatat() found as @s: its fd. */
 static int open_subdir(struct walker *k, int dirfd, const char *path,
@@ -187,15 +191,41 @@ static int open_subdir(struct walker *k, int dirfd, const char *path,
 	return fd;
 }
 
+/* A regular file of @size bytes: within --max-file-size, --max-total-size? */
+static int check_size(struct walker *k, const char *path, uint64_t size)
+{
+	if (size > k->lim->max_file_size) {
+		fprintf(stderr, "%s: %s: a file of %llu bytes, larger than --max-file-size %llu\n",
+			k->prog, path, (unsigned long long)size,
+			(unsigned long long)k->lim->max_file_size);
+		return -EFBIG;
+	}
+	if (size > k->lim->max_total_size - k->file_bytes) {
+		fprintf(stderr, "%s: %s: with its %llu bytes the files total more than --max-total-size %llu\n",
+			k->prog, path, (unsigned long long)size,
+			(unsigned long long)k->lim->max_total_size);
+		return -EFBIG;
+	}
+	k->file_bytes += size;
+	return 0;
+}
+
+/* Entry @name of @dirfd, found at @path, @depth levels below the root. */
 static int add_entry(struct walker *k, int dirfd, struct incrfs_wnode *dir,
-		     const char *path, const char *name)
+		     const char *path, const char *name, uint32_t depth)
 {
 	struct incrfs_wattr a;
 	struct incrfs_wnode *node;
 	struct link key, *l, **found;
 	struct stat s;
+	ssize_t n;
 	int err, fd;
 
+	if (depth > k->lim->max_depth) {
+		fprintf(stderr, "%s: %s: more than --max-depth %u levels below the root\n",
+			k->prog, path, k->lim->max_depth);
+		return -ELOOP;
+	}
 	if (fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_path(k, path, "lstat", errno);
 	if (!S_ISDIR(s.st_mode) && s.st_nlink > 1) {
@@ -234,17 +264,18 @@ static int add_entry(struct walker *k, int dirfd, struct incrfs_wnode *dir,
 		fd = open_subdir(k, dirfd, path, name, &s);
 		if (fd < 0)
 			return fd;
-		return walk_dir(k, fd, path, node);
+		return walk_dir(k, fd, path, node, depth);
 	case S_IFREG:
 		k->st->files++;
+		err = check_size(k, path, (uint64_t)s.st_size);
+		if (err)
+			return err;
 		if (incrfs_writer_set_source(k->w, node, path, (uint64_t)s.st_size))
 			return writer_err(k, path);
 		return 0;
-	case S_IFLNK: {
-		char target[INCRFS_SYMLINK_MAX + 1];
-		ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
-
+	case S_IFLNK:
 		k->st->symlinks++;
+		n = readlinkat(dirfd, name, k->target, sizeof(k->target));
 		if (n < 0)
 			return err_path(k, path, "readlink", errno);
 		if (n > INCRFS_SYMLINK_MAX || n == 0) {
@@ -252,19 +283,21 @@ static int add_entry(struct walker *k, int dirfd, struct incrfs_wnode *dir,
 				k->prog, path, n);
 			return -EINVAL;
 		}
-		if (incrfs_writer_set_symlink(k->w, node, target, (size_t)n))
+		if (incrfs_writer_set_symlink(k->w, node, k->target, (size_t)n))
 			return writer_err(k, path);
 		return 0;
-	}
 	default:
 		k->st->specials++;
 		return 0;
 	}
 }
 
-/* Add the entries of directory @fd (closed here), found at @path. */
+/*
+ * Add the entries of directory @fd (closed here), found at @path, @depth
+ * levels below the root.
+ */
 static int walk_dir(struct walker *k, int fd, const char *path,
-		    struct incrfs_wnode *dir)
+		    struct incrfs_wnode *dir, uint32_t depth)
 {
 	char **names = NULL;
 	size_t nr = 0, cap = 0;
@@ -312,7 +345,7 @@ static int walk_dir(struct walker *k, int fd, const char *path,
 			err = err_path(k, path, NULL, ENOMEM);
 			break;
 		}
-		err = add_entry(k, dirfd(d), dir, child, names[i]);
+		err = add_entry(k, dirfd(d), dir, child, names[i], depth + 1);
 		free(child);
 	}
 	closedir(d);
@@ -323,9 +356,10 @@ static int walk_dir(struct walker *k, int fd, const char *path,
 }
 
 struct incrfs_writer *walk_tree(const char *prog, const char *dir,
+				const struct pack_limits *lim,
 				struct walk_stats *st)
 {
-	struct walker k = { .prog = prog, .st = st };
+	struct walker k = { .prog = prog, .lim = lim, .st = st };
 	struct incrfs_wattr a;
 	struct stat s;
 	int err, fd;
@@ -356,7 +390,7 @@ struct incrfs_writer *walk_tree(const char *prog, const char *dir,
 	st->dirs = 1;
 	err = add_xattrs(&k, dir, incrfs_writer_root(k.w), 1);
 	if (!err)
-		err = walk_dir(&k, fd, dir, incrfs_writer_root(k.w));
+		err = walk_dir(&k, fd, dir, incrfs_writer_root(k.w), 0);
 	else
 		close(fd);
 	tdestroy(k.links, free);
