@@ -60,6 +60,8 @@ void incrfs_get_stats(struct incrfs_sb_info *sbi, struct incrfs_stats *st)
 	st->image_reads_buffered =
 		atomic64_read(&sbi->stats.image_reads_buffered);
 	st->complete = st->blocks_present == st->blocks_total;
+	/* a snapshot: the feeder may come or go right after */
+	st->feeder_attached = READ_ONCE(sbi->control_open);
 }
 
 long incrfs_ioc_get_info(struct incrfs_sb_info *sbi,

@@ -36,6 +36,7 @@ INCRFS_STAT_ATTR(fills_lost, false);
 INCRFS_STAT_ATTR(image_reads_direct, false);
 INCRFS_STAT_ATTR(image_reads_buffered, false);
 INCRFS_STAT_ATTR(complete, true);
+INCRFS_STAT_ATTR(feeder_attached, true);
 
 static struct attribute *incrfs_attrs[] = {
 	&incrfs_attr_blocks_total.attr,
@@ -50,6 +51,7 @@ static struct attribute *incrfs_attrs[] = {
 	&incrfs_attr_image_reads_direct.attr,
 	&incrfs_attr_image_reads_buffered.attr,
 	&incrfs_attr_complete.attr,
+	&incrfs_attr_feeder_attached.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(incrfs);

@@ -375,7 +375,7 @@ struct incrfs_filled_ranges {
  * INCRFS_STATS_SIZE_VER0 up, fills the fields it knows and zeroes the
  * rest, so a program built against an older or newer header works.
  */
-#define INCRFS_STATS_SIZE_VER0	72	/* up to and including @reserved */
+#define INCRFS_STATS_SIZE_VER0	72	/* up to and including @feeder_attached */
 struct incrfs_stats {
 	__u64 blocks_total;
 	__u64 blocks_present;
@@ -386,7 +386,7 @@ struct incrfs_stats {
 	__u64 fills;		/* blocks written by FILL */
 	__u64 hash_failures;
 	__u32 complete;		/* every block present: no feeder needed */
-	__u32 reserved;
+	__u32 feeder_attached;	/* 1 while a control fd is open, else 0 */
 	__u64 fills_lost;	/* filled, then lost to a writeback error */
 	/*
 	 * Reads of the image for present blocks: direct (readahead of a

@@ -42,6 +42,10 @@ static void status_help(FILE *f)
 "                    image's file system: missing again, fetched again\n"
 "    complete        yes when every block is present: the mount needs no\n"
 "                    feeder any more, and stays so across remounts\n"
+"    feeder          attached while a feeder (incrfsd) holds the mount's\n"
+"                    control fd: misses are served; none: a read of a\n"
+"                    missing block waits until one attaches or the\n"
+"                    mount's timeout passes\n"
 "\n"
 "    Counters start at zero at each mount.\n"
 "\n"
@@ -51,7 +55,8 @@ static void status_help(FILE *f)
 "        counters of struct incrfs_stats by their names (blocks_present,\n"
 "        blocks_total, misses, waits, timeouts, wait_ns, fills,\n"
 "        hash_failures, fills_lost, image_reads_direct,\n"
-"        image_reads_buffered; complete: true or false).\n"
+"        image_reads_buffered; complete and feeder_attached: true or\n"
+"        false).\n"
 "\n"
 "EXIT STATUS\n"
 "    0 printed; 1 PATH cannot be opened or is not on an incrfs mount;\n"
@@ -84,7 +89,9 @@ static int status_json(const char *path, const char *sysfs,
 		if (incrfs_json_add_u64(o, n[i].key, n[i].v))
 			goto fail;
 	if (incrfs_json_add(o, "complete",
-			    json_object_new_boolean(st->complete)))
+			    json_object_new_boolean(st->complete)) ||
+	    incrfs_json_add(o, "feeder_attached",
+			    json_object_new_boolean(st->feeder_attached)))
 		goto fail;
 	return ctl_print_json(o);
 fail:
@@ -138,12 +145,13 @@ static int status_run(int argc, char *argv[])
 	       (unsigned long long)st.image_reads_direct,
 	       (unsigned long long)st.image_reads_buffered);
 	printf("complete:       %s\n", st.complete ? "yes" : "no");
+	printf("feeder:         %s\n", st.feeder_attached ? "attached" : "none");
 	return fflush(stdout) ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }
 
 const struct ctl_command ctl_status = {
 	.name = "status",
-	.summary = "blocks present, misses, waits, timeouts, complete",
+	.summary = "blocks present, misses, waits, timeouts, complete, feeder",
 	.run = status_run,
 	.help = status_help,
 };
