@@ -18,3 +18,9 @@ for c in check inspect convert pull umount profile; do
 		awk -v name="incrfs-image-$c" -v section=1 \
 			-f "$top/scripts/help2roff.awk" >"$out/incrfs-image-$c.1"
 done
+# and so has each command of incrfsctl
+for c in list status info filled timeout profile; do
+	"$top/tools/out/incrfsctl" help "$c" |
+		awk -v name="incrfsctl-$c" -v section=8 \
+			-f "$top/scripts/help2roff.awk" >"$out/incrfsctl-$c.8"
+done

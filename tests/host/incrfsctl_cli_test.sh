@@ -16,10 +16,10 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=$repo/tools/out-asan/incrfsctl
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..18"
 if ! make -s -C "$repo/tools" O=out-asan SANITIZE=1 out-asan/incrfsctl \
 	>/dev/null 2>&1; then
-	for i in $(seq 1 16); do echo "not ok $i build incrfsctl"; done
+	for i in $(seq 1 18); do echo "not ok $i build incrfsctl"; done
 	exit 1
 fi
 
@@ -35,14 +35,14 @@ tool=$ctl
 run --help
 check "incrfsctl --help is a manual page listing every command" \
 	'[ $rc = 0 ] && manual EXAMPLES "SEE ALSO" &&
-	 (for c in status info filled timeout profile; do
+	 (for c in list status info filled timeout profile; do
 		grep -q "^    $c " <<<"$out" || exit 1; done)'
 help_main=$out
 run help
 check "incrfsctl help is the same text" '[ $rc = 0 ] && [ "$out" = "$help_main" ]'
 
 ok=0
-for c in status info filled timeout profile; do
+for c in list status info filled timeout profile; do
 	run "$c" --help
 	[ $rc = 0 ] && manual || { ok=1; break; }
 	grep -q "incrfsctl $c" <<<"$out" || { ok=1; break; }
@@ -95,6 +95,8 @@ profile record|record: missing MOUNTPOINT
 profile record / /x|unexpected argument '/x'
 profile --bogus|unknown option '--bogus'
 help nosuch|help: no command 'nosuch'
+list /|incrfsctl list: unexpected argument '/'
+list --bogus|unknown option '--bogus'
 EOF
 check "usage errors exit 2 with a message naming the problem" '[ $bad = 0 ]'
 
@@ -112,6 +114,15 @@ for c in status info "timeout --uid 0" "timeout --uid 0 --set 5" \
 	done
 done
 check "status, info, timeout, profile: a path not on incrfs fails clearly" '[ $bad = 0 ]'
+
+# the host cannot load the module: no incrfs mount (the guest lists some)
+run list
+check "list without incrfs mounts: the header, exit 0" \
+	'[ $rc = 0 ] && [ -z "$err" ] &&
+	 [ "$(tr -s " " <<<"$out")" = "MOUNT PRESENT FEEDER IMAGE" ]'
+run list --json
+check "list --json without incrfs mounts: an empty array" \
+	'[ $rc = 0 ] && [ "$out" = "[]" ]'
 
 run profile --help
 check "profile --help documents the format and the mount option" \

@@ -1223,8 +1223,19 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	EXPECT_EQ(0, field(out, "blocks present: "));
 	EXPECT_TRUE(pu_file_has(out, "(0.0%)\n"));
 	EXPECT_TRUE(pu_file_has(out, "complete:       no\n"));
+	EXPECT_TRUE(pu_file_has(out, "feeder:         none\n"));
 
-	FEEDER(NULL);
+	FEEDER_READY(NULL);
+	/* a feeder holds the control fd: status and list say so */
+	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
+	EXPECT_EQ(1, st.feeder_attached);
+	ASSERT_EQ(0, iu_sh("incrfsctl status %s > %s", self->mnt, out));
+	EXPECT_TRUE(pu_file_has(out, "feeder:         attached\n"))
+		pu_show_log(out);
+	ASSERT_EQ(0, iu_sh("incrfsctl list > %s", out));
+	snprintf(cmd, sizeof(cmd), "\n%s ", self->mnt);
+	EXPECT_TRUE(pu_file_has(out, cmd)) pu_show_log(out);
+	EXPECT_TRUE(pu_file_has(out, " attached  ")) pu_show_log(out);
 	data = iu_slurp(mnt_path(self->mnt, "dir/f20"), &len);
 	ASSERT_NOT_NULL(data);
 	free(data);
@@ -1253,6 +1264,8 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	EXPECT_GT(st.misses, 0);
 	EXPECT_TRUE(pu_file_has(out, "wait time:      "));
 	EXPECT_TRUE(pu_file_has(out, "complete:       no\n"));
+	EXPECT_TRUE(pu_file_has(out, "feeder:         none\n"));
+	EXPECT_EQ(0, st.feeder_attached);
 	EXPECT_TRUE(pu_file_has(out, "/sys/fs/incrfs/"));
 	/* --json: the same counters, by name, for scripts */
 	snprintf(cmd, sizeof(cmd), "incrfsctl status --json %s > %s",
@@ -1267,8 +1280,33 @@ TEST_F(lazy, incrfsctl_status_and_info)
 	EXPECT_EQ((double)st.fills, stat_of(jo, NULL, "fills"));
 	EXPECT_EQ((double)st.wait_ns, stat_of(jo, NULL, "wait_ns"));
 	EXPECT_EQ(0, stat_of(jo, NULL, "complete"));	/* false */
+	EXPECT_EQ(0, stat_of(jo, NULL, "feeder_attached"));	/* false */
 	EXPECT_STREQ(self->mnt, json_object_get_string(
 		json_object_object_get(jo, "mount")));
+	json_object_put(jo);
+	/* list --json: this mount, by its mount point, with its image */
+	ASSERT_EQ(0, iu_sh("incrfsctl list --json > %s", out));
+	jo = json_object_from_file(out);
+	ASSERT_NOT_NULL(jo) TH_LOG("list --json: not JSON");
+	ASSERT_TRUE(json_object_is_type(jo, json_type_array));
+	for (i = 0; i < (int)json_object_array_length(jo); i++) {
+		struct json_object *m = json_object_array_get_idx(jo, i);
+		const char *img;
+
+		if (strcmp(self->mnt, json_object_get_string(
+				json_object_object_get(m, "mount"))))
+			continue;
+		EXPECT_EQ((double)st.blocks_present,
+			  stat_of(m, NULL, "blocks_present"));
+		EXPECT_EQ((double)st.blocks_total,
+			  stat_of(m, NULL, "blocks_total"));
+		EXPECT_EQ(0, stat_of(m, NULL, "feeder_attached"));
+		img = json_object_get_string(json_object_object_get(m, "image"));
+		EXPECT_TRUE(img && *img);
+		break;
+	}
+	EXPECT_LT(i, (int)json_object_array_length(jo))
+		TH_LOG("list --json does not list %s", self->mnt);
 	json_object_put(jo);
 
 	/* info: the blob's root hash */

@@ -27,7 +27,7 @@ struct ctl_command {
 	void (*help)(FILE *f);
 };
 
-extern const struct ctl_command ctl_status, ctl_info, ctl_filled,
+extern const struct ctl_command ctl_list, ctl_status, ctl_info, ctl_filled,
 	ctl_timeout, ctl_profile;
 
 /* "incrfsctl: " + message on stderr. */

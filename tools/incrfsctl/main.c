@@ -13,7 +13,8 @@
 #include "version.h"
 
 static const struct ctl_command *const commands[] = {
-	&ctl_status, &ctl_info, &ctl_filled, &ctl_timeout, &ctl_profile,
+	&ctl_list, &ctl_status, &ctl_info, &ctl_filled, &ctl_timeout,
+	&ctl_profile,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -55,6 +56,7 @@ static void help(FILE *f)
 "    2 a bad command line.\n"
 "\n"
 "EXAMPLES\n"
+"    incrfsctl list\n"
 "    incrfsctl status /mnt/app\n"
 "    incrfsctl info /mnt/app\n"
 "    incrfsctl filled /mnt/app/usr/bin/python3\n"
