@@ -36,6 +36,7 @@
 #include "hex.h"
 #include "image.h"
 #include "image_cmd.h"
+#include "number.h"
 #include "oci_layout.h"
 #include "pull.h"
 #include "remote.h"
@@ -506,7 +507,7 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	struct oci_desc d;
 	char rel[64], abs_img[PATH_MAX], abs_mnt[PATH_MAX], hash[INCRFS_HASH_HEX];
 	const char *blob, *size_s, *root;
-	unsigned long long size;
+	uint64_t size;
 	pid_t pid = 0;
 	int fd, ret;
 
@@ -517,6 +518,7 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	size_s = oci_annotation(im, INCRFS_AN_IMAGE_SIZE);
 	root = oci_annotation(im, INCRFS_AN_ROOT_HASH);
 	if (!blob || !size_s || !root || !oci_digest_valid(blob) ||
+	    incrfs_parse_u64(size_s, UINT64_MAX, &size) ||
 	    strcmp(blob, oci_str(bl, "digest") ? oci_str(bl, "digest") : "") ||
 	    (uint64_t)d.size > HEAD_MAX) {
 		snprintf(p->err, sizeof(p->err),
@@ -524,7 +526,6 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 			 p->where, i + 1);
 		return -EBADMSG;
 	}
-	size = strtoull(size_s, NULL, 10);
 	snprintf(rel, sizeof(rel), "layers/%zu", i);
 	if ((mkdirat(p->dirfd, "layers", 0755) && errno != EEXIST) ||
 	    (mkdirat(p->dirfd, rel, 0755) && errno != EEXIST)) {

@@ -88,21 +88,6 @@ int ctl_ioctl_failed(const char *path, const char *what)
 	return CTL_EXIT_ERROR;
 }
 
-int ctl_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int ctl_open_ioctl(const char *path, unsigned long req, const char *what,
 		   void *arg)
 {

@@ -2,7 +2,7 @@
 /*
  * ctl.h - what incrfsctl's commands share: their entry points and help,
  * opening a path, issuing an ioctl and reporting its failure, parsing
- * the command line and numbers.
+ * the command line.
  *
  * Why this exists: every command opens a path on a mount, issues one
  * ioctl and must say the same clear thing when the path is not on incrfs.
@@ -49,9 +49,6 @@ int ctl_ioctl_failed(const char *path, const char *what);
  */
 int ctl_open_ioctl(const char *path, unsigned long req, const char *what,
 		   void *arg);
-
-/* A decimal in [0, @max]: 0, or -1 if @s is not one. */
-int ctl_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /*
  * Parse the options before a command's arguments: -h/--help, and --json

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "number.h"
 #include "uapi/incrfs.h"
 
 #define TIMEOUT_REMOVE	0xffffffffU	/* SET of this removes the override */
@@ -129,14 +130,14 @@ static int timeout_run(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, ":u:s:ch", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (ctl_parse_u64(optarg, 0xfffffffeU, &uid))
+			if (incrfs_parse_u64(optarg, 0xfffffffeU, &uid))
 				return ctl_usage("timeout",
 						 "--uid: '%s' is not a numeric uid",
 						 optarg);
 			have_uid = true;
 			break;
 		case 's':
-			if (ctl_parse_u64(optarg, UINT64_MAX, &ms))
+			if (incrfs_parse_u64(optarg, UINT64_MAX, &ms))
 				return ctl_usage("timeout",
 						 "--set: '%s' is not a number of milliseconds",
 						 optarg);

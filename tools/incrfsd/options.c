@@ -5,6 +5,7 @@
  * Why this exists: see options.h.  The help text is the manual page.
  */
 #include "options.h"
+#include "number.h"
 #include "version.h"
 
 #include <errno.h>
@@ -297,38 +298,11 @@ void incrfsd_help(FILE *f)
 static int parse_uint(const char *s, unsigned int min, unsigned int max,
 		      unsigned int *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
+	if (incrfs_parse_u64(s, max, &v) || v < min)
 		return -EINVAL;
 	*out = (unsigned int)v;
-	return 0;
-}
-
-/* A number of bytes, or of KiB or MiB with K or M after it, up to @max. */
-static int parse_size(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		v = v > max >> 10 ? max + 1 : v << 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v = v > max >> 20 ? max + 1 : v << 20, end++;
-	if (*end || v > max)
-		return -EINVAL;
-	*out = v;
 	return 0;
 }
 
@@ -420,7 +394,7 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 					optarg);
 			break;
 		case 'A':
-			if (parse_size(optarg, INCRFSD_MAX_AMPLIFY, &o->amplify))
+			if (incrfs_parse_size(optarg, INCRFSD_MAX_AMPLIFY, &o->amplify))
 				return usage_error(err,
 					"--amplify: '%s' is not a size from 0 to 64M (a number of bytes, or with K or M)",
 					optarg);

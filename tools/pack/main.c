@@ -14,7 +14,7 @@
 #include "blob.h"
 #include "hex.h"
 #include "image.h"
-#include "size.h"
+#include "number.h"
 #include "version.h"
 
 #include <errno.h>

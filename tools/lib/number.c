@@ -1,13 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * size.c - a size on the command line (see size.h).
+ * number.c - numbers on the command line (see number.h).
  */
-#include "size.h"
+#include "number.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Leading decimal digits of @s into *@v; *@end after them. */
+static int digits(const char *s, unsigned long long *v, char **end)
+{
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, end, 10);
+	return errno ? -EINVAL : 0;
+}
+
+int incrfs_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (digits(s, &v, &end) || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
 
 int incrfs_parse_size(const char *s, uint64_t max, uint64_t *out)
 {
@@ -17,11 +38,7 @@ int incrfs_parse_size(const char *s, uint64_t max, uint64_t *out)
 	char *end;
 	int shift;
 
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
+	if (digits(s, &v, &end))
 		return -EINVAL;
 	if (*end) {
 		sfx = strchr(suffixes, toupper((unsigned char)*end));
