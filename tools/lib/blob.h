@@ -20,11 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err_max.h"
 #include "uapi/incrfs.h"
-
-#ifndef INCRFS_ERR_MAX
-#define INCRFS_ERR_MAX 256
-#endif
 
 /* A chunk from the index, host-endian. */
 struct incrfs_chunk_info {

@@ -25,9 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err_max.h"
 #include "uapi/incrfs.h"
-
-#define INCRFS_ERR_MAX 256
 
 /* The super block, validated and decoded. */
 struct incrfs_super_info {

@@ -23,11 +23,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "err_max.h"
 #include "uapi/incrfs.h"
-
-#ifndef INCRFS_ERR_MAX
-#define INCRFS_ERR_MAX 256
-#endif
 
 #define INCRFS_PROFILE_MAGIC	"incrfs-profile"
 #define INCRFS_PROFILE_VERSION	1

@@ -9,6 +9,7 @@
 #ifndef INCRFS_WRITER_PRIV_H
 #define INCRFS_WRITER_PRIV_H
 
+#include "err_max.h"
 #include "writer.h"
 
 struct incrfs_wentry {
@@ -67,7 +68,7 @@ struct incrfs_writer {
 	size_t cap_blocks;
 	uint64_t nr_blocks;
 	uint8_t root_hash[INCRFS_HASH_SIZE];
-	char err[256];
+	char err[INCRFS_ERR_MAX];
 };
 
 int incrfs_w_fail(struct incrfs_writer *w, int err, const char *fmt, ...)
