@@ -767,8 +767,11 @@ TEST_F(lazy, killed_reader_returns_promptly)
 	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
-/* A child that maps @path and touches its second page: 0, or a signal. */
-static pid_t start_faulter(const char *path)
+/*
+ * A child that maps the first @len bytes of @path and touches page @page:
+ * exit 0, or a signal.
+ */
+static pid_t start_faulter_at(const char *path, size_t len, unsigned long page)
 {
 	pid_t pid = fork();
 
@@ -776,13 +779,19 @@ static pid_t start_faulter(const char *path)
 		int fd = open(path, O_RDONLY);
 		volatile unsigned char *m;
 
-		m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+		m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (m == MAP_FAILED)
 			_exit(2);
-		(void)m[4096];
+		(void)m[page * 4096];
 		_exit(0);
 	}
 	return pid;
+}
+
+/* A child that maps @path and touches its second page. */
+static pid_t start_faulter(const char *path)
+{
+	return start_faulter_at(path, 8192, 1);
 }
 
 /*
@@ -936,18 +945,8 @@ TEST_F(lazy, page_fault_reads_around_a_small_window)
 	/* hints go only to a feeder that is there */
 	ctl = iu_open_control(self->mnt);
 	ASSERT_GE(ctl, 0);
-	pid = fork();
+	pid = start_faulter_at(p, st.st_size, fault);
 	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		int fd = open(p, O_RDONLY);
-		volatile unsigned char *m;
-
-		m = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-		if (m == MAP_FAILED)
-			_exit(2);
-		(void)m[fault * 4096];
-		_exit(0);
-	}
 	usleep(300 * 1000);	/* it waits for block 128 */
 	ASSERT_EQ(0, fcntl(ctl, F_SETFL, O_NONBLOCK));
 	n = read(ctl, recs, sizeof(recs));
@@ -975,18 +974,8 @@ TEST_F(lazy, page_fault_reads_around_a_small_window)
 	kill(pid, SIGKILL);
 	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
 	/* another fault of the file: no second whole-file hint */
-	pid = fork();
+	pid = start_faulter_at(p, st.st_size, fault + 100);
 	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		int fd = open(p, O_RDONLY);
-		volatile unsigned char *m;
-
-		m = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-		if (m == MAP_FAILED)
-			_exit(2);
-		(void)m[(fault + 100) * 4096];
-		_exit(0);
-	}
 	usleep(300 * 1000);
 	n = read(ctl, recs, sizeof(recs));
 	for (i = 0; n > 0 && i < n / (ssize_t)sizeof(recs[0]); i++)
