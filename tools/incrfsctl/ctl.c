@@ -15,9 +15,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+
+#include "uapi/incrfs.h"
 
 void ctl_err(const char *fmt, ...)
 {
@@ -167,4 +170,19 @@ int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
 		 const char **path)
 {
 	return ctl_path_json(argc, argv, cmd, path, NULL);
+}
+
+void ctl_sysfs_dir(dev_t dev, char *buf, size_t len)
+{
+	snprintf(buf, len, "/sys/fs/incrfs/%u:%u", major(dev), minor(dev));
+}
+
+void ctl_percent_present(const struct incrfs_stats *st, char *buf,
+			 size_t len)
+{
+	unsigned long long permille = st->blocks_total ?
+		(unsigned long long)(st->blocks_present * 1000 /
+				     st->blocks_total) : 1000;
+
+	snprintf(buf, len, "%llu.%llu%%", permille / 10, permille % 10);
 }

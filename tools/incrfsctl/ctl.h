@@ -11,10 +11,13 @@
 #define INCRFSCTL_CTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct json_object;
+struct incrfs_stats;
 
 #define CTL_EXIT_OK	0
 #define CTL_EXIT_ERROR	1
@@ -76,5 +79,14 @@ int ctl_print_json(struct json_object *o);
  */
 int ctl_one_path(int argc, char *argv[], const struct ctl_command *cmd,
 		 const char **path);
+
+/* The mount's counters directory, /sys/fs/incrfs/MAJOR:MINOR, of @dev. */
+void ctl_sysfs_dir(dev_t dev, char *buf, size_t len);
+/*
+ * "NN.N%" of the data blocks present, rounded down so that 100.0% means
+ * every block (and an image without data blocks is complete).
+ */
+void ctl_percent_present(const struct incrfs_stats *st, char *buf,
+			 size_t len);
 
 #endif /* INCRFSCTL_CTL_H */

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -132,9 +131,14 @@ static int add_row(struct mount_rows *r, const struct mntent *m)
 	row->dir = strdup(m->mnt_dir);
 	row->image = strdup(m->mnt_fsname);
 	row->opts = strdup(m->mnt_opts);
-	r->nr++;
-	if (!row->dir || !row->image || !row->opts)
+	if (!row->dir || !row->image || !row->opts) {
+		free(row->dir);
+		free(row->image);
+		free(row->opts);
 		return -1;
+	}
+	/* a row is counted only once complete: the listings print all */
+	r->nr++;
 	read_stats(row);
 	return 0;
 }
@@ -172,8 +176,7 @@ static int list_json(const struct mount_rows *r)
 				goto fail;
 			continue;
 		}
-		snprintf(sysfs, sizeof(sysfs), "/sys/fs/incrfs/%u:%u",
-			 major(row->dev), minor(row->dev));
+		ctl_sysfs_dir(row->dev, sysfs, sizeof(sysfs));
 		if (incrfs_json_add(o, "sysfs", json_object_new_string(sysfs)) ||
 		    incrfs_json_add_u64(o, "blocks_present", st->blocks_present) ||
 		    incrfs_json_add_u64(o, "blocks_total", st->blocks_total) ||
@@ -199,8 +202,6 @@ static void list_text(const struct mount_rows *r)
 	printf("%-*s  %7s  %-8s  %s\n", w, "MOUNT", "PRESENT", "FEEDER", "IMAGE");
 	for (size_t i = 0; i < r->nr; i++) {
 		const struct mount_row *row = &r->v[i];
-		const struct incrfs_stats *st = &row->st;
-		unsigned long long permille;
 		char pct[32];
 
 		if (row->err) {
@@ -208,13 +209,10 @@ static void list_text(const struct mount_rows *r)
 			       row->image);
 			continue;
 		}
-		permille = st->blocks_total ?
-			(unsigned long long)(st->blocks_present * 1000 /
-					     st->blocks_total) : 1000;
-		snprintf(pct, sizeof(pct), "%llu.%llu%%", permille / 10,
-			 permille % 10);
+		ctl_percent_present(&row->st, pct, sizeof(pct));
 		printf("%-*s  %7s  %-8s  %s\n", w, row->dir, pct,
-		       st->feeder_attached ? "attached" : "none", row->image);
+		       row->st.feeder_attached ? "attached" : "none",
+		       row->image);
 	}
 }
 
@@ -247,12 +245,12 @@ static int list_run(int argc, char *argv[])
 		}
 	}
 	endmntent(f);
-	for (size_t i = 0; ret == CTL_EXIT_OK && i < rows.nr; i++)
-		if (rows.v[i].err)
-			ret = CTL_EXIT_ERROR;
-	for (size_t i = 0; i < rows.nr; i++)
-		if (rows.v[i].err)
-			ctl_err("%s: %s", rows.v[i].dir, row_error(&rows.v[i]));
+	for (size_t i = 0; i < rows.nr; i++) {
+		if (!rows.v[i].err)
+			continue;
+		ctl_err("%s: %s", rows.v[i].dir, row_error(&rows.v[i]));
+		ret = CTL_EXIT_ERROR;
+	}
 	if (json) {
 		if (list_json(&rows) != CTL_EXIT_OK)
 			ret = CTL_EXIT_ERROR;

@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -102,9 +101,8 @@ fail:
 static int status_run(int argc, char *argv[])
 {
 	struct incrfs_stats st;
-	unsigned long long permille;
 	const char *path;
-	char sysfs[64];
+	char sysfs[64], pct[32];
 	struct stat sb;
 	bool json;
 	int fd, ret;
@@ -119,19 +117,14 @@ static int status_run(int argc, char *argv[])
 	if (fstat(fd, &sb) < 0)
 		sb.st_dev = 0;
 	close(fd);
-	snprintf(sysfs, sizeof(sysfs), "/sys/fs/incrfs/%u:%u",
-		 major(sb.st_dev), minor(sb.st_dev));
+	ctl_sysfs_dir(sb.st_dev, sysfs, sizeof(sysfs));
 	if (json)
 		return status_json(path, sysfs, &st);
-	/* rounded down, so 100.0% means every block */
-	permille = st.blocks_total ?
-		(unsigned long long)(st.blocks_present * 1000 / st.blocks_total) :
-		1000;
+	ctl_percent_present(&st, pct, sizeof(pct));
 	printf("mount:          %s (%s)\n", path, sysfs);
-	printf("blocks present: %llu of %llu (%llu.%llu%%)\n",
+	printf("blocks present: %llu of %llu (%s)\n",
 	       (unsigned long long)st.blocks_present,
-	       (unsigned long long)st.blocks_total, permille / 10,
-	       permille % 10);
+	       (unsigned long long)st.blocks_total, pct);
 	printf("misses:         %llu\n", (unsigned long long)st.misses);
 	printf("waits:          %llu\n", (unsigned long long)st.waits);
 	printf("timeouts:       %llu\n", (unsigned long long)st.timeouts);
