@@ -217,6 +217,40 @@ static long ioc_fail_reads(struct incrfs_sb_info *sbi,
 	return 0;
 }
 
+/*
+ * Queue a record again for every read still waiting that has none queued
+ * (the caller holds pending_lock).  Whether any was.
+ */
+static bool replay_locked(struct incrfs_sb_info *sbi)
+{
+	struct incrfs_pending *pr;
+	struct rb_node *node;
+	bool any = false;
+
+	lockdep_assert_held(&sbi->pending_lock);
+	for (node = rb_first(&sbi->pending); node; node = rb_next(node)) {
+		pr = rb_entry(node, struct incrfs_pending, node);
+		if (!pr->filled && list_empty(&pr->unread)) {
+			incrfs_unread_add(sbi, pr);
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* INCRFS_IOC_REPLAY: see uapi/incrfs.h. */
+static long ioc_replay(struct incrfs_sb_info *sbi)
+{
+	bool any;
+
+	spin_lock(&sbi->pending_lock);
+	any = replay_locked(sbi);
+	spin_unlock(&sbi->pending_lock);
+	if (any)
+		wake_up_interruptible(&sbi->control_wq);
+	return 0;
+}
+
 static long control_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -233,6 +267,8 @@ static long control_ioctl(struct file *file, unsigned int cmd,
 		return incrfs_ioc_get_filled_data(sbi, (void __user *)arg);
 	case INCRFS_IOC_FAIL_READS:
 		return ioc_fail_reads(sbi, (void __user *)arg);
+	case INCRFS_IOC_REPLAY:
+		return ioc_replay(sbi);
 	}
 	return -ENOTTY;
 }
@@ -251,8 +287,6 @@ static const struct file_operations incrfs_control_fops = {
 int incrfs_open_control(struct super_block *sb)
 {
 	struct incrfs_sb_info *sbi = INCRFS_SB(sb);
-	struct incrfs_pending *pr;
-	struct rb_node *node;
 	int fd;
 
 	if (!ns_capable(sb->s_user_ns, CAP_SYS_ADMIN))
@@ -263,12 +297,8 @@ int incrfs_open_control(struct super_block *sb)
 		return -EBUSY;
 	}
 	sbi->control_open = true;
-	/* replay: every read still waiting is news to the new feeder */
-	for (node = rb_first(&sbi->pending); node; node = rb_next(node)) {
-		pr = rb_entry(node, struct incrfs_pending, node);
-		if (list_empty(&pr->unread))
-			incrfs_unread_add(sbi, pr);
-	}
+	/* every read still waiting is news to the new feeder */
+	replay_locked(sbi);
 	refcount_inc(&sbi->ref);
 	spin_unlock(&sbi->pending_lock);
 

@@ -461,6 +461,15 @@ struct incrfs_access_log {
 #define INCRFS_IOC_GET_INFO	_IOR(INCRFS_IOC_MAGIC, 7, struct incrfs_info)
 #define INCRFS_IOC_GET_ACCESS_LOG _IOWR(INCRFS_IOC_MAGIC, 8, struct incrfs_access_log)
 #define INCRFS_IOC_FAIL_READS	_IOWR(INCRFS_IOC_MAGIC, 9, struct incrfs_fail_reads)
+/*
+ * INCRFS_IOC_REPLAY, on the control fd, no argument: every read still
+ * waiting is queued as a record again, as for a newly opened control fd.
+ * For a feeder that takes over a control fd another process held (a
+ * daemon restarted with the fd its service manager kept): the records
+ * its predecessor read but did not serve would otherwise never come back.
+ * Records still queued are not queued twice.
+ */
+#define INCRFS_IOC_REPLAY	_IO(INCRFS_IOC_MAGIC, 10)
 
 /* Sizes are ABI: pin them. */
 #define INCRFS_ASSERT_SIZE(type, size) \
