@@ -86,6 +86,9 @@ install: tools
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/systemd/incrfsd@.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/incrfsd@.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/incrfsd@.service
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/systemd/incrfsd-node.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/incrfsd-node.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/incrfsd-node.service
 	./scripts/gen-man.sh $(BUILD)/man
 	cp Documentation/man/*.[0-9] $(BUILD)/man/
 	@for m in $(BUILD)/man/*.[0-9]; do \

@@ -19,7 +19,7 @@ for c in check inspect convert pull umount profile; do
 			-f "$top/scripts/help2roff.awk" >"$out/incrfs-image-$c.1"
 done
 # and so has each command of incrfsctl
-for c in list status info filled timeout profile; do
+for c in list status info filled timeout profile attach detach feeders; do
 	"$top/tools/out/incrfsctl" help "$c" |
 		awk -v name="incrfsctl-$c" -v section=8 \
 			-f "$top/scripts/help2roff.awk" >"$out/incrfsctl-$c.8"

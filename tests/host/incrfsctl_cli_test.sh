@@ -7,7 +7,8 @@
 # an incrfs mount (exit 1, "not on an incrfs mount"); paths that are not
 # regular files or directories (a symlink to a device) are not opened.
 # What the commands print for a real mount is tested in the guest
-# (feeder_test.c).
+# (feeder_test.c, node_test.c); attach, detach and feeders also talk to a
+# real incrfsd --node here (the ASan build), which needs no mount for it.
 #
 # Builds tools/out-asan/incrfsctl (ASan/UBSan) first.  Prints TAP 13.
 set -uo pipefail
@@ -16,15 +17,16 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=$repo/tools/out-asan/incrfsctl
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..23"
 if ! make -s -C "$repo/tools" O=out-asan SANITIZE=1 out-asan/incrfsctl \
-	>/dev/null 2>&1; then
-	for i in $(seq 1 18); do echo "not ok $i build incrfsctl"; done
+	out-asan/incrfsd >/dev/null 2>&1; then
+	for i in $(seq 1 23); do echo "not ok $i build incrfsctl"; done
 	exit 1
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/incrfsctl-cli.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+node_pid=
+trap '[ -z "$node_pid" ] || kill "$node_pid" 2>/dev/null; rm -rf "$work"' EXIT
 echo data >"$work/file"
 num=0 failed=0
 
@@ -35,14 +37,14 @@ tool=$ctl
 run --help
 check "incrfsctl --help is a manual page listing every command" \
 	'[ $rc = 0 ] && manual EXAMPLES "SEE ALSO" &&
-	 (for c in list status info filled timeout profile; do
+	 (for c in list status info filled timeout profile attach detach feeders; do
 		grep -q "^    $c " <<<"$out" || exit 1; done)'
 help_main=$out
 run help
 check "incrfsctl help is the same text" '[ $rc = 0 ] && [ "$out" = "$help_main" ]'
 
 ok=0
-for c in list status info filled timeout profile; do
+for c in list status info filled timeout profile attach detach feeders; do
 	run "$c" --help
 	[ $rc = 0 ] && manual || { ok=1; break; }
 	grep -q "incrfsctl $c" <<<"$out" || { ok=1; break; }
@@ -97,6 +99,13 @@ profile --bogus|unknown option '--bogus'
 help nosuch|help: no command 'nosuch'
 list /|incrfsctl list: unexpected argument '/'
 list --bogus|unknown option '--bogus'
+attach|incrfsctl attach: missing MOUNT
+attach /|missing the mount's incrfsd options
+attach --bogus /|unknown option '--bogus'
+detach|incrfsctl detach: missing MOUNT
+detach / /x|unexpected argument '/x'
+feeders x|unexpected argument 'x'
+feeders --socket|--socket needs a path
 EOF
 check "usage errors exit 2 with a message naming the problem" '[ $bad = 0 ]'
 
@@ -151,6 +160,35 @@ ln -s file "$work/filelink"
 run filled "$work/filelink"
 check "a symlink to a regular file is followed" \
 	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work/filelink: not on an incrfs mount" ]'
+# a real node daemon, with nothing attached
+sock=$work/run/node.sock
+run feeders --socket "$sock"
+check "feeders without a daemon says none listens there" \
+	'[ $rc = 1 ] && grep -q "$sock: no incrfsd --node listens there" <<<"$err"'
+run attach --socket "$sock" "$work" --source x
+check "attach of a path not on incrfs fails before asking the daemon" \
+	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work: not on an incrfs mount" ]'
+# (LeakSanitizer stops the world with ptrace, which incrfsd's seccomp
+# filter refuses once it serves: leaks are not looked for at its exit)
+ASAN_OPTIONS=detect_leaks=0 "$repo/tools/out-asan/incrfsd" --node \
+	--socket "$sock" --state-dir "$work/state" 2>"$work/node.log" &
+node_pid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+run feeders --socket "$sock" --json
+check "feeders --json of an empty node: no mounts, the memory budget" \
+	'[ $rc = 0 ] && [ "$out" = "{\"memory_used\":0,\"memory_max\":1073741824,\"mounts\":[]}" ]'
+run detach --socket "$sock" /nowhere
+check "detach of a mount the node does not serve fails clearly" \
+	'[ $rc = 1 ] && [ "$err" = "incrfsctl: /nowhere: not attached to this node" ]'
+kill "$node_pid"
+wait "$node_pid"
+node_rc=$?
+node_pid=
+check "the node daemon stops on SIGTERM, exit 0, socket removed" \
+	'[ $node_rc = 0 ] && [ ! -e "$sock" ] &&
+	 grep -q "stopping on Terminated" "$work/node.log"' ||
+	sed 's/^/#   /' "$work/node.log"
+
 run --version
 check "--version prints the release, from dkms.conf" \
 	'[ $rc = 0 ] && [ "$out" = "incrfsctl $(sed -n "s/^PACKAGE_VERSION=\"\(.*\)\"/\1/p" "$repo/dkms.conf") (incrfs)" ]'

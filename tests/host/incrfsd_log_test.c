@@ -92,4 +92,29 @@ TEST(another_stream_is_not_the_journal)
 	expect_text(_metadata, path, "incrfsd: error: e\n");
 }
 
+TEST(a_node_thread_names_its_mount_and_keeps_its_last_error)
+{
+	char path[64], last[64];
+
+	unsetenv("JOURNAL_STREAM");
+	ASSERT_EQ(0, capture(path, sizeof(path)));
+	incrfsd_verbosity = 0;
+	incrfsd_log_thread("/mnt/a", last, sizeof(last));
+	EXPECT_STREQ("", last);
+	log_info("serving");
+	log_err("first");
+	log_warn("not an error");
+	log_err("the blob %s is gone", "b");
+	EXPECT_STREQ("the blob b is gone", last);
+	incrfsd_log_thread(NULL, NULL, 0);
+	log_err("untagged");
+	EXPECT_STREQ("the blob b is gone", last);
+	expect_text(_metadata, path,
+		    "incrfsd: /mnt/a: serving\n"
+		    "incrfsd: /mnt/a: error: first\n"
+		    "incrfsd: /mnt/a: warning: not an error\n"
+		    "incrfsd: /mnt/a: error: the blob b is gone\n"
+		    "incrfsd: error: untagged\n");
+}
+
 TEST_HARNESS_MAIN

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <sys/stat.h>
+
 #include "tools/incrfsd/notify.c"
 
 /* A datagram socket bound to @name (a path, or "@abstract"). */
@@ -91,6 +93,46 @@ TEST(bad_socket_names_are_errors)
 	EXPECT_EQ(-EINVAL, incrfsd_notify("READY=1"));
 	setenv("NOTIFY_SOCKET", "/nonexistent/incrfsd-notify", 1);
 	EXPECT_EQ(-ENOENT, incrfsd_notify("READY=1"));
+}
+
+TEST(fdstore_carries_the_fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	char name[64], buf[128];
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.b,
+			     .msg_controllen = sizeof(ctl.b) };
+	struct cmsghdr *c;
+	struct stat a, b;
+	int fd, pfd[2], got;
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "@incrfsd-fdstore-%d", getpid());
+	fd = listener(name);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, pipe(pfd));
+	setenv("NOTIFY_SOCKET", name, 1);
+	EXPECT_EQ(0, incrfsd_notify_fd("FDSTORE=1\nFDNAME=m7", pfd[0]));
+	n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	ASSERT_GT(n, 0);
+	buf[n] = '\0';
+	EXPECT_STREQ("FDSTORE=1\nFDNAME=m7", buf);
+	c = CMSG_FIRSTHDR(&mh);
+	ASSERT_NOT_NULL(c);
+	ASSERT_EQ(SCM_RIGHTS, c->cmsg_type);
+	memcpy(&got, CMSG_DATA(c), sizeof(got));
+	/* the same pipe, another descriptor of it */
+	ASSERT_EQ(0, fstat(got, &a));
+	ASSERT_EQ(0, fstat(pfd[0], &b));
+	EXPECT_EQ(a.st_ino, b.st_ino);
+	close(got);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -15,7 +15,7 @@
 struct parsed {
 	int ret;
 	struct incrfsd_options o;
-	char out[16384];
+	char out[32768];
 	char err[1024];
 };
 
@@ -207,6 +207,61 @@ TEST(seventeen_insecure_registries_are_too_many)
 	free(err);
 }
 
+TEST(node_mode)
+{
+	struct parsed p;
+
+	parse(&p, "--node", NULL);
+	ASSERT_EQ(0, p.ret) TH_LOG("%s", p.err);
+	EXPECT_TRUE(p.o.node);
+	EXPECT_STREQ(INCRFS_NODE_SOCKET, p.o.socket);
+	EXPECT_STREQ("/run/incrfsd", p.o.state_dir);
+	EXPECT_EQ(1ULL << 30, p.o.memory_max);
+	EXPECT_NULL(p.o.source);
+	EXPECT_NULL(p.o.mountpoint);
+	EXPECT_NULL(p.o.mount_opt);
+	parse(&p, "--node", "--socket=/s", "--state-dir", "/st",
+	      "--memory-max", "2G", "-v", "--ca-file", "c.pem",
+	      "--registry-mirror", "m:5000", NULL);
+	ASSERT_EQ(0, p.ret) TH_LOG("%s", p.err);
+	EXPECT_STREQ("/s", p.o.socket);
+	EXPECT_STREQ("/st", p.o.state_dir);
+	EXPECT_EQ(2ULL << 30, p.o.memory_max);
+	EXPECT_EQ(1, p.o.verbose);
+	EXPECT_STREQ("node", p.o.node_opt);	/* the first, by long name */
+	/* a mount's options tell the node's apart (incrfsctl attach) */
+	parse(&p, "--source", "b", "-r", "2", "--ca-file", "c", "/m", NULL);
+	ASSERT_EQ(0, p.ret);
+	EXPECT_STREQ("source", p.o.mount_opt);
+	EXPECT_STREQ("ca-file", p.o.node_opt);
+}
+
+TEST(node_mode_usage_errors)
+{
+	static const struct { const char *a[4]; const char *msg; } cases[] = {
+		{ { "--node", "--readahead", "3" },
+		  "--readahead is an option of one mount: with --node, give it to incrfsctl attach" },
+		{ { "--node", "--source", "b" }, "--source is an option of one mount" },
+		{ { "--node", "/mnt" }, "unexpected argument '/mnt': with --node" },
+		{ { "--socket", "/s", "-s", "b" }, "--socket needs --node" },
+		{ { "--memory-max", "1G", "-s", "b" }, "--memory-max needs --node" },
+		{ { "--node", "--memory-max", "0" }, "--memory-max: '0' is not a size above 0" },
+		{ { "--node", "--memory-max", "lots" }, "--memory-max: 'lots'" },
+		{ { "--node", "--socket=" }, "--socket needs a path" },
+		{ { "--node", "--state-dir=" }, "--state-dir needs a directory" },
+	};
+	struct parsed p;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse(&p, cases[i].a[0], cases[i].a[1], cases[i].a[2],
+		      cases[i].a[3], NULL);
+		EXPECT_EQ(-1, p.ret) TH_LOG("case %zu", i);
+		EXPECT_NOT_NULL(strstr(p.err, cases[i].msg))
+			TH_LOG("case %zu: %s", i, p.err);
+	}
+}
+
 TEST(help_is_a_manual_page)
 {
 	static const char *const needles[] = {
@@ -221,6 +276,9 @@ TEST(help_is_a_manual_page)
 		"-M, --registry-mirror HOST[:PORT]", "-T, --stats-file FILE",
 		"CAP_SYS_ADMIN", "root hash", "io_uring", "zstd",
 		"    0   ", "    1   ", "    2   ", "    3   ",
+		"NODE MODE\n", "incrfsd --node", "--socket PATH",
+		"--state-dir DIR", "--memory-max SIZE", "incrfsctl attach",
+		"FDSTORE=1", "mounts.json",
 	};
 	struct parsed p;
 	size_t i;

@@ -31,7 +31,7 @@ struct ctl_command {
 };
 
 extern const struct ctl_command ctl_list, ctl_status, ctl_info, ctl_filled,
-	ctl_timeout, ctl_profile;
+	ctl_timeout, ctl_profile, ctl_attach, ctl_detach, ctl_feeders;
 
 /* "incrfsctl: " + message on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,7 +14,7 @@
 
 static const struct ctl_command *const commands[] = {
 	&ctl_list, &ctl_status, &ctl_info, &ctl_filled, &ctl_timeout,
-	&ctl_profile,
+	&ctl_profile, &ctl_attach, &ctl_detach, &ctl_feeders,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -6,8 +6,13 @@
  * little per turn: read every queued pending-read record, turn them into
  * queued chunks (plan.c), start as many chunk reads as the depth allows,
  * decode and fill the ones that arrived.  One epoll set watches the
- * control fd, a signalfd (SIGTERM, SIGINT, SIGHUP), the blob source's
- * completion eventfd and the prefetch threads' eventfd.
+ * control fd, a signalfd (SIGTERM, SIGINT, SIGHUP; in a node, the
+ * mount's stop eventfd instead), the blob source's completion eventfd and
+ * the prefetch threads' eventfd.
+ *
+ * In a node (node.c) every mount runs this loop in a thread of its own:
+ * while another mount's readers wait, this one starts no background read
+ * (node_share.h), and its buffers come out of the node's memory budget.
  *
  * A FILL stops early when another reader starts to wait, leaving the end
  * of the chunk: such tails (tails.h) go before any other work, but not
@@ -45,6 +50,8 @@ enum { EV_SIGNAL, EV_CONTROL, EV_SOURCE, EV_PREFETCH };
 #define TAILS_MEMORY_MAX	(16U << 20)
 /* Readers are quiet when none started to wait for this long. */
 #define TAILS_QUIET_NS		1000000ULL
+/* A node mount holding background work for others looks again after (ms). */
+#define THROTTLE_POLL_MS	20
 
 /* What a turn of the loop decided. */
 enum { GO_ON, STOP_OK, STOP_ERROR };
@@ -75,25 +82,73 @@ static int watch(struct feeder *f, int fd, uint32_t tag)
 	return 0;
 }
 
+int feeder_take_memory(struct feeder *f)
+{
+	uint64_t chunk = (uint64_t)f->chunk_blocks * INCRFS_BLOCK_SIZE;
+	unsigned int depth = f->src.depth ? f->src.depth : 1;
+	uint64_t buffers, extra;
+
+	if (f->max_tails)
+		return 0;
+	if (!chunk)
+		chunk = INCRFS_BLOCK_SIZE;
+	f->max_tails = TAILS_MEMORY_MAX / chunk < TAILS_MAX ?
+		       (unsigned int)(TAILS_MEMORY_MAX / chunk) : TAILS_MAX;
+	if (!f->max_tails)
+		f->max_tails = 1;
+	if (!f->node)
+		return 0;
+	/* a compressed and a decoded chunk per read in flight, one decoding */
+	buffers = (uint64_t)(2 * depth + 1) * chunk;
+	if (f->opt->prefetch == PREFETCH_ALL)
+		buffers += (uint64_t)PREFETCH_THREADS *
+			   (2 * PREFETCH_DEPTH + 1) * chunk;
+	if (node_share_take(f->node, buffers, 0, &extra)) {
+		log_err("the node's memory budget is spent: this mount's read buffers need %llu KiB, %llu KiB of --memory-max %llu KiB are taken",
+			(unsigned long long)(buffers >> 10),
+			(unsigned long long)(node_share_used(f->node) >> 10),
+			(unsigned long long)(f->node->memory_max >> 10));
+		return -1;
+	}
+	f->memory_taken = buffers;
+	return 0;
+}
+
+/* Free the decoded blocks of a tail, and give their memory back. */
+static void free_tail_data(struct feeder *f, void *data, uint32_t nr)
+{
+	uint64_t bytes = (uint64_t)nr * INCRFS_BLOCK_SIZE;
+
+	free(data);
+	if (f->node && data) {
+		node_share_give(f->node, bytes);
+		f->memory_taken -= bytes;
+	}
+}
+
 static int start_loop(struct feeder *f)
 {
 	sigset_t sigs;
 	int ret;
 
-	/*
-	 * From here on a stop signal is an event of the loop, in every
-	 * thread: the prefetch threads, started later, inherit the mask;
-	 * the HTTP workers, started during set-up, block them themselves.
-	 */
-	incrfsd_stop_signals(&sigs);
-	if (sigprocmask(SIG_BLOCK, &sigs, NULL)) {
-		log_err("sigprocmask: %s", strerror(errno));
-		return -1;
+	if (f->stop_fd < 0) {
+		/*
+		 * From here on a stop signal is an event of the loop, in
+		 * every thread: the prefetch threads, started later, inherit
+		 * the mask; the HTTP workers, started during set-up, block
+		 * them themselves.  (A node blocks them before any thread.)
+		 */
+		incrfsd_stop_signals(&sigs);
+		if (sigprocmask(SIG_BLOCK, &sigs, NULL)) {
+			log_err("sigprocmask: %s", strerror(errno));
+			return -1;
+		}
+		f->signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	}
-	f->signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	f->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	f->pf_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (f->signal_fd < 0 || f->epoll_fd < 0 || f->pf_event_fd < 0) {
+	if ((f->stop_fd < 0 && f->signal_fd < 0) || f->epoll_fd < 0 ||
+	    f->pf_event_fd < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -105,13 +160,13 @@ static int start_loop(struct feeder *f)
 		return -1;
 	}
 	f->fetch_ok = true;
-	if (tails_init(&f->tails, TAILS_MEMORY_MAX / f->fetch.dcap < TAILS_MAX ?
-			(unsigned int)(TAILS_MEMORY_MAX / f->fetch.dcap) :
-			TAILS_MAX)) {
+	if (feeder_take_memory(f))
+		return -1;
+	if (tails_init(&f->tails, f->max_tails)) {
 		log_err("out of memory");
 		return -1;
 	}
-	if (watch(f, f->signal_fd, EV_SIGNAL) ||
+	if (watch(f, f->stop_fd >= 0 ? f->stop_fd : f->signal_fd, EV_SIGNAL) ||
 	    watch(f, f->control_fd, EV_CONTROL) ||
 	    watch(f, f->fetch.src.event_fd, EV_SOURCE) ||
 	    watch(f, f->pf_event_fd, EV_PREFETCH))
@@ -212,12 +267,28 @@ static int read_records(struct feeder *f)
  * queued, the last free slot stays for a reader that waits, so a reader
  * never waits behind a long profile for more than one chunk read.
  */
-static enum plan_prio slot_limit(const struct feeder *f)
+static enum plan_prio slot_limit(struct feeder *f)
 {
+	f->throttled = false;
 	if (f->fetch.nslots > 1 && f->fetch.busy + 1 == f->fetch.nslots &&
 	    plan_queued_at(&f->plan, PRIO_PROFILE))
 		return PRIO_MISS;
+	/* in a node, another mount's waiting readers go before our bulk */
+	if (f->node && node_share_others_wait(f->node, f->waiting_published)) {
+		f->throttled = true;
+		return PRIO_AMPLIFY;
+	}
 	return PRIO_NR - 1;
+}
+
+/* Tell the node whether readers of this mount wait (node_share.h). */
+static void publish_waiting(struct feeder *f)
+{
+	if (!f->node)
+		return;
+	node_share_set_waiting(f->node, &f->waiting_published,
+			       plan_queued_at(&f->plan, PRIO_MISS) ||
+			       fetcher_in_flight(&f->fetch, PRIO_MISS));
 }
 
 /*
@@ -322,11 +393,20 @@ static int keep_tail(struct feeder *f, const struct fetch_done *d)
 		.start_ns = d->start_ns, .data = d->tail,
 		.lazy = plan_lone(&f->plan, d->chunk),
 	};
+	uint64_t bytes = (uint64_t)t.nr * INCRFS_BLOCK_SIZE, none;
 	struct fetch_done done;
 	struct tail old;
 	int ret = GO_ON;
 
 	f->yields++;
+	/* a node short of memory keeps no tail: the chunk is finished now */
+	if (f->node && node_share_take(f->node, bytes, 0, &none)) {
+		fill_tail(f, &t, false, &done);
+		free(t.data);
+		return chunk_done(f, &done);
+	}
+	if (f->node)
+		f->memory_taken += bytes;
 	if (!tails_add(&f->tails, &t, &old))
 		return GO_ON;
 	if (old.urgent) {
@@ -339,7 +419,7 @@ static int keep_tail(struct feeder *f, const struct fetch_done *d)
 		plan_release(&f->plan, old.chunk);
 		f->evicted++;
 	}
-	free(old.data);
+	free_tail_data(f, old.data, old.nr);
 	return ret;
 }
 
@@ -352,7 +432,7 @@ static int fill_next_tail(struct feeder *f, int i)
 	if (fill_tail(f, &f->tails.v[i], true, &d) > 0)
 		return GO_ON;
 	tails_remove(&f->tails, (unsigned int)i, &t);
-	free(t.data);
+	free_tail_data(f, t.data, t.nr);
 	return chunk_done(f, &d);
 }
 
@@ -470,7 +550,14 @@ static int reap_fetches(struct feeder *f)
 static int handle_signal(struct feeder *f)
 {
 	struct signalfd_siginfo si;
+	uint64_t v;
 
+	if (f->stop_fd >= 0) {
+		if (read(f->stop_fd, &v, sizeof(v)) != sizeof(v))
+			return GO_ON;
+		log_info("detached; no longer serving %s", f->opt->mountpoint);
+		return STOP_OK;
+	}
 	if (read(f->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return GO_ON;
 	log_info("stopping on %s", strsignal((int)si.ssi_signo));
@@ -568,6 +655,7 @@ static int loop(struct feeder *f)
 	int n, i, ret, tail, timeout;
 
 	for (;;) {
+		publish_waiting(f);
 		start_fetches(f);
 		/*
 		 * A tail before the chunks that arrived meanwhile: its bytes
@@ -580,6 +668,10 @@ static int loop(struct feeder *f)
 			if (ret != GO_ON)
 				return ret;
 		}
+		/* held for another mount's readers: nobody wakes us for it */
+		if (f->throttled && fetcher_has_room(&f->fetch) &&
+		    (timeout < 0 || timeout > THROTTLE_POLL_MS))
+			timeout = THROTTLE_POLL_MS;
 		n = epoll_wait(f->epoll_fd, ev, 8, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -626,6 +718,8 @@ static void log_start(struct feeder *f)
 		 (unsigned long long)(f->plan.nr_chunks - plan_nr_done(&f->plan)),
 		 (unsigned long long)f->plan.nr_chunks, f->chunk_blocks,
 		 f->opt->prefetch == PREFETCH_ALL ? ", prefetching all" : "");
+	if (f->node)
+		return;		/* the node speaks for itself (node.c) */
 	snprintf(state, sizeof(state),
 		 "READY=1\nSTATUS=serving, %llu of %llu blocks present",
 		 (unsigned long long)st.blocks_present,
@@ -673,35 +767,44 @@ int feeder_main(const struct incrfsd_options *o)
 		log_warn("%s; serving without it", why);
 	else if (ret > 0)
 		log_info("%s", why);
-	log_start(&f);
-	f.ready_ns = fetcher_now_ns();
-	if (complete(&f) && o->exit_when_complete) {
-		feeder_teardown(&f);
+	return feeder_serve(&f);
+}
+
+int feeder_serve(struct feeder *f)
+{
+	const struct incrfsd_options *o = f->opt;
+	int ret;
+
+	log_start(f);
+	f->ready_ns = fetcher_now_ns();
+	if (complete(f) && o->exit_when_complete) {
+		feeder_teardown(f);
 		return INCRFSD_EXIT_OK;
 	}
-	if (start_loop(&f)) {
-		feeder_teardown(&f);
+	if (start_loop(f)) {
+		feeder_teardown(f);
 		return INCRFSD_EXIT_ERROR;
 	}
-	if (o->prefetch == PREFETCH_ALL && !plan_complete(&f.plan)) {
-		f.pf.plan = &f.plan;
-		f.pf.location = o->source;
-		f.pf.meta = &f.meta;
-		f.pf.control_fd = f.control_fd;
-		f.pf.fill_flags = o->sync ? INCRFS_FILL_SYNC : 0;
-		f.pf.event_fd = f.pf_event_fd;
-		ret = prefetch_start(&f.pf);
+	if (o->prefetch == PREFETCH_ALL && !plan_complete(&f->plan)) {
+		f->pf.plan = &f->plan;
+		f->pf.location = o->source;
+		f->pf.meta = &f->meta;
+		f->pf.control_fd = f->control_fd;
+		f->pf.fill_flags = o->sync ? INCRFS_FILL_SYNC : 0;
+		f->pf.event_fd = f->pf_event_fd;
+		f->pf.node_waiting = f->node ? &f->node->waiting : NULL;
+		ret = prefetch_start(&f->pf);
 		if (ret)
 			log_err("cannot start the prefetch threads: %s",
 				strerror(-ret));
-		f.prefetch_ran = !ret;
+		f->prefetch_ran = !ret;
 	}
-	ret = loop(&f) == STOP_OK ? INCRFSD_EXIT_OK : INCRFSD_EXIT_ERROR;
-	if (!atomic_load(&f.pf.finished))
-		atomic_store(&f.pf.stop, true);
-	prefetch_report(&f);
-	log_summary(&f);
-	feeder_write_stats(&f);
-	feeder_teardown(&f);
+	ret = loop(f) == STOP_OK ? INCRFSD_EXIT_OK : INCRFSD_EXIT_ERROR;
+	if (!atomic_load(&f->pf.finished))
+		atomic_store(&f->pf.stop, true);
+	prefetch_report(f);
+	log_summary(f);
+	feeder_write_stats(f);
+	feeder_teardown(f);
 	return ret;
 }

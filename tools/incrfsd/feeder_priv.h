@@ -11,6 +11,7 @@
 
 #include "blobmeta.h"
 #include "fetcher.h"
+#include "node_share.h"
 #include "options.h"
 #include "plan.h"
 #include "prefetch.h"
@@ -23,7 +24,13 @@ struct feeder {
 	const struct incrfsd_options *opt;
 	int root_fd;			/* the mount point */
 	int control_fd;
-	int signal_fd;
+	int signal_fd;			/* the stop signals (one mount) */
+	int stop_fd;			/* node: readable once detached */
+	struct node_share *node;	/* NULL when serving one mount */
+	bool waiting_published;		/* what node->waiting knows of us */
+	bool throttled;			/* background work held for others */
+	uint64_t memory_taken;		/* of node's budget */
+	unsigned int max_tails;		/* 0 until feeder_take_memory() */
 	int epoll_fd;
 	struct incrfs_info info;
 	struct incrfsd_source src;	/* until the fetcher takes it */
@@ -56,7 +63,29 @@ struct feeder {
  * INCRFSD_EXIT_OK or the exit status to fail with (after logging why).
  */
 int feeder_setup(struct feeder *f, const struct incrfsd_options *o);
+/*
+ * The same for a mount whose control fd @control_fd the caller opened (a
+ * node's, handed over by incrfsctl attach; owned by @f from here on,
+ * also on failure).
+ */
+int feeder_setup_control(struct feeder *f, const struct incrfsd_options *o,
+			 int control_fd);
 void feeder_teardown(struct feeder *f);
+
+/*
+ * Take the memory the loop's buffers need, in a node out of its budget
+ * (@f->node set), and decide how many unfinished chunks to keep: they
+ * take what they can of the rest, one chunk at least.  0, or -1 (logged)
+ * if the node's budget cannot give the buffers.  Idempotent.
+ */
+int feeder_take_memory(struct feeder *f);
+
+/*
+ * Serve the mount set up until it goes away, is complete (with
+ * --exit-when-complete), a stop signal comes or, if @f->stop_fd >= 0, that
+ * fd becomes readable; then tear @f down.  The exit status.
+ */
+int feeder_serve(struct feeder *f);
 
 /*
  * profile_queue.c: --prefetch-profile @path: check the profile is the

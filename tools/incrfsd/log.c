@@ -21,6 +21,19 @@
 
 int incrfsd_verbosity;
 
+static _Thread_local const char *thread_tag;
+static _Thread_local char *thread_error;
+static _Thread_local size_t thread_error_len;
+
+void incrfsd_log_thread(const char *tag, char *last_error, size_t len)
+{
+	thread_tag = tag;
+	thread_error = last_error;
+	thread_error_len = len;
+	if (last_error && len)
+		last_error[0] = '\0';
+}
+
 /* Is stderr the stream $JOURNAL_STREAM names?  Looked at once. */
 static bool to_journal(void)
 {
@@ -55,12 +68,18 @@ void incrfsd_log(enum log_level level, const char *fmt, ...)
 		return;
 	if (to_journal())
 		n = snprintf(line, sizeof(line), "<%c>", prio[level]);
-	n += snprintf(line + n, sizeof(line) - n, "incrfsd: %s", tag);
+	n += snprintf(line + n, sizeof(line) - n, "incrfsd: %s%s%s",
+		      thread_tag ? thread_tag : "", thread_tag ? ": " : "",
+		      tag);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		return;
+	if (level == LOG_ERR && thread_error && thread_error_len)
+		snprintf(thread_error, thread_error_len, "%s", line + n);
 	n += m;
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;

@@ -10,6 +10,8 @@
 #ifndef INCRFSD_LOG_H
 #define INCRFSD_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOG_ERR,		/* always, "error: " */
 	LOG_WARN,		/* always, "warning: " */
@@ -20,6 +22,13 @@ enum log_level {
 
 /* Number of -v given. */
 extern int incrfsd_verbosity;
+
+/*
+ * A node's thread serving one mount names it in every line it logs:
+ * "incrfsd: TAG: ..." (NULL: no tag).  And the last error it logged is
+ * kept in the buffer given (NULL: none), to answer incrfsctl attach with.
+ */
+void incrfsd_log_thread(const char *tag, char *last_error, size_t len);
 
 void incrfsd_log(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -11,6 +11,7 @@
 
 #include "feeder.h"
 #include "log.h"
+#include "node.h"
 #include "options.h"
 #include "source.h"
 
@@ -35,5 +36,7 @@ int main(int argc, char *argv[])
 	 * takes them through a signalfd (feeder.c).
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	if (o.node)
+		return node_main(&o);
 	return feeder_main(&o);
 }

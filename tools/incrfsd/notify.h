@@ -13,5 +13,10 @@
  * (the variable is unset), else a negative errno.
  */
 int incrfsd_notify(const char *state);
+/*
+ * The same with the file descriptor @fd attached (SCM_RIGHTS), as
+ * "FDSTORE=1" wants; @fd < 0: none.
+ */
+int incrfsd_notify_fd(const char *state, int fd);
 
 #endif /* INCRFSD_NOTIFY_H */

@@ -5,6 +5,7 @@
  * Why this exists: see options.h.  The help text is the manual page.
  */
 #include "options.h"
+#include "node_msg.h"
 #include "number.h"
 #include "version.h"
 
@@ -22,6 +23,8 @@ void incrfsd_help(FILE *f)
 "\n"
 "SYNOPSIS\n"
 "    incrfsd [OPTIONS] --source BLOB MOUNTPOINT\n"
+"    incrfsd --node [--socket PATH] [--state-dir DIR] [--memory-max SIZE]\n"
+"            [NETWORK OPTIONS] [-v]\n"
 "\n"
 "DESCRIPTION\n"
 "    An incrfs image may be mounted with some or all of its data blocks\n"
@@ -99,6 +102,49 @@ void incrfsd_help(FILE *f)
 "    SIGKILL, waiting readers keep waiting (until their timeout), and a new\n"
 "    incrfsd serves them: the kernel hands it every read still waiting.\n"
 "    incrfsd needs CAP_SYS_ADMIN in the mount's user namespace.\n"
+"\n"
+"NODE MODE\n"
+"    incrfsd --node serves any number of mounts from one process, as a\n"
+"    container host with hundreds of layers needs.  Mounts are attached\n"
+"    and detached while it runs with incrfsctl attach and detach, which\n"
+"    talk to it through the unix socket --socket; incrfsctl feeders lists\n"
+"    them.  incrfsctl opens each mount's control channel (it needs\n"
+"    CAP_SYS_ADMIN for that) and hands it over, so the daemon runs with no\n"
+"    capability at all from its start.  Each mount has its own source and\n"
+"    the per-mount options above (--source, --readahead, --prefetch,\n"
+"    --prefetch-profile, --exit-when-complete, --amplify, --mapped,\n"
+"    --depth, --sync, --stats-file), given to incrfsctl attach; the\n"
+"    network options (--ca-file, --insecure-registry, --registry-mirror)\n"
+"    and -v are the node's, given here.  Credentials are looked up per\n"
+"    registry host as above.  A mount is served by a thread of its own;\n"
+"    while readers of any mount wait, no mount starts background work\n"
+"    (profiles, read-ahead windows, hints, --prefetch all), so a layer's\n"
+"    bulk fill never delays another layer's reader.  A mount that goes\n"
+"    away (umount) or completes with --exit-when-complete is dropped.\n"
+"\n"
+"    The node keeps the list of its mounts in DIR/mounts.json.  Started\n"
+"    again after it stopped or died (even by SIGKILL), incrfsd --node\n"
+"    serves every mount of that list again: with the control fds systemd\n"
+"    kept for it (it stores each one with FDSTORE=1 when $NOTIFY_SOCKET\n"
+"    is set; the unit needs FileDescriptorStoreMax=), or else by opening\n"
+"    them itself, which needs CAP_SYS_ADMIN at its start.  Readers that\n"
+"    waited meanwhile are served then, none lost: the kernel hands the new\n"
+"    daemon every read still waiting.\n"
+"\n"
+"    Node options:\n"
+"    --node\n"
+"        Run as the node's feeder (no BLOB, no MOUNTPOINT).\n"
+"    --socket PATH\n"
+"        The unix socket to listen on (default " INCRFS_NODE_SOCKET ",\n"
+"        created mode 0600; its directory is created if missing).  Only\n"
+"        root and incrfsd's own user are answered.\n"
+"    --state-dir DIR\n"
+"        Where mounts.json lives (default " INCRFSD_NODE_STATE_DIR ").\n"
+"    --memory-max SIZE\n"
+"        The memory all mounts' chunk buffers may take together (K, M, G\n"
+"        suffixes; default 1G).  Each mount takes its read buffers and up\n"
+"        to 16 MiB of unfinished chunks, fewer when the budget runs short;\n"
+"        a mount that cannot get its read buffers is refused.\n"
 "\n"
 "OPTIONS\n"
 "    -s, --source BLOB\n"
@@ -287,9 +333,12 @@ void incrfsd_help(FILE *f)
 "    incrfsd --insecure-registry 127.0.0.1:5000 \\\n"
 "            --source registry://127.0.0.1:5000/apps/web@sha256:HEX /mnt/app\n"
 "    incrfsd --prefetch-profile app.profile --source app.blob /mnt/app\n"
+"    incrfsd --node --insecure-registry 127.0.0.1:5000 &\n"
+"    incrfsctl attach /mnt/app --source http://10.0.0.1/app.blob\n"
 "\n"
 "SEE ALSO\n"
-"    incrfsctl(8) status, profile; incrfs-pack(1), incrfs(5),\n"
+"    incrfsctl(8) status, profile, attach, detach, feeders;\n"
+"    incrfs-pack(1), incrfs(5),\n"
 "    Documentation/filesystems/incrfs.rst\n",
 	      f);
 }
@@ -321,6 +370,15 @@ static int usage_error(FILE *err, const char *fmt, ...)
 	return -1;
 }
 
+/* The long name (without "--") of the option whose getopt value is @c. */
+static const char *long_name(const struct option *opts, int c)
+{
+	for (; opts->name; opts++)
+		if (opts->val == c)
+			return opts->name;
+	return "?";
+}
+
 int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 			  char *const argv[], FILE *out, FILE *err)
 {
@@ -341,8 +399,13 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "node", no_argument, NULL, 'N' },
+		{ "socket", required_argument, NULL, 'K' },
+		{ "state-dir", required_argument, NULL, 'D' },
+		{ "memory-max", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *node_only = NULL;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -351,11 +414,41 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 	o->amplify = INCRFSD_AMPLIFY_DEFAULT;
 	o->prefetch = PREFETCH_NONE;
 	o->mapped = MAPPED_DEFAULT;
+	o->socket = INCRFS_NODE_SOCKET;
+	o->state_dir = INCRFSD_NODE_STATE_DIR;
+	o->memory_max = INCRFSD_NODE_MEMORY_DEFAULT;
 	optind = 0;	/* glibc: rescan from scratch (tests parse repeatedly) */
 	opterr = 0;	/* our own messages */
-	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:m:SC:I:M:T:vhV", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:r:p:P:xd:A:m:SC:I:M:T:vhV",
+				longopts, NULL)) != -1) {
+		if (strchr("srpPxdAmST", c) && !o->mount_opt)
+			o->mount_opt = long_name(longopts, c);
+		if (strchr("CIMvNKDB", c) && !o->node_opt)
+			o->node_opt = long_name(longopts, c);
+		if (strchr("KDB", c) && !node_only)
+			node_only = long_name(longopts, c);
 		switch (c) {
+		case 'N':
+			o->node = true;
+			break;
+		case 'K':
+			if (!*optarg)
+				return usage_error(err, "--socket needs a path");
+			o->socket = optarg;
+			break;
+		case 'D':
+			if (!*optarg)
+				return usage_error(err,
+					"--state-dir needs a directory");
+			o->state_dir = optarg;
+			break;
+		case 'B':
+			if (incrfs_parse_size(optarg, UINT64_MAX, &o->memory_max) ||
+			    !o->memory_max)
+				return usage_error(err,
+					"--memory-max: '%s' is not a size above 0 (a number of bytes, or with K, M or G)",
+					optarg);
+			break;
 		case 's':
 			if (!*optarg)
 				return usage_error(err, "--source needs a blob");
@@ -462,6 +555,19 @@ int incrfsd_parse_options(struct incrfsd_options *o, int argc,
 					   argv[optind - 1]);
 		}
 	}
+	if (o->node) {
+		if (o->mount_opt)
+			return usage_error(err,
+				"--%s is an option of one mount: with --node, give it to incrfsctl attach",
+				o->mount_opt);
+		if (optind < argc)
+			return usage_error(err,
+				"unexpected argument '%s': with --node, mounts are attached with incrfsctl attach",
+				argv[optind]);
+		return 0;
+	}
+	if (node_only)
+		return usage_error(err, "--%s needs --node", node_only);
 	if (!o->source)
 		return usage_error(err, "--source BLOB is required");
 	if (optind == argc)

@@ -25,6 +25,9 @@
 #define INCRFSD_MAX_AMPLIFY		(64ULL << 20)
 #define INCRFSD_AMPLIFY_DEFAULT		UINT64_MAX	/* the source kind's */
 #define INCRFSD_MAX_INSECURE		16	/* --insecure-registry */
+/* --node: the state directory, and the memory all mounts may take */
+#define INCRFSD_NODE_STATE_DIR		"/run/incrfsd"
+#define INCRFSD_NODE_MEMORY_DEFAULT	(1ULL << 30)
 
 enum prefetch_mode {
 	PREFETCH_NONE,
@@ -56,10 +59,23 @@ struct incrfsd_options {
 	const char *mirrors[INCRFSD_MAX_MIRRORS];	/* HOST[:PORT]s, in order */
 	unsigned int n_mirrors;
 	int verbose;
+	/* --node: one incrfsd for the mounts attached through --socket */
+	bool node;
+	const char *socket;		/* --socket PATH */
+	const char *state_dir;		/* --state-dir DIR */
+	uint64_t memory_max;		/* --memory-max SIZE */
+	/*
+	 * The long names (without "--") of the first option given that only
+	 * a node takes (node_opt) and of the first that only one mount takes
+	 * (mount_opt): incrfsd
+	 * --node refuses the latter, a mount attached to a node the former.
+	 */
+	const char *node_opt, *mount_opt;
 };
 
 /*
- * Parse @argv into @o (defaults first).  Returns 0 to run, 1 if --help was
+ * Parse @argv into @o (defaults first).  With --node, no BLOB or
+ * MOUNTPOINT is taken (and per-mount options are refused).  Returns 0 to run, 1 if --help was
  * printed to @out (exit 0), -1 after printing a usage error to @err
  * (exit INCRFSD_EXIT_USAGE).
  */

@@ -133,7 +133,8 @@ static void *prefetch_main(void *arg)
 	while (ok && !atomic_load(&pf->stop)) {
 		/* start new chunks only while readers need nothing */
 		while (more && fetcher_has_room(&f) &&
-		       !plan_main_busy(pf->plan)) {
+		       !plan_main_busy(pf->plan) &&
+		       !(pf->node_waiting && atomic_load(pf->node_waiting))) {
 			more = plan_claim_prefetch(pf->plan, &cursor, &chunk);
 			if (!more)
 				break;

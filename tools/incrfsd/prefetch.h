@@ -38,6 +38,8 @@ struct prefetch {
 	const struct blob_meta *meta;
 	int control_fd;
 	unsigned int fill_flags;
+	/* in a node: mounts whose readers wait (node_share.h); else NULL */
+	const atomic_uint *node_waiting;
 	/* the last thread to end writes it */
 	int event_fd;
 	atomic_bool stop;

@@ -5,7 +5,8 @@
  * Why this exists: a feeder must never fill a mount from the wrong blob,
  * and must say clearly why it cannot start.  Checks, in order: the mount
  * point is incrfs (GET_INFO), the blob opens and is well formed, its root
- * hash and block count are the image's, the control fd is granted.  Then
+ * hash and block count are the image's, the control fd is granted (or,
+ * for a node, the fd handed over is a control fd).  Then
  * the chunks already present are marked done so they are never fetched.
  */
 #include "feeder_priv.h"
@@ -94,10 +95,6 @@ static int open_control(struct feeder *f, const char *mnt)
 	/* holding the mount point open would make umount fail (EBUSY) */
 	close(f->root_fd);
 	f->root_fd = -1;
-	if (fcntl(f->control_fd, F_SETFL, O_NONBLOCK) < 0) {
-		log_err("control fd: %s", strerror(errno));
-		return INCRFSD_EXIT_ERROR;
-	}
 	return INCRFSD_EXIT_OK;
 }
 
@@ -180,24 +177,61 @@ static int load_present(struct feeder *f)
 	return INCRFSD_EXIT_OK;
 }
 
+static void init(struct feeder *f, const struct incrfsd_options *o)
+{
+	memset(f, 0, sizeof(*f));
+	f->opt = o;
+	f->root_fd = f->control_fd = f->signal_fd = f->epoll_fd = -1;
+	f->stop_fd = -1;
+	f->pf_event_fd = -1;
+	f->src.event_fd = -1;
+}
+
+/* What is left once the control fd is open. */
+static int setup_rest(struct feeder *f, const struct incrfsd_options *o)
+{
+	int ret;
+
+	if (fcntl(f->control_fd, F_SETFL, O_NONBLOCK) < 0) {
+		log_err("control fd: %s", strerror(errno));
+		return INCRFSD_EXIT_ERROR;
+	}
+	ret = load_present(f);
+	if (!ret && o->profile)
+		ret = feeder_queue_profile(f, o->profile);
+	return ret;
+}
+
+int feeder_setup_control(struct feeder *f, const struct incrfsd_options *o,
+			 int control_fd)
+{
+	int ret;
+
+	init(f, o);
+	f->control_fd = control_fd;
+	if (ioctl(control_fd, INCRFS_IOC_GET_INFO, &f->info) < 0) {
+		log_err("%s: the fd handed over is not an incrfs control fd (INCRFS_IOC_GET_INFO: %s)",
+			o->mountpoint, strerror(errno));
+		return INCRFSD_EXIT_ERROR;
+	}
+	ret = open_blob(f, o);
+	if (!ret)
+		ret = setup_rest(f, o);
+	return ret;
+}
+
 int feeder_setup(struct feeder *f, const struct incrfsd_options *o)
 {
 	int ret;
 
-	memset(f, 0, sizeof(*f));
-	f->opt = o;
-	f->root_fd = f->control_fd = f->signal_fd = f->epoll_fd = -1;
-	f->pf_event_fd = -1;
-	f->src.event_fd = -1;
+	init(f, o);
 	ret = open_mount(f, o->mountpoint);
 	if (!ret)
 		ret = open_blob(f, o);
 	if (!ret)
 		ret = open_control(f, o->mountpoint);
 	if (!ret)
-		ret = load_present(f);
-	if (!ret && o->profile)
-		ret = feeder_queue_profile(f, o->profile);
+		ret = setup_rest(f, o);
 	return ret;
 }
 
@@ -219,6 +253,11 @@ void feeder_teardown(struct feeder *f)
 		close(f->root_fd);
 	if (f->signal_fd >= 0)
 		close(f->signal_fd);
+	if (f->node) {
+		node_share_set_waiting(f->node, &f->waiting_published, false);
+		node_share_give(f->node, f->memory_taken);
+		f->memory_taken = 0;
+	}
 	if (f->epoll_fd >= 0)
 		close(f->epoll_fd);
 	if (f->pf_event_fd >= 0)

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * node_msg.h - the messages between incrfsctl and a node's incrfsd
+ * (incrfsd --node): one JSON object per SOCK_SEQPACKET message, a mount's
+ * control fd passed along with SCM_RIGHTS.
+ *
+ * Why this exists: a container host runs one incrfsd for all its layers;
+ * mounts come and go while it runs.  The caller that attaches a mount
+ * (root, or the daemon's own user) opens the mount's control fd itself
+ * and hands it over, so the daemon needs no privilege to serve it.
+ * SOCK_SEQPACKET keeps message boundaries, so a request is one recvmsg().
+ */
+#ifndef INCRFS_NODE_MSG_H
+#define INCRFS_NODE_MSG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Where incrfsd --node listens unless told otherwise (--socket). */
+#define INCRFS_NODE_SOCKET	"/run/incrfsd/node.sock"
+/* The longest message either side sends or takes. */
+#define INCRFS_NODE_MSG_MAX	(256U << 10)
+/* File descriptors a message carries, at most. */
+#define INCRFS_NODE_FDS_MAX	4
+
+/*
+ * Send @msg (a NUL-terminated JSON text) with @nfds descriptors.  0, or
+ * -errno.
+ */
+int incrfs_node_send(int sock, const char *msg, const int *fds,
+		     unsigned int nfds);
+/*
+ * Take one message into @buf (@len bytes, NUL-terminated on success) and
+ * the descriptors that came with it into @fds (close-on-exec; *@nfds of
+ * them; @fds may be NULL to take none: any that came are closed).
+ * Returns the message's length, 0 at the end of the connection, or
+ * -errno: -EMSGSIZE for a message or descriptor list too long (nothing
+ * is kept then).
+ */
+ssize_t incrfs_node_recv(int sock, char *buf, size_t len, int *fds,
+			 unsigned int *nfds);
+
+/*
+ * Connect to the node daemon at @path (NULL: INCRFS_NODE_SOCKET).  The
+ * socket, or -errno.
+ */
+int incrfs_node_connect(const char *path);
+
+#endif /* INCRFS_NODE_MSG_H */
