@@ -164,7 +164,7 @@ check "a symlink to a regular file is followed" \
 sock=$work/run/node.sock
 run feeders --socket "$sock"
 check "feeders without a daemon says none listens there" \
-	'[ $rc = 1 ] && grep -q "$sock: no incrfsd --node listens there" <<<"$err"'
+	'[ $rc = 1 ] && grep -q "^incrfsctl: $sock: .*(no incrfsd --node listens there)" <<<"$err"'
 run attach --socket "$sock" "$work" --source x
 check "attach of a path not on incrfs fails before asking the daemon" \
 	'[ $rc = 1 ] && [ "$err" = "incrfsctl: $work: not on an incrfs mount" ]'

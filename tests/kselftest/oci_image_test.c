@@ -376,6 +376,54 @@ TEST_F(oci, pull_from_a_token_registry_and_run_with_crun)
 	EXPECT_TRUE(pu_file_has(self->run, MSG));
 }
 
+/*
+ * The same with one incrfsd for the node: pull hands it every layer; the
+ * container runs; umount ends the layers' service there.
+ */
+TEST_F(oci, pull_onto_the_node_daemon_and_run)
+{
+	const char *argv[] = { "incrfsd", "--node", "--socket",
+			       TOP "/node.sock", "--state-dir", TOP "/node",
+			       "--ca-file", CA, NULL };
+	char opts[256];
+	pid_t node;
+	int i;
+
+	if (!crun_can_run())
+		SKIP(return, NO_CRUN);
+	ASSERT_EQ(0, write_auth(AUTH_OK));
+	unlink(TOP "/node.log");
+	node = pu_spawn(TOP "/node.log", argv);
+	ASSERT_GT(node, 0);
+	ASSERT_TRUE(pu_wait_file_has(TOP "/node.log", "node: listening",
+				     20000));
+	snprintf(opts, sizeof(opts), "--node=%s --ca-file %s",
+		 TOP "/node.sock", CA);
+	ASSERT_EQ(0, pull(self, REF, opts, "")) {
+		pu_show_log(TOP "/node.log");
+	}
+	EXPECT_TRUE(pu_file_has(self->out, "\"node\":\"" TOP "/node.sock\""));
+	ASSERT_EQ(0, iu_sh("incrfsctl feeders --socket " TOP "/node.sock"
+			   " --json > " TOP "/feeders.json"));
+	EXPECT_TRUE(pu_file_has(TOP "/feeders.json", "\"state\":\"serving\""));
+	ASSERT_EQ(0, crun(self));
+	EXPECT_TRUE(pu_file_has(self->run, MSG));
+	EXPECT_EQ(0, iu_sh("incrfs-image umount %s", self->bundle));
+	EXPECT_FALSE(mounted_under(self->bundle));
+	/* unmounted: the node serves them no more */
+	for (i = 0; i < 200; i++) {
+		iu_sh("incrfsctl feeders --socket " TOP "/node.sock --json > "
+		      TOP "/feeders.json");
+		if (pu_file_has(TOP "/feeders.json", "\"mounts\":[]"))
+			break;
+		pu_msleep(50);
+	}
+	EXPECT_TRUE(pu_file_has(TOP "/feeders.json", "\"mounts\":[]"));
+	EXPECT_EQ(0, pu_stop(&node, SIGTERM, 20000));
+	if (_metadata->res->failed)
+		pu_show_log(TOP "/node.log");
+}
+
 TEST_F(oci, convert_from_registry_to_registry_then_run)
 {
 	char want[72], got[72] = "";

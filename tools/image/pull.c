@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,6 +37,7 @@
 #include "hex.h"
 #include "image.h"
 #include "image_cmd.h"
+#include "node_msg.h"
 #include "number.h"
 #include "oci_layout.h"
 #include "pull.h"
@@ -116,10 +118,19 @@ static void pull_help(FILE *f)
 "    -N, --no-profile\n"
 "        Do not use the image's access profile.\n"
 "\n"
+"    -n, --node[=SOCKET]\n"
+"        Have the node's incrfsd (incrfsd --node, listening on SOCKET,\n"
+"        default " INCRFS_NODE_SOCKET ") serve the layers instead of\n"
+"        starting an incrfsd for each: pull hands it each layer's control\n"
+"        fd, as incrfsctl attach does.  --insecure-registry and --ca-file\n"
+"        are then for pull's own requests only: the node uses its own.\n"
+"        Unmounting a layer (incrfs-image umount) ends its service there.\n"
+"\n"
 "    -j, --json\n"
 "        Print one JSON object: dir, manifest, config, rootfs, fetched\n"
 "        (bytes), image_size (bytes of all layers' data), layers (image,\n"
-"        blob, mount, feeder_pid for each).\n"
+"        blob, mount, feeder_pid (0 with --node) and, with --node, node\n"
+"        for each).\n"
 "\n"
 "    -q, --quiet\n"
 "        No progress lines.\n"
@@ -146,6 +157,7 @@ struct pull {
 	const char *insecure[MAX_INSECURE];
 	int n_insecure;
 	bool json, quiet, record, no_profile;
+	const char *node;		/* --node: the node daemon's socket */
 	struct json_object *profile;	/* the image's profile manifest */
 	char ca_abs[PATH_MAX];		/* --ca-file, absolute: feeders run in DIR */
 
@@ -497,6 +509,56 @@ static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
 	return 0;
 }
 
+/*
+ * Hand layer @i to the node's incrfsd (--node) and wait until it serves.
+ * The profile path is absolute: the daemon does not run in DIR.
+ */
+static int attach_to_node(struct pull *p, size_t i, const char *blob_digest,
+			  bool profile)
+{
+	char loc[PATH_MAX + 600], mnt[PATH_MAX], prof[PATH_MAX], why[512];
+	const char *args[8];
+	unsigned int n = 0;
+	int root, fd, ret;
+
+	if (p->layout)
+		snprintf(loc, sizeof(loc), "%s/blobs/sha256/%s", p->lay_abs,
+			 blob_digest + 7);
+	else
+		snprintf(loc, sizeof(loc), "registry://%s/%s@%s", p->rem.host,
+			 p->rem.repo, blob_digest);
+	snprintf(mnt, sizeof(mnt), "%s/layers/%zu/mnt", p->dir, i);
+	args[n++] = "--source";
+	args[n++] = loc;
+	if (p->prefetch) {
+		args[n++] = "--prefetch";
+		args[n++] = p->prefetch;
+	}
+	if (profile) {
+		snprintf(prof, sizeof(prof), "%s/layers/%zu/profile", p->dir, i);
+		args[n++] = "--prefetch-profile";
+		args[n++] = prof;
+	}
+	root = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = root < 0 ? -1 : ioctl(root, INCRFS_IOC_OPEN_CONTROL);
+	if (fd < 0) {
+		snprintf(p->err, sizeof(p->err), "%s: INCRFS_IOC_OPEN_CONTROL: %s",
+			 mnt, strerror(errno));
+		if (root >= 0)
+			close(root);
+		return -EIO;
+	}
+	close(root);
+	ret = incrfs_node_attach(p->node, mnt, args, n, fd, why, sizeof(why));
+	close(fd);
+	if (ret) {
+		snprintf(p->err, sizeof(p->err), "layer %zu: the node's incrfsd (%s): %s",
+			 i, p->node, why);
+		return ret == 3 ? -EBADMSG : -EIO;
+	}
+	return 0;
+}
+
 /* Fetch layer @i's image, check it, mount it, start its feeder. */
 static int pull_layer(struct pull *p, size_t i, size_t n,
 		      struct json_object *im, struct json_object *bl,
@@ -618,9 +680,15 @@ mount:
 	ret = fetch_layer_profile(p, i, d.digest);
 	if (ret < 0)
 		return ret;
-	progress(p, "layer %zu/%zu: mounted, starting incrfsd%s", i + 1, n,
-		 ret ? " with its access profile" : "");
+	progress(p, "layer %zu/%zu: mounted, %s%s", i + 1, n,
+		 p->node ? "attaching it to the node's incrfsd" :
+		 "starting incrfsd", ret ? " with its access profile" : "");
 	json_object_object_add(st, "profile", json_object_new_boolean(ret));
+	if (p->node) {
+		json_object_object_add(st, "node",
+				       json_object_new_string(p->node));
+		return attach_to_node(p, i, blob, ret > 0);
+	}
 	ret = start_feeder(p, i, blob, ret > 0, &pid);
 	if (pid) {
 		json_object_object_add(st, "feeder_pid",
@@ -819,6 +887,7 @@ static int pull_run(int argc, char *argv[])
 		{ "prefetch", required_argument, NULL, 'P' },
 		{ "record-profile", no_argument, NULL, 'R' },
 		{ "no-profile", no_argument, NULL, 'N' },
+		{ "node", optional_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -830,7 +899,7 @@ static int pull_run(int argc, char *argv[])
 
 	p.lay.dirfd = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:I:C:P:RNjqh", longopts,
+	while ((c = getopt_long(argc, argv, "+p:I:C:P:RNn::jqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -865,6 +934,9 @@ static int pull_run(int argc, char *argv[])
 			break;
 		case 'N':
 			p.no_profile = true;
+			break;
+		case 'n':
+			p.node = optarg && *optarg ? optarg : INCRFS_NODE_SOCKET;
 			break;
 		case 'j':
 			p.json = true;

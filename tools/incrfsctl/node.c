@@ -169,71 +169,27 @@ static int node_options(int argc, char *argv[], const struct ctl_command *cmd,
 	return -1;
 }
 
-/*
- * Send @req (and @fd if >= 0) to the daemon at @sock and take its answer:
- * the parsed object (put by the caller), or NULL after saying why.
- */
+/* Ask the daemon at @sock; NULL after saying why. */
 static struct json_object *ask(const char *sock, struct json_object *req,
 			       int fd)
 {
-	const char *text = json_object_to_json_string_ext(req,
-				JSON_C_TO_STRING_PLAIN |
-				JSON_C_TO_STRING_NOSLASHESCAPE);
-	struct json_object *ans = NULL;
-	char *buf = NULL;
-	ssize_t len;
-	int s, ret;
+	char err[512];
+	struct json_object *ans = incrfs_node_ask(sock, req, fd, err,
+						  sizeof(err));
 
-	s = incrfs_node_connect(sock);
-	if (s < 0) {
-		if (s == -ENOENT || s == -ECONNREFUSED)
-			ctl_err("%s: no incrfsd --node listens there (%s)",
-				sock, strerror(-s));
-		else
-			ctl_err("%s: %s", sock, strerror(-s));
-		return NULL;
-	}
-	ret = text ? incrfs_node_send(s, text, &fd, fd >= 0) : -ENOMEM;
-	if (ret) {
-		ctl_err("%s: %s", sock, strerror(-ret));
-		goto out;
-	}
-	buf = malloc(INCRFS_NODE_MSG_MAX + 1);
-	len = buf ? incrfs_node_recv(s, buf, INCRFS_NODE_MSG_MAX + 1, NULL,
-				     NULL) : -ENOMEM;
-	if (len <= 0) {
-		ctl_err("%s: %s", sock, len ? strerror((int)-len) :
-			"the daemon closed the connection without an answer (did it stop?)");
-		goto out;
-	}
-	ans = json_tokener_parse(buf);
-	if (!ans || !json_object_is_type(ans, json_type_object)) {
-		ctl_err("%s: the answer is not a JSON object", sock);
-		json_object_put(ans);
-		ans = NULL;
-	}
-out:
-	free(buf);
-	close(s);
+	if (!ans)
+		ctl_err("%s", err);
 	return ans;
 }
 
 /* CTL_EXIT_OK if @ans says ok, else print its error: its exit status. */
 static int answer_status(struct json_object *ans, const char *what)
 {
-	struct json_object *v;
-	int status = CTL_EXIT_ERROR;
+	char err[512];
+	int status = incrfs_node_answer_status(ans, err, sizeof(err));
 
-	if (json_object_object_get_ex(ans, "ok", &v) &&
-	    json_object_get_boolean(v))
-		return CTL_EXIT_OK;
-	if (json_object_object_get_ex(ans, "exit", &v) &&
-	    json_object_is_type(v, json_type_int) &&
-	    json_object_get_int(v) > 0 && json_object_get_int(v) < 126)
-		status = json_object_get_int(v);
-	ctl_err("%s: %s", what,
-		json_object_object_get_ex(ans, "error", &v) ?
-		json_object_get_string(v) : "refused");
+	if (status)
+		ctl_err("%s: %s", what, err);
 	return status;
 }
 
@@ -267,8 +223,7 @@ static int open_control(const char *path)
 
 static int attach_run(int argc, char *argv[])
 {
-	struct json_object *req, *args, *ans;
-	char mount[PATH_MAX];
+	char mount[PATH_MAX], err[512];
 	const char *sock;
 	int ret = node_options(argc, argv, &ctl_attach, &sock, NULL), fd, i;
 
@@ -286,33 +241,15 @@ static int attach_run(int argc, char *argv[])
 	if (i == argc)
 		return ctl_usage(ctl_attach.name,
 				 "missing the mount's incrfsd options (--source BLOB at least)");
-	req = json_object_new_object();
-	args = json_object_new_array();
-	if (!req || incrfs_json_add(req, "op", json_object_new_string("attach")) ||
-	    incrfs_json_add(req, "mount", json_object_new_string(mount)) ||
-	    incrfs_json_add(req, "args", args)) {
-		json_object_put(req);
-		ctl_err("out of memory");
-		return CTL_EXIT_ERROR;
-	}
-	for (; i < argc; i++)
-		if (json_object_array_add(args, json_object_new_string(argv[i]))) {
-			json_object_put(req);
-			ctl_err("out of memory");
-			return CTL_EXIT_ERROR;
-		}
 	fd = open_control(mount);
-	if (fd < 0) {
-		json_object_put(req);
+	if (fd < 0)
 		return CTL_EXIT_ERROR;
-	}
-	ans = ask(sock, req, fd);
+	ret = incrfs_node_attach(sock, mount, (const char *const *)argv + i,
+				 (unsigned int)(argc - i), fd, err,
+				 sizeof(err));
 	close(fd);
-	json_object_put(req);
-	if (!ans)
-		return CTL_EXIT_ERROR;
-	ret = answer_status(ans, mount);
-	json_object_put(ans);
+	if (ret)
+		ctl_err("%s: %s", mount, err);
 	return ret;
 }
 

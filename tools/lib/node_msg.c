@@ -4,8 +4,12 @@
  * (see node_msg.h).
  */
 #include "node_msg.h"
+#include "json_add.h"
 
 #include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -134,4 +138,103 @@ int incrfs_node_connect(const char *path)
 		return err;
 	}
 	return fd;
+}
+
+struct json_object *incrfs_node_ask(const char *sock,
+				    struct json_object *req, int fd,
+				    char *err, size_t err_len)
+{
+	const char *text = json_object_to_json_string_ext(req,
+				JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct json_object *ans = NULL;
+	char *buf = NULL;
+	ssize_t len;
+	int s, ret;
+
+	if (!sock)
+		sock = INCRFS_NODE_SOCKET;
+	s = incrfs_node_connect(sock);
+	if (s < 0) {
+		snprintf(err, err_len, "%s: %s%s", sock, strerror(-s),
+			 s == -ENOENT || s == -ECONNREFUSED ?
+			 " (no incrfsd --node listens there)" : "");
+		return NULL;
+	}
+	ret = text ? incrfs_node_send(s, text, &fd, fd >= 0) : -ENOMEM;
+	if (ret) {
+		snprintf(err, err_len, "%s: %s", sock, strerror(-ret));
+		goto out;
+	}
+	buf = malloc(INCRFS_NODE_MSG_MAX + 1);
+	len = buf ? incrfs_node_recv(s, buf, INCRFS_NODE_MSG_MAX + 1, NULL,
+				     NULL) : -ENOMEM;
+	if (len <= 0) {
+		snprintf(err, err_len, "%s: %s", sock, len ?
+			 strerror((int)-len) :
+			 "the daemon closed the connection without an answer (did it stop?)");
+		goto out;
+	}
+	ans = json_tokener_parse(buf);
+	if (!ans || !json_object_is_type(ans, json_type_object)) {
+		snprintf(err, err_len, "%s: the answer is not a JSON object",
+			 sock);
+		json_object_put(ans);
+		ans = NULL;
+	}
+out:
+	free(buf);
+	close(s);
+	return ans;
+}
+
+int incrfs_node_answer_status(struct json_object *ans, char *err,
+			      size_t err_len)
+{
+	struct json_object *v;
+	int status = 1;
+
+	if (json_object_object_get_ex(ans, "ok", &v) &&
+	    json_object_get_boolean(v))
+		return 0;
+	if (json_object_object_get_ex(ans, "exit", &v) &&
+	    json_object_is_type(v, json_type_int) &&
+	    json_object_get_int(v) > 0 && json_object_get_int(v) < 126)
+		status = json_object_get_int(v);
+	snprintf(err, err_len, "%s",
+		 json_object_object_get_ex(ans, "error", &v) ?
+		 json_object_get_string(v) : "refused");
+	return status;
+}
+
+int incrfs_node_attach(const char *sock, const char *mount,
+		       const char *const *args, unsigned int nargs,
+		       int control_fd, char *err, size_t err_len)
+{
+	struct json_object *req = json_object_new_object(), *a, *ans, *v;
+	unsigned int i;
+	int ret = 1;
+
+	if (!req || incrfs_json_add(req, "op", json_object_new_string("attach")) ||
+	    incrfs_json_add(req, "mount", json_object_new_string(mount)) ||
+	    incrfs_json_add(req, "args", json_object_new_array()))
+		goto oom;
+	json_object_object_get_ex(req, "args", &a);
+	for (i = 0; i < nargs; i++) {
+		v = json_object_new_string(args[i]);
+		if (!v || json_object_array_add(a, v)) {
+			json_object_put(v);
+			goto oom;
+		}
+	}
+	ans = incrfs_node_ask(sock, req, control_fd, err, err_len);
+	if (ans)
+		ret = incrfs_node_answer_status(ans, err, err_len);
+	json_object_put(ans);
+	json_object_put(req);
+	return ret;
+oom:
+	json_object_put(req);
+	snprintf(err, err_len, "out of memory");
+	return 1;
 }

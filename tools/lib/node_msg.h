@@ -46,4 +46,30 @@ ssize_t incrfs_node_recv(int sock, char *buf, size_t len, int *fds,
  */
 int incrfs_node_connect(const char *path);
 
+struct json_object;
+
+/*
+ * Send request @req (and @fd if >= 0) to the daemon at @sock and take its
+ * answer: the parsed object (the caller puts it), or NULL with the reason
+ * in @err.
+ */
+struct json_object *incrfs_node_ask(const char *sock,
+				    struct json_object *req, int fd,
+				    char *err, size_t err_len);
+/*
+ * 0 if answer @ans says ok; else the exit status it gives (incrfsd's: 1,
+ * 2 or 3; 1 if none) with its reason in @err.
+ */
+int incrfs_node_answer_status(struct json_object *ans, char *err,
+			      size_t err_len);
+/*
+ * Have the daemon at @sock serve the mount @mount (an absolute path) with
+ * incrfsd's options @args (@nargs of them), handing it @control_fd (which
+ * stays the caller's to close).  0 once it serves, else the exit status
+ * incrfsd would have had, with the reason in @err.
+ */
+int incrfs_node_attach(const char *sock, const char *mount,
+		       const char *const *args, unsigned int nargs,
+		       int control_fd, char *err, size_t err_len);
+
 #endif /* INCRFS_NODE_MSG_H */
