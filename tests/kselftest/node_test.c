@@ -401,8 +401,8 @@ TEST_F(node, serves_with_no_capability)
 TEST_F_TIMEOUT(node, hundred_layers_survive_sigkill_and_restart, 600)
 {
 	pid_t pids[LAYERS];
-	char out[65536];
-	int pfd[2], i;
+	char out[65536], what[512];
+	int pfd[2], i, seen, bad;
 	char c;
 
 	self->daemon = start_node(self, NULL, NULL);
@@ -429,6 +429,10 @@ TEST_F_TIMEOUT(node, hundred_layers_survive_sigkill_and_restart, 600)
 	self->daemon = start_node(self, NULL, NULL);
 	ASSERT_GT(self->daemon, 0);
 	ASSERT_EQ(LAYERS, readers_ok(pids, LAYERS, 120000));
+	/* it opened the fds with CAP_SYS_ADMIN: no thread kept it */
+	bad = pu_privileged_threads(self->daemon, &seen, what, sizeof(what));
+	EXPECT_EQ(0, bad) TH_LOG("%s", what);
+	EXPECT_GT(seen, LAYERS);
 	ASSERT_EQ(0, ctl_out(self, out, sizeof(out), "feeders", "--json",
 			     NULL, NULL));
 	for (i = 0; i < LAYERS; i++) {

@@ -339,7 +339,8 @@ static void feeders_text(struct json_object *ans)
 
 static int feeders_run(int argc, char *argv[])
 {
-	struct json_object *req, *ans;
+	struct json_object *ans;
+	char err[512];
 	const char *sock;
 	bool json;
 	int ret = node_options(argc, argv, &ctl_feeders, &sock, &json);
@@ -349,16 +350,11 @@ static int feeders_run(int argc, char *argv[])
 	if (optind < argc)
 		return ctl_usage(ctl_feeders.name, "unexpected argument '%s'",
 				 argv[optind]);
-	req = json_object_new_object();
-	if (!req || incrfs_json_add(req, "op", json_object_new_string("list"))) {
-		json_object_put(req);
-		ctl_err("out of memory");
+	ans = incrfs_node_list(sock, err, sizeof(err));
+	if (!ans) {
+		ctl_err("%s", err);
 		return CTL_EXIT_ERROR;
 	}
-	ans = ask(sock, req, -1);
-	json_object_put(req);
-	if (!ans)
-		return CTL_EXIT_ERROR;
 	ret = answer_status(ans, sock);
 	if (ret == CTL_EXIT_OK && json) {
 		json_object_object_del(ans, "ok");

@@ -275,7 +275,9 @@ static enum plan_prio slot_limit(struct feeder *f)
 		return PRIO_MISS;
 	/* in a node, another mount's waiting readers go before our bulk */
 	if (f->node && node_share_others_wait(f->node, f->waiting_published)) {
-		f->throttled = true;
+		f->throttled = plan_queued_at(&f->plan, PRIO_PROFILE) ||
+			       plan_queued_at(&f->plan, PRIO_WINDOW) ||
+			       plan_queued_at(&f->plan, PRIO_HINT);
 		return PRIO_AMPLIFY;
 	}
 	return PRIO_NR - 1;

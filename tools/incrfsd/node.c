@@ -15,7 +15,8 @@
  *	{"op": "attach", "mount": PATH, "args": [OPTION, ...]} + control fd
  *		answered once the mount is served (or its set-up failed)
  *	{"op": "detach", "mount": PATH}	answered once its feeder stopped
- *	{"op": "list"}			{"ok": true, "mounts": [...]}
+ *	{"op": "list"}	{"ok": true, "memory_used": N, "memory_max": N,
+ *			 "mounts_follow": N}, then N messages, one mount each
  */
 #include "node.h"
 
@@ -372,13 +373,11 @@ static struct json_object *mount_json(struct node_mount *m)
 	unsigned int i;
 	int s = atomic_load(&m->state);
 
-	if (!o)
-		return NULL;
-	a = json_object_new_array();
-	if (incrfs_json_add(o, "mount", json_object_new_string(m->mount)) ||
-	    incrfs_json_add(o, "state", json_object_new_string(state[s])) ||
-	    incrfs_json_add(o, "args", a))
+	if (!o || incrfs_json_add(o, "args", json_object_new_array()) ||
+	    incrfs_json_add(o, "mount", json_object_new_string(m->mount)) ||
+	    incrfs_json_add(o, "state", json_object_new_string(state[s])))
 		goto fail;
+	json_object_object_get_ex(o, "args", &a);
 	for (i = 0; i < m->nargs; i++)
 		if (json_object_array_add(a, json_object_new_string(m->args[i])))
 			goto fail;
@@ -397,32 +396,32 @@ fail:
 	return NULL;
 }
 
+/*
+ * The list: a head with the count, then one message per mount (a node's
+ * list can outgrow what one SOCK_SEQPACKET message may carry).
+ */
 static void do_list(struct node *n, int fd)
 {
-	struct json_object *o = json_object_new_object(), *a, *e;
+	struct json_object *o = json_object_new_object(), *e;
 	unsigned int i;
 
-	a = json_object_new_array();
 	if (!o || incrfs_json_add(o, "ok", json_object_new_boolean(true)) ||
 	    incrfs_json_add_u64(o, "memory_used", node_share_used(&n->share)) ||
 	    incrfs_json_add_u64(o, "memory_max", n->share.memory_max) ||
-	    incrfs_json_add(o, "mounts", a))
-		goto fail;
-	a = NULL;
-	json_object_object_get_ex(o, "mounts", &a);
-	for (i = 0; i < n->nr; i++) {
-		e = mount_json(n->m[i]);
-		if (!e || json_object_array_add(a, e)) {
-			json_object_put(e);
-			goto fail;
-		}
+	    incrfs_json_add_u64(o, "mounts_follow", n->nr)) {
+		json_object_put(o);
+		reply_error(fd, "out of memory", INCRFSD_EXIT_ERROR);
+		close(fd);
+		return;
 	}
 	reply(fd, o);
-	close(fd);
-	return;
-fail:
-	json_object_put(o);
-	reply_error(fd, "out of memory", INCRFSD_EXIT_ERROR);
+	for (i = 0; i < n->nr; i++) {
+		e = mount_json(n->m[i]);
+		if (!e)
+			e = json_object_new_object();	/* keeps the count */
+		if (e)
+			reply(fd, e);
+	}
 	close(fd);
 }
 
@@ -527,16 +526,20 @@ static void save(struct node *n)
 
 /*
  * Free @m, whose thread has ended, and then answer who waits for that:
- * the incrfsctl detach, or the attach that failed.
+ * the incrfsctl detach, or the attach that did not come to serve.
  */
-static void answer(struct node_mount *m)
+static void answer(struct node *n, struct node_mount *m)
 {
 	int detach_fd = m->detach_fd, reply_fd = m->reply_fd;
 	int status = m->exit_status;
 	char why[sizeof(m->error)];
 
-	snprintf(why, sizeof(why), "%s",
-		 m->error[0] ? m->error : "cannot serve the mount");
+	if (n->stopping && !status)
+		snprintf(why, sizeof(why),
+			 "incrfsd --node stopped before the mount was served");
+	else
+		snprintf(why, sizeof(why), "%s",
+			 m->error[0] ? m->error : "cannot serve the mount");
 	m->detach_fd = m->reply_fd = -1;
 	mount_free(m);
 	if (detach_fd >= 0) {
@@ -544,28 +547,36 @@ static void answer(struct node_mount *m)
 		close(detach_fd);
 	}
 	if (reply_fd >= 0) {
-		if (status)	/* else it was complete, and was to exit then */
-			reply_error(reply_fd, why, status);
+		/* status 0 and not stopping: complete, it was to exit then */
+		if (status || n->stopping)
+			reply_error(reply_fd, why,
+				    status ? status : INCRFSD_EXIT_ERROR);
 		else
 			reply_ok(reply_fd);
 		close(reply_fd);
 	}
 }
 
-/* Mounts that began to serve, and mounts whose thread ended. */
-static void reap(struct node *n)
+/*
+ * Mounts that began to serve: into the state file and the fd store, then
+ * their attach is answered.  Mounts being detached: out of both first
+ * (once the state file says so, a restart cannot bring them back).
+ */
+static void announce(struct node *n)
 {
-	unsigned int i = 0;
+	unsigned int i;
 	bool changed = false;
-	uint64_t v;
 
-	if (read(n->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_err("mount events: %s", strerror(errno));
-	/* new mounts: in the state file and the fd store, then answered */
 	for (i = 0; i < n->nr; i++) {
 		struct node_mount *m = n->m[i];
 
-		if (m->announced || atomic_load(&m->state) != MOUNT_SERVING)
+		if (m->detach_fd >= 0 && m->announced) {
+			m->announced = false;
+			node_fd_store(m, false);
+			changed = true;
+		}
+		if (m->announced || m->detach_fd >= 0 ||
+		    atomic_load(&m->state) != MOUNT_SERVING)
 			continue;
 		m->announced = true;
 		node_fd_store(m, true);
@@ -576,40 +587,57 @@ static void reap(struct node *n)
 	for (i = 0; i < n->nr; i++) {
 		struct node_mount *m = n->m[i];
 
-		if (m->announced && m->reply_fd >= 0 &&
-		    atomic_load(&m->state) == MOUNT_SERVING) {
+		if (m->announced && m->reply_fd >= 0) {
 			reply_ok(m->reply_fd);
 			close(m->reply_fd);
 			m->reply_fd = -1;
 		}
 	}
-	i = 0;
+}
+
+/* Mounts that began to serve, and mounts whose thread ended. */
+static void reap(struct node *n)
+{
+	struct node_mount **ended;
+	unsigned int i = 0, nr_ended = 0;
+	uint64_t v;
+
+	if (read(n->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_err("mount events: %s", strerror(errno));
+	announce(n);
+	ended = calloc(n->nr ? n->nr : 1, sizeof(*ended));
+	if (!ended) {
+		log_err("out of memory reaping the mounts' threads");
+		return;		/* the next event tries again */
+	}
 	while (i < n->nr) {
 		struct node_mount *m = n->m[i];
-		int s = atomic_load(&m->state);
 
-		if (s != MOUNT_ENDED) {
+		if (atomic_load(&m->state) != MOUNT_ENDED) {
 			i++;
 			continue;
 		}
 		pthread_join(m->thread, NULL);
-		if (m->announced) {
+		if (m->announced)
 			log_info("%s: no longer served (%s)", m->mount,
 				 m->exit_status ? "an error" :
-				 m->stop_sent ? "detached" :
 				 "unmounted or complete");
-			if (!n->stopping)
-				node_fd_store(m, false);
-		}
-		/* answers go once its control fd is closed, for good */
-		answer(m);
+		else if (m->stop_sent)
+			log_info("%s: detached", m->mount);
+		/* out of the fd store too if never announced: a kept fd */
+		if (!n->stopping)
+			node_fd_store(m, false);
+		ended[nr_ended++] = m;
 		n->m[i] = n->m[--n->nr];
-		changed = true;
 	}
-	if (changed) {
+	/* the state file first: an answer means a restart agrees */
+	if (nr_ended) {
 		save(n);
 		status(n);
 	}
+	for (i = 0; i < nr_ended; i++)
+		answer(n, ended[i]);
+	free(ended);
 }
 
 /* ---- start and stop ---- */
@@ -707,6 +735,8 @@ static void stop_all(struct node *n)
 	uint64_t one = 1;
 	unsigned int i;
 
+	/* what serves stays for the next start; what is detached goes */
+	announce(n);
 	n->stopping = true;
 	for (i = 0; i < n->nr; i++)
 		if (!n->m[i]->stop_sent &&
@@ -714,7 +744,7 @@ static void stop_all(struct node *n)
 			n->m[i]->stop_sent = true;
 	for (i = 0; i < n->nr; i++) {
 		pthread_join(n->m[i]->thread, NULL);
-		answer(n->m[i]);
+		answer(n, n->m[i]);
 	}
 	n->nr = 0;
 	free(n->m);
@@ -765,7 +795,11 @@ int node_main(const struct incrfsd_options *o)
 	node_share_init(&n.share, o->memory_max);
 	if (start(&n))
 		goto out;
-	/* control fds of the last run: opened anew needs CAP_SYS_ADMIN */
+	/*
+	 * The control fds of the last run first (opened anew they need
+	 * CAP_SYS_ADMIN), then every capability dropped, and only then a
+	 * thread started: capabilities are per thread.
+	 */
 	node_state_restore(&n);
 	if (incrfsd_drop_privileges(why, sizeof(why)))
 		log_warn("%s; serving with them", why);
@@ -774,6 +808,7 @@ int node_main(const struct incrfsd_options *o)
 		log_warn("%s; serving without it", why);
 	else if (ret > 0)
 		log_info("%s", why);
+	node_state_start(&n);
 	log_info("node: listening on %s, %u mounts from %s, memory budget %llu MiB",
 		 o->socket, n.nr, n.state_file,
 		 (unsigned long long)(o->memory_max >> 20));

@@ -53,6 +53,16 @@ struct node_mount {
 	char error[512];		/* the last error its thread logged */
 };
 
+/* A mount of the last run, its control fd taken back, to attach again. */
+struct node_restored {
+	unsigned int id;
+	char *mount;
+	char **args;
+	unsigned int nargs;
+	int fd;
+	bool kept;			/* from systemd's fd store */
+};
+
 struct node {
 	const struct incrfsd_options *o;
 	int listen_fd, signal_fd, epoll_fd;
@@ -63,6 +73,8 @@ struct node {
 	bool stopping;
 	struct node_share share;
 	char state_file[4096];
+	struct node_restored *restored;	/* until node_state_start() */
+	unsigned int nr_restored;
 };
 
 /* node.c */
@@ -72,11 +84,14 @@ int node_main(const struct incrfsd_options *o);
 /* Write it (atomically) from n's mounts that serve.  0 or -errno. */
 int node_state_save(struct node *n);
 /*
- * Attach the mounts the file lists again: each one's control fd from
- * systemd's fd store ($LISTEN_FDS) if there, else opened anew.  Mounts
- * that cannot be are logged and left out.
+ * Take back the control fds of the mounts the file lists: from systemd's
+ * fd store ($LISTEN_FDS) if there, else opened anew (which needs
+ * CAP_SYS_ADMIN).  Mounts whose fd cannot be had are logged and left
+ * out.  No thread is started yet.
  */
 void node_state_restore(struct node *n);
+/* Attach the mounts node_state_restore() took back (privileges dropped). */
+void node_state_start(struct node *n);
 /* Keep @m's control fd in systemd's fd store, or take it out of it. */
 void node_fd_store(struct node_mount *m, bool keep);
 

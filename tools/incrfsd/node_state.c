@@ -172,21 +172,35 @@ static int control_fd_of(unsigned int id, const char *mount, char **names,
 	return open_control(mount, why, why_len);
 }
 
-/* Attach entry @e of the file again. */
+/* Forget kept fd @name in systemd's fd store. */
+static void store_remove(const char *name)
+{
+	char state[64];
+
+	if (!name)
+		return;
+	snprintf(state, sizeof(state), "FDSTOREREMOVE=1\nFDNAME=%s", name);
+	incrfsd_notify(state);
+}
+
+/* Take back the control fd of entry @e of the file, for later. */
 static void restore_one(struct node *n, struct json_object *e, char **names,
 			unsigned int nr_kept, bool *kept_used)
 {
 	struct json_object *id, *mount, *args, *v;
-	char *argv[NODE_ARGS_MAX], why[512];
+	struct node_restored *r;
+	char why[512], name[32];
 	size_t i, nargs;
+	unsigned int k;
 	int fd;
 
 	if (!json_object_object_get_ex(e, "id", &id) ||
 	    !json_object_is_type(id, json_type_int) ||
 	    json_object_get_int64(id) <= 0 ||
-	    json_object_get_int64(id) > UINT32_MAX ||
+	    json_object_get_int64(id) >= UINT32_MAX ||
 	    !json_object_object_get_ex(e, "mount", &mount) ||
 	    !json_object_is_type(mount, json_type_string) ||
+	    json_object_get_string(mount)[0] != '/' ||
 	    !json_object_object_get_ex(e, "args", &args) ||
 	    !json_object_is_type(args, json_type_array) ||
 	    json_object_array_length(args) > NODE_ARGS_MAX) {
@@ -194,33 +208,90 @@ static void restore_one(struct node *n, struct json_object *e, char **names,
 		return;
 	}
 	nargs = json_object_array_length(args);
-	for (i = 0; i < nargs; i++) {
-		v = json_object_array_get_idx(args, i);
-		if (!json_object_is_type(v, json_type_string)) {
+	for (i = 0; i < nargs; i++)
+		if (!json_object_is_type(json_object_array_get_idx(args, i),
+					 json_type_string)) {
 			log_err("%s: an entry is malformed: left out",
 				n->state_file);
 			return;
 		}
-		argv[i] = (char *)json_object_get_string(v);
-	}
+	/* an id of the last run is never given to a new mount */
+	if ((unsigned int)json_object_get_int64(id) >= n->next_id)
+		n->next_id = (unsigned int)json_object_get_int64(id) + 1;
 	fd = control_fd_of((unsigned int)json_object_get_int64(id),
 			   json_object_get_string(mount), names, nr_kept,
 			   kept_used, why, sizeof(why));
 	if (fd < 0) {
 		log_err("%s: cannot serve it again: %s; left out",
 			json_object_get_string(mount), why);
+		snprintf(name, sizeof(name), "m%u",
+			 (unsigned int)json_object_get_int64(id));
+		store_remove(name);
 		return;
 	}
-	if (node_attach(n, (unsigned int)json_object_get_int64(id),
-			json_object_get_string(mount), argv,
-			(unsigned int)nargs, fd, -1, why, sizeof(why))) {
-		log_err("%s: cannot serve it again: %s; left out",
-			json_object_get_string(mount), why);
-		close(fd);
-		return;
+	r = reallocarray(n->restored, n->nr_restored + 1, sizeof(*r));
+	if (!r)
+		goto oom;
+	n->restored = r;
+	r = &n->restored[n->nr_restored];
+	memset(r, 0, sizeof(*r));
+	r->id = (unsigned int)json_object_get_int64(id);
+	r->fd = fd;
+	r->mount = strdup(json_object_get_string(mount));
+	r->args = calloc(nargs ? nargs : 1, sizeof(*r->args));
+	if (!r->mount || !r->args)
+		goto oom_entry;
+	for (i = 0; i < nargs; i++) {
+		v = json_object_array_get_idx(args, i);
+		r->args[i] = strdup(json_object_get_string(v));
+		if (!r->args[i])
+			goto oom_entry;
+		r->nargs++;
 	}
-	log_info("%s: attached again, as in the last run",
-		 json_object_get_string(mount));
+	for (k = 0; k < nr_kept; k++)
+		if (LISTEN_FDS_START + (int)k == fd)
+			r->kept = true;
+	n->nr_restored++;
+	return;
+oom_entry:
+	for (k = 0; k < r->nargs; k++)
+		free(r->args[k]);
+	free(r->args);
+	free(r->mount);
+oom:
+	log_err("%s: out of memory; left out", json_object_get_string(mount));
+	close(fd);
+}
+
+void node_state_start(struct node *n)
+{
+	char why[512], name[32];
+	unsigned int i, k;
+
+	for (i = 0; i < n->nr_restored; i++) {
+		struct node_restored *r = &n->restored[i];
+
+		if (node_attach(n, r->id, r->mount,
+				(char *const *)r->args, r->nargs, r->fd, -1,
+				why, sizeof(why))) {
+			log_err("%s: cannot serve it again: %s; left out",
+				r->mount, why);
+			close(r->fd);
+			snprintf(name, sizeof(name), "m%u", r->id);
+			store_remove(name);
+		} else {
+			log_info("%s: attached again, as in the last run%s",
+				 r->mount, r->kept ?
+				 " (its control fd kept by systemd)" : "");
+		}
+		for (k = 0; k < r->nargs; k++)
+			free(r->args[k]);
+		free(r->args);
+		free(r->mount);
+	}
+	free(n->restored);
+	n->restored = NULL;
+	n->nr_restored = 0;
 }
 
 void node_state_restore(struct node *n)
@@ -252,13 +323,7 @@ void node_state_restore(struct node *n)
 		if (kept_used && kept_used[i])
 			continue;
 		close(LISTEN_FDS_START + (int)i);
-		if (names && names[i]) {
-			char state[64];
-
-			snprintf(state, sizeof(state),
-				 "FDSTOREREMOVE=1\nFDNAME=%s", names[i]);
-			incrfsd_notify(state);
-		}
+		store_remove(names ? names[i] : NULL);
 	}
 	json_object_put(o);
 	free(kept_used);

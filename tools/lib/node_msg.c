@@ -140,52 +140,127 @@ int incrfs_node_connect(const char *path)
 	return fd;
 }
 
-struct json_object *incrfs_node_ask(const char *sock,
-				    struct json_object *req, int fd,
-				    char *err, size_t err_len)
+/* Take one message of @s as a JSON object; NULL with the reason. */
+static struct json_object *take(int s, const char *sock, char *buf,
+				char *err, size_t err_len)
+{
+	struct json_object *o;
+	ssize_t len = incrfs_node_recv(s, buf, INCRFS_NODE_MSG_MAX + 1, NULL,
+				       NULL);
+
+	if (len <= 0) {
+		snprintf(err, err_len, "%s: %s", sock, len ?
+			 strerror((int)-len) :
+			 "the daemon closed the connection without an answer (did it stop?)");
+		return NULL;
+	}
+	o = json_tokener_parse(buf);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		snprintf(err, err_len, "%s: the answer is not a JSON object",
+			 sock);
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Connect and send @req (and @fd): the socket, or -1 with the reason. */
+static int request(const char *sock, struct json_object *req, int fd,
+		   char *err, size_t err_len)
 {
 	const char *text = json_object_to_json_string_ext(req,
 				JSON_C_TO_STRING_PLAIN |
 				JSON_C_TO_STRING_NOSLASHESCAPE);
-	struct json_object *ans = NULL;
-	char *buf = NULL;
-	ssize_t len;
 	int s, ret;
 
-	if (!sock)
-		sock = INCRFS_NODE_SOCKET;
 	s = incrfs_node_connect(sock);
 	if (s < 0) {
 		snprintf(err, err_len, "%s: %s%s", sock, strerror(-s),
 			 s == -ENOENT || s == -ECONNREFUSED ?
 			 " (no incrfsd --node listens there)" : "");
-		return NULL;
+		return -1;
 	}
 	ret = text ? incrfs_node_send(s, text, &fd, fd >= 0) : -ENOMEM;
 	if (ret) {
 		snprintf(err, err_len, "%s: %s", sock, strerror(-ret));
-		goto out;
+		close(s);
+		return -1;
 	}
+	return s;
+}
+
+struct json_object *incrfs_node_ask(const char *sock,
+				    struct json_object *req, int fd,
+				    char *err, size_t err_len)
+{
+	struct json_object *ans = NULL;
+	char *buf;
+	int s;
+
+	if (!sock)
+		sock = INCRFS_NODE_SOCKET;
+	s = request(sock, req, fd, err, err_len);
+	if (s < 0)
+		return NULL;
 	buf = malloc(INCRFS_NODE_MSG_MAX + 1);
-	len = buf ? incrfs_node_recv(s, buf, INCRFS_NODE_MSG_MAX + 1, NULL,
-				     NULL) : -ENOMEM;
-	if (len <= 0) {
-		snprintf(err, err_len, "%s: %s", sock, len ?
-			 strerror((int)-len) :
-			 "the daemon closed the connection without an answer (did it stop?)");
-		goto out;
-	}
-	ans = json_tokener_parse(buf);
-	if (!ans || !json_object_is_type(ans, json_type_object)) {
-		snprintf(err, err_len, "%s: the answer is not a JSON object",
-			 sock);
-		json_object_put(ans);
-		ans = NULL;
-	}
-out:
+	if (buf)
+		ans = take(s, sock, buf, err, err_len);
+	else
+		snprintf(err, err_len, "out of memory");
 	free(buf);
 	close(s);
 	return ans;
+}
+
+struct json_object *incrfs_node_list(const char *sock, char *err,
+				     size_t err_len)
+{
+	struct json_object *req = json_object_new_object(), *head = NULL;
+	struct json_object *mounts, *v, *e;
+	char *buf = malloc(INCRFS_NODE_MSG_MAX + 1);
+	uint64_t i, nr;
+	int s = -1;
+
+	if (!sock)
+		sock = INCRFS_NODE_SOCKET;
+	if (!req || !buf ||
+	    incrfs_json_add(req, "op", json_object_new_string("list"))) {
+		snprintf(err, err_len, "out of memory");
+		goto out;
+	}
+	s = request(sock, req, -1, err, err_len);
+	if (s < 0)
+		goto out;
+	head = take(s, sock, buf, err, err_len);
+	if (!head || !json_object_object_get_ex(head, "mounts_follow", &v))
+		goto out;	/* NULL, or an answer that is not ok */
+	nr = json_object_get_uint64(v);
+	json_object_object_del(head, "mounts_follow");
+	if (incrfs_json_add(head, "mounts", json_object_new_array())) {
+		snprintf(err, err_len, "out of memory");
+		goto fail;
+	}
+	json_object_object_get_ex(head, "mounts", &mounts);
+	for (i = 0; i < nr; i++) {
+		e = take(s, sock, buf, err, err_len);
+		if (!e)
+			goto fail;
+		if (json_object_array_add(mounts, e)) {
+			json_object_put(e);
+			snprintf(err, err_len, "out of memory");
+			goto fail;
+		}
+	}
+	goto out;
+fail:
+	json_object_put(head);
+	head = NULL;
+out:
+	if (s >= 0)
+		close(s);
+	free(buf);
+	json_object_put(req);
+	return head;
 }
 
 int incrfs_node_answer_status(struct json_object *ans, char *err,

@@ -18,8 +18,12 @@
 
 /* Where incrfsd --node listens unless told otherwise (--socket). */
 #define INCRFS_NODE_SOCKET	"/run/incrfsd/node.sock"
-/* The longest message either side sends or takes. */
-#define INCRFS_NODE_MSG_MAX	(256U << 10)
+/*
+ * The longest message either side sends or takes: below what a unix
+ * socket's default send buffer (net.core.wmem_default, 208 KiB) lets one
+ * SOCK_SEQPACKET message be.
+ */
+#define INCRFS_NODE_MSG_MAX	(128U << 10)
 /* File descriptors a message carries, at most. */
 #define INCRFS_NODE_FDS_MAX	4
 
@@ -56,6 +60,14 @@ struct json_object;
 struct json_object *incrfs_node_ask(const char *sock,
 				    struct json_object *req, int fd,
 				    char *err, size_t err_len);
+/*
+ * The daemon's list of mounts: {"ok": true, "memory_used": N,
+ * "memory_max": N, "mounts": [...]} (the caller puts it), assembled from
+ * the head and the one message per mount the daemon sends; or an answer
+ * that is not ok; or NULL with the reason in @err.
+ */
+struct json_object *incrfs_node_list(const char *sock, char *err,
+				     size_t err_len);
 /*
  * 0 if answer @ans says ok; else the exit status it gives (incrfsd's: 1,
  * 2 or 3; 1 if none) with its reason in @err.
