@@ -140,6 +140,43 @@ TEST_F(tmp, reads_ranges_in_flight)
 	incrfsd_source_close(&src);
 }
 
+/* The ring reads and nothing else: a write or an open is refused. */
+TEST_F(tmp, the_ring_only_reads)
+{
+	struct incrfsd_source src;
+	struct file_source *fs;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	static char buf[16] = "overwritten?";
+	int fd;
+
+	ASSERT_EQ(0, incrfsd_source_open(&src, self->data, 4)) TH_LOG("%s", src.err);
+	fs = src.priv;
+	if (!fs->ring_ok)
+		SKIP(incrfsd_source_close(&src); return,
+		     "io_uring is not allowed on this host");
+	ASSERT_TRUE(fs->ring_disabled) TH_LOG("no IORING_SETUP_R_DISABLED");
+	fd = open(self->data, O_WRONLY);
+	ASSERT_GE(fd, 0);
+	sqe = io_uring_get_sqe(&fs->ring);
+	ASSERT_NOT_NULL(sqe);
+	io_uring_prep_write(sqe, fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(1, io_uring_submit(&fs->ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&fs->ring, &cqe));
+	EXPECT_EQ(-EACCES, cqe->res);
+	io_uring_cqe_seen(&fs->ring, cqe);
+	/* nothing was written, and registering more is refused */
+	EXPECT_EQ(-1, syscall(__NR_io_uring_register, fs->ring.ring_fd,
+			      IORING_REGISTER_FILES, &fd, 1));
+	EXPECT_EQ(EACCES, errno);
+	close(fd);
+	incrfsd_source_close(&src);
+	fd = open(self->data, O_RDONLY);
+	ASSERT_EQ(sizeof(buf), read(fd, buf, sizeof(buf)));
+	close(fd);
+	EXPECT_EQ(0, memcmp(buf, self->bytes, sizeof(buf)));
+}
+
 TEST_F(tmp, reap_leaves_the_eventfd_set_for_the_rest)
 {
 	struct incrfsd_read_done done[4];

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define FILE_PREFIX "file://"
@@ -47,6 +48,7 @@ struct file_req {
 struct file_source {
 	int fd;
 	struct io_uring ring;
+	bool ring_disabled;		/* made with IORING_SETUP_R_DISABLED */
 	bool ring_ok;
 	struct file_req *reqs;
 	struct file_req *free_list;
@@ -69,6 +71,36 @@ static int file_fail(struct incrfsd_source *src, int err, const char *what,
 		 strerror(-err));
 	file_close(src);
 	return err;
+}
+
+/*
+ * The ring may only read and do nothing (the no-op that hands a short
+ * read's rest back), and no further registration is allowed: a bug that
+ * let data from the blob steer a submission could not turn the ring
+ * into a way to write, open or connect.
+ */
+static int restrict_ring(struct file_source *fs)
+{
+	struct io_uring_restriction res[] = {
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READ },
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_NOP },
+	};
+	int ret;
+
+	if (!fs->ring_disabled)
+		return 0;
+	/*
+	 * The system call itself: bookworm's liburing.so (2.3) declares
+	 * io_uring_register_restrictions() and io_uring_enable_rings() but
+	 * does not export them.
+	 */
+	ret = (int)syscall(__NR_io_uring_register, fs->ring.ring_fd,
+			   IORING_REGISTER_RESTRICTIONS, res,
+			   sizeof(res) / sizeof(res[0]));
+	if (!ret)
+		ret = (int)syscall(__NR_io_uring_register, fs->ring.ring_fd,
+				   IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	return ret < 0 ? -errno : 0;
 }
 
 static int file_open(struct incrfsd_source *src, const char *location,
@@ -107,7 +139,12 @@ static int file_open(struct incrfsd_source *src, const char *location,
 	src->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (src->event_fd < 0)
 		return file_fail(src, -errno, "eventfd", path);
-	ret = io_uring_queue_init(depth, &fs->ring, 0);
+	/* disabled until restricted (restrict_ring) */
+	ret = io_uring_queue_init(depth, &fs->ring, IORING_SETUP_R_DISABLED);
+	if (ret == -EINVAL)	/* a kernel before 5.10: unrestricted */
+		ret = io_uring_queue_init(depth, &fs->ring, 0);
+	else if (!ret)
+		fs->ring_disabled = true;
 	if (ret == -EPERM || ret == -EACCES || ret == -ENOSYS) {
 		log_warn("%s: io_uring is not allowed here (%s): reading the blob with pread()",
 			 path, strerror(-ret));
@@ -119,6 +156,10 @@ static int file_open(struct incrfsd_source *src, const char *location,
 	ret = io_uring_register_eventfd(&fs->ring, src->event_fd);
 	if (ret < 0)
 		return file_fail(src, ret, "io_uring_register_eventfd", path);
+	ret = restrict_ring(fs);
+	if (ret < 0)
+		return file_fail(src, ret, "io_uring_register_restrictions",
+				 path);
 	return 0;
 }
 
