@@ -176,6 +176,12 @@ struct pull {
 	struct json_object *state;
 	uint64_t fetched, data_size;
 	char err[ERRLEN];
+
+	/* feeders started, not yet ready: their notify sockets */
+	struct starting {
+		int sock;		/* -1: ready (or none) */
+		pid_t pid;
+	} starting[MAX_LAYERS];
 };
 
 static void progress(const struct pull *p, const char *fmt, ...)
@@ -386,16 +392,19 @@ static int save_state(struct pull *p)
 	return ret;
 }
 
-/* Start incrfsd on layer @i and wait until it serves (READY=1). */
+/*
+ * Start incrfsd on layer @i, its readiness to come on a socket of its own
+ * (wait_feeders() waits for it): the layers' feeders start while the next
+ * layers are fetched, and together.
+ */
 static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
 			bool profile, pid_t *pid_out)
 {
 	char incrfsd[PATH_MAX], loc[PATH_MAX + 600], mnt[64], log[64], prof[64];
-	char sock_name[64], buf[256];
+	char sock_name[64];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *argv[64];
-	int argc = 0, s, logfd, status, k;
-	time_t end = time(NULL) + READY_TIMEOUT_S;
+	int argc = 0, s, logfd, k;
 	pid_t pid;
 
 	img_tool_path("incrfsd", "INCRFSD", incrfsd, sizeof(incrfsd));
@@ -473,40 +482,73 @@ static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
 	}
 	close(logfd);
 	*pid_out = pid;
-	for (;;) {
-		struct pollfd pf = { .fd = s, .events = POLLIN };
-		ssize_t n;
+	p->starting[i].sock = s;
+	p->starting[i].pid = pid;
+	return 0;
+}
 
-		if (poll(&pf, 1, 200) > 0) {
-			n = recv(s, buf, sizeof(buf) - 1, 0);
-			if (n > 0) {
-				buf[n] = 0;
-				if (strstr(buf, "READY=1"))
-					break;
+/*
+ * Wait until each of the @n layers' feeders serves (READY=1); a feeder
+ * that exits or is not ready in READY_TIMEOUT_S fails the pull.
+ */
+static int wait_feeders(struct pull *p, size_t n)
+{
+	time_t end = time(NULL) + READY_TIMEOUT_S;
+	char buf[256], log[64];
+	size_t i, left;
+	int status;
+
+	for (;;) {
+		struct pollfd pf[MAX_LAYERS];
+
+		for (i = 0, left = 0; i < n; i++) {
+			pf[i].fd = p->starting[i].sock;	/* -1 is ignored */
+			pf[i].events = POLLIN;
+			left += pf[i].fd >= 0;
+		}
+		if (!left)
+			return 0;
+		if (poll(pf, n, 200) > 0)
+			for (i = 0; i < n; i++) {
+				ssize_t k;
+
+				if (pf[i].fd < 0 || !(pf[i].revents & POLLIN))
+					continue;
+				k = recv(pf[i].fd, buf, sizeof(buf) - 1, 0);
+				if (k <= 0)
+					continue;
+				buf[k] = 0;
+				if (strstr(buf, "READY=1")) {
+					close(p->starting[i].sock);
+					p->starting[i].sock = -1;
+				}
+			}
+		for (i = 0; i < n; i++) {
+			pid_t pid = p->starting[i].pid;
+
+			if (p->starting[i].sock < 0)
+				continue;
+			snprintf(log, sizeof(log), "layers/%zu/incrfsd.log", i);
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				snprintf(p->err, sizeof(p->err),
+					 "incrfsd for layer %zu %s %d: see %s/%s",
+					 i, WIFEXITED(status) ?
+					 "exited with status" :
+					 "was killed by signal",
+					 WIFEXITED(status) ? WEXITSTATUS(status) :
+					 WTERMSIG(status), p->dir, log);
+				return WIFEXITED(status) &&
+				       WEXITSTATUS(status) == 3 ?
+				       -EBADMSG : -EIO;
+			}
+			if (time(NULL) > end) {
+				snprintf(p->err, sizeof(p->err),
+					 "incrfsd for layer %zu is not ready after %d s: see %s/%s",
+					 i, READY_TIMEOUT_S, p->dir, log);
+				return -ETIMEDOUT;
 			}
 		}
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			*pid_out = 0;
-			snprintf(p->err, sizeof(p->err),
-				 "incrfsd for layer %zu %s %d: see %s/%s", i,
-				 WIFEXITED(status) ? "exited with status" :
-				 "was killed by signal",
-				 WIFEXITED(status) ? WEXITSTATUS(status) :
-				 WTERMSIG(status), p->dir, log);
-			close(s);
-			return WIFEXITED(status) && WEXITSTATUS(status) == 3 ?
-			       -EBADMSG : -EIO;
-		}
-		if (time(NULL) > end) {
-			snprintf(p->err, sizeof(p->err),
-				 "incrfsd for layer %zu is not ready after %d s: see %s/%s",
-				 i, READY_TIMEOUT_S, p->dir, log);
-			close(s);
-			return -ETIMEDOUT;
-		}
 	}
-	close(s);
-	return 0;
 }
 
 /*
@@ -786,6 +828,8 @@ static int pull(struct pull *p, char *const *cmd, int ncmd)
 	size_t i, n = 0;
 	int ret;
 
+	for (i = 0; i < MAX_LAYERS; i++)
+		p->starting[i].sock = -1;
 	if (p->layout) {
 		ret = oci_open(&p->lay, p->lay_dir, false, p->err,
 			       sizeof(p->err));
@@ -843,6 +887,11 @@ static int pull(struct pull *p, char *const *cmd, int ncmd)
 		if (ret)
 			goto out;
 	}
+	if (!p->node)
+		progress(p, "waiting for the layers' feeders to serve");
+	ret = wait_feeders(p, n);
+	if (ret)
+		goto out;
 	ret = mount_rootfs(p, n);
 	if (!ret)
 		ret = bundle_write(p->dirfd, config, cmd, ncmd, p->err,
@@ -865,6 +914,11 @@ static int pull(struct pull *p, char *const *cmd, int ncmd)
 		       p->data_size / 1048576.0, p->dir);
 	}
 out:
+	for (i = 0; i < n; i++)
+		if (p->starting[i].sock >= 0) {
+			close(p->starting[i].sock);
+			p->starting[i].sock = -1;
+		}
 	json_object_put(config);
 	json_object_put(m);
 	return ret;
