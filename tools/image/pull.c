@@ -392,6 +392,18 @@ static int save_state(struct pull *p)
 	return ret;
 }
 
+/* Where incrfsd reads the blob @blob_digest from: the layout, or the registry. */
+static void blob_location(const struct pull *p, const char *blob_digest,
+			  char *loc, size_t len)
+{
+	if (p->layout)
+		snprintf(loc, len, "%s/blobs/sha256/%s", p->lay_abs,
+			 blob_digest + 7);
+	else
+		snprintf(loc, len, "registry://%s/%s@%s", p->rem.host,
+			 p->rem.repo, blob_digest);
+}
+
 /*
  * Start incrfsd on layer @i, its readiness to come on a socket of its own
  * (wait_feeders() waits for it): the layers' feeders start while the next
@@ -408,12 +420,7 @@ static int start_feeder(struct pull *p, size_t i, const char *blob_digest,
 	pid_t pid;
 
 	img_tool_path("incrfsd", "INCRFSD", incrfsd, sizeof(incrfsd));
-	if (p->layout)
-		snprintf(loc, sizeof(loc), "%s/blobs/sha256/%s", p->lay_abs,
-			 blob_digest + 7);
-	else
-		snprintf(loc, sizeof(loc), "registry://%s/%s@%s", p->rem.host,
-			 p->rem.repo, blob_digest);
+	blob_location(p, blob_digest, loc, sizeof(loc));
 	snprintf(mnt, sizeof(mnt), "layers/%zu/mnt", i);
 	snprintf(log, sizeof(log), "layers/%zu/incrfsd.log", i);
 	argv[argc++] = incrfsd;
@@ -563,12 +570,7 @@ static int attach_to_node(struct pull *p, size_t i, const char *blob_digest,
 	unsigned int n = 0;
 	int root, fd, ret;
 
-	if (p->layout)
-		snprintf(loc, sizeof(loc), "%s/blobs/sha256/%s", p->lay_abs,
-			 blob_digest + 7);
-	else
-		snprintf(loc, sizeof(loc), "registry://%s/%s@%s", p->rem.host,
-			 p->rem.repo, blob_digest);
+	blob_location(p, blob_digest, loc, sizeof(loc));
 	snprintf(mnt, sizeof(mnt), "%s/layers/%zu/mnt", p->dir, i);
 	args[n++] = "--source";
 	args[n++] = loc;

@@ -128,23 +128,16 @@ static void free_tail_data(struct feeder *f, void *data, uint32_t nr)
 
 static int start_loop(struct feeder *f)
 {
-	sigset_t sigs;
 	int ret;
 
-	if (f->stop_fd < 0) {
-		/*
-		 * From here on a stop signal is an event of the loop, in
-		 * every thread: the prefetch threads, started later, inherit
-		 * the mask; the HTTP workers, started during set-up, block
-		 * them themselves.  (A node blocks them before any thread.)
-		 */
-		incrfsd_stop_signals(&sigs);
-		if (sigprocmask(SIG_BLOCK, &sigs, NULL)) {
-			log_err("sigprocmask: %s", strerror(errno));
-			return -1;
-		}
-		f->signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	}
+	/*
+	 * From here on a stop signal is an event of the loop, in every
+	 * thread: the prefetch threads, started later, inherit the mask; the
+	 * HTTP workers, started during set-up, block them themselves.  (A
+	 * node blocks them before any thread, and stops a mount by stop_fd.)
+	 */
+	if (f->stop_fd < 0)
+		f->signal_fd = incrfsd_stop_signalfd();
 	f->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	f->pf_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if ((f->stop_fd < 0 && f->signal_fd < 0) || f->epoll_fd < 0 ||

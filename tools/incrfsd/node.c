@@ -697,15 +697,8 @@ static int watch(struct node *n, int fd, uint32_t tag)
 
 static int start(struct node *n)
 {
-	sigset_t sigs;
-
 	/* every thread inherits the mask: the stop signals come here */
-	incrfsd_stop_signals(&sigs);
-	if (sigprocmask(SIG_BLOCK, &sigs, NULL)) {
-		log_err("sigprocmask: %s", strerror(errno));
-		return -1;
-	}
-	n->signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	n->signal_fd = incrfsd_stop_signalfd();
 	n->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	n->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->signal_fd < 0 || n->epoll_fd < 0 || n->event_fd < 0) {

@@ -8,6 +8,7 @@
 #define INCRFSD_STOP_SIGNALS_H
 
 #include <signal.h>
+#include <sys/signalfd.h>
 
 static inline void incrfsd_stop_signals(sigset_t *set)
 {
@@ -15,6 +16,21 @@ static inline void incrfsd_stop_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+}
+
+/*
+ * Block the stop signals in the calling thread (threads it starts later
+ * inherit the mask) and return a non-blocking signalfd for them, or -1
+ * (errno set).
+ */
+static inline int incrfsd_stop_signalfd(void)
+{
+	sigset_t set;
+
+	incrfsd_stop_signals(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 #endif /* INCRFSD_STOP_SIGNALS_H */
