@@ -34,7 +34,8 @@ static void help(FILE *f)
 "\n"
 "DESCRIPTION\n"
 "    incrfsctl asks the kernel about a mounted incrfs image through\n"
-"    ioctls on any of its files.  Commands:\n"
+"    ioctls on any of its files; attach, detach and feeders talk to the\n"
+"    node's feeder (incrfsd --node) through its socket.  Commands:\n"
 "\n", f);
 	for (i = 0; i < NR_COMMANDS; i++)
 		fprintf(f, "    %-9s %s\n", commands[i]->name,
@@ -62,6 +63,7 @@ static void help(FILE *f)
 "    incrfsctl filled /mnt/app/usr/bin/python3\n"
 "    incrfsctl timeout /mnt/app --uid 1000 --set 60000\n"
 "    incrfsctl profile record /mnt/app > app.profile\n"
+"    incrfsctl attach /mnt/app --source https://blobs.example/app.blob\n"
 "\n"
 "SEE ALSO\n"
 "    incrfsd(8), incrfs-pack(1), Documentation/filesystems/incrfs.rst\n",
