@@ -39,7 +39,6 @@
 
 #include "log.h"
 #include "notify.h"
-#include "privileges.h"
 #include "seccomp.h"
 #include "stop_signals.h"
 
@@ -745,7 +744,6 @@ int feeder_main(const struct incrfsd_options *o)
 {
 	uint64_t start_ns = fetcher_now_ns();
 	struct feeder f;
-	char why[128];
 	int ret;
 
 	ret = feeder_setup(&f, o);
@@ -755,13 +753,7 @@ int feeder_main(const struct incrfsd_options *o)
 		return ret;
 	}
 	/* the control fd and the blob are open: no capability is needed now */
-	if (incrfsd_drop_privileges(why, sizeof(why)))
-		log_warn("%s; serving with them", why);
-	ret = incrfsd_seccomp(why, sizeof(why));
-	if (ret < 0)
-		log_warn("%s; serving without it", why);
-	else if (ret > 0)
-		log_info("%s", why);
+	incrfsd_confine();
 	return feeder_serve(&f);
 }
 

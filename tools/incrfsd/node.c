@@ -40,7 +40,6 @@
 #include "log.h"
 #include "node_msg.h"
 #include "notify.h"
-#include "privileges.h"
 #include "seccomp.h"
 #include "stop_signals.h"
 
@@ -782,7 +781,6 @@ int node_main(const struct incrfsd_options *o)
 {
 	struct node n = { .o = o, .listen_fd = -1, .signal_fd = -1,
 			  .epoll_fd = -1, .event_fd = -1, .next_id = 1 };
-	char why[128];
 	int ret = INCRFSD_EXIT_ERROR;
 
 	node_share_init(&n.share, o->memory_max);
@@ -794,13 +792,7 @@ int node_main(const struct incrfsd_options *o)
 	 * thread started: capabilities are per thread.
 	 */
 	node_state_restore(&n);
-	if (incrfsd_drop_privileges(why, sizeof(why)))
-		log_warn("%s; serving with them", why);
-	ret = incrfsd_seccomp(why, sizeof(why));
-	if (ret < 0)
-		log_warn("%s; serving without it", why);
-	else if (ret > 0)
-		log_info("%s", why);
+	incrfsd_confine();
 	node_state_start(&n);
 	log_info("node: listening on %s, %u mounts from %s, memory budget %llu MiB",
 		 o->socket, n.nr, n.state_file,

@@ -19,6 +19,9 @@
 
 #include <seccomp.h>
 
+#include "log.h"
+#include "privileges.h"
+
 static const char *const denied[] = {
 	/* run or inspect other programs */
 	"execve", "execveat", "ptrace", "process_vm_readv",
@@ -111,4 +114,18 @@ fail:
 	if (ctx)
 		seccomp_release(ctx);
 	return -1;
+}
+
+void incrfsd_confine(void)
+{
+	char why[128];
+	int ret;
+
+	if (incrfsd_drop_privileges(why, sizeof(why)))
+		log_warn("%s; serving with them", why);
+	ret = incrfsd_seccomp(why, sizeof(why));
+	if (ret < 0)
+		log_warn("%s; serving without it", why);
+	else if (ret > 0)
+		log_info("%s", why);
 }

@@ -23,4 +23,13 @@
  */
 int incrfsd_seccomp(char *why, size_t why_len);
 
+/*
+ * Once the calling thread holds everything it needs privileges for:
+ * incrfsd_drop_privileges() (privileges.h), then this filter.  What fails
+ * is logged and the daemon serves anyway, less confined: a kernel without
+ * seccomp, or a container that took the capabilities already, must not
+ * stop it.  Called before any thread that serves is started.
+ */
+void incrfsd_confine(void);
+
 #endif /* INCRFSD_SECCOMP_H */
