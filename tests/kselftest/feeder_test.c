@@ -260,39 +260,6 @@ static int start_readers(const char *mnt, const char *rel, const off_t *blocks,
 	return 0;
 }
 
-/* How many of the @n readers finished correctly within @ms. */
-static int readers_ok(const pid_t *pids, int n, int ms)
-{
-	int i, ok = 0;
-
-	for (i = 0; i < n; i++) {
-		int st = pu_wait_exit(pids[i], ms);
-
-		if (st == READ_OK)
-			ok++;
-		else
-			TH_LOG("reader %d (pid %d): status %d", i, pids[i], st);
-		if (st < 0)
-			kill(pids[i], SIGKILL);
-	}
-	return ok;
-}
-
-/* Wait until the mount counts @misses waiting episodes (or @ms pass). */
-static int wait_misses(const char *mnt, uint64_t misses, int ms)
-{
-	struct incrfs_stats st;
-
-	for (; ms > 0; ms -= 20) {
-		if (iu_get_stats(mnt, &st))
-			return -1;
-		if (st.misses >= misses)
-			return 0;
-		pu_msleep(20);
-	}
-	return -1;
-}
-
 /* ---- the fixture: a private copy of the lazy image, mounted ---- */
 
 FIXTURE(lazy) {
@@ -552,7 +519,7 @@ TEST_F(lazy, hundred_readers_of_one_missing_block)
 	for (i = 0; i < 100; i++)
 		blocks[i] = 77;
 	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 100, false, pids));
-	ASSERT_EQ(0, wait_misses(self->mnt, 1, 10000));
+	ASSERT_EQ(0, iu_wait_misses(self->mnt, 1, 10000));
 	pu_msleep(300);
 	for (i = 0; i < 100; i++)
 		ASSERT_TRUE(still_running(pids[i])) TH_LOG("reader %d", i);
@@ -561,7 +528,7 @@ TEST_F(lazy, hundred_readers_of_one_missing_block)
 	EXPECT_EQ(1, st.misses);
 	EXPECT_EQ(0, st.blocks_present);
 	FEEDER("--readahead", "0");
-	ASSERT_EQ(100, readers_ok(pids, 100, 60000));
+	ASSERT_EQ(100, pu_count_ok(pids, 100, 60000));
 }
 
 TEST_F(lazy, hundred_readers_of_different_missing_blocks)
@@ -573,12 +540,12 @@ TEST_F(lazy, hundred_readers_of_different_missing_blocks)
 	for (i = 0; i < 100; i++)
 		blocks[i] = (i * 37) % 1024;	/* spread over all chunks */
 	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 100, false, pids));
-	ASSERT_EQ(0, wait_misses(self->mnt, 50, 20000));
+	ASSERT_EQ(0, iu_wait_misses(self->mnt, 50, 20000));
 	pu_msleep(300);
 	for (i = 0; i < 100; i++)
 		ASSERT_TRUE(still_running(pids[i])) TH_LOG("reader %d", i);
 	FEEDER(NULL);
-	ASSERT_EQ(100, readers_ok(pids, 100, 60000));
+	ASSERT_EQ(100, pu_count_ok(pids, 100, 60000));
 }
 
 TEST_F(lazy, hundred_threads_of_one_process)
@@ -647,11 +614,11 @@ TEST_F(lazy, mmap_fault_on_a_missing_page_waits)
 	pid_t pid;
 
 	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, true, &pid));
-	ASSERT_EQ(0, wait_misses(self->mnt, 1, 10000));
+	ASSERT_EQ(0, iu_wait_misses(self->mnt, 1, 10000));
 	pu_msleep(300);
 	ASSERT_TRUE(still_running(pid));
 	FEEDER(NULL);
-	ASSERT_EQ(1, readers_ok(&pid, 1, 60000));
+	ASSERT_EQ(1, pu_count_ok(&pid, 1, 60000));
 }
 
 TEST_F(lazy, feeder_killed_while_readers_wait_then_restarted)
@@ -666,7 +633,7 @@ TEST_F(lazy, feeder_killed_while_readers_wait_then_restarted)
 	for (i = 0; i < 40; i++)
 		blocks[i] = i * 25;
 	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 40, false, pids));
-	ASSERT_EQ(0, wait_misses(self->mnt, 40, 20000));
+	ASSERT_EQ(0, iu_wait_misses(self->mnt, 40, 20000));
 	ASSERT_EQ(128 + SIGKILL, pu_stop(&self->feeder, SIGKILL, 20000));
 	pu_msleep(300);
 	for (i = 0; i < 40; i++)
@@ -677,7 +644,7 @@ TEST_F(lazy, feeder_killed_while_readers_wait_then_restarted)
 	pu_stop(&self->feeder, SIGKILL, 20000);
 	/* a new feeder gets every read still waiting */
 	FEEDER(NULL);
-	ASSERT_EQ(40, readers_ok(pids, 40, 60000));
+	ASSERT_EQ(40, pu_count_ok(pids, 40, 60000));
 }
 
 TEST_F(lazy, records_read_but_not_served_are_replayed)
@@ -689,7 +656,7 @@ TEST_F(lazy, records_read_but_not_served_are_replayed)
 	int cfd, fd, i, j, n;
 
 	ASSERT_EQ(0, start_readers(self->mnt, "big", blocks, 5, false, pids));
-	ASSERT_EQ(0, wait_misses(self->mnt, 5, 10000));
+	ASSERT_EQ(0, iu_wait_misses(self->mnt, 5, 10000));
 	/* play a feeder that reads the records and dies */
 	fd = open(self->mnt, O_RDONLY);
 	ASSERT_GE(fd, 0);
@@ -723,7 +690,7 @@ TEST_F(lazy, records_read_but_not_served_are_replayed)
 	ASSERT_EQ(EAGAIN, errno);
 	close(cfd);
 	FEEDER(NULL);
-	ASSERT_EQ(5, readers_ok(pids, 5, 60000));
+	ASSERT_EQ(5, pu_count_ok(pids, 5, 60000));
 }
 
 TEST_F(lazy, wrong_data_is_refused)
@@ -1049,7 +1016,7 @@ TEST_F(lazy, a_fault_in_a_mapped_file_fetches_it_whole)
 
 	FEEDER_READY("--mapped", "whole");
 	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, true, &pid));
-	ASSERT_EQ(1, readers_ok(&pid, 1, 60000));
+	ASSERT_EQ(1, pu_count_ok(&pid, 1, 60000));
 	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(1, settled_filled(fd, 1025, r));
@@ -1066,7 +1033,7 @@ TEST_F(lazy, mapped_faulted_fetches_around_the_fault)
 
 	FEEDER_READY("--mapped", "faulted");
 	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, true, &pid));
-	ASSERT_EQ(1, readers_ok(&pid, 1, 60000));
+	ASSERT_EQ(1, pu_count_ok(&pid, 1, 60000));
 	fd = open(mnt_path(self->mnt, "big"), O_RDONLY);
 	ASSERT_GE(fd, 0);
 	pu_msleep(500);
@@ -1160,7 +1127,7 @@ TEST_F(lazy, uid_timeout_overrides_mount_timeout)
 	/* ... root still waits (the mount's 0: forever) */
 	ASSERT_EQ(0, start_readers(self->mnt, "big", &block, 1, false,
 				   &root_reader));
-	ASSERT_EQ(0, wait_misses(self->mnt, 2, 10000));
+	ASSERT_EQ(0, iu_wait_misses(self->mnt, 2, 10000));
 	pu_msleep(700);
 	ASSERT_TRUE(still_running(root_reader));
 	/* cleared, nobody waits like everybody else */
@@ -1178,7 +1145,7 @@ TEST_F(lazy, uid_timeout_overrides_mount_timeout)
 	/* the feeder serves both */
 	FEEDER(NULL);
 	ASSERT_EQ(READ_OK, pu_wait_exit(pid, 60000));
-	ASSERT_EQ(1, readers_ok(&root_reader, 1, 60000));
+	ASSERT_EQ(1, pu_count_ok(&root_reader, 1, 60000));
 	ASSERT_EQ(0, iu_get_stats(self->mnt, &st));
 	EXPECT_EQ(1, st.timeouts);
 }

@@ -119,6 +119,24 @@ static inline int iu_get_stats(const char *path, struct incrfs_stats *st)
 	return iu_ioctl_path(path, INCRFS_IOC_GET_STATS, st);
 }
 
+/*
+ * Wait until the mount @mnt counts @misses waiting episodes: 0, or -1
+ * after @ms or if its counters cannot be read.
+ */
+static inline int iu_wait_misses(const char *mnt, uint64_t misses, int ms)
+{
+	struct incrfs_stats st;
+
+	for (; ms > 0; ms -= 20) {
+		if (iu_get_stats(mnt, &st))
+			return -1;
+		if (st.misses >= misses)
+			return 0;
+		usleep(20 * 1000);
+	}
+	return -1;
+}
+
 static inline int iu_write_file(const char *path, const void *buf,
 				size_t len, mode_t mode)
 {

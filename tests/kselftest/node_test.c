@@ -216,41 +216,6 @@ static pid_t start_reader(const char *mnt, int b, int ready_fd)
 	return pid;
 }
 
-/* How many of @n readers read right within @ms. */
-static int readers_ok(const pid_t *pids, int n, int ms)
-{
-	int i, ok = 0;
-
-	for (i = 0; i < n; i++) {
-		int st = pu_wait_exit(pids[i], ms);
-
-		if (st == 0)
-			ok++;
-		else
-			fprintf(stderr, "# reader %d: status %d\n", i, st);
-		if (st < 0) {
-			kill(pids[i], SIGKILL);
-			waitpid(pids[i], NULL, 0);
-		}
-	}
-	return ok;
-}
-
-/* Wait until the mount counts @n waiting episodes. */
-static int wait_misses(const char *mnt, uint64_t n, int ms)
-{
-	struct incrfs_stats st;
-
-	for (; ms > 0; ms -= 20) {
-		if (iu_get_stats(mnt, &st))
-			return -1;
-		if (st.misses >= n)
-			return 0;
-		pu_msleep(20);
-	}
-	return -1;
-}
-
 static bool feeder_attached(const char *mnt)
 {
 	struct incrfs_stats st = { 0 };
@@ -277,7 +242,7 @@ TEST_F(node, attach_serve_detach)
 	ASSERT_EQ(0, pipe(pfd));
 	pid = start_reader(mnt_of(self, 0), 33, pfd[1]);
 	ASSERT_EQ(1, read(pfd[0], &c, 1));
-	ASSERT_EQ(1, readers_ok(&pid, 1, 30000));
+	ASSERT_EQ(1, pu_count_ok(&pid, 1, 30000));
 	/* and the whole file is right */
 	ASSERT_EQ(0, iu_sh("cmp %s/data " SRC "/data", mnt_of(self, 0)));
 	ASSERT_EQ(0, ctl_out(self, out, sizeof(out), "feeders", "--json",
@@ -420,7 +385,7 @@ TEST_F_TIMEOUT(node, hundred_layers_survive_sigkill_and_restart, 600)
 	for (i = 0; i < LAYERS; i++)
 		ASSERT_EQ(1, read(pfd[0], &c, 1));
 	for (i = 0; i < LAYERS; i++)
-		ASSERT_EQ(0, wait_misses(mnt_of(self, i), 1, 30000))
+		ASSERT_EQ(0, iu_wait_misses(mnt_of(self, i), 1, 30000))
 			TH_LOG("layer %d", i);
 	ASSERT_EQ(128 + SIGKILL, pu_stop(&self->daemon, SIGKILL, 20000));
 	pu_msleep(300);
@@ -428,7 +393,7 @@ TEST_F_TIMEOUT(node, hundred_layers_survive_sigkill_and_restart, 600)
 		ASSERT_EQ(0, waitpid(pids[i], NULL, WNOHANG)) TH_LOG("reader %d", i);
 	self->daemon = start_node(self, NULL, NULL);
 	ASSERT_GT(self->daemon, 0);
-	ASSERT_EQ(LAYERS, readers_ok(pids, LAYERS, 120000));
+	ASSERT_EQ(LAYERS, pu_count_ok(pids, LAYERS, 120000));
 	/* it opened the fds with CAP_SYS_ADMIN: no thread kept it */
 	bad = pu_privileged_threads(self->daemon, &seen, what, sizeof(what));
 	EXPECT_EQ(0, bad) TH_LOG("%s", what);
@@ -556,8 +521,8 @@ TEST_F_TIMEOUT(node, restart_with_the_fds_systemd_kept, 300)
 				       pfd[1]);
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(1, read(pfd[0], &c, 1));
-	ASSERT_EQ(0, wait_misses(mnt_of(self, 0), 2, 20000));
-	ASSERT_EQ(0, wait_misses(mnt_of(self, 1), 2, 20000));
+	ASSERT_EQ(0, iu_wait_misses(mnt_of(self, 0), 2, 20000));
+	ASSERT_EQ(0, iu_wait_misses(mnt_of(self, 1), 2, 20000));
 	/* the dead daemon had read them: gone from the queue */
 	for (i = 0; i < nkept; i++) {
 		int fl = fcntl(kept_fd[i], F_GETFL);
@@ -568,7 +533,7 @@ TEST_F_TIMEOUT(node, restart_with_the_fds_systemd_kept, 300)
 	}
 	self->daemon = start_node(self, as_systemd_child, NULL);
 	ASSERT_GT(self->daemon, 0);
-	ASSERT_EQ(4, readers_ok(pids, 4, 60000));
+	ASSERT_EQ(4, pu_count_ok(pids, 4, 60000));
 	EXPECT_TRUE(pu_file_has(self->log, "attached again, as in the last run"));
 	EXPECT_FALSE(pu_file_has(self->log, "OPEN_CONTROL"));
 	for (i = 0; i < nkept; i++)
@@ -587,7 +552,7 @@ TEST_F(node, replay_queues_each_waiting_read_once)
 	ASSERT_EQ(0, pipe(pfd));
 	pid = start_reader(mnt_of(self, 0), 9, pfd[1]);
 	ASSERT_EQ(1, read(pfd[0], &c, 1));
-	ASSERT_EQ(0, wait_misses(mnt_of(self, 0), 1, 20000));
+	ASSERT_EQ(0, iu_wait_misses(mnt_of(self, 0), 1, 20000));
 	/* (opened after the fork: the reader must not hold a copy) */
 	cfd = iu_open_control(mnt_of(self, 0));
 	ASSERT_GE(cfd, 0);
@@ -607,7 +572,7 @@ TEST_F(node, replay_queues_each_waiting_read_once)
 	/* and the real feeder serves it */
 	ASSERT_EQ(0, iu_sh("incrfsd --exit-when-complete --prefetch all --source "
 			   BLOB " %s 2>/dev/null", mnt_of(self, 0)));
-	ASSERT_EQ(1, readers_ok(&pid, 1, 30000));
+	ASSERT_EQ(1, pu_count_ok(&pid, 1, 30000));
 	/* the ioctl is the control fd's: a file of the mount refuses it */
 	cfd = open(mnt_of(self, 0), O_RDONLY);
 	ASSERT_GE(cfd, 0);

@@ -81,6 +81,30 @@ static inline int pu_wait_exit(pid_t pid, int ms)
 	}
 }
 
+/*
+ * How many of the @n children @pids exit with status 0 within @ms each;
+ * each other status is printed, and a child still running is killed.
+ */
+static inline int pu_count_ok(const pid_t *pids, int n, int ms)
+{
+	int i, ok = 0;
+
+	for (i = 0; i < n; i++) {
+		int st = pu_wait_exit(pids[i], ms);
+
+		if (st == 0)
+			ok++;
+		else
+			fprintf(stderr, "# child %d (pid %d): status %d\n", i,
+				pids[i], st);
+		if (st < 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+	}
+	return ok;
+}
+
 /* SIGKILL @pid if it runs, reap it, forget it. */
 static inline void pu_kill(pid_t *pid)
 {
