@@ -106,12 +106,13 @@ int ctl_open_ioctl(const char *path, unsigned long req, const char *what,
 	return fd;
 }
 
-int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd,
-		    bool *json)
+int ctl_options(int argc, char *argv[], const struct ctl_command *cmd,
+		bool *json, const char **sock)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -129,10 +130,22 @@ int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd,
 			*json = true;
 			continue;
 		}
+		if (c == 'k' && sock) {
+			*sock = optarg;
+			continue;
+		}
+		if (c == '?' && optopt == 'k' && sock)
+			return ctl_usage(cmd->name, "--socket needs a path");
 		return ctl_usage(cmd->name, "unknown option '%s'",
 				 argv[optind - 1]);
 	}
 	return -1;
+}
+
+int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd,
+		    bool *json)
+{
+	return ctl_options(argc, argv, cmd, json, NULL);
 }
 
 int ctl_print_json(struct json_object *o)

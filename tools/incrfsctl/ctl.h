@@ -62,6 +62,12 @@ int ctl_open_ioctl(const char *path, unsigned long req, const char *what,
 int ctl_help_option(int argc, char *argv[], const struct ctl_command *cmd,
 		    bool *json);
 /*
+ * The same, and --socket PATH if @sock is not NULL (left as the caller
+ * set it when not given): the commands that talk to incrfsd --node.
+ */
+int ctl_options(int argc, char *argv[], const struct ctl_command *cmd,
+		bool *json, const char **sock);
+/*
  * "COMMAND [--help] [--json] PATH": as ctl_one_path(), and @json says
  * whether --json was given (NULL: --json is an unknown option).
  */

@@ -125,50 +125,6 @@ SOCKET_HELP
 	      f);
 }
 
-/*
- * The options before a command's arguments: --help, --socket PATH and,
- * if @json is not NULL, --json.  -1 with optind at the first argument to
- * go on, or the exit status.
- */
-static int node_options(int argc, char *argv[], const struct ctl_command *cmd,
-			const char **sock, bool *json)
-{
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "socket", required_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	*sock = INCRFS_NODE_SOCKET;
-	if (json)
-		*json = false;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			cmd->help(stdout);
-			return CTL_EXIT_OK;
-		case 'k':
-			*sock = optarg;
-			continue;
-		case 'j':
-			if (json) {
-				*json = true;
-				continue;
-			}
-			break;
-		}
-		if (c == '?' && optopt == 'k')
-			return ctl_usage(cmd->name, "--socket needs a path");
-		return ctl_usage(cmd->name, "unknown option '%s'",
-				 argv[optind - 1]);
-	}
-	return -1;
-}
-
 /* Ask the daemon at @sock; NULL after saying why. */
 static struct json_object *ask(const char *sock, struct json_object *req,
 			       int fd)
@@ -224,8 +180,8 @@ static int open_control(const char *path)
 static int attach_run(int argc, char *argv[])
 {
 	char mount[PATH_MAX], err[512];
-	const char *sock;
-	int ret = node_options(argc, argv, &ctl_attach, &sock, NULL), fd, i;
+	const char *sock = INCRFS_NODE_SOCKET;
+	int ret = ctl_options(argc, argv, &ctl_attach, NULL, &sock), fd, i;
 
 	if (ret >= 0)
 		return ret;
@@ -257,8 +213,8 @@ static int detach_run(int argc, char *argv[])
 {
 	struct json_object *req, *ans;
 	char mount[PATH_MAX];
-	const char *sock;
-	int ret = node_options(argc, argv, &ctl_detach, &sock, NULL);
+	const char *sock = INCRFS_NODE_SOCKET;
+	int ret = ctl_options(argc, argv, &ctl_detach, NULL, &sock);
 
 	if (ret >= 0)
 		return ret;
@@ -341,9 +297,9 @@ static int feeders_run(int argc, char *argv[])
 {
 	struct json_object *ans;
 	char err[512];
-	const char *sock;
+	const char *sock = INCRFS_NODE_SOCKET;
 	bool json;
-	int ret = node_options(argc, argv, &ctl_feeders, &sock, &json);
+	int ret = ctl_options(argc, argv, &ctl_feeders, &json, &sock);
 
 	if (ret >= 0)
 		return ret;
