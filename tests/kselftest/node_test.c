@@ -12,9 +12,12 @@
  * the next start), exactly as sd_notify(3) and sd_listen_fds(3) describe
  * it; the daemon and the kernel are the real ones.
  */
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -579,6 +582,130 @@ TEST_F(node, replay_queues_each_waiting_read_once)
 	EXPECT_EQ(-1, ioctl(cfd, INCRFS_IOC_REPLAY));
 	EXPECT_EQ(ENOTTY, errno);
 	close(cfd);
+}
+
+/*
+ * An HTTP server for BLOB that answers nothing until a byte comes on
+ * @go: a feeder opening it stays "starting" as long as the test wants.
+ * Then each connection is served by a child of its own, Range requests
+ * answered with 206 from the file, until the client closes it.
+ */
+static void held_server(int lfd, int go)
+{
+	int fd = open(BLOB, O_RDONLY);
+	struct stat st;
+	char c;
+
+	if (fd < 0 || fstat(fd, &st) || read(go, &c, 1) != 1)
+		_exit(1);
+	for (;;) {
+		int conn = accept(lfd, NULL, NULL);
+
+		if (conn < 0)
+			_exit(1);
+		if (fork() != 0) {
+			close(conn);
+			continue;
+		}
+		for (;;) {
+			unsigned long long a, b;
+			char req[4096], hdr[256];
+			size_t n = 0;
+			off_t off;
+			char *r;
+			int h;
+
+			while (n < 4 || !memmem(req, n, "\r\n\r\n", 4)) {
+				ssize_t k = read(conn, req + n,
+						 sizeof(req) - 1 - n);
+
+				if (k <= 0)
+					_exit(0);
+				n += k;
+			}
+			req[n] = 0;
+			r = strcasestr(req, "\nRange: bytes=");
+			if (!r || sscanf(r + 14, "%llu-%llu", &a, &b) != 2 ||
+			    a >= (unsigned long long)st.st_size)
+				_exit(1);
+			if (b >= (unsigned long long)st.st_size)
+				b = st.st_size - 1;
+			h = snprintf(hdr, sizeof(hdr),
+				     "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %llu-%llu/%lld\r\nContent-Length: %llu\r\n\r\n",
+				     a, b, (long long)st.st_size, b - a + 1);
+			off = a;
+			if (write(conn, hdr, h) != h ||
+			    sendfile(conn, fd, &off, b - a + 1) !=
+			    (ssize_t)(b - a + 1))
+				_exit(1);
+		}
+	}
+}
+
+/* Wait until incrfsctl feeders shows @state. */
+static bool feeders_show(FIXTURE_DATA(node) *self, const char *state,
+			 int ms)
+{
+	char out[4096];
+
+	for (; ms > 0; ms -= 50) {
+		if (!ctl_out(self, out, sizeof(out), "feeders", NULL, NULL,
+			     NULL) && strstr(out, state))
+			return true;
+		pu_msleep(50);
+	}
+	return false;
+}
+
+TEST_F(node, detach_before_serving_fails_the_attach)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	pid_t server, attacher, detacher;
+	char url[96], path[128], *text;
+	int lfd, go[2];
+
+	self->daemon = start_node(self, NULL, NULL);
+	ASSERT_GT(self->daemon, 0);
+	ASSERT_EQ(0, add_mount(self, 0, IMG));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(lfd, 16));
+	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sa, &len));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/layer.blob",
+		 ntohs(sa.sin_port));
+	ASSERT_EQ(0, pipe(go));
+	server = fork();
+	if (server == 0) {
+		close(go[1]);
+		held_server(lfd, go[0]);
+	}
+	close(lfd);
+	close(go[0]);
+	attacher = fork();
+	if (attacher == 0)
+		_exit(iu_sh("incrfsctl attach --socket %s %s --source %s >%s/attach.out 2>&1",
+			    self->sock, mnt_of(self, 0), url, self->dir));
+	/* its blob cannot be opened yet: starting, then detached so */
+	EXPECT_TRUE(feeders_show(self, "starting", 10000));
+	detacher = fork();
+	if (detacher == 0)
+		_exit(ctl(self, "detach", mnt_of(self, 0), NULL, NULL, NULL));
+	EXPECT_TRUE(feeders_show(self, "detaching", 10000));
+	/* the server answers: the feeder opens the blob, sees the detach */
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	EXPECT_EQ(0, pu_wait_exit(detacher, 30000));
+	EXPECT_EQ(1, pu_wait_exit(attacher, 30000));
+	snprintf(path, sizeof(path), "%s/attach.out", self->dir);
+	text = pu_read_text(path);
+	EXPECT_TRUE(text && strstr(text, "detached (incrfsctl detach) before the mount was served"))
+		TH_LOG("%s", text ? text : "");
+	free(text);
+	EXPECT_FALSE(feeder_attached(mnt_of(self, 0)));
+	close(go[1]);
+	pu_kill(&server);
 }
 
 TEST_HARNESS_MAIN

@@ -371,10 +371,12 @@ static struct json_object *mount_json(struct node_mount *m)
 	struct incrfs_stats st;
 	unsigned int i;
 	int s = atomic_load(&m->state);
+	/* a detach is answered once the feeder stopped: say it waits */
+	const char *name = m->detach_fd >= 0 ? "detaching" : state[s];
 
 	if (!o || incrfs_json_add(o, "args", json_object_new_array()) ||
 	    incrfs_json_add(o, "mount", json_object_new_string(m->mount)) ||
-	    incrfs_json_add(o, "state", json_object_new_string(state[s])))
+	    incrfs_json_add(o, "state", json_object_new_string(name)))
 		goto fail;
 	json_object_object_get_ex(o, "args", &a);
 	for (i = 0; i < m->nargs; i++)
@@ -532,8 +534,13 @@ static void answer(struct node *n, struct node_mount *m)
 	int detach_fd = m->detach_fd, reply_fd = m->reply_fd;
 	int status = m->exit_status;
 	char why[sizeof(m->error)];
+	/* stopped or detached before it was announced: it never served */
+	bool unserved = n->stopping || detach_fd >= 0;
 
-	if (n->stopping && !status)
+	if (detach_fd >= 0 && !status)
+		snprintf(why, sizeof(why),
+			 "detached (incrfsctl detach) before the mount was served");
+	else if (n->stopping && !status)
 		snprintf(why, sizeof(why),
 			 "incrfsd --node stopped before the mount was served");
 	else
@@ -546,8 +553,8 @@ static void answer(struct node *n, struct node_mount *m)
 		close(detach_fd);
 	}
 	if (reply_fd >= 0) {
-		/* status 0 and not stopping: complete, it was to exit then */
-		if (status || n->stopping)
+		/* status 0 otherwise: complete, it was to exit then */
+		if (status || unserved)
 			reply_error(reply_fd, why,
 				    status ? status : INCRFSD_EXIT_ERROR);
 		else
