@@ -121,6 +121,8 @@ static void run_profile(struct th_test *_metadata,
 				if (t > 0) {
 					STAGE("start", t);
 					STAGE("setup", setup);
+					STAGE("opened", sg.opened_s);
+					STAGE("index", sg.index_s);
 					STAGE("ready", sg.ready_s);
 					STAGE("wait", sg.wait_s);
 					STAGE("misses", st.misses);

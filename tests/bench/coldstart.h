@@ -459,6 +459,7 @@ static inline double pull_start(const struct workload *w, double *program)
  */
 struct lazy_stages {
 	double ready_s;			/* the slowest feeder */
+	double opened_s, index_s;	/* its source answered, index read */
 	double wait_s;			/* readers waited, in all */
 	double notify_ms, notify_n;	/* reader waits -> incrfsd knows */
 	double io_ms, io_n;		/* a miss's read: start -> bytes in */
@@ -477,8 +478,11 @@ static inline int add_stages(struct lazy_stages *sg, int i)
 	if (!o)
 		return -1;
 	r = jn_number(o, NULL, "ready_ms", 0) / 1000;
-	if (r > sg->ready_s)
+	if (r > sg->ready_s) {
 		sg->ready_s = r;
+		sg->opened_s = jn_number(o, NULL, "opened_ms", 0) / 1000;
+		sg->index_s = jn_number(o, NULL, "index_ms", 0) / 1000;
+	}
 	sg->wait_s += jn_number(o, NULL, "kernel_wait_ms", 0) / 1000;
 	sg->notify_ms += jn_number(o, "notify", "total_ms", 0);
 	sg->notify_n += jn_number(o, "notify", "count", 0);

@@ -133,6 +133,10 @@ STAGES = [
     ("start", "first output (the whole start)", "s"),
     ("setup", "setup: metadata fetched, layers and overlay mounted, "
      "feeders spawned", "s"),
+    ("opened", "the slowest feeder: start until its source answered "
+     "(library, connection, size and header)", "s"),
+    ("index", "the slowest feeder: start until the blob's index is read",
+     "s"),
     ("ready", "the slowest feeder: start until it serves (blob opened, "
      "index read)", "s"),
     ("wait", "readers waited for blocks (summed over readers)", "s"),

@@ -742,12 +742,10 @@ static void log_summary(struct feeder *f)
 
 int feeder_main(const struct incrfsd_options *o)
 {
-	uint64_t start_ns = fetcher_now_ns();
 	struct feeder f;
 	int ret;
 
 	ret = feeder_setup(&f, o);
-	f.start_ns = start_ns;
 	if (ret) {
 		feeder_teardown(&f);
 		return ret;

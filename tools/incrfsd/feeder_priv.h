@@ -48,7 +48,9 @@ struct feeder {
 	uint64_t waits, hints, chunks, blocks, hash_failures, failed_chunks;
 	uint64_t yields, evicted;
 	/* where the time goes (stats.h, --stats-file) */
-	uint64_t start_ns, ready_ns;	/* fetcher_now_ns(): start, serving */
+	/* fetcher_now_ns(): setup began, the source answered, the blob's
+	 * index was read, the loop began to serve */
+	uint64_t start_ns, opened_ns, meta_ns, ready_ns;
 	struct stat_series st_notify;	/* a reader waits -> record read */
 	struct stat_series st_io;	/* a miss's read: start -> bytes in */
 	struct stat_series st_fill;	/* bytes in -> decoded and filled */

@@ -17,6 +17,12 @@
 #include "json_add.h"
 #include "log.h"
 
+/* Milliseconds from the start of the setup to @ns; 0 if it never came. */
+static struct json_object *since_start(const struct feeder *f, uint64_t ns)
+{
+	return json_object_new_double(ns ? (ns - f->start_ns) / 1e6 : 0);
+}
+
 static struct json_object *stats_json(struct feeder *f)
 {
 	struct json_object *o = json_object_new_object();
@@ -29,8 +35,9 @@ static struct json_object *stats_json(struct feeder *f)
 		  !ioctl(f->control_fd, INCRFS_IOC_GET_STATS, &ks);
 	if (incrfs_json_add(o, "mountpoint",
 			    json_object_new_string(f->opt->mountpoint)) ||
-	    incrfs_json_add(o, "ready_ms", json_object_new_double(
-			    f->ready_ns ? (f->ready_ns - f->start_ns) / 1e6 : 0)) ||
+	    incrfs_json_add(o, "opened_ms", since_start(f, f->opened_ns)) ||
+	    incrfs_json_add(o, "index_ms", since_start(f, f->meta_ns)) ||
+	    incrfs_json_add(o, "ready_ms", since_start(f, f->ready_ns)) ||
 	    incrfs_json_add_u64(o, "waits", f->waits) ||
 	    incrfs_json_add_u64(o, "hints", f->hints) ||
 	    incrfs_json_add_u64(o, "chunks", f->chunks + f->pf.chunks) ||
