@@ -1117,6 +1117,223 @@ TEST(misses_one_after_another_share_the_warm_connection)
 	keepalive_stop(&k);
 }
 
+/*
+ * A registry's front door, as registries answer blob reads: every request
+ * gets a 307 to @target (the storage URL), and is counted.  With
+ * @bytes, the front is its own storage instead, with single-use URLs:
+ * each 307 names a new /s?t=N, which serves one Range read (206 from
+ * @bytes), then 403.
+ */
+struct front {
+	int fd;
+	pthread_t t;
+	atomic_int requests;
+	pthread_mutex_t lock;
+	char target[160];	/* lock */
+	const unsigned char *bytes;
+	int port;
+	unsigned char used[256];	/* tokens spent; lock */
+	int next_token;			/* lock */
+};
+
+/* The single-use storage of struct front: answer @req on connection @c. */
+static void front_storage(struct front *fr, const char *req, int c)
+{
+	unsigned long long first = 0, last = 0;
+	const char *r = strcasestr(req, "Range: bytes=");
+	int t = atoi(req + strlen("GET /s?t="));
+	char hdr[256];
+	bool ok;
+
+	pthread_mutex_lock(&fr->lock);
+	ok = t >= 0 && t < 256 && !fr->used[t];
+	if (ok)
+		fr->used[t] = 1;
+	pthread_mutex_unlock(&fr->lock);
+	ok = ok && r && sscanf(r + 13, "%llu-%llu", &first, &last) == 2 &&
+	     first <= last && last < FILE_BYTES;
+	if (ok)
+		snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 206 Partial\r\nContent-Range: bytes %llu-%llu/%d\r\n"
+			 "Content-Length: %llu\r\n\r\n",
+			 first, last, FILE_BYTES, last - first + 1);
+	else
+		snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+	if (write(c, hdr, strlen(hdr)) == (ssize_t)strlen(hdr) && ok &&
+	    write(c, fr->bytes + first, last - first + 1) < 0)
+		fprintf(stderr, "# front: the body was not sent\n");
+}
+
+static void *front_conn_main(void *arg)
+{
+	struct front *fr = ((void **)arg)[0];
+	int c = (int)(intptr_t)((void **)arg)[1];
+	char req[4096], resp[320];
+	size_t have = 0;
+	char *end;
+	ssize_t n;
+
+	free(arg);
+	for (;;) {
+		n = read(c, req + have, sizeof(req) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		req[have] = 0;
+		end = strstr(req, "\r\n\r\n");
+		if (!end)
+			continue;
+		*end = 0;
+		if (fr->bytes && !strncmp(req, "GET /s?t=", 9)) {
+			front_storage(fr, req, c);
+		} else {
+			atomic_fetch_add(&fr->requests, 1);
+			pthread_mutex_lock(&fr->lock);
+			if (fr->bytes)
+				snprintf(fr->target, sizeof(fr->target),
+					 "http://127.0.0.1:%d/s?t=%d", fr->port,
+					 fr->next_token++);
+			snprintf(resp, sizeof(resp),
+				 "HTTP/1.1 307 Temporary Redirect\r\nLocation: %s\r\n"
+				 "Content-Length: 0\r\n\r\n", fr->target);
+			pthread_mutex_unlock(&fr->lock);
+			if (write(c, resp, strlen(resp)) < 0)
+				break;
+		}
+		have -= (size_t)(end + 4 - req);
+		memmove(req, end + 4, have);
+	}
+	close(c);
+	return NULL;
+}
+
+static void *front_main(void *arg)
+{
+	struct front *fr = arg;
+	pthread_t t;
+	void **a;
+	int c;
+
+	while ((c = accept(fr->fd, NULL, NULL)) >= 0) {
+		a = malloc(2 * sizeof(*a));
+		if (a) {
+			a[0] = fr;
+			a[1] = (void *)(intptr_t)c;
+		}
+		if (!a || pthread_create(&t, NULL, front_conn_main, a)) {
+			free(a);
+			close(c);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+static int front_start(struct front *fr, const char *target,
+		       const unsigned char *bytes, char *url, size_t len)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+
+	memset(fr, 0, sizeof(*fr));
+	atomic_init(&fr->requests, 0);
+	pthread_mutex_init(&fr->lock, NULL);
+	snprintf(fr->target, sizeof(fr->target), "%s", target);
+	fr->bytes = bytes;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fr->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fr->fd < 0 || bind(fr->fd, (void *)&a, sizeof(a)) ||
+	    listen(fr->fd, 16) || getsockname(fr->fd, (void *)&a, &l))
+		return -1;
+	fr->port = ntohs(a.sin_port);
+	if (pthread_create(&fr->t, NULL, front_main, fr))
+		return -1;
+	snprintf(url, len, "http://127.0.0.1:%d/v2/app/blobs/sha256:00",
+		 ntohs(a.sin_port));
+	return 0;
+}
+
+static void front_stop(struct front *fr)
+{
+	shutdown(fr->fd, SHUT_RDWR);
+	pthread_join(fr->t, NULL);
+	close(fr->fd);
+}
+
+/*
+ * Reads of a blob the server redirects go to where it redirected, one
+ * request each instead of two; when that URL fails (a signed URL that
+ * expired, a blob moved), the server is asked again and the read still
+ * succeeds.
+ */
+TEST_F(web, reads_go_where_a_redirect_sent_them)
+{
+	static unsigned char buf[4096];
+	struct incrfsd_source src;
+	struct front fr;
+	char url[96], from[160], to[160], moved[160];
+	int i;
+
+	ASSERT_EQ(0, front_start(&fr, self->url, NULL, url, sizeof(url)));
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 4)) TH_LOG("%s", src.err);
+	ASSERT_EQ(FILE_BYTES, src.size);
+	EXPECT_EQ(1, atomic_load(&fr.requests));	/* the size probe */
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, incrfsd_source_read_sync(&src, (uint64_t)i * 100000,
+						      4096, buf));
+		EXPECT_EQ(0, memcmp(buf, self->bytes + (uint64_t)i * 100000,
+				    4096));
+	}
+	EXPECT_EQ(1, atomic_load(&fr.requests)) TH_LOG("reads went through the redirect again");
+	/* the storage URL stops serving: asked anew, the read succeeds */
+	snprintf(from, sizeof(from), "%s/layer.blob", self->dir);
+	snprintf(to, sizeof(to), "%s/moved.blob", self->dir);
+	ASSERT_EQ(0, rename(from, to));
+	snprintf(moved, sizeof(moved), "http://127.0.0.1:%d/moved.blob",
+		 self->port);
+	pthread_mutex_lock(&fr.lock);
+	snprintf(fr.target, sizeof(fr.target), "%s", moved);
+	pthread_mutex_unlock(&fr.lock);
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 500000, 4096, buf));
+	EXPECT_EQ(0, memcmp(buf, self->bytes + 500000, 4096));
+	EXPECT_EQ(2, atomic_load(&fr.requests));
+	/* and the new place is used from then on */
+	ASSERT_EQ(0, incrfsd_source_read_sync(&src, 600000, 4096, buf));
+	EXPECT_EQ(0, memcmp(buf, self->bytes + 600000, 4096));
+	EXPECT_EQ(2, atomic_load(&fr.requests));
+	incrfsd_source_close(&src);
+	front_stop(&fr);
+}
+
+/*
+ * A redirect target that fails when read directly before it ever served
+ * (here: single-use URLs) is not kept: every read follows the redirect,
+ * and every read succeeds.
+ */
+TEST_F(web, single_use_redirects_are_followed_every_time)
+{
+	static unsigned char buf[4096];
+	struct incrfsd_source src;
+	struct front fr;
+	char url[96];
+	int i;
+
+	ASSERT_EQ(0, front_start(&fr, "", self->bytes, url, sizeof(url)));
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 4)) TH_LOG("%s", src.err);
+	for (i = 0; i < 6; i++) {
+		ASSERT_EQ(0, incrfsd_source_read_sync(&src, (uint64_t)i * 100000,
+						      4096, buf));
+		EXPECT_EQ(0, memcmp(buf, self->bytes + (uint64_t)i * 100000,
+				    4096));
+	}
+	/* the probe, the read that found its URL spent, then each read */
+	EXPECT_EQ(1 + 6, atomic_load(&fr.requests));
+	incrfsd_source_close(&src);
+	front_stop(&fr);
+}
+
 TEST(registry_references)
 {
 	static const char hexd[] =

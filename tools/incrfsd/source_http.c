@@ -44,7 +44,10 @@
  *   http://HOST[:PORT]/PATH            the blob at that URL
  *   registry://HOST[:PORT]/REPO@sha256:HEX
  *       GET https://HOST[:PORT]/v2/REPO/blobs/sha256:HEX, following
- *       redirects (registries often send blob reads to a storage URL);
+ *       redirects (registries often send blob reads to a storage URL,
+ *       signed for some minutes: later reads go there directly, a
+ *       request to the registry fewer per miss, until it fails or is a
+ *       minute old);
  *       http:// only for a HOST[:PORT] named insecure (--insecure-registry),
  *       as docker's insecure-registries.
  * TLS peers are verified against the system's CAs or --ca-file's; a
@@ -61,6 +64,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -90,6 +94,13 @@
  */
 #define STALL_TIMEOUT_S		30L
 #define STALL_BYTES_S		1024L
+/*
+ * A redirect's target is used directly for this long at most, then learnt
+ * again through the registry: shorter than the validity of the signed
+ * URLs registries send (minutes), so that few reads ever meet an expired
+ * one; one that fails sooner is dropped at once.
+ */
+#define DIRECT_MAX_AGE_S	60
 /* Largest coalesced request. */
 #define COALESCE_MAX		(8U << 20)
 /* Reads coalesced into one request, at most. */
@@ -148,6 +159,8 @@ struct http_conn {
 	unsigned int auth_gen;	/* credentials the handle carries */
 	unsigned int auth_ep;	/* ...for this endpoint */
 	unsigned int ep_used;	/* the endpoint of the last transfer */
+	/* a redirect of this transfer is to be kept for this endpoint */
+	struct http_endpoint *note_ep;
 	char err[CURL_ERROR_SIZE];
 };
 
@@ -160,6 +173,19 @@ struct http_endpoint {
 	char host[256];		/* HOST[:PORT], for messages */
 	struct registry_auth *auth;	/* registry:// only */
 	bool tls;
+	/*
+	 * Where the last read of @url was redirected to (registries send
+	 * blob reads to a storage URL, signed for some minutes), and when:
+	 * reads go there directly, one request instead of two, until it
+	 * fails or is DIRECT_MAX_AGE_S old.  A target that fails before it
+	 * served a read at all is no storage URL (it wants the registry's
+	 * credentials, say): then redirects are followed every time, as
+	 * before.  All under hs->lock.
+	 */
+	char *direct;
+	uint64_t direct_ns;
+	bool direct_served;
+	bool direct_off;
 };
 
 #define HTTP_ENDPOINTS_MAX	(INCRFSD_MAX_MIRRORS + 1)
@@ -368,6 +394,8 @@ static bool range_is_asked(const struct http_conn *hc)
 	       (!hc->hs->size || size == hc->hs->size);
 }
 
+static void direct_note(struct http_conn *hc, struct http_endpoint *ep);
+
 /* Copy body bytes into the batch's buffers. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
@@ -387,6 +415,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	if (hc->early && !hc->got && !range_is_asked(hc)) {
 		hc->bad_range = true;
 		return 0;
+	}
+	/*
+	 * Where a redirect led is kept before the first read finishes: the
+	 * next one, started as soon as this one's bytes are in, goes there.
+	 */
+	if (hc->early && !hc->got && hc->note_ep) {
+		direct_note(hc, hc->note_ep);
+		hc->note_ep = NULL;
 	}
 	while (len) {
 		pos = hc->boff + hc->got;
@@ -485,18 +521,33 @@ static const char *permanent_hint(const struct http_endpoint *ep,
 /* What one transfer amounted to. */
 enum { XFER_OK, XFER_RETRY, XFER_FAIL };
 
-/*
- * GET bytes [@off, @off + @len) into the batch.  @total, if not NULL,
- * receives the blob size from Content-Range.  XFER_RETRY for passing
- * troubles, XFER_FAIL with @why for a wrong answer.
- */
-static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
-		    uint64_t *total, char *why, size_t why_len)
+/* The handle sends no credentials until they are applied again. */
+static void forget_credentials(struct http_conn *hc, unsigned int auth_ep)
 {
 	const struct curl_lib *cu = hc->hs->cu;
-	unsigned int e = atomic_load(&hc->hs->cur);
+
+	cu->easy_setopt(hc->curl, CURLOPT_XOAUTH2_BEARER, NULL);
+	cu->easy_setopt(hc->curl, CURLOPT_USERNAME, NULL);
+	cu->easy_setopt(hc->curl, CURLOPT_PASSWORD, NULL);
+	cu->easy_setopt(hc->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	hc->auth_ep = auth_ep;
+	hc->auth_gen = 0;
+}
+
+/*
+ * GET bytes [@off, @off + @len) of endpoint @e's blob into the batch:
+ * from @direct, a URL a read of it was redirected to, if not NULL (with
+ * none of the endpoint's credentials), else from its URL.  @total, if not
+ * NULL, receives the blob size from Content-Range.  XFER_RETRY for
+ * passing troubles, XFER_FAIL with @why for a wrong answer.
+ */
+static int transfer_from(struct http_conn *hc, unsigned int e,
+			 const char *direct, uint64_t off, uint64_t len,
+			 uint64_t *total, char *why, size_t why_len)
+{
+	const struct curl_lib *cu = hc->hs->cu;
 	const struct http_endpoint *ep = &hc->hs->ep[e];
-	struct registry_auth *auth = ep->auth;
+	struct registry_auth *auth = direct ? NULL : ep->auth;
 	bool probe = total != NULL, answered = false;
 	unsigned long long first, last, size;
 	char range[64];
@@ -507,22 +558,18 @@ static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
 		 off + len - 1);
 	cu->easy_setopt(hc->curl, CURLOPT_RANGE, range);
-	cu->easy_setopt(hc->curl, CURLOPT_URL, ep->url);
+	cu->easy_setopt(hc->curl, CURLOPT_URL, direct ? direct : ep->url);
 	/* redirects to http(s) only, and never from https down to http */
 	cu->easy_setopt(hc->curl, CURLOPT_PROTOCOLS_STR,
 			ep->tls ? "https" : "http,https");
 	cu->easy_setopt(hc->curl, CURLOPT_REDIR_PROTOCOLS_STR,
 			ep->tls ? "https" : "http,https");
 	hc->ep_used = e;
-	if (hc->auth_ep != e) {
-		/* the handle's credentials are another host's: never send them */
-		cu->easy_setopt(hc->curl, CURLOPT_XOAUTH2_BEARER, NULL);
-		cu->easy_setopt(hc->curl, CURLOPT_USERNAME, NULL);
-		cu->easy_setopt(hc->curl, CURLOPT_PASSWORD, NULL);
-		cu->easy_setopt(hc->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		hc->auth_ep = e;
-		hc->auth_gen = 0;
-	}
+	/* the handle's credentials are another host's: never send them */
+	if (direct)
+		forget_credentials(hc, UINT_MAX);
+	else if (hc->auth_ep != e)
+		forget_credentials(hc, e);
 again:
 	hc->boff = off;
 	hc->blen = len;
@@ -609,6 +656,122 @@ again:
 	if (total)
 		*total = size;
 	return XFER_OK;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* A copy of endpoint @ep's redirect target while it is fresh, or NULL. */
+static char *direct_get(struct http_source *hs, struct http_endpoint *ep)
+{
+	char *url = NULL;
+
+	pthread_mutex_lock(&hs->lock);
+	if (ep->direct && now_ns() - ep->direct_ns <
+	    (uint64_t)DIRECT_MAX_AGE_S * 1000000000)
+		url = strdup(ep->direct);	/* NULL: asked anew, no harm */
+	pthread_mutex_unlock(&hs->lock);
+	return url;
+}
+
+/*
+ * A read from @url, @ep's redirect target, served (@ok) or failed: a
+ * failed one is forgotten (if still the target), and if it never served
+ * at all, no target is kept again.
+ */
+static void direct_result(struct http_source *hs, struct http_endpoint *ep,
+			  const char *url, bool ok)
+{
+	pthread_mutex_lock(&hs->lock);
+	if (ep->direct && !strcmp(ep->direct, url)) {
+		if (!ok && !ep->direct_served) {
+			ep->direct_off = true;
+			log_warn("%s: %s redirects reads to %.*s, which does not serve them when asked directly: following every redirect",
+				 hs->display, ep->host,
+				 (int)strcspn(url, "?"), url);
+		}
+		if (ok) {
+			ep->direct_served = true;
+		} else {
+			free(ep->direct);
+			ep->direct = NULL;
+		}
+	}
+	pthread_mutex_unlock(&hs->lock);
+}
+
+/* The read of @ep's URL just done on @hc was redirected: keep where to. */
+static void direct_note(struct http_conn *hc, struct http_endpoint *ep)
+{
+	struct http_source *hs = hc->hs;
+	const char *url = NULL;
+	long redirects = 0;
+	char *copy;
+
+	if (hs->cu->easy_getinfo(hc->curl, CURLINFO_REDIRECT_COUNT,
+				 &redirects) != CURLE_OK || redirects <= 0 ||
+	    hs->cu->easy_getinfo(hc->curl, CURLINFO_EFFECTIVE_URL,
+				 &url) != CURLE_OK || !url ||
+	    !(copy = strdup(url)))
+		return;
+	pthread_mutex_lock(&hs->lock);
+	if (ep->direct_off) {
+		free(copy);
+	} else {
+		if (!ep->direct || strcmp(ep->direct, copy))
+			log_verbose("%s: %s sends its reads to %.*s: reading there directly",
+				    hs->display, ep->host,
+				    (int)strcspn(copy, "?"), copy);
+		free(ep->direct);
+		ep->direct = copy;
+		ep->direct_ns = now_ns();
+		ep->direct_served = false;
+	}
+	pthread_mutex_unlock(&hs->lock);
+}
+
+/*
+ * transfer_from() the endpoint in use: where it last redirected to if
+ * that is fresh, and through its URL if that fails or there is none.
+ */
+static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
+		    uint64_t *total, char *why, size_t why_len)
+{
+	struct http_source *hs = hc->hs;
+	unsigned int e = atomic_load(&hs->cur);
+	struct http_endpoint *ep = &hs->ep[e];
+	char *direct = direct_get(hs, ep);
+	int ret;
+
+	if (direct) {
+		ret = transfer_from(hc, e, direct, off, len, total, why,
+				    why_len);
+		if (atomic_load(&hs->stop)) {
+			free(direct);
+			return ret;
+		}
+		direct_result(hs, ep, direct, ret == XFER_OK);
+		if (ret == XFER_OK) {
+			free(direct);
+			return ret;
+		}
+		/* expired, moved, or down: the registry says where now */
+		log_verbose("%s: reading directly from %.*s: %s; asking %s again",
+			    hs->display, (int)strcspn(direct, "?"), direct,
+			    why, ep->host);
+		free(direct);
+	}
+	hc->note_ep = ep;
+	ret = transfer_from(hc, e, NULL, off, len, total, why, why_len);
+	if (ret == XFER_OK && hc->note_ep)
+		direct_note(hc, ep);	/* the size probe: not early */
+	hc->note_ep = NULL;
+	return ret;
 }
 
 /* Sleep @ms unless asked to stop.  false if stopping. */
@@ -1200,6 +1363,7 @@ static void http_close(struct incrfsd_source *src)
 	for (i = 0; i < hs->nep; i++) {
 		registry_auth_free(hs->ep[i].auth);
 		free(hs->ep[i].url);
+		free(hs->ep[i].direct);
 	}
 	free(hs->display);
 	free(hs);
