@@ -11,6 +11,10 @@
  *   lazy-1conn    lazy with incrfsd --depth 1: one request at a time, one
  *                 connection per layer (information: what connections
  *                 buy; the py workload only, the first three rounds)
+ *   lazy-node     lazy with every layer attached (incrfsctl attach) to
+ *                 one incrfsd --node started before the first round, as a
+ *                 node's service runs before its containers: no process
+ *                 started and no library loaded per layer
  *   stargz        stargz_start(): stargz-snapshotter's own FUSE layer
  *                 store on the image converted to eStargz (B_STARGZ),
  *                 fetching from the same registry, verifying each chunk
@@ -51,8 +55,10 @@
 #include "tests/bench/coldstart.h"
 
 static const char *const series[] = {
-	"pull", "lazy", "lazy+profile", "lazy-1conn", "stargz",
+	"pull", "lazy", "lazy+profile", "lazy-1conn", "lazy-node", "stargz",
 };
+/* incrfsd --node of the lazy-node series, or -1 */
+static pid_t node_daemon = -1;
 /* The stargz peer's image is in the registry (B_STARGZ staged, pushed). */
 static bool with_stargz;
 #define NSERIES (sizeof(series) / sizeof(series[0]))
@@ -97,6 +103,8 @@ static void run_profile(struct th_test *_metadata,
 			    (w != &workloads[0] || run >= 3))
 				continue;
 			if (!strcmp(s, "stargz") && (!with_stargz || cs_local))
+				continue;
+			if (!strcmp(s, "lazy-node") && node_daemon <= 0)
 				continue;
 			b0 = lo_bytes();
 			if (!strcmp(s, "pull")) {
@@ -205,6 +213,8 @@ TEST_TIMEOUT(network_cold_start, 7000)
 		B_INFO("network: no stargz series (%s)", stargz_ready() ?
 		       "it needs the registry server" :
 		       "stargz-peer not staged: make deps");
+	node_daemon = start_node_daemon();
+	EXPECT_GT(node_daemon, 0) TH_LOG("incrfsd --node did not start");
 	B_INFO("network: server %s, %d layers, top blob %s", server, nlayers,
 	       layers[nlayers - 1].blob);
 	for (j = 0; j < sizeof(workloads) / sizeof(workloads[0]); j++) {
@@ -215,8 +225,11 @@ TEST_TIMEOUT(network_cold_start, 7000)
 				run_profile(_metadata, &profiles[i],
 					    &workloads[j], runs);
 	}
+	if (node_daemon > 0)
+		b_stop(node_daemon);
 	b_stop(srv);
-	iu_sh("rm -rf " L "/pull " L "/run*.img " L "/registry");
+	iu_sh("rm -rf " L "/pull " L "/run*.img " L "/registry " L
+	      "/node-state");
 }
 
 TEST_HARNESS_MAIN

@@ -10,7 +10,10 @@
  *                      with OCI whiteouts made overlayfs ones, mount the
  *                      overlay, run (docker pull + run, overlay2 driver)
  *   lazy_start()       fetch every incrfs image's metadata at once, mount
- *                      each, one incrfsd per layer, mount the overlay, run
+ *                      each, one incrfsd per layer, mount the overlay, run;
+ *                      or (series "lazy-node") each layer attached to the
+ *                      node's incrfsd --node (start_node_daemon()), which
+ *                      runs already, as its service would
  *   stargz_start()     stargz-snapshotter's own FUSE layer store
  *                      (tests/bench/stargz: stargz-peer) on the image
  *                      converted to eStargz (B_STARGZ), one lazily fetched
@@ -46,6 +49,7 @@
 #define REPO	"bench/layer"
 #define REGISTRY "/usr/bin/docker-registry"
 #define MAX_LAYERS 8
+#define NODE_SOCK L "/node.sock"
 
 /*
  * Where a start finds each layer: URLs of the image's metadata and of the
@@ -335,6 +339,33 @@ fail:
 }
 
 /*
+ * incrfsd --node for the "lazy-node" series, started once before any
+ * start (a node's service runs before its first container): its pid once
+ * it answers, or -1.
+ */
+static inline pid_t start_node_daemon(void)
+{
+	const char *argv[] = { "incrfsd", "--node", "--socket", NODE_SOCK,
+			       "--state-dir", L "/node-state",
+			       "--insecure-registry", HOST, NULL };
+	pid_t pid;
+	int ms;
+
+	iu_sh("rm -rf " L "/node-state " NODE_SOCK);
+	pid = b_spawn("/tmp/bench6-node.log", argv);
+	for (ms = 0; pid > 0 && ms < 20000; ms += 50) {
+		if (!iu_sh("incrfsctl feeders --socket " NODE_SOCK
+			   " >/dev/null 2>&1"))
+			return pid;
+		usleep(50 * 1000);
+	}
+	iu_sh("tail -n 20 /tmp/bench6-node.log | sed 's/^/# incrfsd --node: /'");
+	if (pid > 0)
+		b_stop(pid);
+	return -1;
+}
+
+/*
  * Push the OCI layout @dir (one image, as incrfs-image convert or
  * stargz-peer convert wrote it) to the registry as @repo:app.  0 or -1.
  */
@@ -446,7 +477,8 @@ static inline double pull_start(const struct workload *w, double *program)
 
 /*
  * A lazy start as series @s: fetch every layer's metadata at once, mount
- * each, one incrfsd per layer, mount the overlay, run.  Seconds, or -1;
+ * each, one incrfsd per layer (lazy-node: each attached to the running
+ * incrfsd --node, NODE_SOCK), mount the overlay, run.  Seconds, or -1;
  * the mounts' counters, summed, into @sum; the seconds until the program
  * started (metadata fetched, layers and overlay mounted, feeders started)
  * into @setup.
@@ -502,6 +534,7 @@ static inline double lazy_start(const char *s, const struct workload *w,
 	char lower[PATH_MAX * MAX_LAYERS], get[PATH_MAX + 640];
 	char stats[PATH_MAX];
 	pid_t feeder[MAX_LAYERS] = { 0 };
+	bool node = !strcmp(s, "lazy-node");
 	struct incrfs_stats st;
 	int i, fails = 0;
 	size_t at = 0;
@@ -546,7 +579,17 @@ static inline double lazy_start(const char *s, const struct workload *w,
 		}
 		argv[argc++] = m;
 		argv[argc] = NULL;
-		feeder[i] = b_spawn("/tmp/bench6.log", argv);
+		if (node) {
+			/* incrfsctl exits once the node serves the layer */
+			const char *attach[] = {
+				"incrfsctl", "attach", "--socket", NODE_SOCK, m,
+				"--source", LAYER_AT(&layers[i], blob),
+				"--stats-file", stats, NULL };
+
+			feeder[i] = b_spawn("/tmp/bench6.log", attach);
+		} else {
+			feeder[i] = b_spawn("/tmp/bench6.log", argv);
+		}
 		if (feeder[i] <= 0)
 			goto out;
 	}
@@ -569,11 +612,21 @@ out:
 		} else {
 			fails++;
 		}
-		if (feeder[i] > 0) {
-			b_stop(feeder[i]);
-			if (add_stages(sg, i))
+		if (feeder[i] > 0 && node) {
+			int st;
+			const char *detach[] = { "incrfsctl", "detach",
+						 "--socket", NODE_SOCK, m,
+						 NULL };
+
+			/* the attach answered; the detach once it stopped */
+			if (waitpid(feeder[i], &st, 0) != feeder[i] || st ||
+			    iu_run(detach))
 				fails++;
+		} else if (feeder[i] > 0) {
+			b_stop(feeder[i]);
 		}
+		if (feeder[i] > 0 && add_stages(sg, i))
+			fails++;
 		umount(m);
 	}
 	return t > 0 && !fails ? t - t0 : -1;

@@ -111,6 +111,8 @@ for (_w, _wt), (_p, _link, _lazy, _prof, _sgz) in [
          "stargz", "time", None, "s"),
         (_f, _t + ": one connection per layer vs six", "lazy",
          "lazy-1conn", "time", None, "s"),
+        (_f, _t + ": layers attached to incrfsd --node vs one incrfsd "
+         "each", "lazy", "lazy-node", "time", None, "s"),
         (_f, _t + ": the program alone (unpacked, cold cache)", "pull",
          "program", "time", None, "s"),
         (_f + "_bytes", _s + ": bytes, lazy vs pull", "pull",
@@ -149,7 +151,7 @@ STAGES = [
     ("fill_ms", "per such read: bytes in -> decoded and filled (mean)",
      "ms"),
 ]
-STAGE_SERIES = ["lazy", "lazy+profile", "lazy-1conn"]
+STAGE_SERIES = ["lazy", "lazy+profile", "lazy-1conn", "lazy-node"]
 
 
 def stage_tables(samples):
