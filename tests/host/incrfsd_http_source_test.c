@@ -953,6 +953,38 @@ TEST(plugged_reads_go_out_together)
 }
 
 /*
+ * The next request head on connection @c into @req (cut at its blank
+ * line); @have carries the bytes read beyond the last one.  The length of
+ * the head with its blank line, to drop once handled; 0 when the peer
+ * closed.
+ */
+static size_t next_request(int c, char *req, size_t cap, size_t *have)
+{
+	char *end;
+	ssize_t n;
+
+	for (;;) {
+		req[*have] = 0;
+		end = strstr(req, "\r\n\r\n");
+		if (end) {
+			*end = 0;
+			return (size_t)(end + 4 - req);
+		}
+		n = read(c, req + *have, cap - 1 - *have);
+		if (n <= 0)
+			return 0;
+		*have += (size_t)n;
+	}
+}
+
+/* Drop the request head of @used bytes that next_request() returned. */
+static void drop_request(char *req, size_t *have, size_t used)
+{
+	*have -= used;
+	memmove(req, req + used, *have);
+}
+
+/*
  * A server that keeps connections alive and notes on which connection
  * (numbered in accept order) each request came.
  */
@@ -977,21 +1009,10 @@ static void *keepalive_conn_main(void *arg)
 	struct keepalive *k = kc->k;
 	unsigned long long first, last;
 	char req[4096], hdr[256];
-	size_t have = 0;
+	size_t have = 0, used;
 	const char *r;
-	char *end;
-	ssize_t n;
 
-	for (;;) {
-		n = read(kc->c, req + have, sizeof(req) - 1 - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		req[have] = 0;
-		end = strstr(req, "\r\n\r\n");
-		if (!end)
-			continue;
-		*end = 0;
+	while ((used = next_request(kc->c, req, sizeof(req), &have))) {
 		r = strcasestr(req, "Range: bytes=");
 		if (!r || sscanf(r + 13, "%llu-%llu", &first, &last) != 2 ||
 		    first > last || last >= FILE_BYTES)
@@ -1007,8 +1028,7 @@ static void *keepalive_conn_main(void *arg)
 		if (write(kc->c, hdr, strlen(hdr)) < 0 ||
 		    write(kc->c, k->bytes + first, last - first + 1) < 0)
 			break;
-		have -= (size_t)(end + 4 - req);
-		memmove(req, end + 4, have);
+		drop_request(req, &have, used);
 	}
 	close(kc->c);
 	free(kc);
@@ -1170,21 +1190,10 @@ static void *front_conn_main(void *arg)
 	struct front *fr = ((void **)arg)[0];
 	int c = (int)(intptr_t)((void **)arg)[1];
 	char req[4096], resp[320];
-	size_t have = 0;
-	char *end;
-	ssize_t n;
+	size_t have = 0, used;
 
 	free(arg);
-	for (;;) {
-		n = read(c, req + have, sizeof(req) - 1 - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		req[have] = 0;
-		end = strstr(req, "\r\n\r\n");
-		if (!end)
-			continue;
-		*end = 0;
+	while ((used = next_request(c, req, sizeof(req), &have))) {
 		if (fr->bytes && !strncmp(req, "GET /s?t=", 9)) {
 			front_storage(fr, req, c);
 		} else {
@@ -1201,8 +1210,7 @@ static void *front_conn_main(void *arg)
 			if (write(c, resp, strlen(resp)) < 0)
 				break;
 		}
-		have -= (size_t)(end + 4 - req);
-		memmove(req, end + 4, have);
+		drop_request(req, &have, used);
 	}
 	close(c);
 	return NULL;
