@@ -1154,7 +1154,37 @@ struct front {
 	int port;
 	unsigned char used[256];	/* tokens spent; lock */
 	int next_token;			/* lock */
+	/*
+	 * With @bytes and @cut_at > 0: the storage is /d instead, one URL
+	 * for every read, and its @cut_at-th answer breaks off after half
+	 * its body (the connection closed).
+	 */
+	atomic_int cut_at;
+	atomic_int stored;		/* answers /d gave */
 };
+
+/* The /d storage of struct front: answer @req on @c; false: close @c. */
+static bool front_stable(struct front *fr, const char *req, int c)
+{
+	unsigned long long first, last, body;
+	const char *r = strcasestr(req, "Range: bytes=");
+	int nth = atomic_fetch_add(&fr->stored, 1) + 1;
+	char hdr[256];
+
+	if (!r || sscanf(r + 13, "%llu-%llu", &first, &last) != 2 ||
+	    first > last || last >= FILE_BYTES)
+		return false;
+	snprintf(hdr, sizeof(hdr),
+		 "HTTP/1.1 206 Partial\r\nContent-Range: bytes %llu-%llu/%d\r\n"
+		 "Content-Length: %llu\r\n\r\n",
+		 first, last, FILE_BYTES, last - first + 1);
+	body = last - first + 1;
+	if (nth == atomic_load(&fr->cut_at))
+		body /= 2;
+	return write(c, hdr, strlen(hdr)) == (ssize_t)strlen(hdr) &&
+	       write(c, fr->bytes + first, body) == (ssize_t)body &&
+	       nth != atomic_load(&fr->cut_at);
+}
 
 /* The single-use storage of struct front: answer @req on connection @c. */
 static void front_storage(struct front *fr, const char *req, int c)
@@ -1194,12 +1224,18 @@ static void *front_conn_main(void *arg)
 
 	free(arg);
 	while ((used = next_request(c, req, sizeof(req), &have))) {
-		if (fr->bytes && !strncmp(req, "GET /s?t=", 9)) {
+		if (fr->bytes && !strncmp(req, "GET /d ", 7)) {
+			if (!front_stable(fr, req, c))
+				break;
+		} else if (fr->bytes && !strncmp(req, "GET /s?t=", 9)) {
 			front_storage(fr, req, c);
 		} else {
 			atomic_fetch_add(&fr->requests, 1);
 			pthread_mutex_lock(&fr->lock);
-			if (fr->bytes)
+			if (fr->bytes && atomic_load(&fr->cut_at))
+				snprintf(fr->target, sizeof(fr->target),
+					 "http://127.0.0.1:%d/d", fr->port);
+			else if (fr->bytes)
 				snprintf(fr->target, sizeof(fr->target),
 					 "http://127.0.0.1:%d/s?t=%d", fr->port,
 					 fr->next_token++);
@@ -1247,6 +1283,8 @@ static int front_start(struct front *fr, const char *target,
 
 	memset(fr, 0, sizeof(*fr));
 	atomic_init(&fr->requests, 0);
+	atomic_init(&fr->cut_at, 0);
+	atomic_init(&fr->stored, 0);
 	pthread_mutex_init(&fr->lock, NULL);
 	snprintf(fr->target, sizeof(fr->target), "%s", target);
 	fr->bytes = bytes;
@@ -1338,6 +1376,45 @@ TEST_F(web, single_use_redirects_are_followed_every_time)
 	}
 	/* the probe, the read that found its URL spent, then each read */
 	EXPECT_EQ(1 + 6, atomic_load(&fr.requests));
+	incrfsd_source_close(&src);
+	front_stop(&fr);
+}
+
+/*
+ * A direct read that breaks off midway: the reads whose bytes came are
+ * finished, the rest is asked for again through the registry, and no
+ * read fails.
+ */
+TEST_F(web, a_direct_read_cut_short_is_finished_through_the_registry)
+{
+	static unsigned char buf[2][4096];
+	struct incrfsd_read_done done[2];
+	struct incrfsd_source src;
+	int cookies[2] = { 0, 1 }, i, n, got = 0;
+	struct front fr;
+	char url[96];
+
+	ASSERT_EQ(0, front_start(&fr, "", self->bytes, url, sizeof(url)));
+	atomic_store(&fr.cut_at, 2);	/* the probe is the first */
+	ASSERT_EQ(0, incrfsd_source_open(&src, url, 4)) TH_LOG("%s", src.err);
+	/* two neighbours: one request of 8 KiB, cut after 4 KiB */
+	src.ops->plug(&src, true);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, src.ops->read(&src, 8192 + (uint64_t)i * 4096,
+					   4096, buf[i], 0, &cookies[i]));
+	src.ops->plug(&src, false);
+	while (got < 2) {
+		ASSERT_TRUE(readable(src.event_fd, 10000));
+		n = src.ops->reap(&src, done, 2, false);
+		ASSERT_GE(n, 0);
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(0, done[i].err);
+		got += n;
+	}
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, memcmp(buf[i], self->bytes + 8192 + i * 4096, 4096));
+	EXPECT_EQ(3, atomic_load(&fr.stored));	/* probe, cut, the rest */
+	EXPECT_EQ(2, atomic_load(&fr.requests));
 	incrfsd_source_close(&src);
 	front_stop(&fr);
 }

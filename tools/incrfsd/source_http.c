@@ -177,14 +177,15 @@ struct http_endpoint {
 	 * Where the last read of @url was redirected to (registries send
 	 * blob reads to a storage URL, signed for some minutes), and when:
 	 * reads go there directly, one request instead of two, until it
-	 * fails or is DIRECT_MAX_AGE_S old.  A target that fails before it
-	 * served a read at all is no storage URL (it wants the registry's
-	 * credentials, say): then redirects are followed every time, as
-	 * before.  All under hs->lock.
+	 * fails or is DIRECT_MAX_AGE_S old.  If a target answers wrongly
+	 * (a 4xx) before any target of this endpoint served a read, it is
+	 * no storage URL (single-use, or it wants the registry's
+	 * credentials): redirects are then followed every time, as before
+	 * (@direct_off).  All under hs->lock.
 	 */
 	char *direct;
 	uint64_t direct_ns;
-	bool direct_served;
+	bool direct_worked;
 	bool direct_off;
 };
 
@@ -679,39 +680,62 @@ static char *direct_get(struct http_source *hs, struct http_endpoint *ep)
 	return url;
 }
 
+/* @url's host, for messages: never its path or query (signatures). */
+static int url_host(const char *url, const char **host)
+{
+	const char *h = strstr(url, "://"), *at;
+	int n;
+
+	h = h ? h + 3 : url;
+	n = (int)strcspn(h, "/?#");
+	at = memchr(h, '@', (size_t)n);	/* never userinfo either */
+	if (at) {
+		n -= (int)(at + 1 - h);
+		h = at + 1;
+	}
+	*host = h;
+	return n;
+}
+
 /*
- * A read from @url, @ep's redirect target, served (@ok) or failed: a
- * failed one is forgotten (if still the target), and if it never served
- * at all, no target is kept again.
+ * A read from @url, @ep's redirect target, ended with @ret: a failed one
+ * is forgotten (if still the target).  A wrong answer (XFER_FAIL: 4xx,
+ * not the asked range) from a target of an endpoint whose targets never
+ * served a read turns the cache off: that is no storage URL.
  */
 static void direct_result(struct http_source *hs, struct http_endpoint *ep,
-			  const char *url, bool ok)
+			  const char *url, int ret)
 {
+	bool off_now = false;
+	const char *host;
+	int n;
+
 	pthread_mutex_lock(&hs->lock);
-	if (ep->direct && !strcmp(ep->direct, url)) {
-		if (!ok && !ep->direct_served) {
-			ep->direct_off = true;
-			log_warn("%s: %s redirects reads to %.*s, which does not serve them when asked directly: following every redirect",
-				 hs->display, ep->host,
-				 (int)strcspn(url, "?"), url);
-		}
-		if (ok) {
-			ep->direct_served = true;
-		} else {
-			free(ep->direct);
-			ep->direct = NULL;
-		}
+	if (ret == XFER_OK) {
+		ep->direct_worked = true;
+	} else if (ep->direct && !strcmp(ep->direct, url)) {
+		free(ep->direct);
+		ep->direct = NULL;
+		if (ret == XFER_FAIL && !ep->direct_worked && !ep->direct_off)
+			ep->direct_off = off_now = true;
 	}
 	pthread_mutex_unlock(&hs->lock);
+	if (off_now) {
+		n = url_host(url, &host);
+		log_warn("%s: %s redirects reads to %.*s, which does not serve them when asked directly: following every redirect",
+			 hs->display, ep->host, n, host);
+	}
 }
 
 /* The read of @ep's URL just done on @hc was redirected: keep where to. */
 static void direct_note(struct http_conn *hc, struct http_endpoint *ep)
 {
 	struct http_source *hs = hc->hs;
-	const char *url = NULL;
+	const char *url = NULL, *host;
 	long redirects = 0;
+	bool changed = false;
 	char *copy;
+	int n;
 
 	if (hs->cu->easy_getinfo(hc->curl, CURLINFO_REDIRECT_COUNT,
 				 &redirects) != CURLE_OK || redirects <= 0 ||
@@ -720,19 +744,20 @@ static void direct_note(struct http_conn *hc, struct http_endpoint *ep)
 	    !(copy = strdup(url)))
 		return;
 	pthread_mutex_lock(&hs->lock);
-	if (ep->direct_off) {
-		free(copy);
-	} else {
-		if (!ep->direct || strcmp(ep->direct, copy))
-			log_verbose("%s: %s sends its reads to %.*s: reading there directly",
-				    hs->display, ep->host,
-				    (int)strcspn(copy, "?"), copy);
+	if (!ep->direct_off) {
+		changed = !ep->direct || strcmp(ep->direct, copy);
 		free(ep->direct);
 		ep->direct = copy;
 		ep->direct_ns = now_ns();
-		ep->direct_served = false;
+		copy = NULL;
 	}
 	pthread_mutex_unlock(&hs->lock);
+	if (changed) {
+		n = url_host(url, &host);
+		log_verbose("%s: %s sends its reads to %.*s: reading there directly",
+			    hs->display, ep->host, n, host);
+	}
+	free(copy);
 }
 
 /*
@@ -746,7 +771,9 @@ static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 	unsigned int e = atomic_load(&hs->cur);
 	struct http_endpoint *ep = &hs->ep[e];
 	char *direct = direct_get(hs, ep);
-	int ret;
+	const uint64_t end = off + len;
+	const char *host;
+	int ret, n;
 
 	if (direct) {
 		ret = transfer_from(hc, e, direct, off, len, total, why,
@@ -755,15 +782,20 @@ static int transfer(struct http_conn *hc, uint64_t off, uint64_t len,
 			free(direct);
 			return ret;
 		}
-		direct_result(hs, ep, direct, ret == XFER_OK);
-		if (ret == XFER_OK) {
+		direct_result(hs, ep, direct, ret);
+		/* the reads finished as their bytes came need none again */
+		if (ret == XFER_OK || (!total && hc->first == hc->nbatch)) {
 			free(direct);
-			return ret;
+			return XFER_OK;
+		}
+		if (!total) {
+			off = hc->batch[hc->first]->off;
+			len = end - off;
 		}
 		/* expired, moved, or down: the registry says where now */
+		n = url_host(direct, &host);
 		log_verbose("%s: reading directly from %.*s: %s; asking %s again",
-			    hs->display, (int)strcspn(direct, "?"), direct,
-			    why, ep->host);
+			    hs->display, n, host, why, ep->host);
 		free(direct);
 	}
 	hc->note_ep = ep;
