@@ -663,7 +663,7 @@ TEST_F(node, detach_before_serving_fails_the_attach)
 	socklen_t len = sizeof(sa);
 	pid_t server, attacher, detacher;
 	char url[96], path[128], *text;
-	int lfd, go[2];
+	int lfd, go[2], st;
 
 	self->daemon = start_node(self, NULL, NULL);
 	ASSERT_GT(self->daemon, 0);
@@ -676,12 +676,15 @@ TEST_F(node, detach_before_serving_fails_the_attach)
 	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sa, &len));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/layer.blob",
 		 ntohs(sa.sin_port));
-	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 	server = fork();
 	if (server == 0) {
+		/* a group of its own: its connections' children die with it */
+		setpgid(0, 0);
 		close(go[1]);
 		held_server(lfd, go[0]);
 	}
+	setpgid(server, server);	/* whichever of the two runs first */
 	close(lfd);
 	close(go[0]);
 	attacher = fork();
@@ -696,8 +699,13 @@ TEST_F(node, detach_before_serving_fails_the_attach)
 	EXPECT_TRUE(feeders_show(self, "detaching", 10000));
 	/* the server answers: the feeder opens the blob, sees the detach */
 	ASSERT_EQ(1, write(go[1], "g", 1));
-	EXPECT_EQ(0, pu_wait_exit(detacher, 30000));
-	EXPECT_EQ(1, pu_wait_exit(attacher, 30000));
+	EXPECT_EQ(1, pu_count_ok(&detacher, 1, 30000));
+	st = pu_wait_exit(attacher, 30000);
+	if (st < 0) {
+		kill(attacher, SIGKILL);
+		waitpid(attacher, NULL, 0);
+	}
+	EXPECT_EQ(1, st);
 	snprintf(path, sizeof(path), "%s/attach.out", self->dir);
 	text = pu_read_text(path);
 	EXPECT_TRUE(text && strstr(text, "detached (incrfsctl detach) before the mount was served"))
@@ -705,6 +713,7 @@ TEST_F(node, detach_before_serving_fails_the_attach)
 	free(text);
 	EXPECT_FALSE(feeder_attached(mnt_of(self, 0)));
 	close(go[1]);
+	kill(-server, SIGKILL);
 	pu_kill(&server);
 }
 
