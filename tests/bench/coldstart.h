@@ -613,13 +613,14 @@ out:
 			fails++;
 		}
 		if (feeder[i] > 0 && node) {
-			int st;
+			int status;
 			const char *detach[] = { "incrfsctl", "detach",
 						 "--socket", NODE_SOCK, m,
 						 NULL };
 
 			/* the attach answered; the detach once it stopped */
-			if (waitpid(feeder[i], &st, 0) != feeder[i] || st ||
+			if (waitpid(feeder[i], &status, 0) != feeder[i] ||
+			    status ||
 			    iu_run(detach))
 				fails++;
 		} else if (feeder[i] > 0) {

@@ -115,13 +115,20 @@ int ctl_options(int argc, char *argv[], const struct ctl_command *cmd,
 		{ "socket", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* without @sock, --socket is unknown (and --so no abbreviation) */
+	static const struct option no_socket[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int c;
 
 	optind = 0;
 	opterr = 0;
 	if (json)
 		*json = false;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+h", sock ? longopts : no_socket,
+				NULL)) != -1) {
 		if (c == 'h') {
 			cmd->help(stdout);
 			return CTL_EXIT_OK;

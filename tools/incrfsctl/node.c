@@ -266,7 +266,7 @@ static void feeders_text(struct json_object *ans)
 		    (int)strlen(json_object_get_string(v)) > w)
 			w = (int)strlen(json_object_get_string(v));
 	}
-	printf("%-*s  %-8s  %7s  %6s  %s\n", w, "MOUNT", "STATE", "PRESENT",
+	printf("%-*s  %-9s  %7s  %6s  %s\n", w, "MOUNT", "STATE", "PRESENT",
 	       "WAITS", "OPTIONS");
 	for (i = 0; i < n; i++) {
 		struct incrfs_stats st = { 0 };
@@ -277,7 +277,7 @@ static void feeders_text(struct json_object *ans)
 		st.blocks_total = u64_of(m, "blocks_total");
 		if (json_object_object_get_ex(m, "blocks_total", &v))
 			ctl_percent_present(&st, pct, sizeof(pct));
-		printf("%-*s  %-8s  %7s  %6llu ", w,
+		printf("%-*s  %-9s  %7s  %6llu ", w,
 		       json_object_object_get_ex(m, "mount", &v) ?
 		       json_object_get_string(v) : "?",
 		       json_object_object_get_ex(m, "state", &v) ?
