@@ -9,8 +9,10 @@
  *                      SHA-256, unpack each into its own directory on ext4
  *                      with OCI whiteouts made overlayfs ones, mount the
  *                      overlay, run (docker pull + run, overlay2 driver)
- *   lazy_start()       fetch every incrfs image's metadata at once, mount
- *                      each, one incrfsd per layer, mount the overlay, run;
+ *   lazy_start()       fetch every incrfs image's metadata at once
+ *                      (compressed with zstd, as incrfs-image convert
+ *                      stores it), expand each, mount each, one incrfsd
+ *                      per layer, mount the overlay, run;
  *                      or (series "lazy-node") each layer attached to the
  *                      node's incrfsd --node (start_node_daemon()), which
  *                      runs already, as its service would
@@ -143,7 +145,8 @@ static inline int layer_files(int i, const char *packed, const char *tar)
 {
 	struct layer *ly = &layers[i];
 	struct incrfs_super_block sb;
-	char cmd[4 * PATH_MAX], meta[PATH_MAX], img[PATH_MAX];
+	char cmd[4 * PATH_MAX], meta[PATH_MAX + 8], img[PATH_MAX];
+	struct stat zst;
 	FILE *f;
 	int fd;
 
@@ -172,16 +175,20 @@ static inline int layer_files(int i, const char *packed, const char *tar)
 		return -1;
 	}
 	close(fd);
+	/* compressed as incrfs-image convert stores it (head_zstd.c) */
+	snprintf(cmd, sizeof(cmd), "zstd -q -f -9 -o %1$s.zst %1$s", meta);
+	if (iu_sh(cmd) || stat(strcat(meta, ".zst"), &zst))
+		return -1;
 	ly->img_size = le64toh(sb.s_image_size);
-	snprintf(ly->meta_file, sizeof(ly->meta_file), SRV "/layer%d.meta",
-		 i + 1);
+	snprintf(ly->meta_file, sizeof(ly->meta_file),
+		 SRV "/layer%d.meta.zst", i + 1);
 	snprintf(ly->tar_file, sizeof(ly->tar_file), SRV "/layer%d.tar.zst",
 		 i + 1);
 	snprintf(ly->blob_file, sizeof(ly->blob_file), SRV "/layer%d.blob",
 		 i + 1);
-	B_INFO("network: layer %d: metadata %.2f MiB of a %.1f MiB image",
+	B_INFO("network: layer %d: metadata %.2f MiB (%.2f MiB with zstd) of a %.1f MiB image",
 	       i + 1, le64toh(sb.s_data_off) / 1048576.0,
-	       ly->img_size / 1048576.0);
+	       zst.st_size / 1048576.0, ly->img_size / 1048576.0);
 	return 0;
 }
 
@@ -254,7 +261,7 @@ static inline pid_t start_httpd(void)
 		struct layer *ly = &layers[i];
 
 		snprintf(ly->meta, sizeof(ly->meta),
-			 "http://" HOST "/layer%d.meta", i + 1);
+			 "http://" HOST "/layer%d.meta.zst", i + 1);
 		snprintf(ly->tar, sizeof(ly->tar),
 			 "http://" HOST "/layer%d.tar.zst", i + 1);
 		snprintf(ly->blob, sizeof(ly->blob),
@@ -288,7 +295,7 @@ static inline int push_layer(int i)
 	struct layer *ly = &layers[i];
 	char name[64], meta[72], tar[72], blob[72];
 
-	snprintf(name, sizeof(name), "layer%d.meta", i + 1);
+	snprintf(name, sizeof(name), "layer%d.meta.zst", i + 1);
 	if (push(name, meta))
 		return -1;
 	snprintf(name, sizeof(name), "layer%d.tar.zst", i + 1);
@@ -532,7 +539,7 @@ static inline double lazy_start(const char *s, const struct workload *w,
 {
 	char cmd[8192], run[PATH_MAX], m[PATH_MAX], profile[PATH_MAX];
 	char lower[PATH_MAX * MAX_LAYERS], get[PATH_MAX + 640];
-	char stats[PATH_MAX];
+	char stats[PATH_MAX], zst[PATH_MAX + 8];
 	pid_t feeder[MAX_LAYERS] = { 0 };
 	bool node = !strcmp(s, "lazy-node");
 	struct incrfs_stats st;
@@ -547,9 +554,12 @@ static inline double lazy_start(const char *s, const struct workload *w,
 	t0 = b_now();
 	for (i = 0; i < nlayers; i++) {
 		snprintf(run, sizeof(run), L "/run%d.img", i + 1);
-		fetch_cmd(get, sizeof(get), LAYER_AT(&layers[i], meta), run);
+		snprintf(zst, sizeof(zst), "%s.zst", run);
+		fetch_cmd(get, sizeof(get), LAYER_AT(&layers[i], meta), zst);
 		at += snprintf(cmd + at, sizeof(cmd) - at,
-			       "{ %s || echo x > " L "/run.failed; } & ", get);
+			       "{ %s && zstd -q -d -f --rm -o %s %s || "
+			       "echo x > " L "/run.failed; } & ", get, run,
+			       zst);
 	}
 	snprintf(cmd + at, sizeof(cmd) - at, "wait; [ ! -e " L "/run.failed ]");
 	if (iu_sh(cmd))

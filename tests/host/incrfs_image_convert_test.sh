@@ -63,7 +63,8 @@ import json, sys
 m, s = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 assert m["config"]["digest"] == s["config"]["digest"]
 ls = m["layers"]
-assert [l["mediaType"] for l in ls] == ["application/vnd.incrfs.image.v1",
+assert [l["mediaType"] for l in ls] == [
+    "application/vnd.incrfs.image.v1+zstd",
     "application/vnd.incrfs.blob.v1"] * 2
 for i, src in enumerate(s["layers"]):
     im, bl = ls[2 * i], ls[2 * i + 1]
@@ -75,13 +76,15 @@ for i, src in enumerate(s["layers"]):
 assert m["annotations"]["io.incrfs.source.manifest"].startswith("sha256:")
 EOF'
 
-# the head of layer 0, extended to its size, is the image of its blob
+# the head of layer 0, expanded and extended to its size, is the image of
+# its blob
 python3 - "$work/dst" "$(manifest "$work/dst" v1)" "$work/l0.img" \
 	"$work/l0.blob" <<'EOF'
-import json, os, shutil, sys
+import json, os, subprocess, sys
 d, m = sys.argv[1], json.loads(sys.argv[2])
 im, bl = m["layers"][0], m["layers"][1]
-shutil.copy(d + "/blobs/sha256/" + im["digest"][7:], sys.argv[3])
+subprocess.run(["zstd", "-dqf", "-o", sys.argv[3],
+                d + "/blobs/sha256/" + im["digest"][7:]], check=True)
 os.truncate(sys.argv[3], int(im["annotations"]["io.incrfs.image.size"]))
 os.symlink(d + "/blobs/sha256/" + bl["digest"][7:], sys.argv[4])
 EOF

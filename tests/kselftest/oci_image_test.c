@@ -7,7 +7,10 @@
  * incrfs-image pull, then crun (Debian's) running the image's command on
  * the overlay of the incrfs mounts.  And what goes wrong: no or wrong
  * credentials, a tampered layer, an image that was never converted,
- * another platform: a clear error and exit status, nothing left mounted.
+ * another platform, a layer's head that does not expand: a clear error and
+ * exit status, nothing left mounted.  An image whose heads are stored
+ * uncompressed (as convert stored them before) still pulls
+ * (rehead_layout.py rewrites the layout both ways).
  *
  * The source image (make_oci_layout.sh) has two layers: busybox, a user
  * "app" (uid 1000), a file the second layer deletes (whiteout) and 4 MiB
@@ -553,6 +556,36 @@ TEST_F(oci, a_tampered_layer_image_is_refused)
 			   "seek=100 conv=notrunc 2>/dev/null"));
 	EXPECT_EQ(1, pull(self, "oci:" TOP "/bad:v1", "", ""));
 	EXPECT_TRUE(pu_file_has(self->err, "does not match its digest"));
+	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+/* A copy of the layout dst as @dir, its heads rewritten as @mode. */
+static int rehead(const char *dir, const char *mode)
+{
+	return iu_sh("rm -rf %1$s && cp -a " TOP "/dst %1$s && "
+		     "python3 %2$s/rehead_layout.py %1$s v1 %3$s", dir,
+		     tests_dir(), mode);
+}
+
+TEST_F(oci, an_image_with_uncompressed_heads_still_pulls)
+{
+	char msg[256];
+
+	/* as convert stored heads before it compressed them */
+	ASSERT_EQ(0, rehead(TOP "/plain", "plain"));
+	ASSERT_EQ(0, pull(self, "oci:" TOP "/plain:v1", "", ""));
+	snprintf(msg, sizeof(msg), "%s/rootfs/data/msg", self->bundle);
+	EXPECT_TRUE(pu_file_has(msg, MSG));
+	EXPECT_EQ(0, iu_sh("incrfs-image umount %s", self->bundle));
+	EXPECT_FALSE(mounted_under(self->bundle));
+}
+
+TEST_F(oci, a_head_that_is_not_zstd_is_refused)
+{
+	/* right digest, wrong content: only the expansion can tell */
+	ASSERT_EQ(0, rehead(TOP "/garbage", "garbage"));
+	EXPECT_EQ(1, pull(self, "oci:" TOP "/garbage:v1", "", ""));
+	EXPECT_TRUE(pu_file_has(self->err, "is not zstd"));
 	EXPECT_FALSE(mounted_under(self->bundle));
 }
 

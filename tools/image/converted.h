@@ -10,10 +10,12 @@
  * A converted image is an OCI image manifest whose config is the source
  * image's config, unchanged (entrypoint, environment, ...), and whose
  * layers come in pairs, one pair per source layer, in the source's order:
- *   1. INCRFS_MT_IMAGE: the incrfs image up to its data region (super
- *      block, metadata, hash table, all-zero bitmap): what a node fetches
- *      before it mounts the layer.  The data region is a hole; pull
- *      extends the file to INCRFS_AN_IMAGE_SIZE.
+ *   1. INCRFS_MT_IMAGE_ZSTD: the incrfs image up to its data region
+ *      (super block, metadata, hash table, all-zero bitmap), compressed
+ *      with zstd (head_zstd.h): what a node fetches before it mounts the
+ *      layer.  The data region is a hole; pull extends the file to
+ *      INCRFS_AN_IMAGE_SIZE.  INCRFS_MT_IMAGE is the same head
+ *      uncompressed, as earlier converts wrote it: pull reads both.
  *   2. INCRFS_MT_BLOB: the layer's blob, from which incrfsd fills the
  *      image's blocks on demand.
  * The image's annotations tie it to its blob and to the layer it came
@@ -23,6 +25,7 @@
 #define INCRFS_CONVERTED_H
 
 #define INCRFS_MT_IMAGE		"application/vnd.incrfs.image.v1"
+#define INCRFS_MT_IMAGE_ZSTD	"application/vnd.incrfs.image.v1+zstd"
 #define INCRFS_MT_BLOB		"application/vnd.incrfs.blob.v1"
 
 /* On an image descriptor: */

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,6 +35,7 @@
 
 #include "converted.h"
 #include "curl_lib.h"
+#include "head_zstd.h"
 #include "hex.h"
 #include "image.h"
 #include "image_cmd.h"
@@ -275,6 +277,49 @@ static int fetch_blob(struct pull *p, const struct oci_desc *d, int fd)
 	}
 	p->fetched += (uint64_t)d->size;
 	return 0;
+}
+
+/*
+ * The image head @d, compressed with zstd (INCRFS_MT_IMAGE_ZSTD), checked
+ * against its size and digest and expanded into @fd; its expanded size
+ * into *@head.
+ */
+static int fetch_head_zstd(struct pull *p, const struct oci_desc *d, int fd,
+			   uint64_t *head)
+{
+	int in, ret;
+
+	if (p->layout) {
+		in = oci_blob_open_verified(&p->lay, d, p->err, sizeof(p->err));
+		if (in < 0)
+			return in;
+	} else {
+		in = memfd_create("incrfs-image-head", MFD_CLOEXEC);
+		if (in < 0) {
+			snprintf(p->err, sizeof(p->err), "memfd_create: %s",
+				 strerror(errno));
+			return -errno;
+		}
+		ret = remote_blob(&p->rem, d, in, p->err, sizeof(p->err));
+		if (ret)
+			goto out;
+	}
+	ret = head_expand(in, (uint64_t)d->size, fd, HEAD_MAX, head, p->err,
+			  sizeof(p->err));
+	if (ret) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", p->err);
+		snprintf(p->err, sizeof(p->err), "%s: image %.80s: %s",
+			 p->where, d->digest, why);
+		if (ret == -EFBIG)
+			ret = -EBADMSG;
+	}
+	if (!ret)
+		p->fetched += (uint64_t)d->size;
+out:
+	close(in);
+	return ret;
 }
 
 /* A JSON blob (the config), checked. */
@@ -613,13 +658,16 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	struct oci_desc d;
 	char rel[64], abs_img[PATH_MAX], abs_mnt[PATH_MAX], hash[INCRFS_HASH_HEX];
 	const char *blob, *size_s, *root;
-	uint64_t size;
+	uint64_t size, head;
 	pid_t pid = 0;
+	bool zstd;
 	int fd, ret;
 
 	ret = oci_desc_parse(im, &d, p->err, sizeof(p->err));
 	if (ret)
 		return ret;
+	zstd = !strcmp(d.media_type, INCRFS_MT_IMAGE_ZSTD);
+	head = (uint64_t)d.size;
 	blob = oci_annotation(im, INCRFS_AN_BLOB);
 	size_s = oci_annotation(im, INCRFS_AN_IMAGE_SIZE);
 	root = oci_annotation(im, INCRFS_AN_ROOT_HASH);
@@ -672,9 +720,9 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 			 strerror(errno));
 		return -errno;
 	}
-	ret = fetch_blob(p, &d, fd);
+	ret = zstd ? fetch_head_zstd(p, &d, fd, &head) : fetch_blob(p, &d, fd);
 	/* the data region: a hole of the size the manifest gives */
-	if (!ret && (size < (uint64_t)d.size || ftruncate(fd, (off_t)size))) {
+	if (!ret && (size < head || ftruncate(fd, (off_t)size))) {
 		snprintf(p->err, sizeof(p->err),
 			 "%s: layer %zu: image size %s is impossible", p->where,
 			 i + 1, size_s);
@@ -806,7 +854,9 @@ static int check_converted(struct pull *p, struct json_object *layers,
 		const char *mt = oci_str(json_object_array_get_idx(layers, i),
 					 "mediaType");
 
-		if (!mt || strcmp(mt, i % 2 ? INCRFS_MT_BLOB : INCRFS_MT_IMAGE)) {
+		if (!mt || (i % 2 ? strcmp(mt, INCRFS_MT_BLOB) :
+				strcmp(mt, INCRFS_MT_IMAGE_ZSTD) &&
+				strcmp(mt, INCRFS_MT_IMAGE))) {
 			snprintf(p->err, sizeof(p->err),
 				 "%s is not an image for incrfs (layer %zu is a %.80s): convert it with incrfs-image convert first",
 				 p->where, i + 1, mt ? mt : "?");
