@@ -217,7 +217,7 @@ static void handle_record(struct feeder *f, const struct incrfs_pending_read *r)
 		return;
 	}
 	f->waits++;
-	f->last_wait_ns = fetcher_now_ns();
+	f->last_wait_ns = incrfsd_now_ns();
 	now = boottime_ns();
 	if (now > r->time_ns)
 		stat_add(&f->st_notify, now - r->time_ns);
@@ -370,7 +370,7 @@ static int fill_tail(struct feeder *f, struct tail *t, bool stop_early,
 	d->fill = t->fill;
 	if (!d->err)
 		d->err = fill_result_err(&d->fill);
-	d->elapsed_ns = fetcher_now_ns() - t->start_ns;
+	d->elapsed_ns = incrfsd_now_ns() - t->start_ns;
 	return 0;
 }
 
@@ -529,7 +529,7 @@ static int reap_fetches(struct feeder *f)
 			ret = chunk_done(f, &done[i]);
 			if (urgent) {
 				stat_add(&f->st_io, done[i].io_ns);
-				stat_add(&f->st_fill, fetcher_now_ns() - in);
+				stat_add(&f->st_fill, incrfsd_now_ns() - in);
 			}
 			if (ret != GO_ON) {
 				while (++i < n)
@@ -620,7 +620,7 @@ static bool complete(struct feeder *f)
  */
 static int pick_tail(struct feeder *f, int *timeout)
 {
-	uint64_t now = fetcher_now_ns();
+	uint64_t now = incrfsd_now_ns();
 	uint64_t quiet_at = f->last_wait_ns + TAILS_QUIET_NS;
 	int tail = tails_next(&f->tails, now >= quiet_at);
 
@@ -761,7 +761,7 @@ int feeder_serve(struct feeder *f)
 	int ret;
 
 	log_start(f);
-	f->ready_ns = fetcher_now_ns();
+	f->ready_ns = incrfsd_now_ns();
 	if (complete(f) && o->exit_when_complete) {
 		feeder_teardown(f);
 		return INCRFSD_EXIT_OK;

@@ -41,14 +41,14 @@ struct feeder {
 	struct fetcher fetch;
 	bool fetch_ok;
 	struct tails tails;		/* chunks the kernel yielded in */
-	uint64_t last_wait_ns;		/* fetcher_now_ns() of the last wait */
+	uint64_t last_wait_ns;		/* incrfsd_now_ns() of the last wait */
 	struct prefetch pf;
 	int pf_event_fd;
 	/* counters for the log */
 	uint64_t waits, hints, chunks, blocks, hash_failures, failed_chunks;
 	uint64_t yields, evicted;
 	/* where the time goes (stats.h, --stats-file) */
-	/* fetcher_now_ns(): setup began, the source answered, the blob's
+	/* incrfsd_now_ns(): setup began, the source answered, the blob's
 	 * index was read, the loop began to serve */
 	uint64_t start_ns, opened_ns, meta_ns, ready_ns;
 	struct stat_series st_notify;	/* a reader waits -> record read */

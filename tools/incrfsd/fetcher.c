@@ -142,7 +142,7 @@ int fetcher_start(struct fetcher *f, uint64_t chunk, int tag,
 	s->chunk = chunk;
 	s->tag = tag;
 	s->fill = fill;
-	s->start_ns = fetcher_now_ns();
+	s->start_ns = incrfsd_now_ns();
 	f->busy++;
 	return 0;
 }
@@ -186,7 +186,7 @@ static void finish(struct fetcher *f, struct fetch_slot *s, int read_err,
 	d->chunk = s->chunk;
 	d->tag = s->tag;
 	d->urgent = s->urgent;
-	d->io_ns = fetcher_now_ns() - s->start_ns;
+	d->io_ns = incrfsd_now_ns() - s->start_ns;
 	ret = read_err;
 	if (!ret)
 		ret = incrfs_blob_chunk(&f->blob, s->chunk, &ci);
@@ -211,7 +211,7 @@ static void finish(struct fetcher *f, struct fetch_slot *s, int read_err,
 		ret = fill_result_err(&d->fill);
 	d->err = ret;
 	d->start_ns = s->start_ns;
-	d->elapsed_ns = fetcher_now_ns() - s->start_ns;
+	d->elapsed_ns = incrfsd_now_ns() - s->start_ns;
 	s->busy = false;
 	f->busy--;
 }

@@ -13,21 +13,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
-
 #include "blob.h"
 #include "blobmeta.h"
+#include "clock.h"
 #include "fill.h"
 #include "source.h"
-
-/* CLOCK_MONOTONIC in ns: when fetches begin and end. */
-static inline uint64_t fetcher_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* Decoded bytes a fetcher's reads in flight may hold, at most. */
 #define FETCHER_MEMORY_MAX	(256U << 20)

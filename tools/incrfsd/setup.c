@@ -53,10 +53,9 @@ static int open_blob(struct feeder *f, const struct incrfsd_options *o)
 		log_err("%s", f->src.err);
 		return INCRFSD_EXIT_ERROR;
 	}
-	f->opened_ns = fetcher_now_ns();
+	f->opened_ns = incrfsd_now_ns();
 	memcpy(image.root_hash, f->info.root_hash, INCRFS_HASH_SIZE);
 	ret = blob_meta_fetch(&f->meta, &f->src, &image, err, sizeof(err));
-	f->meta_ns = fetcher_now_ns();
 	if (ret == -EXDEV) {
 		incrfs_hex(f->info.root_hash, INCRFS_HASH_SIZE, want);
 		log_err("%s does not belong to the image mounted at %s: %s; the image's: root hash %s, %llu data blocks",
@@ -68,6 +67,7 @@ static int open_blob(struct feeder *f, const struct incrfsd_options *o)
 		log_err("%s: %s", o->source, err);
 		return INCRFSD_EXIT_ERROR;
 	}
+	f->meta_ns = incrfsd_now_ns();
 	ret = blob_meta_parse(&f->meta, &b);
 	if (ret) {	/* cannot happen: fetch parsed it already */
 		log_err("%s: %s", o->source, b.err);
@@ -182,7 +182,7 @@ static int load_present(struct feeder *f)
 static void init(struct feeder *f, const struct incrfsd_options *o)
 {
 	memset(f, 0, sizeof(*f));
-	f->start_ns = fetcher_now_ns();
+	f->start_ns = incrfsd_now_ns();
 	f->opt = o;
 	f->root_fd = f->control_fd = f->signal_fd = f->epoll_fd = -1;
 	f->stop_fd = -1;

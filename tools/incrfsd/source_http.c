@@ -76,6 +76,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "curl_lib.h"
 #include "log.h"
 #include "privileges.h"
@@ -659,28 +660,23 @@ again:
 	return XFER_OK;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 /* A copy of endpoint @ep's redirect target while it is fresh, or NULL. */
 static char *direct_get(struct http_source *hs, struct http_endpoint *ep)
 {
 	char *url = NULL;
 
 	pthread_mutex_lock(&hs->lock);
-	if (ep->direct && now_ns() - ep->direct_ns <
+	if (ep->direct && incrfsd_now_ns() - ep->direct_ns <
 	    (uint64_t)DIRECT_MAX_AGE_S * 1000000000)
 		url = strdup(ep->direct);	/* NULL: asked anew, no harm */
 	pthread_mutex_unlock(&hs->lock);
 	return url;
 }
 
-/* @url's host, for messages: never its path or query (signatures). */
+/*
+ * Where @url's host[:port] begins (*@host), and its length: for messages
+ * and credentials, never with userinfo, path or query (signatures).
+ */
 static int url_host(const char *url, const char **host)
 {
 	const char *h = strstr(url, "://"), *at;
@@ -748,7 +744,7 @@ static void direct_note(struct http_conn *hc, struct http_endpoint *ep)
 		changed = !ep->direct || strcmp(ep->direct, copy);
 		free(ep->direct);
 		ep->direct = copy;
-		ep->direct_ns = now_ns();
+		ep->direct_ns = incrfsd_now_ns();
 		copy = NULL;
 	}
 	pthread_mutex_unlock(&hs->lock);
@@ -1147,6 +1143,7 @@ static int http_open(struct incrfsd_source *src, const char *location,
 	for (e = 0; e < hs->nep; e++) {
 		struct http_endpoint *ep = &hs->ep[e];
 		const char *host;
+		int n;
 
 		ep->url = !registry_match(location) ? strdup(location) :
 			  registry_url(location, e + 1 < hs->nep ?
@@ -1155,10 +1152,8 @@ static int http_open(struct incrfsd_source *src, const char *location,
 			return http_fail(src, -EINVAL,
 					 bad ? "%s" : "out of memory", bad);
 		ep->tls = !strncmp(ep->url, "https://", 8);
-		/* the host[:port] of http[s]://HOST/... */
-		host = strstr(ep->url, "://") + 3;
-		snprintf(ep->host, sizeof(ep->host), "%.*s",
-			 (int)strcspn(host, "/"), host);
+		n = url_host(ep->url, &host);
+		snprintf(ep->host, sizeof(ep->host), "%.*s", n, host);
 		if (registry_match(location)) {
 			ep->auth = registry_auth_new(cu, ep->host, ep->tls,
 						     note_creds);
