@@ -15,6 +15,8 @@
  *                 one incrfsd --node started before the first round, as a
  *                 node's service runs before its containers: no process
  *                 started and no library loaded per layer
+ *   lazy-node+profile  lazy-node with the access profile: how
+ *                 "incrfs-image pull --node" starts an image that has one
  *   stargz        stargz_start(): stargz-snapshotter's own FUSE layer
  *                 store on the image converted to eStargz (B_STARGZ),
  *                 fetching from the same registry, verifying each chunk
@@ -55,7 +57,8 @@
 #include "tests/bench/coldstart.h"
 
 static const char *const series[] = {
-	"pull", "lazy", "lazy+profile", "lazy-1conn", "lazy-node", "stargz",
+	"pull", "lazy", "lazy+profile", "lazy-1conn", "lazy-node",
+	"lazy-node+profile", "stargz",
 };
 /* incrfsd --node of the lazy-node series, or -1 */
 static pid_t node_daemon = -1;
@@ -104,7 +107,7 @@ static void run_profile(struct th_test *_metadata,
 				continue;
 			if (!strcmp(s, "stargz") && (!with_stargz || cs_local))
 				continue;
-			if (!strcmp(s, "lazy-node") && node_daemon <= 0)
+			if (!strncmp(s, "lazy-node", 9) && node_daemon <= 0)
 				continue;
 			b0 = lo_bytes();
 			if (!strcmp(s, "pull")) {

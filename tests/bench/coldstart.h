@@ -13,9 +13,10 @@
  *                      (compressed with zstd, as incrfs-image convert
  *                      stores it), expand each, mount each, one incrfsd
  *                      per layer, mount the overlay, run;
- *                      or (series "lazy-node") each layer attached to the
- *                      node's incrfsd --node (start_node_daemon()), which
- *                      runs already, as its service would
+ *                      or (series "lazy-node", "lazy-node+profile") each
+ *                      layer attached to the node's incrfsd --node
+ *                      (start_node_daemon()), which runs already, as its
+ *                      service would
  *   stargz_start()     stargz-snapshotter's own FUSE layer store
  *                      (tests/bench/stargz: stargz-peer) on the image
  *                      converted to eStargz (B_STARGZ), one lazily fetched
@@ -483,14 +484,6 @@ static inline double pull_start(const struct workload *w, double *program)
 }
 
 /*
- * A lazy start as series @s: fetch every layer's metadata at once, mount
- * each, one incrfsd per layer (lazy-node: each attached to the running
- * incrfsd --node, NODE_SOCK), mount the overlay, run.  Seconds, or -1;
- * the mounts' counters, summed, into @sum; the seconds until the program
- * started (metadata fetched, layers and overlay mounted, feeders started)
- * into @setup.
- */
-/*
  * Where a lazy start's time went, from each feeder's --stats-file (see
  * incrfsd(8)): the slowest feeder's start -> serving, the readers' waits
  * (the kernel's count), and the stages of the misses incrfsd served,
@@ -533,6 +526,15 @@ static inline int add_stages(struct lazy_stages *sg, int i)
 	return 0;
 }
 
+/*
+ * A lazy start as series @s: fetch every layer's metadata at once, mount
+ * each, one incrfsd per layer (lazy-node...: each attached to the running
+ * incrfsd --node, NODE_SOCK), mount the overlay, run; "...+profile" with
+ * --prefetch-profile, lazy-1conn with --depth 1.  Seconds, or -1; the
+ * mounts' counters, summed, into @sum; the seconds until the program
+ * started (metadata fetched, layers and overlay mounted, feeders started)
+ * into @setup; where the time went into @sg.
+ */
 static inline double lazy_start(const char *s, const struct workload *w,
 				struct incrfs_stats *sum, double *setup,
 				struct lazy_stages *sg)
@@ -541,7 +543,7 @@ static inline double lazy_start(const char *s, const struct workload *w,
 	char lower[PATH_MAX * MAX_LAYERS], get[PATH_MAX + 640];
 	char stats[PATH_MAX], zst[PATH_MAX + 8];
 	pid_t feeder[MAX_LAYERS] = { 0 };
-	bool node = !strcmp(s, "lazy-node");
+	bool node = !strncmp(s, "lazy-node", 9);
 	struct incrfs_stats st;
 	int i, fails = 0;
 	size_t at = 0;
@@ -565,11 +567,8 @@ static inline double lazy_start(const char *s, const struct workload *w,
 	if (iu_sh(cmd))
 		return -1;
 	for (i = 0; i < nlayers; i++) {
-		const char *argv[14] = { "incrfsd", "--insecure-registry", HOST,
-					 "--source",
-					 LAYER_AT(&layers[i], blob),
-					 "--stats-file", stats };
-		int argc = 7;
+		const char *argv[16];
+		int argc = 0;
 
 		snprintf(run, sizeof(run), L "/run%d.img", i + 1);
 		snprintf(stats, sizeof(stats), L "/stats%d.json", i + 1);
@@ -580,26 +579,33 @@ static inline double lazy_start(const char *s, const struct workload *w,
 		if (truncate(run, layers[i].img_size) ||
 		    iu_mount(run, m, "timeout=120000"))
 			goto out;
-		if (!strcmp(s, "lazy+profile")) {
+		if (node) {
+			/* incrfsctl exits once the node serves the layer */
+			argv[argc++] = "incrfsctl";
+			argv[argc++] = "attach";
+			argv[argc++] = "--socket";
+			argv[argc++] = NODE_SOCK;
+			argv[argc++] = m;
+		} else {
+			argv[argc++] = "incrfsd";
+			argv[argc++] = "--insecure-registry";
+			argv[argc++] = HOST;
+		}
+		argv[argc++] = "--source";
+		argv[argc++] = LAYER_AT(&layers[i], blob);
+		argv[argc++] = "--stats-file";
+		argv[argc++] = stats;
+		if (strstr(s, "+profile")) {
 			argv[argc++] = "--prefetch-profile";
 			argv[argc++] = profile;
 		} else if (!strcmp(s, "lazy-1conn")) {
 			argv[argc++] = "--depth";
 			argv[argc++] = "1";
 		}
-		argv[argc++] = m;
+		if (!node)
+			argv[argc++] = m;
 		argv[argc] = NULL;
-		if (node) {
-			/* incrfsctl exits once the node serves the layer */
-			const char *attach[] = {
-				"incrfsctl", "attach", "--socket", NODE_SOCK, m,
-				"--source", LAYER_AT(&layers[i], blob),
-				"--stats-file", stats, NULL };
-
-			feeder[i] = b_spawn("/tmp/bench6.log", attach);
-		} else {
-			feeder[i] = b_spawn("/tmp/bench6.log", argv);
-		}
+		feeder[i] = b_spawn("/tmp/bench6.log", argv);
 		if (feeder[i] <= 0)
 			goto out;
 	}

@@ -113,6 +113,12 @@ for (_w, _wt), (_p, _link, _lazy, _prof, _sgz) in [
          "lazy-1conn", "time", None, "s"),
         (_f, _t + ": layers attached to incrfsd --node vs one incrfsd "
          "each", "lazy", "lazy-node", "time", None, "s"),
+        (_f, _t + ": lazy, layers attached to incrfsd --node, vs "
+         "pull+unpack", "pull", "lazy-node", "time", _lazy, "s"),
+        (_f, _t + ": lazy + profile, layers attached to incrfsd --node, "
+         "vs pull+unpack", "pull", "lazy-node+profile", "time", _prof, "s"),
+        (_f, _t + ": lazy, layers attached to incrfsd --node, vs "
+         "stargz-snapshotter", "stargz", "lazy-node", "time", _sgz, "s"),
         (_f, _t + ": the program alone (unpacked, cold cache)", "pull",
          "program", "time", None, "s"),
         (_f + "_bytes", _s + ": bytes, lazy vs pull", "pull",
@@ -151,7 +157,8 @@ STAGES = [
     ("fill_ms", "per such read: bytes in -> decoded and filled (mean)",
      "ms"),
 ]
-STAGE_SERIES = ["lazy", "lazy+profile", "lazy-1conn", "lazy-node"]
+STAGE_SERIES = ["lazy", "lazy+profile", "lazy-1conn", "lazy-node",
+                "lazy-node+profile"]
 
 
 def stage_tables(samples):
