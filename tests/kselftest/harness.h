@@ -264,8 +264,22 @@ struct th_val {
 	signed char: 1, short: 1, int: 1, long: 1, long long: 1,	\
 	char: ((char)-1 < 0), default: 0)
 
+/*
+ * A floating operand does not compile: its cast to uintmax_t would drop
+ * the fraction and make a negative value anything (-1.0 > 0 held).
+ * Compare floating values with EXPECT_TRUE(a > b).
+ */
+#define TH_NOT_FLOAT(x) sizeof(struct {					\
+	_Static_assert(!_Generic((x), float: 1, double: 1,		\
+				 long double: 1, default: 0),		\
+		       "harness comparisons take integers and pointers: " \
+		       "use EXPECT_TRUE(a > b) for floating values");	\
+	int th_unused;							\
+})
+
 /* _Generic does not evaluate x: x is evaluated once, by the cast. */
-#define TH_VAL(x) ((struct th_val){ TH_IS_SIGNED(x), (uintmax_t)(x) })
+#define TH_VAL(x) ((struct th_val){ TH_IS_SIGNED(x) + 0 * TH_NOT_FLOAT(x), \
+				    (uintmax_t)(x) })
 
 enum th_op { TH_EQ, TH_NE, TH_LT, TH_LE, TH_GT, TH_GE };
 
