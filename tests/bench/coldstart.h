@@ -82,6 +82,22 @@ static inline void fetch_cmd(char *buf, size_t len, const char *from,
 		snprintf(buf, len, "wget -q -O '%.300s' '%.300s'", to, from);
 }
 
+/*
+ * Into @buf: a shell command that fetches a layer's metadata @from (a URL
+ * or a path; compressed, as incrfs-image convert stores it) and expands
+ * it into @to.
+ */
+static inline void fetch_meta_cmd(char *buf, size_t len, const char *from,
+				  const char *to)
+{
+	char get[PATH_MAX + 640], zst[PATH_MAX + 8];
+
+	snprintf(zst, sizeof(zst), "%s.zst", to);
+	fetch_cmd(get, sizeof(get), from, zst);
+	snprintf(buf, len, "%s && zstd -q -d -f --rm -o '%.300s' '%.300s'",
+		 get, to, zst);
+}
+
 static const struct workload {
 	const char *name, *cmd;
 } workloads[] = {
@@ -540,8 +556,8 @@ static inline double lazy_start(const char *s, const struct workload *w,
 				struct lazy_stages *sg)
 {
 	char cmd[8192], run[PATH_MAX], m[PATH_MAX], profile[PATH_MAX];
-	char lower[PATH_MAX * MAX_LAYERS], get[PATH_MAX + 640];
-	char stats[PATH_MAX], zst[PATH_MAX + 8];
+	char lower[PATH_MAX * MAX_LAYERS], get[2 * PATH_MAX + 1024];
+	char stats[PATH_MAX];
 	pid_t feeder[MAX_LAYERS] = { 0 };
 	bool node = !strncmp(s, "lazy-node", 9);
 	struct incrfs_stats st;
@@ -556,12 +572,10 @@ static inline double lazy_start(const char *s, const struct workload *w,
 	t0 = b_now();
 	for (i = 0; i < nlayers; i++) {
 		snprintf(run, sizeof(run), L "/run%d.img", i + 1);
-		snprintf(zst, sizeof(zst), "%s.zst", run);
-		fetch_cmd(get, sizeof(get), LAYER_AT(&layers[i], meta), zst);
+		fetch_meta_cmd(get, sizeof(get), LAYER_AT(&layers[i], meta),
+			       run);
 		at += snprintf(cmd + at, sizeof(cmd) - at,
-			       "{ %s && zstd -q -d -f --rm -o %s %s || "
-			       "echo x > " L "/run.failed; } & ", get, run,
-			       zst);
+			       "{ %s || echo x > " L "/run.failed; } & ", get);
 	}
 	snprintf(cmd + at, sizeof(cmd) - at, "wait; [ ! -e " L "/run.failed ]");
 	if (iu_sh(cmd))
