@@ -22,7 +22,7 @@ static int mem_with(const void *buf, size_t len)
 {
 	int fd = memfd_create("head", MFD_CLOEXEC);
 
-	if (fd >= 0 && write_full(fd, buf, len)) {
+	if (fd >= 0 && incrfs_pwrite_full(fd, buf, len, 0)) {
 		close(fd);
 		return -1;
 	}
@@ -86,7 +86,7 @@ TEST(round_trip_is_exact)
 					 sizeof(err))) TH_LOG("%s", err);
 		EXPECT_EQ(sizes[i], n);
 		back = malloc(sizes[i]);
-		ASSERT_EQ(0, read_full(out, back, sizes[i], 0));
+		ASSERT_EQ(0, incrfs_pread_full(out, back, sizes[i], 0));
 		EXPECT_EQ(0, memcmp(plain, back, sizes[i]));
 		free(plain);
 		free(back);

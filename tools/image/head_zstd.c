@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "fd_io.h"
 #include "head_zstd.h"
 
 /*
@@ -24,39 +25,6 @@
  * the time.  Expanding costs the same whatever the level.
  */
 #define HEAD_ZSTD_LEVEL	9
-
-static int read_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 int head_compress(int fd, uint64_t len, void **out, size_t *out_len,
 		  char *err, size_t err_len)
@@ -79,7 +47,7 @@ int head_compress(int fd, uint64_t len, void **out, size_t *out_len,
 			 strerror(ENOMEM));
 		goto fail;
 	}
-	ret = read_full(fd, in, (size_t)len, 0);
+	ret = incrfs_pread_full(fd, in, (size_t)len, 0);
 	if (ret) {
 		snprintf(err, err_len, "reading the image head: %s",
 			 strerror(-ret));
@@ -115,7 +83,8 @@ struct expand {
 };
 
 /*
- * Expand what @zi holds into the output, as much as one output buffer
+ * Expand what @zi holds into the output (at its offset e->total), as much
+ * as one output buffer
  * takes.  1 if more output may be pending (that buffer filled inside a
  * frame), 0 if not.
  */
@@ -136,7 +105,7 @@ static int expand_step(struct expand *e, ZSTD_inBuffer *zi)
 			 (unsigned long long)e->max);
 		return -EFBIG;
 	}
-	ret = write_full(e->out, e->ob, zo.pos);
+	ret = incrfs_pwrite_full(e->out, e->ob, zo.pos, e->total);
 	if (ret) {
 		snprintf(e->err, e->err_len, "writing the image head: %s",
 			 strerror(-ret));
@@ -172,7 +141,7 @@ int head_expand(int in, uint64_t in_len, int out, uint64_t max,
 						    ib_len;
 		ZSTD_inBuffer zi = { ib, n, 0 };
 
-		ret = read_full(in, ib, n, off);
+		ret = incrfs_pread_full(in, ib, n, off);
 		if (ret) {
 			snprintf(err, err_len, "reading the image head: %s",
 				 strerror(-ret));

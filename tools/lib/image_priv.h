@@ -13,14 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fd_io.h"
 #include "image.h"
 
 /* Formats a message into img->err and returns @err. */
 int incrfs_img_fail(struct incrfs_image *img, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* pread(2) exactly @len bytes at @off: 0, -EIO on a short file, -errno. */
-int incrfs_pread_full(int fd, void *buf, size_t len, uint64_t off);
 
 /* memcmp order, shorter first on a common prefix (the dirent order). */
 int incrfs_name_cmp(const char *a, size_t alen, const char *b, size_t blen);

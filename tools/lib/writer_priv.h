@@ -10,6 +10,7 @@
 #define INCRFS_WRITER_PRIV_H
 
 #include "err_max.h"
+#include "fd_io.h"
 #include "writer.h"
 
 struct incrfs_wentry {
@@ -75,7 +76,6 @@ int incrfs_w_fail(struct incrfs_writer *w, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Grows *@arr (of *@cap elements of @size) to hold @n; 0 or -ENOMEM. */
 int incrfs_w_grow(void **arr, size_t *cap, size_t n, size_t size);
-int incrfs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
 /* Data pass: give every regular file its data blocks, extents and hashes,
  * and write the blob if @o asks for one. */
