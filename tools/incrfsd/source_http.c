@@ -684,7 +684,7 @@ static int url_host(const char *url, const char **host)
 
 	h = h ? h + 3 : url;
 	n = (int)strcspn(h, "/?#");
-	at = memchr(h, '@', (size_t)n);	/* never userinfo either */
+	at = memrchr(h, '@', (size_t)n);	/* never userinfo either */
 	if (at) {
 		n -= (int)(at + 1 - h);
 		h = at + 1;
