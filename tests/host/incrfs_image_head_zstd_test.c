@@ -2,8 +2,9 @@
 /*
  * incrfs_image_head_zstd_test.c - an image head compressed for the
  * registry and expanded by pull (tools/image/head_zstd.c): the round trip
- * is exact, also across zstd's buffer sizes; a head that is not zstd, a
- * frame cut short, or one that expands past the caller's limit is refused
+ * is exact, also across zstd's buffer sizes and for several frames in a
+ * row; a head that is not zstd, junk after a frame, a frame cut short, or
+ * one that expands past the caller's limit is refused
  * with the errno pull maps to "not an image", before more than the limit
  * is written.
  *
@@ -68,10 +69,12 @@ TEST(round_trip_is_exact)
 	 * that fills the last one exactly (a frame's end then must not
 	 * be taken for a new frame's start)
 	 */
-	static const size_t sizes[] = { 4096, (3u << 20) + 4096, 3u << 20 };
+	static const size_t sizes[] = { 4096, (3u << 20) + 4096, 3u << 20,
+					12u << 20 };
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
+	/* 12 MiB: beyond level 9's 4 MiB window, within the decoder's */
+	for (i = 0; i < 4; i++) {
 		unsigned char *plain, *back;
 		char err[256] = "";
 		uint64_t n = 0;
@@ -93,6 +96,38 @@ TEST(round_trip_is_exact)
 		close(z);
 		close(out);
 	}
+}
+
+TEST(frames_one_after_another_expand_whole)
+{
+	static const char a[] = "the first frame ", b[] = "and the second";
+	size_t za = ZSTD_compressBound(sizeof(a)), zb = ZSTD_compressBound(
+		sizeof(b));
+	unsigned char *z = malloc(za + zb), back[64] = "";
+	char err[256] = "";
+	uint64_t n = 0;
+	int in, out = memfd_create("out", MFD_CLOEXEC);
+
+	ASSERT_NOT_NULL(z);
+	za = ZSTD_compress(z, za, a, sizeof(a) - 1, 9);
+	zb = ZSTD_compress(z + za, zb, b, sizeof(b), 9);
+	ASSERT_FALSE(ZSTD_isError(za) || ZSTD_isError(zb));
+	in = mem_with(z, za + zb);
+	ASSERT_GE(in, 0);
+	ASSERT_EQ(0, head_expand(in, za + zb, out, 1 << 20, &n, err,
+				 sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(sizeof(a) - 1 + sizeof(b), n);
+	ASSERT_EQ(0, incrfs_pread_full(out, back, n, 0));
+	EXPECT_STREQ("the first frame and the second", (char *)back);
+	/* junk after a whole frame is refused too */
+	close(in);
+	memcpy(z + za, "junk", 4);
+	in = mem_with(z, za + 4);
+	EXPECT_EQ(-EBADMSG, head_expand(in, za + 4, out, 1 << 20, &n, err,
+					sizeof(err)));
+	free(z);
+	close(in);
+	close(out);
 }
 
 TEST(not_zstd_is_refused)

@@ -589,6 +589,22 @@ TEST_F(oci, a_head_that_is_not_zstd_is_refused)
 	EXPECT_FALSE(mounted_under(self->bundle));
 }
 
+TEST_F(oci, a_head_that_expands_too_far_is_refused)
+{
+	struct stat st;
+	char img[256];
+
+	/* ~100 bytes that would be 3 MiB, less than the image: stopped at
+	 * 32 times + 1 MiB */
+	ASSERT_EQ(0, rehead(TOP "/bomb", "bomb"));
+	EXPECT_EQ(1, pull(self, "oci:" TOP "/bomb:v1", "", ""));
+	EXPECT_TRUE(pu_file_has(self->err, "expands past"));
+	EXPECT_FALSE(mounted_under(self->bundle));
+	/* and what was written of it is gone */
+	snprintf(img, sizeof(img), "%s/layers/0/image", self->bundle);
+	EXPECT_NE(0, stat(img, &st));
+}
+
 TEST_F(oci, an_image_not_converted_is_refused)
 {
 	EXPECT_EQ(1, pull(self, "oci:" TOP "/src:app", "", ""));

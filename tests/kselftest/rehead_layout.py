@@ -6,11 +6,14 @@ converted image TAG with each layer's incrfs image head stored as MODE:
   plain    expanded, under application/vnd.incrfs.image.v1: as incrfs-image
            convert stored heads before it compressed them;
   garbage  bytes that are not zstd, under the +zstd media type, with their
-           true digest (so that only the expansion can notice).
+           true digest (so that only the expansion can notice);
+  bomb     3 MiB of zeros compressed (about 100 bytes): less than the
+           image, more than 32 times itself plus 1 MiB.
 
 The manifest and the index entry of TAG are rewritten to match.  Why this
 exists: oci_image_test pulls such images to check that pull reads the old
-media type and refuses a head it cannot expand.  Needs zstd(1) for plain.
+media type and refuses a head it cannot expand or that expands too far.
+Needs zstd(1) for plain and bomb.
 """
 import hashlib
 import json
@@ -46,6 +49,10 @@ def main():
             data = subprocess.run(["zstd", "-dc", path], check=True,
                                   stdout=subprocess.PIPE).stdout
             lay["mediaType"] = PLAIN_MT
+        elif mode == "bomb":
+            data = subprocess.run(["zstd", "-q", "-c"], check=True,
+                                  input=bytes(3 << 20),
+                                  stdout=subprocess.PIPE).stdout
         else:
             data = b"this is not zstd\n" * 256
         lay["digest"], lay["size"] = put(d, data)

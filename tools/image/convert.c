@@ -75,7 +75,8 @@ static void convert_help(FILE *f)
 "\n"
 "    Every blob of SRC is checked against its digest and size before it\n"
 "    is used; a layer with URLs (non-distributable) is refused.  The\n"
-"    output is deterministic: the same image gives the same digests.  A\n"
+"    output is deterministic: the same image gives the same digests\n"
+"    (with the same zstd library).  A\n"
 "    layer already converted into the DEST layout with the same options\n"
 "    (by an image that shares it) is reused by its digest: neither\n"
 "    packed nor read from SRC again.  Nothing in a DEST layout changes\n"
@@ -210,7 +211,11 @@ static void load_reuse(struct convert *cv)
 			opt = oci_annotation(im, INCRFS_AN_PACK_OPTIONS);
 			blob = oci_annotation(im, INCRFS_AN_BLOB);
 			bdig = oci_str(bl, "digest");
+			/* a pair with an uncompressed head is converted again */
 			if (!src || !opt || !blob || !bdig ||
+			    !oci_str(im, "mediaType") ||
+			    strcmp(oci_str(im, "mediaType"),
+				   INCRFS_MT_IMAGE_ZSTD) ||
 			    strcmp(opt, cv->options) || strcmp(blob, bdig) ||
 			    json_object_object_get_ex(cv->reuse, src, NULL))
 				continue;

@@ -4,9 +4,10 @@
  * registry (convert) and expanded into the image file (pull).
  *
  * Why this exists: see head_zstd.h.  The head is read whole into memory
- * to be compressed (HEAD_MAX bounds it: 32 bytes a block), and expanded
- * as a stream, so a head that claims more than the caller allows is
- * refused before it is written.
+ * to be compressed (a head is 32 bytes a block plus the metadata: tens of
+ * MiB for the largest layers), and expanded as a stream into the image
+ * file: no more than the caller's limit is ever written, and a frame
+ * that asks for a window larger than convert's is refused.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
  * the time.  Expanding costs the same whatever the level.
  */
 #define HEAD_ZSTD_LEVEL	9
+/* Level 9's window is 4 MiB (2^22): twice that is the most expanded. */
+#define HEAD_ZSTD_WINDOW_LOG_MAX	23
 
 int head_compress(int fd, uint64_t len, void **out, size_t *out_len,
 		  char *err, size_t err_len)
@@ -130,6 +133,12 @@ int head_expand(int in, uint64_t in_len, int out, uint64_t max,
 	int ret = 0;
 
 	e.ob = malloc(e.ob_len);
+	/* convert's frames need 4 MiB (level 9); refuse a bigger window */
+	if (e.ds && ZSTD_isError(ZSTD_DCtx_setParameter(e.ds,
+			ZSTD_d_windowLogMax, HEAD_ZSTD_WINDOW_LOG_MAX))) {
+		ZSTD_freeDStream(e.ds);
+		e.ds = NULL;
+	}
 	if (!e.ds || !ib || !e.ob) {
 		ret = -ENOMEM;
 		snprintf(err, err_len, "expanding the image head: %s",

@@ -22,10 +22,10 @@ int head_compress(int fd, uint64_t len, void **out, size_t *out_len,
 		  char *err, size_t err_len);
 
 /*
- * The @in_len bytes of the file @in (one or more zstd frames, nothing
- * else) expanded into @out from its offset 0; refused (-EFBIG) past @max
- * bytes, -EBADMSG if they are not zstd or end inside a frame.  The bytes
- * written into *@out_len.
+ * The @in_len bytes of the file @in (zstd frames, one after another)
+ * expanded into @out from its offset 0; refused (-EFBIG) past @max bytes,
+ * -EBADMSG if they are not zstd, end inside a frame or ask for a window
+ * larger than 8 MiB.  The bytes written into *@out_len.
  */
 int head_expand(int in, uint64_t in_len, int out, uint64_t max,
 		uint64_t *out_len, char *err, size_t err_len);

@@ -50,6 +50,13 @@
 #define MAX_LAYERS	128
 /* An incrfs image's head is its metadata and hash table: 32 B a block. */
 #define HEAD_MAX	(1ULL << 30)
+/*
+ * A compressed head expands at most this many times, plus HEAD_SLACK:
+ * figure 8's Debian heads expand 1.7x-2.0x (their hash tables do not
+ * compress), and a head of a few files only is a few KiB.
+ */
+#define HEAD_RATIO	32
+#define HEAD_SLACK	(1ULL << 20)
 #define READY_TIMEOUT_S	60
 
 
@@ -281,11 +288,11 @@ static int fetch_blob(struct pull *p, const struct oci_desc *d, int fd)
 
 /*
  * The image head @d, compressed with zstd (INCRFS_MT_IMAGE_ZSTD), checked
- * against its size and digest and expanded into @fd; its expanded size
- * into *@head.
+ * against its size and digest and expanded into @fd, to at most @max
+ * bytes; its expanded size into *@head.
  */
 static int fetch_head_zstd(struct pull *p, const struct oci_desc *d, int fd,
-			   uint64_t *head)
+			   uint64_t max, uint64_t *head)
 {
 	int in, ret;
 
@@ -294,17 +301,23 @@ static int fetch_head_zstd(struct pull *p, const struct oci_desc *d, int fd,
 		if (in < 0)
 			return in;
 	} else {
-		in = memfd_create("incrfs-image-head", MFD_CLOEXEC);
+		/* on DIR's disk, as an uncompressed head would be */
+		in = openat(p->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+			    0600);
+		if (in < 0 && (errno == EOPNOTSUPP || errno == EISDIR))
+			in = memfd_create("incrfs-image-head", MFD_CLOEXEC);
 		if (in < 0) {
-			snprintf(p->err, sizeof(p->err), "memfd_create: %s",
-				 strerror(errno));
-			return -errno;
+			ret = -errno;
+			snprintf(p->err, sizeof(p->err),
+				 "%s: a temporary file: %s", p->dir,
+				 strerror(-ret));
+			return ret;
 		}
 		ret = remote_blob(&p->rem, d, in, p->err, sizeof(p->err));
 		if (ret)
 			goto out;
 	}
-	ret = head_expand(in, (uint64_t)d->size, fd, HEAD_MAX, head, p->err,
+	ret = head_expand(in, (uint64_t)d->size, fd, max, head, p->err,
 			  sizeof(p->err));
 	if (ret) {
 		char why[512];
@@ -658,7 +671,7 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	struct oci_desc d;
 	char rel[64], abs_img[PATH_MAX], abs_mnt[PATH_MAX], hash[INCRFS_HASH_HEX];
 	const char *blob, *size_s, *root;
-	uint64_t size, head;
+	uint64_t size, head, max;
 	pid_t pid = 0;
 	bool zstd;
 	int fd, ret;
@@ -720,7 +733,16 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 			 strerror(errno));
 		return -errno;
 	}
-	ret = zstd ? fetch_head_zstd(p, &d, fd, &head) : fetch_blob(p, &d, fd);
+	/*
+	 * A head is no larger than its image, and its hash table (32 bytes
+	 * a block) does not compress: a head that expands far more than
+	 * HEAD_RATIO times is no incrfs image, and is stopped there.
+	 */
+	max = size < HEAD_MAX ? size : HEAD_MAX;
+	if ((uint64_t)d.size * HEAD_RATIO + HEAD_SLACK < max)
+		max = (uint64_t)d.size * HEAD_RATIO + HEAD_SLACK;
+	ret = zstd ? fetch_head_zstd(p, &d, fd, max, &head) :
+		     fetch_blob(p, &d, fd);
 	/* the data region: a hole of the size the manifest gives */
 	if (!ret && (size < head || ftruncate(fd, (off_t)size))) {
 		snprintf(p->err, sizeof(p->err),
@@ -747,8 +769,10 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	}
 	incrfs_image_close(&img);
 	close(fd);
-	if (ret)
+	if (ret) {
+		unlinkat(p->dirfd, rel, 0);	/* nothing of it is any use */
 		return ret;
+	}
 mount:
 	snprintf(abs_img, sizeof(abs_img), "%s/layers/%zu/image", p->dir, i);
 	snprintf(abs_mnt, sizeof(abs_mnt), "%s/layers/%zu/mnt", p->dir, i);
