@@ -149,43 +149,49 @@ TEST(not_zstd_is_refused)
 	close(out);
 }
 
-TEST(a_frame_cut_short_is_refused)
-{
+/* A 1 MiB head compressed (z, zlen), and an empty file to expand into. */
+FIXTURE(mib) {
 	unsigned char *plain;
-	char err[256] = "";
-	uint64_t n = 0;
 	size_t zlen;
-	int z = compressed(1u << 20, &zlen, &plain);
-	int out = memfd_create("out", MFD_CLOEXEC);
+	int z, out;
+};
 
-	ASSERT_GE(z, 0);
-	EXPECT_EQ(-EBADMSG, head_expand(z, zlen - 7, out, 1u << 20, &n, err,
-					sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "ends inside a frame")) TH_LOG("%s", err);
-	free(plain);
-	close(z);
-	close(out);
+FIXTURE_SETUP(mib)
+{
+	self->z = compressed(1u << 20, &self->zlen, &self->plain);
+	self->out = memfd_create("out", MFD_CLOEXEC);
+	ASSERT_GE(self->z, 0);
+	ASSERT_GE(self->out, 0);
 }
 
-TEST(expanding_past_the_limit_stops_there)
+FIXTURE_TEARDOWN(mib)
 {
-	unsigned char *plain;
+	free(self->plain);
+	close(self->z);
+	close(self->out);
+}
+
+TEST_F(mib, a_frame_cut_short_is_refused)
+{
 	char err[256] = "";
 	uint64_t n = 0;
-	size_t zlen;
-	struct stat st;
-	int z = compressed(1u << 20, &zlen, &plain);
-	int out = memfd_create("out", MFD_CLOEXEC);
 
-	ASSERT_GE(z, 0);
-	EXPECT_EQ(-EFBIG, head_expand(z, zlen, out, 300000, &n, err,
-				      sizeof(err)));
+	EXPECT_EQ(-EBADMSG, head_expand(self->z, self->zlen - 7, self->out,
+					1u << 20, &n, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "ends inside a frame")) TH_LOG("%s", err);
+}
+
+TEST_F(mib, expanding_past_the_limit_stops_there)
+{
+	char err[256] = "";
+	uint64_t n = 0;
+	struct stat st;
+
+	EXPECT_EQ(-EFBIG, head_expand(self->z, self->zlen, self->out, 300000,
+				      &n, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "expands past 300000 bytes"));
-	ASSERT_EQ(0, fstat(out, &st));
+	ASSERT_EQ(0, fstat(self->out, &st));
 	EXPECT_LE(st.st_size, 300000);
-	free(plain);
-	close(z);
-	close(out);
 }
 
 TEST_HARNESS_MAIN

@@ -26,7 +26,10 @@
  * the time.  Expanding costs the same whatever the level.
  */
 #define HEAD_ZSTD_LEVEL	9
-/* Level 9's window is 4 MiB (2^22): twice that is the most expanded. */
+/*
+ * The largest window a head may ask for: twice level 9's 4 MiB (2^22), so
+ * that a frame cannot make the expansion hold more memory than that.
+ */
 #define HEAD_ZSTD_WINDOW_LOG_MAX	23
 
 int head_compress(int fd, uint64_t len, void **out, size_t *out_len,
@@ -87,9 +90,8 @@ struct expand {
 
 /*
  * Expand what @zi holds into the output (at its offset e->total), as much
- * as one output buffer
- * takes.  1 if more output may be pending (that buffer filled inside a
- * frame), 0 if not.
+ * as one output buffer takes.  1 if more output may be pending (that
+ * buffer filled inside a frame), 0 if not.
  */
 static int expand_step(struct expand *e, ZSTD_inBuffer *zi)
 {

@@ -288,18 +288,25 @@ static int fetch_blob(struct pull *p, const struct oci_desc *d, int fd)
 
 /*
  * The image head @d, compressed with zstd (INCRFS_MT_IMAGE_ZSTD), checked
- * against its size and digest and expanded into @fd, to at most @max
- * bytes; its expanded size into *@head.
+ * against its size and digest and expanded into @fd; its expanded size
+ * into *@head.  A head is no larger than its image (@size bytes), and its
+ * hash table (32 bytes a block) does not compress: a head that expands far
+ * more than HEAD_RATIO times is no incrfs image, and is stopped there.
  */
 static int fetch_head_zstd(struct pull *p, const struct oci_desc *d, int fd,
-			   uint64_t max, uint64_t *head)
+			   uint64_t size, uint64_t *head)
 {
+	uint64_t max = size < HEAD_MAX ? size : HEAD_MAX;
 	int in, ret;
 
+	if ((uint64_t)d->size * HEAD_RATIO + HEAD_SLACK < max)
+		max = (uint64_t)d->size * HEAD_RATIO + HEAD_SLACK;
 	if (p->layout) {
+		/* the layout's blob, verified, is read where it is */
 		in = oci_blob_open_verified(&p->lay, d, p->err, sizeof(p->err));
 		if (in < 0)
 			return in;
+		p->fetched += (uint64_t)d->size;
 	} else {
 		/* on DIR's disk, as an uncompressed head would be */
 		in = openat(p->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
@@ -313,7 +320,7 @@ static int fetch_head_zstd(struct pull *p, const struct oci_desc *d, int fd,
 				 strerror(-ret));
 			return ret;
 		}
-		ret = remote_blob(&p->rem, d, in, p->err, sizeof(p->err));
+		ret = fetch_blob(p, d, in);
 		if (ret)
 			goto out;
 	}
@@ -328,8 +335,6 @@ static int fetch_head_zstd(struct pull *p, const struct oci_desc *d, int fd,
 		if (ret == -EFBIG)
 			ret = -EBADMSG;
 	}
-	if (!ret)
-		p->fetched += (uint64_t)d->size;
 out:
 	close(in);
 	return ret;
@@ -671,7 +676,7 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 	struct oci_desc d;
 	char rel[64], abs_img[PATH_MAX], abs_mnt[PATH_MAX], hash[INCRFS_HASH_HEX];
 	const char *blob, *size_s, *root;
-	uint64_t size, head, max;
+	uint64_t size, head;
 	pid_t pid = 0;
 	bool zstd;
 	int fd, ret;
@@ -733,15 +738,7 @@ static int pull_layer(struct pull *p, size_t i, size_t n,
 			 strerror(errno));
 		return -errno;
 	}
-	/*
-	 * A head is no larger than its image, and its hash table (32 bytes
-	 * a block) does not compress: a head that expands far more than
-	 * HEAD_RATIO times is no incrfs image, and is stopped there.
-	 */
-	max = size < HEAD_MAX ? size : HEAD_MAX;
-	if ((uint64_t)d.size * HEAD_RATIO + HEAD_SLACK < max)
-		max = (uint64_t)d.size * HEAD_RATIO + HEAD_SLACK;
-	ret = zstd ? fetch_head_zstd(p, &d, fd, max, &head) :
+	ret = zstd ? fetch_head_zstd(p, &d, fd, size, &head) :
 		     fetch_blob(p, &d, fd);
 	/* the data region: a hole of the size the manifest gives */
 	if (!ret && (size < head || ftruncate(fd, (off_t)size))) {
