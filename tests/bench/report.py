@@ -156,9 +156,12 @@ STAGES = [
      "ms"),
     ("fill_ms", "per such read: bytes in -> decoded and filled (mean)",
      "ms"),
+    ("cpu", "CPU busy during the start, both CPUs summed (server, "
+     "clients, kernel; pull: with the program's second run)", "s"),
+    ("server_cpu", "of which the blob server's", "s"),
 ]
-STAGE_SERIES = ["lazy", "lazy+profile", "lazy-1conn", "lazy-node",
-                "lazy-node+profile"]
+STAGE_SERIES = ["pull", "lazy", "lazy+profile", "lazy-1conn", "lazy-node",
+                "lazy-node+profile", "stargz"]
 
 
 def stage_tables(samples):
@@ -194,7 +197,8 @@ def stage_md(tables):
     for fig, hdr, rows in tables:
         out.append("Where the lazy start's time went (%s; medians "
                    "[min..max] over its runs, from each incrfsd's "
-                   "--stats-file and the mount's counters):\n" % fig)
+                   "--stats-file, the mount's counters and /proc):\n"
+                   % fig)
         out.append("| " + " | ".join(hdr) + " |")
         out.append("|" + "---|" * len(hdr))
         out.extend("| " + " | ".join(r) + " |" for r in rows)
