@@ -53,6 +53,7 @@ PKGS=(
 	clang libclang-rt-14-dev
 	libfuse3-dev erofs-utils gnuplot-nox
 	libcurl4-openssl-dev libjson-c-dev libcap-ng-dev libseccomp-dev docker-registry curl
+	nginx-light
 	apparmor iproute2 dkms mmdebstrap umoci crun
 	golang-go golang-github-containerd-stargz-snapshotter-dev
 )

@@ -49,6 +49,10 @@
 #define SRV	L "/srv"
 #define PORT	8471
 #define HOST	"127.0.0.1:8471"
+/* where start_cdn() serves the registry's blobs */
+#define CDN_PORT	8472
+#define CDN_HOST	"127.0.0.1:8472"
+#define NGINX	"/usr/sbin/nginx"
 #define REPO	"bench/layer"
 #define REGISTRY "/usr/bin/docker-registry"
 #define MAX_LAYERS 8
@@ -147,7 +151,7 @@ static inline int shape(const char *netem)
 		return iu_sh(cmd);
 	}
 	snprintf(cmd, sizeof(cmd), "ip link set lo mtu 1500 && "
-		 "%s qdisc replace dev lo root netem %s limit 100000", tc,
+		 "%s qdisc replace dev lo root netem %s limit 1000", tc,
 		 netem);
 	return iu_sh(cmd);
 }
@@ -330,7 +334,13 @@ static inline int push_layer(int i)
 	return 0;
 }
 
-static inline pid_t start_registry(void)
+/*
+ * docker-registry on HOST; with @cdn, it answers a blob read with a
+ * redirect to CDN_HOST (its "redirect" storage middleware), where
+ * start_cdn()'s nginx serves its storage directory: a registry in front
+ * of object storage and a CDN, as public registries run.
+ */
+static inline pid_t start_registry(bool cdn)
 {
 	static const char config[] =
 		"version: 0.1\n"
@@ -341,13 +351,20 @@ static inline pid_t start_registry(void)
 		"    rootdirectory: " L "/registry\n"
 		"http:\n"
 		"  addr: " HOST "\n";
+	static const char redirect[] =
+		"middleware:\n"
+		"  storage:\n"
+		"    - name: redirect\n"
+		"      options:\n"
+		"        baseurl: http://" CDN_HOST "/\n";
 	const char *argv[] = { REGISTRY, "serve", L "/registry.yml", NULL };
+	char yml[sizeof(config) + sizeof(redirect)];
 	pid_t pid;
 	int i;
 
+	snprintf(yml, sizeof(yml), "%s%s", config, cdn ? redirect : "");
 	if (iu_sh("rm -rf " L "/registry") ||
-	    iu_write_file(L "/registry.yml", config, sizeof(config) - 1,
-			  0644))
+	    iu_write_file(L "/registry.yml", yml, strlen(yml), 0644))
 		return -1;
 	pid = b_spawn("/tmp/bench6-registry.log", argv);
 	if (wait_answer(pid, "/v2/"))
@@ -357,6 +374,54 @@ static inline pid_t start_registry(void)
 			goto fail;
 	return pid;
 fail:
+	if (pid > 0)
+		b_stop(pid);
+	return -1;
+}
+
+/*
+ * The CDN of start_registry(true): nginx serving the registry's storage
+ * directory on CDN_HOST, connections kept alive, in one process (no
+ * master) so that its CPU time is its pid's.  Its pid once it answers, or
+ * -1.
+ */
+static inline pid_t start_cdn(void)
+{
+	static const char config[] =
+		"daemon off;\n"
+		"master_process off;\n"
+		"worker_processes 1;\n"
+		"pid " L "/nginx.pid;\n"
+		"error_log stderr warn;\n"
+		"events { worker_connections 1024; }\n"
+		"http {\n"
+		"  access_log off;\n"
+		"  sendfile on;\n"
+		"  keepalive_timeout 120s;\n"
+		"  keepalive_requests 100000;\n"
+		"  client_body_temp_path " L "/nginx/body;\n"
+		"  proxy_temp_path " L "/nginx/proxy;\n"
+		"  fastcgi_temp_path " L "/nginx/fastcgi;\n"
+		"  uwsgi_temp_path " L "/nginx/uwsgi;\n"
+		"  scgi_temp_path " L "/nginx/scgi;\n"
+		"  server { listen " CDN_HOST "; root " L "/registry; }\n"
+		"}\n";
+	const char *argv[] = { NGINX, "-e", "stderr", "-c", L "/nginx.conf",
+			       "-p", L "/nginx", NULL };
+	char resp[64];
+	pid_t pid;
+	int i;
+
+	if (iu_sh("mkdir -p " L "/nginx") ||
+	    iu_write_file(L "/nginx.conf", config, sizeof(config) - 1, 0644))
+		return -1;
+	pid = b_spawn("/tmp/bench6-nginx.log", argv);
+	for (i = 0; pid > 0 && i < 1500; i++) {	/* 30 s: TCG is slow */
+		if (rp_request(CDN_PORT, "GET", "/", NULL, 0, resp,
+			       sizeof(resp)) > 0)
+			return pid;
+		usleep(20000);
+	}
 	if (pid > 0)
 		b_stop(pid);
 	return -1;

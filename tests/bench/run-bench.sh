@@ -33,8 +33,12 @@ Options:
                    local (files, no server), lan, wan, slow (default wan:
                    with the py workload, each profile costs a TCG guest
                    about 10 minutes)
-  --server NAME    figure 8's server: registry (docker-registry, the
-                   default) or httpd (busybox httpd, no keep-alive)
+  --server NAME    figure 8's server: cdn (the default: docker-registry
+                   answering each blob read with a redirect to nginx
+                   serving its storage, as public registries send blob
+                   reads to a CDN), registry (docker-registry serving
+                   the blobs itself) or httpd (busybox httpd, no
+                   keep-alive)
   --image NAME     figure 8's image: debian (the default: three layers of
                    Debian packages, base, python3 and an application; see
                    debian-image.sh, which needs Debian's archive the first
@@ -55,7 +59,7 @@ static tools (make tools-static), libfuse3-dev, erofs-utils, gnuplot-nox
 EOF
 }
 
-runs=5 large=64 filter= doc=1 raw= net=wan server=registry
+runs=5 large=64 filter= doc=1 raw= net=wan server=cdn
 image=debian workload=
 while [ $# -gt 0 ]; do
 	case "$1" in

@@ -37,6 +37,8 @@ cp -f "$(command -v tee)" "$bin/gnu-tee"
 	echo "$bin/mkfs.ext4"
 	echo "$bin/tc"
 	echo "$bin/gnu-tee"
+	# figure 8's CDN (run-bench.sh --server cdn), where installed
+	[ ! -x /usr/sbin/nginx ] || echo /usr/sbin/nginx
 } >"$files"
 if [ "$image" = --image ]; then
 	src=$("$here/debian-image.sh") ||

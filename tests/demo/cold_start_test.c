@@ -244,7 +244,7 @@ TEST_TIMEOUT(container_cold_start, 1800)
 	} else {
 		ASSERT_EQ(access(REGISTRY, X_OK), 0)
 			TH_LOG(REGISTRY " is missing (make deps)");
-		srv = start_registry();
+		srv = start_registry(false);
 		ASSERT_GT(srv, 0) TH_LOG("docker-registry did not start");
 		if (with[3])
 			ASSERT_EQ(push_layout(conv, PULL_REPO), 0);
