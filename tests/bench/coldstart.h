@@ -3,7 +3,8 @@
  * coldstart.h - a container's cold start from an image's layers over a
  * shaped network, as figure 8 of "make bench" (bench6_network_test.c)
  * measures it and "make demo" (tests/demo) shows it: the layers packed,
- * a server (docker-registry or busybox httpd) on the guest's loopback,
+ * a server on the guest's loopback (docker-registry, which may send blob
+ * reads to nginx as to a CDN; or busybox httpd),
  * netem shaping the link, and one start as each system does it:
  *   pull_start()       fetch every layer's tar.zst at once, check each
  *                      SHA-256, unpack each into its own directory on ext4
