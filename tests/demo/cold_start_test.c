@@ -5,7 +5,8 @@
  * What a container runtime does with incrfs, against what it does without:
  * an image of three Debian layers (base, python3, an application; see
  * tests/bench/debian-image.sh) sits in an OCI registry (Debian's
- * docker-registry) a shaped network away (B_NET: wan by default), and a
+ * docker-registry, sending blob reads to nginx as public registries send
+ * them to a CDN) a shaped network away (B_NET: wan by default), and a
  * container starts from it, python3 importing a few modules:
  *   pull + unpack          fetch every layer, check it, unpack it, run
  *   incrfs lazy            mount every layer at once, run while incrfsd
@@ -221,7 +222,7 @@ TEST_TIMEOUT(container_cold_start, 1800)
 	const struct workload *w = &workloads[0];
 	double t[5], mib[5], took, t0;
 	struct incrfs_stats st[5];
-	pid_t srv = -1;
+	pid_t srv = -1, cdn = -1;
 	size_t i;
 
 	ASSERT_NOT_NULL(np) TH_LOG("B_NET=%s: not local, lan, wan or slow", net);
@@ -244,7 +245,11 @@ TEST_TIMEOUT(container_cold_start, 1800)
 	} else {
 		ASSERT_EQ(access(REGISTRY, X_OK), 0)
 			TH_LOG(REGISTRY " is missing (make deps)");
-		srv = start_registry(false);
+		ASSERT_EQ(access(NGINX, X_OK), 0)
+			TH_LOG(NGINX " is missing (make deps)");
+		cdn = start_cdn();
+		ASSERT_GT(cdn, 0) TH_LOG("nginx did not start");
+		srv = start_registry(true);
 		ASSERT_GT(srv, 0) TH_LOG("docker-registry did not start");
 		if (with[3])
 			ASSERT_EQ(push_layout(conv, PULL_REPO), 0);
@@ -252,7 +257,8 @@ TEST_TIMEOUT(container_cold_start, 1800)
 			ASSERT_EQ(push_layout(getenv("B_STARGZ"), SG_REPO), 0);
 		ASSERT_EQ(shape(np->netem), 0)
 			TH_LOG("netem does not work here (%s, sch_netem)", tc);
-		REPORT("network: %s (netem %s), blobs in docker-registry",
+		REPORT("network: %s (netem %s), blobs in docker-registry, "
+		       "read from nginx where it redirects them (a CDN)",
 		       np->name, np->netem);
 	}
 	REPORT("workload: %s", w->cmd);
@@ -300,6 +306,8 @@ TEST_TIMEOUT(container_cold_start, 1800)
 		EXPECT_EQ(shape(NULL), 0);
 		b_stop(srv);
 	}
+	if (cdn > 0)
+		b_stop(cdn);
 	REPORT("(one run each, in a TCG guest, where CPU work such as SHA-256 "
 	       "is far slower than on real hardware: compare the rows with each "
 	       "other; make bench measures medians)");
