@@ -429,6 +429,38 @@ static inline pid_t start_cdn(void)
 }
 
 /*
+ * docker-registry, with start_cdn()'s nginx behind it if @cdn: the
+ * registry's pid and nginx's in *@cdn_pid (-1 without), or -1 and what
+ * failed in *@why.
+ */
+static inline pid_t start_servers(bool cdn, pid_t *cdn_pid, const char **why)
+{
+	pid_t pid;
+
+	*cdn_pid = -1;
+	if (access(REGISTRY, X_OK) || (cdn && access(NGINX, X_OK))) {
+		*why = cdn ? REGISTRY " or " NGINX " is missing (make deps)" :
+			     REGISTRY " is missing (make deps)";
+		return -1;
+	}
+	if (cdn) {
+		*cdn_pid = start_cdn();
+		if (*cdn_pid <= 0) {
+			*why = "nginx did not start";
+			return -1;
+		}
+	}
+	pid = start_registry(cdn);
+	if (pid <= 0) {
+		*why = "docker-registry did not start";
+		if (*cdn_pid > 0)
+			b_stop(*cdn_pid);
+		*cdn_pid = -1;
+	}
+	return pid;
+}
+
+/*
  * incrfsd --node for the "lazy-node" series, started once before any
  * start (a node's service runs before its first container): its pid once
  * it answers, or -1.

@@ -243,14 +243,10 @@ TEST_TIMEOUT(container_cold_start, 1800)
 		with[4] = false;	/* stargz reads from a registry */
 		REPORT("network: local (the files on this machine, no server)");
 	} else {
-		ASSERT_EQ(access(REGISTRY, X_OK), 0)
-			TH_LOG(REGISTRY " is missing (make deps)");
-		ASSERT_EQ(access(NGINX, X_OK), 0)
-			TH_LOG(NGINX " is missing (make deps)");
-		cdn = start_cdn();
-		ASSERT_GT(cdn, 0) TH_LOG("nginx did not start");
-		srv = start_registry(true);
-		ASSERT_GT(srv, 0) TH_LOG("docker-registry did not start");
+		const char *why = "";
+
+		srv = start_servers(true, &cdn, &why);
+		ASSERT_GT(srv, 0) TH_LOG("%s", why);
 		if (with[3])
 			ASSERT_EQ(push_layout(conv, PULL_REPO), 0);
 		if (with[4])
