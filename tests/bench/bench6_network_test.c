@@ -123,6 +123,12 @@ static double cpu_s(pid_t pid)
 	return (double)busy / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU seconds the blob server (and its CDN) spent so far. */
+static double server_cpu_s(void)
+{
+	return cpu_s(server_pid) + cpu_s(cdn_pid);
+}
+
 static void run_profile(struct th_test *_metadata,
 			const struct net_profile *np,
 			const struct workload *w, int runs)
@@ -159,7 +165,7 @@ static void run_profile(struct th_test *_metadata,
 				continue;
 			b0 = lo_bytes();
 			cpu0 = cpu_s(0);
-			srv0 = cpu_s(server_pid) + cpu_s(cdn_pid);
+			srv0 = server_cpu_s();
 			if (!strcmp(s, "pull")) {
 				double prog;
 
@@ -216,8 +222,7 @@ static void run_profile(struct th_test *_metadata,
 			snprintf(key, sizeof(key), "%s/cpu", s);
 			b_sample(stages_fig, key, cpu_s(0) - cpu0);
 			snprintf(key, sizeof(key), "%s/server_cpu", s);
-			b_sample(stages_fig, key,
-				 cpu_s(server_pid) + cpu_s(cdn_pid) - srv0);
+			b_sample(stages_fig, key, server_cpu_s() - srv0);
 			if (strcmp(s, "pull") && strcmp(s, "stargz"))
 				continue;
 			snprintf(key, sizeof(key), "%s/start", s);

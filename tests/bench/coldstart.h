@@ -252,14 +252,14 @@ static inline int image_files(void)
 	return nlayers ? 0 : -1;
 }
 
-/* Is the server up?  It answers a GET of @path with 200. */
-static inline int wait_answer(pid_t pid, const char *path)
+/* Is the server on @port up?  It answers a GET of @path with 200. */
+static inline int wait_answer(pid_t pid, int port, const char *path)
 {
 	char resp[1024];
 	int i;
 
 	for (i = 0; pid > 0 && i < 1500; i++) {	/* 30 s: TCG is slow */
-		if (rp_request(PORT, "GET", path, NULL, 0, resp,
+		if (rp_request(port, "GET", path, NULL, 0, resp,
 			       sizeof(resp)) == 200)
 			return 0;
 		usleep(20000);
@@ -274,7 +274,7 @@ static inline pid_t start_httpd(void)
 	pid_t pid = b_spawn("/tmp/bench6-httpd.log", argv);
 	int i;
 
-	if (wait_answer(pid, "/layer1.meta")) {
+	if (wait_answer(pid, PORT, "/layer1.meta")) {
 		if (pid > 0)
 			b_stop(pid);
 		return -1;
@@ -368,7 +368,7 @@ static inline pid_t start_registry(bool cdn)
 	    iu_write_file(L "/registry.yml", yml, strlen(yml), 0644))
 		return -1;
 	pid = b_spawn("/tmp/bench6-registry.log", argv);
-	if (wait_answer(pid, "/v2/"))
+	if (wait_answer(pid, PORT, "/v2/"))
 		goto fail;
 	for (i = 0; i < nlayers; i++)
 		if (push_layer(i))
@@ -405,27 +405,26 @@ static inline pid_t start_cdn(void)
 		"  fastcgi_temp_path " L "/nginx/fastcgi;\n"
 		"  uwsgi_temp_path " L "/nginx/uwsgi;\n"
 		"  scgi_temp_path " L "/nginx/scgi;\n"
-		"  server { listen " CDN_HOST "; root " L "/registry; }\n"
+		"  server {\n"
+		"    listen " CDN_HOST ";\n"
+		"    root " L "/registry;\n"
+		"    location = /ready { return 200; }\n"
+		"  }\n"
 		"}\n";
 	const char *argv[] = { NGINX, "-e", "stderr", "-c", L "/nginx.conf",
 			       "-p", L "/nginx", NULL };
-	char resp[64];
 	pid_t pid;
-	int i;
 
 	if (iu_sh("mkdir -p " L "/nginx") ||
 	    iu_write_file(L "/nginx.conf", config, sizeof(config) - 1, 0644))
 		return -1;
 	pid = b_spawn("/tmp/bench6-nginx.log", argv);
-	for (i = 0; pid > 0 && i < 1500; i++) {	/* 30 s: TCG is slow */
-		if (rp_request(CDN_PORT, "GET", "/", NULL, 0, resp,
-			       sizeof(resp)) > 0)
-			return pid;
-		usleep(20000);
+	if (wait_answer(pid, CDN_PORT, "/ready")) {
+		if (pid > 0)
+			b_stop(pid);
+		return -1;
 	}
-	if (pid > 0)
-		b_stop(pid);
-	return -1;
+	return pid;
 }
 
 /*
